@@ -1,0 +1,155 @@
+"""The whole fabric lifecycle on the embedded local cloud, offline, through the real CLI.
+
+init → validate → plan → up → plan (no changes) → status → down → independent check that nothing
+tagged with the fabric remains. Every step runs the `weft` command a user would run; the check at
+the end reads the cloud directly with boto3. Prints a summary with timings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+
+FABRIC = "demo"
+REGION = "us-east-2"
+WEFT = shutil.which("weft", path=str(Path(sys.executable).parent)) or "weft"
+
+
+class DemoFailed(Exception):
+    pass
+
+
+def run(
+    step: str,
+    args: list[str],
+    expect: int,
+    timings: list[tuple[str, float]],
+    cwd: Path,
+    capture: bool = False,
+) -> str:
+    print(f"\n\033[1m$ weft {' '.join(args)}\033[0m", flush=True)
+    start = time.monotonic()
+    proc = subprocess.run([WEFT, *args], cwd=cwd, text=True, capture_output=capture, check=False)
+    elapsed = time.monotonic() - start
+    timings.append((step, elapsed))
+    if capture:
+        sys.stderr.write(proc.stderr)
+    if proc.returncode != expect:
+        if capture:
+            print(proc.stdout)
+        raise DemoFailed(f"`weft {' '.join(args)}` exited {proc.returncode}, expected {expect}")
+    return proc.stdout if capture else ""
+
+
+def tagged_leftovers(endpoint: str) -> list[str]:
+    session = boto3.Session(
+        aws_access_key_id="weft-local",
+        aws_secret_access_key="weft-local-secret",
+        region_name=REGION,
+    )
+    tagging = session.client("resourcegroupstaggingapi", endpoint_url=endpoint)
+    ec2 = session.client("ec2", endpoint_url=endpoint)
+    kms = session.client("kms", endpoint_url=endpoint)
+    found = []
+    for page in tagging.get_paginator("get_resources").paginate(
+        TagFilters=[{"Key": "weft:fabric", "Values": [FABRIC]}]
+    ):
+        for item in page["ResourceTagMappingList"]:
+            arn = item["ResourceARN"]
+            if (
+                ":kms:" in arn
+                and kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+            ):
+                continue  # scheduled for deletion: the shortest window AWS allows is 7 days
+            if ":natgateway/" in arn:
+                nat_id = arn.rsplit("/", 1)[1]
+                states = {
+                    n["State"]
+                    for n in ec2.describe_nat_gateways(NatGatewayIds=[nat_id])["NatGateways"]
+                }
+                if states <= {"deleted"}:
+                    continue
+            found.append(arn)
+    for address in ec2.describe_addresses(
+        Filters=[{"Name": "tag:weft:fabric", "Values": [FABRIC]}]
+    )["Addresses"]:
+        found.append(address["AllocationId"])
+    return found
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="weft-demo-"))
+    os.environ["WEFT_STATE_DIR"] = str(work / "state")
+    timings: list[tuple[str, float]] = []
+    total_start = time.monotonic()
+    noop_requests = None
+    try:
+        out = run("local cloud up", ["local", "up", "--json"], 0, timings, work, capture=True)
+        endpoint = json.loads(out)["aws_endpoint"]
+        run(
+            "init",
+            [
+                "init",
+                FABRIC,
+                "--region",
+                REGION,
+                "--zones",
+                "3",
+                "--layout",
+                "private",
+                "--nat",
+                "single",
+                "--local",
+            ],
+            0,
+            timings,
+            work,
+        )
+        print((work / "fabric.yaml").read_text())
+        run("validate", ["validate"], 0, timings, work)
+        run("plan", ["plan"], 2, timings, work)
+        run("up", ["up", "--yes"], 0, timings, work)
+        out = run("plan (no changes)", ["plan", "--json"], 0, timings, work, capture=True)
+        plan = json.loads(out)
+        noop_requests = plan["meta"]["requests"]
+        print(
+            f"no changes; {noop_requests['total']} AWS requests, {noop_requests['writes']} writes"
+        )
+        run("status", ["status"], 0, timings, work)
+        run("down", ["down", "--yes"], 0, timings, work)
+        left = tagged_leftovers(endpoint)
+        if left:
+            raise DemoFailed(f"left behind after down: {left}")
+        print(
+            "\nindependent check: nothing tagged weft:fabric=demo remains "
+            "(tagging API, EC2 addresses)"
+        )
+    except DemoFailed as exc:
+        print(f"\n\033[31mdemo failed:\033[0m {exc}")
+        return 1
+    finally:
+        subprocess.run([WEFT, "local", "down"], cwd=work, capture_output=True, check=False)
+        shutil.rmtree(work, ignore_errors=True)
+    total = time.monotonic() - total_start
+    print("\n\033[1mdemo summary\033[0m")
+    for step, seconds in timings:
+        print(f"  {step:<20} {seconds:6.2f}s")
+    print(f"  {'total':<20} {total:6.2f}s")
+    if noop_requests:
+        print(
+            f"  no-op plan: {noop_requests['total']} AWS requests "
+            f"({noop_requests['reads']} reads, {noop_requests['writes']} writes)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

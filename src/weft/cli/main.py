@@ -1,0 +1,536 @@
+"""``weft``: one CLI for the whole fabric lifecycle.
+
+Exit codes: 0 success (for ``plan``: no changes), 1 error, 2 ``plan`` found changes,
+3 ``local status``: the local cloud is not running, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from weft import __version__
+from weft.cli import render
+from weft.errors import GuardError, UsageError, WeftError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_NOT_RUNNING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class Exit(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def fabric_options(func: F) -> F:
+    func = click.option(
+        "-f",
+        "--file",
+        "file",
+        default="fabric.yaml",
+        show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The fabric file.",
+    )(func)
+    func = click.option(
+        "--local", is_flag=True, help="Act on the embedded local cloud (started if needed)."
+    )(func)
+    func = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(func)
+    return func
+
+
+def _out(as_json: bool) -> Any:
+    # In JSON mode stdout carries only JSON; everything for humans goes to stderr.
+    return render.console(stderr=as_json)
+
+
+def _connect(file: Path, local: bool, as_json: bool, command: str) -> Any:
+    from weft.ops.target import connect
+    from weft.spec import load_fabric
+
+    fabric = load_fabric(file)
+    target = connect(fabric, local=local)
+    render.banner(_out(as_json), target.banner(), command)
+    return target
+
+
+def _confirm(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "refusing to change the cloud without confirmation (standard input is not a terminal)",
+            hint="pass --yes to confirm non-interactively",
+        )
+    if not click.confirm(question, default=False):
+        render.console().print("Nothing done.")
+        raise Exit(EXIT_OK)
+
+
+class _Interrupts:
+    """First Ctrl-C: finish what runs, start nothing new. Second: stop at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._old: Any = None
+
+    def __enter__(self) -> threading.Event:
+        def handler(signum: int, frame: Any) -> None:
+            if self.event.is_set():
+                raise KeyboardInterrupt
+            self.event.set()
+            render.console(stderr=True).print(
+                "[yellow]interrupt: finishing the steps under way, starting no new ones "
+                "(Ctrl-C again to stop at once)[/]"
+            )
+
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, handler)
+        return self.event
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="weft")
+def cli() -> None:
+    """weft: an AWS + Kubernetes fabric from one declarative file.
+
+    \b
+    Quick start (offline, on the embedded local cloud):
+      weft init demo --region us-east-2 --local
+      weft plan && weft up && weft status && weft down
+    """
+
+
+# --------------------------------------------------------------------------------------- init
+@cli.command()
+@click.argument("name")
+@click.option("--region", required=True, help="AWS region, e.g. us-east-2.")
+@click.option(
+    "-f",
+    "--file",
+    "file",
+    default="fabric.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--zones", "zone_count", type=int, default=3, show_default=True, help="How many AZs to use."
+)
+@click.option(
+    "--nat", type=click.Choice(["none", "single", "per-zone"]), default="single", show_default=True
+)
+@click.option(
+    "--layout", type=click.Choice(["public", "private"]), default="private", show_default=True
+)
+@click.option("--cidr", default="10.0.0.0/16", show_default=True)
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Discover zones on the local cloud; the file says provider: local.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(
+    name: str,
+    region: str,
+    file: Path,
+    zone_count: int,
+    nat: str,
+    layout: str,
+    cidr: str,
+    local: bool,
+    force: bool,
+) -> None:
+    """Write a commented fabric file, with the region's availability zones discovered from EC2."""
+    from weft.ops.target import available_zones, open_session
+    from weft.spec import render_fabric_file
+
+    if file.exists() and not force:
+        raise UsageError(
+            f"{file} already exists; nothing written", hint="pass --force to overwrite"
+        )
+    if layout == "public" and nat != "none":
+        nat = "none"
+    # Validate name and region before any AWS call, through the same checks as a file.
+    render_fabric_file(name, region, [], zone_count=zone_count, nat=nat, layout=layout, cidr=cidr)
+    session, url = open_session(region, local=local)
+    zones = available_zones(session)
+    if zone_count > len(zones):
+        raise UsageError(
+            f"{region} offers {len(zones)} availability zones ({', '.join(zones)}); "
+            f"asked for {zone_count}",
+            hint=f"use --zones {len(zones)} or fewer",
+        )
+    text = render_fabric_file(
+        name,
+        region,
+        zones,
+        zone_count=zone_count,
+        nat=nat,
+        layout=layout,
+        cidr=cidr,
+        provider="local" if local else "aws",
+    )
+    file.write_text(text)
+    out = render.console()
+    where = f"local cloud {url}" if url else "EC2"
+    out.print(
+        f"Wrote {file}: fabric [bold]{name}[/] in {region}, "
+        f"zones {', '.join(zones[:zone_count])} (discovered from {where})."
+    )
+    out.print(f"Next: weft plan -f {file}")
+
+
+# ----------------------------------------------------------------------------------- validate
+@cli.command()
+@click.option(
+    "-f",
+    "--file",
+    "file",
+    default="fabric.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@click.option("--json", "as_json", is_flag=True)
+def validate(file: Path, as_json: bool) -> None:
+    """Check a fabric file without touching the cloud."""
+    from weft.errors import ConfigError
+    from weft.spec import load_fabric
+
+    try:
+        fabric = load_fabric(file)
+    except ConfigError as exc:
+        if as_json:
+            render.emit_json({"valid": False, "file": str(file), "problems": exc.problems})
+            raise Exit(EXIT_ERROR) from exc
+        raise
+    if as_json:
+        render.emit_json(
+            {"valid": True, "file": str(file), "fabric": fabric.name, "region": fabric.region}
+        )
+    else:
+        render.console().print(
+            f"[green]✓[/] {file}: fabric [bold]{fabric.name}[/] in {fabric.region} is valid."
+        )
+
+
+# --------------------------------------------------------------------------------------- plan
+@cli.command()
+@fabric_options
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan to apply later with weft up PLANFILE.",
+)
+def plan(file: Path, local: bool, as_json: bool, out_file: Path | None) -> None:
+    """Show what up would change (exit 0: no changes, 2: changes, 1: error)."""
+    from weft.ops import lifecycle
+
+    target = _connect(file, local, as_json, "plan")
+    the_plan = lifecycle.make_plan(target)
+    requests = target.session.counter.snapshot()
+    the_plan.meta["requests"] = requests
+    if out_file:
+        out_file.write_text(the_plan.to_json())
+    if as_json:
+        render.emit_json({"target": target.banner(), **the_plan.to_dict()})
+    else:
+        out = render.console()
+        render.plan_table(out, the_plan)
+        out.print(f"[dim]{requests['total']} AWS requests ({requests['writes']} writes)[/]")
+        if out_file:
+            out.print(f"Saved to {out_file}: apply it with weft up {out_file}")
+    raise Exit(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
+
+
+def _run(runner_call: Callable[[], Any], as_json: bool, what: str) -> Any:
+    outcome = runner_call()
+    res = outcome.result
+    out = _out(as_json)
+    summary = {
+        "ok": outcome.ok,
+        "run_id": outcome.run_id,
+        "done": len(res.done),
+        "failed": [{"node": r.node, "error": str(r.error)} for r in res.failed],
+        "skipped": [{"node": r.node, "because": r.skipped_because} for r in res.skipped],
+        "not_started": [r.node for r in res.not_started],
+        "cancelled": res.cancelled,
+        "seconds": round(res.elapsed, 2),
+    }
+    if as_json:
+        render.emit_json({"result": summary})
+    if outcome.ok:
+        out.print(f"[green]{what} complete:[/] {len(res.done)} steps in {res.elapsed:.1f}s.")
+        return outcome
+    if res.cancelled:
+        out.print(
+            f"[yellow]Interrupted:[/] {len(res.done)} steps done, "
+            f"{len(res.not_started)} not started. "
+            "Everything created is tagged: run the same command again to continue."
+        )
+        raise Exit(EXIT_INTERRUPTED)
+    out.print(
+        f"[red]{what} incomplete:[/] {len(res.done)} done, {len(res.failed)} failed, "
+        f"{len(res.skipped)} skipped."
+    )
+    for r in res.failed:
+        out.print(f"  [red]✗[/] {r.node}: {r.error}")
+    out.print("Fix the cause and run the same command again: weft resumes, it does not start over.")
+    raise Exit(EXIT_ERROR)
+
+
+# ----------------------------------------------------------------------------------------- up
+@cli.command()
+@click.argument(
+    "planfile", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@fabric_options
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+@click.option("--parallelism", default=8, show_default=True, type=click.IntRange(1, 64))
+def up(
+    planfile: Path | None, file: Path, local: bool, as_json: bool, yes: bool, parallelism: int
+) -> None:
+    """Create or update the fabric so the cloud matches the file."""
+    from weft.core.plan import Plan
+    from weft.ops import lifecycle
+
+    target = _connect(file, local, as_json, "up")
+    out = _out(as_json)
+    if planfile:
+        try:
+            approved = Plan.from_dict(json.loads(planfile.read_text()))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"{planfile} is not a weft plan: {exc}") from exc
+        if approved.fabric != target.name or approved.meta.get("kind") != "up":
+            raise GuardError(
+                f"{planfile} is a plan for fabric {approved.fabric!r}, not {target.name!r}"
+            )
+        if (
+            approved.meta.get("account") != target.account_id
+            or approved.meta.get("region") != target.region
+        ):
+            raise GuardError(
+                f"{planfile} was made for account {approved.meta.get('account')} in "
+                f"{approved.meta.get('region')}, not {target.account_id} in {target.region}"
+            )
+        yes = True  # the saved plan was the review
+    else:
+        approved = lifecycle.make_plan(target)
+    render.plan_table(out, approved)
+    if not approved.has_changes:
+        if as_json:
+            render.emit_json({"result": {"ok": True, "done": 0, "changes": 0}})
+        return
+    _confirm("Apply these changes?", yes)
+    with _Interrupts() as cancel:
+        runner = lifecycle.Runner(
+            target,
+            on_event=render.Progress(out, json_lines=as_json),
+            max_workers=parallelism,
+            cancel=cancel,
+        )
+        _run(lambda: runner.up(approved), as_json, "Apply")
+
+
+# ------------------------------------------------------------------------------------- status
+@cli.command()
+@fabric_options
+def status(file: Path, local: bool, as_json: bool) -> None:
+    """Every resource of the fabric, its id and state."""
+    from weft.aws import fabric_bucket as store
+    from weft.ops import lifecycle
+
+    target = _connect(file, local, as_json, "status")
+    rows = [r.to_dict() for r in lifecycle.status_rows(target)]
+    ctx = target.context()
+    present = any(r["address"] == lifecycle.BUCKET and r["id"] for r in rows)
+    lock = store.read_lock(ctx) if present else None
+    last = store.read_journal(ctx, limit=1) if present else []
+    data = {
+        "target": target.banner(),
+        "resources": rows,
+        "lock": lock.to_dict() if lock else None,
+        "last_apply": last[0] if last else None,
+    }
+    if as_json:
+        render.emit_json(data)
+        return
+    out = render.console()
+    render.rows_table(out, rows, ["address", "id", "state", "note"], f"Fabric {target.name}")
+    have = sum(1 for r in rows if r["id"])
+    out.print(f"{have} present, {sum(1 for r in rows if not r['id'])} absent.")
+    if lock:
+        out.print(f"[yellow]Locked[/] by {lock.holder} since {lock.since} ({lock.command}).")
+    if last:
+        entry = last[0]
+        out.print(
+            f"Last apply: {entry.get('command')} {entry.get('at')} by {entry.get('by')}: "
+            f"{'ok' if entry.get('ok') else 'incomplete'}."
+        )
+
+
+# --------------------------------------------------------------------------------------- down
+@cli.command()
+@fabric_options
+@click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
+@click.option("--parallelism", default=8, show_default=True, type=click.IntRange(1, 64))
+def down(file: Path, local: bool, as_json: bool, yes: bool, parallelism: int) -> None:
+    """Delete everything the fabric holds, in reverse dependency order."""
+    from weft.ops import leftovers, lifecycle
+
+    target = _connect(file, local, as_json, "down")
+    out = _out(as_json)
+    approved = lifecycle.destroy_plan(target)
+    if not approved.has_changes:
+        out.print("Nothing to delete: the cloud holds nothing of this fabric.")
+    else:
+        render.plan_table(out, approved, title="Teardown")
+        _confirm(f"Delete all {len(approved.actionable)} resources of fabric {target.name}?", yes)
+        with _Interrupts() as cancel:
+            runner = lifecycle.Runner(
+                target,
+                on_event=render.Progress(out, json_lines=as_json),
+                max_workers=parallelism,
+                cancel=cancel,
+            )
+            _run(lambda: runner.down(approved), as_json, "Teardown")
+    left = leftovers.find(target)
+    if as_json:
+        render.emit_json({"leftovers": [item.to_dict() for item in left]})
+    if left:
+        render.rows_table(out, [i.to_dict() for i in left], ["kind", "id", "why"], "Left behind")
+        raise Exit(EXIT_ERROR)
+    out.print("[green]Nothing tagged with the fabric remains.[/]")
+
+
+# ------------------------------------------------------------------------------------- unlock
+@cli.command()
+@fabric_options
+@click.option("--yes", "-y", is_flag=True)
+def unlock(file: Path, local: bool, as_json: bool, yes: bool) -> None:
+    """Break a stale apply lock (after a crash)."""
+    from weft.aws import fabric_bucket as store
+
+    target = _connect(file, local, as_json, "unlock")
+    ctx = target.context()
+    lock = store.read_lock(ctx)
+    out = _out(as_json)
+    if lock is None:
+        out.print("The fabric is not locked.")
+        if as_json:
+            render.emit_json({"broken": None})
+        return
+    out.print(f"Locked by {lock.holder} since {lock.since} ({lock.command}).")
+    _confirm("Break this lock? Only do so if that process is gone.", yes)
+    broken = store.break_lock(ctx)
+    if as_json:
+        render.emit_json({"broken": broken.to_dict() if broken else None})
+    out.print("Lock broken.")
+
+
+# -------------------------------------------------------------------------------------- local
+@cli.group()
+def local() -> None:
+    """The embedded local cloud (moto server on 127.0.0.1)."""
+
+
+@local.command("up")
+@click.option("--json", "as_json", is_flag=True)
+def local_up(as_json: bool) -> None:
+    """Start the local cloud (no-op when it runs)."""
+    from weft.local import aws_server
+
+    info = aws_server.start()
+    if as_json:
+        render.emit_json({"aws_endpoint": info.url, "pid": info.pid})
+    else:
+        render.console().print(f"Local cloud running: AWS endpoint {info.url} (pid {info.pid}).")
+
+
+@local.command("down")
+@click.option("--json", "as_json", is_flag=True)
+def local_down(as_json: bool) -> None:
+    """Stop the local cloud; everything in it is gone."""
+    from weft.local import aws_server
+
+    stopped = aws_server.stop()
+    if as_json:
+        render.emit_json({"stopped": stopped})
+    else:
+        render.console().print(
+            "Local cloud stopped." if stopped else "The local cloud was not running."
+        )
+
+
+@local.command("status")
+@click.option("--json", "as_json", is_flag=True)
+def local_status(as_json: bool) -> None:
+    """Is the local cloud running, and where (exit 3 when it is not)."""
+    from weft.local import aws_server
+
+    info = aws_server.status()
+    if as_json:
+        render.emit_json(
+            {
+                "running": bool(info),
+                "aws_endpoint": info.url if info else None,
+                "pid": info.pid if info else None,
+            }
+        )
+    elif info:
+        render.console().print(
+            f"Local cloud running: AWS endpoint {info.url} (pid {info.pid}, log {info.log})."
+        )
+    else:
+        render.console().print("The local cloud is not running (weft local up starts it).")
+    if not info:
+        raise Exit(EXIT_NOT_RUNNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    err = render.console(stderr=True)
+    try:
+        code = cli.main(args=argv, prog_name="weft", standalone_mode=False)
+    except Exit as done:
+        return done.code
+    except click.exceptions.Abort:
+        err.print("Aborted.")
+        return EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        err.print("[yellow]Interrupted.[/] Run the same command again to continue.")
+        return EXIT_INTERRUPTED
+    except WeftError as exc:
+        err.print(f"[red]error:[/] {render.escape(str(exc))}")
+        return EXIT_ERROR
+    except Exception:  # a bug in weft: say so, show the traceback only when asked
+        if os.environ.get("WEFT_DEBUG"):
+            traceback.print_exc()
+        else:
+            err.print(
+                "[red]internal error (a bug in weft):[/] "
+                f"{render.escape(traceback.format_exc().splitlines()[-1])}\n"
+                "Run again with WEFT_DEBUG=1 for the traceback, and please report it."
+            )
+        return EXIT_ERROR
+    return code if isinstance(code, int) else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

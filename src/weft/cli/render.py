@@ -1,0 +1,184 @@
+"""How weft shows things in a terminal: banners, plans, progress, inventories, errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from weft.core.events import Event
+from weft.core.plan import Action, Change, Plan
+
+SYMBOLS = {
+    Action.CREATE: ("+", "green"),
+    Action.UPDATE: ("~", "yellow"),
+    Action.REPLACE: ("-/+", "magenta"),
+    Action.DELETE: ("-", "red"),
+    Action.NOOP: (" ", "dim"),
+}
+PAST = {"create": "created", "update": "updated", "delete": "deleted"}
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def banner(out: Console, info: Mapping[str, str], command: str) -> None:
+    out.print(
+        Text.assemble(
+            ("weft ", "bold"),
+            (command, "bold cyan"),
+            " · fabric ",
+            (info["fabric"], "bold"),
+            " · account ",
+            (info["account"], "bold"),
+            " · region ",
+            (info["region"], "bold"),
+            f" · {info['endpoint']}",
+        )
+    )
+
+
+def short(value: Any, limit: int = 60) -> str:
+    if isinstance(value, dict):
+        text = ", ".join(f"{k}={short(v, 30)}" for k, v in value.items())
+        text = "{" + text + "}"
+    elif isinstance(value, list):
+        text = "[" + ", ".join(short(v, 30) for v in value) + "]"
+    else:
+        text = str(value) if value is not None else "null"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _diff_lines(change: Change) -> list[str]:
+    lines = []
+    for d in change.diffs:
+        suffix = "  (forces replacement)" if d.forces_replacement else ""
+        if d.field == "tags" and isinstance(d.before, dict) and isinstance(d.after, dict):
+            before, after = d.before, d.after
+            for key in sorted(set(before) | set(after)):
+                if before.get(key) != after.get(key):
+                    lines.append(
+                        f"tags.{key}: {short(before.get(key, '(none)'))} → "
+                        f"{short(after.get(key, '(removed)'))}"
+                    )
+            continue
+        lines.append(f"{d.field}: {short(d.before)} → {short(d.after)}{suffix}")
+    return lines
+
+
+def plan_table(out: Console, plan: Plan, *, title: str = "Plan") -> None:
+    changes = plan.actionable
+    if not changes:
+        out.print(
+            f"[green]No changes.[/] The cloud matches the fabric ({len(plan.changes)} resources)."
+        )
+        return
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table.add_column("", no_wrap=True)
+    table.add_column("resource", no_wrap=True)
+    table.add_column("id", no_wrap=True, style="dim")
+    table.add_column("what changes")
+    for ch in changes:
+        symbol, style = SYMBOLS[ch.action]
+        detail = (
+            "\n".join(_diff_lines(ch))
+            if ch.action in (Action.UPDATE, Action.REPLACE)
+            else ch.reason
+        )
+        table.add_row(
+            Text(symbol, style=style), Text(ch.address, style=style), ch.cloud_id or "", detail
+        )
+    out.print(table)
+    out.print(summary_line(plan))
+
+
+def summary_line(plan: Plan) -> str:
+    c = plan.counts()
+    return (
+        f"Plan: {c['create']} to create, {c['update']} to update, {c['replace']} to replace, "
+        f"{c['delete']} to delete, {c['no-op']} unchanged."
+    )
+
+
+class Progress:
+    """Renders executor events as lines; long waits are reported at most every few seconds.
+
+    Thread-safe: the executor emits from its worker threads.
+    """
+
+    def __init__(self, out: Console, *, json_lines: bool = False, every: float = 5.0) -> None:
+        self.out = out
+        self.json_lines = json_lines
+        self.every = every
+        self._lock = threading.Lock()
+        self._last_progress: dict[str, float] = {}
+        self.counts = {"done": 0, "failed": 0, "skipped": 0}
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            if event.type in self.counts:
+                self.counts[event.type] += 1
+            if self.json_lines:
+                emit_json({"event": event.to_dict()})
+                return
+            self._render(event)
+
+    def _render(self, e: Event) -> None:
+        verb = e.action
+        if e.type == "started":
+            return
+        if e.type == "done":
+            word = PAST.get(verb.split(" ")[0], verb)
+            if verb.startswith("replace"):
+                word = "replaced: " + ("old deleted" if "delete" in verb else "new created")
+            self.out.print(
+                f"  [green]✓[/] {e.node.removesuffix('#delete')} {word} [dim]{e.elapsed:.1f}s[/]"
+            )
+        elif e.type == "failed":
+            self.out.print(
+                f"  [red]✗ {e.node} ({verb}) failed[/] after {e.attempt} attempt(s): {e.message}"
+            )
+        elif e.type == "retrying":
+            self.out.print(
+                f"  [yellow]↻[/] {e.node}: {e.message.splitlines()[0]} — "
+                f"retrying in {e.delay:.1f}s "
+                f"[dim](attempt {e.attempt})[/]"
+            )
+        elif e.type == "progress":
+            now = time.monotonic()
+            if now - self._last_progress.get(e.node, 0.0) >= self.every:
+                self._last_progress[e.node] = now
+                self.out.print(f"  [cyan]…[/] {e.node}: {e.message} [dim]{e.elapsed:.0f}s[/]")
+        elif e.type == "skipped":
+            self.out.print(f"  [dim]- {e.node} skipped: {e.message}[/]")
+        elif e.type == "cancelled":
+            self.out.print(f"  [dim]- {e.node} not started (interrupted)[/]")
+
+
+def rows_table(out: Console, rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for col in columns:
+        table.add_column(col, no_wrap=col != "note")
+    for row in rows:
+        style = "dim" if row.get("state") == "absent" else None
+        table.add_row(*(str(row.get(c) or "") for c in columns), style=style)
+    out.print(table)
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as _escape
+
+    return _escape(text)

@@ -1,0 +1,121 @@
+"""The fabric a command acts on: its spec, the AWS account and region, and the endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from weft.aws.context import AwsContext
+from weft.aws.errors import translate
+from weft.aws.session import AwsSession
+from weft.errors import ConfigError, GuardError
+from weft.spec import Fabric
+
+
+@dataclass(frozen=True)
+class Target:
+    fabric: Fabric
+    session: AwsSession
+    account_id: str
+    caller_arn: str
+    zones: tuple[str, ...]
+    local_url: str | None = None
+
+    @property
+    def region(self) -> str:
+        return self.fabric.region
+
+    @property
+    def name(self) -> str:
+        return self.fabric.name
+
+    def context(self, run_id: str = "plan") -> AwsContext:
+        return AwsContext(self.session, self.fabric.name, self.account_id, run_id=run_id)
+
+    def banner(self) -> dict[str, str]:
+        where = f"local cloud {self.local_url}" if self.local_url else "AWS"
+        return {
+            "fabric": self.fabric.name,
+            "account": self.account_id,
+            "region": self.region,
+            "endpoint": where,
+            "file": self.fabric.source,
+        }
+
+
+def local_session(region: str, url: str) -> AwsSession:
+    from weft.local.aws_server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
+
+    return AwsSession(region, endpoint_url=url, credentials=(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY))
+
+
+def open_session(region: str, *, local: bool) -> tuple[AwsSession, str | None]:
+    """A session for AWS (standard configuration, untouched) or for the local cloud."""
+    if local:
+        from weft.local import aws_server
+
+        info = aws_server.start()
+        return local_session(region, info.url), info.url
+    return AwsSession(region), None
+
+
+def identity(session: AwsSession) -> tuple[str, str]:
+    try:
+        ident = session.caller_identity()
+    except NoCredentialsError as exc:
+        raise GuardError(
+            "no AWS credentials found",
+            hint="configure them (aws configure, AWS_PROFILE, SSO), or rehearse with --local",
+        ) from exc
+    except (ClientError, BotoCoreError) as exc:
+        raise translate(exc, address="sts", action="read") from exc
+    return ident["account"], ident["arn"]
+
+
+def available_zones(session: AwsSession) -> list[str]:
+    try:
+        resp = session.client("ec2").describe_availability_zones(
+            Filters=[
+                {"Name": "state", "Values": ["available"]},
+                {"Name": "zone-type", "Values": ["availability-zone"]},
+            ]
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise translate(exc, address="availability zones", action="read") from exc
+    return sorted(z["ZoneName"] for z in resp["AvailabilityZones"])
+
+
+def choose_zones(fabric: Fabric, available: list[str]) -> list[str]:
+    """The AZs the fabric uses: the first N available, or the explicit list, checked."""
+    wanted = fabric.network.zones
+    where = f"{fabric.source}: network.zones"
+    if isinstance(wanted, int):
+        if wanted > len(available):
+            raise ConfigError(
+                f"{where}: {wanted} zones asked for, but {fabric.region} offers this account "
+                f"{len(available)}: {', '.join(available)}"
+            )
+        return available[:wanted]
+    missing = [z for z in wanted if z not in available]
+    if missing:
+        raise ConfigError(
+            f"{where}: {', '.join(missing)} not available to this account; "
+            f"available in {fabric.region}: {', '.join(available)}"
+        )
+    return list(wanted)
+
+
+def connect(fabric: Fabric, *, local: bool = False) -> Target:
+    """Open the session, check the account the fabric allows, and resolve its zones."""
+    use_local = local or fabric.provider == "local"
+    session, url = open_session(fabric.region, local=use_local)
+    account, arn = identity(session)
+    if fabric.account_id and fabric.account_id != account:
+        raise GuardError(
+            f"{fabric.source}: fabric {fabric.name} belongs to account {fabric.account_id}, "
+            f"but the credentials are for account {account} ({arn}); nothing was done",
+            hint="switch credentials (AWS_PROFILE, aws sso login) or correct account_id",
+        )
+    zones = choose_zones(fabric, available_zones(session))
+    return Target(fabric, session, account, arn, tuple(zones), url)

@@ -1,0 +1,500 @@
+"""The fabric file schema, version 1: pydantic models with weft's own validation wording.
+
+The models are strict (no silent coercion: ``zones: "3"`` is an error, not 3) and frozen, and
+reject unknown keys. Every check that can fail explains what is allowed. A check raises
+:func:`problem` errors: a pydantic custom error of type ``"weft"`` whose context carries one or
+more ``(sub-path, message)`` pairs, so one validator can point at several places (``tags.aws:x``,
+``network.zones[2]``) below its own location. :mod:`weft.spec.loader` turns them, and pydantic's
+built-in errors, into file:line messages.
+
+Defaults that depend on other keys are resolved here: ``protect`` is true when the name contains
+"prod"; ``nat`` is ``single`` for layout private and ``none`` for layout public.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from weft.spec.regions import REGION_ZONES, known_zones
+from weft.spec.subnets import MAX_SUBNET_PREFIX, plan_subnets
+
+__all__ = [
+    "LAYOUTS",
+    "MAX_ZONES",
+    "NATS",
+    "PROBLEM",
+    "PROVIDERS",
+    "SCHEMA_VERSIONS",
+    "Fabric",
+    "Network",
+    "Path",
+    "describe",
+    "did_you_mean",
+    "problem",
+    "suggestions",
+    "zone_problems",
+]
+
+#: A location below a model: keys and list indexes.
+Path = tuple[str | int, ...]
+
+#: The pydantic error type of weft's own checks.
+PROBLEM = "weft"
+
+NATS = ("none", "single", "per-zone")
+LAYOUTS = ("public", "private")
+PROVIDERS = ("aws", "local")
+SCHEMA_VERSIONS = (1,)
+MAX_ZONES = 6
+MIN_VPC_PREFIX = 16
+MAX_VPC_PREFIX = 24
+MAX_NAME_LENGTH = 30
+MAX_TAGS = 40
+MAX_TAG_KEY_LENGTH = 128
+MAX_TAG_VALUE_LENGTH = 256
+RESERVED_TAG_PREFIXES = ("aws:", "weft:")
+RESERVED_TAG_KEYS = ("Name",)
+
+_NAME_RE = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
+_ACCOUNT_RE = re.compile(r"[0-9]{12}")
+_ZONE_SHAPE_RE = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+[a-z]")
+
+
+def problem(*problems: tuple[Path, str]) -> PydanticCustomError:
+    """A validation error carrying ``(sub-path, message)`` pairs relative to the validator's loc."""
+    summary = "; ".join(
+        f"{_dotted(path)}: {message}" if path else message for path, message in problems
+    )
+    # Braces would be read as pydantic message placeholders; the loader uses the ctx anyway.
+    summary = summary.replace("{", "(").replace("}", ")")
+    return PydanticCustomError(PROBLEM, summary, {"problems": list(problems)})
+
+
+def _dotted(path: Path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def describe(value: object) -> str:
+    """A short, YAML-flavoured description of a value for error messages."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return repr(shown)
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    isoformat = getattr(value, "isoformat", None)
+    if callable(isoformat):
+        return f"a date/time ({isoformat()})"
+    return f"a value of type {type(value).__name__}"
+
+
+def suggestions(value: str, choices: Iterable[str]) -> list[str]:
+    """The choices closest to ``value`` (ignoring case, ``_`` for ``-``); ties all listed."""
+    lowered = {choice.lower(): choice for choice in choices}
+    wanted = value.lower()
+    if wanted.replace("_", "-") in lowered:
+        return [lowered[wanted.replace("_", "-")]]
+    scored = [(difflib.SequenceMatcher(None, wanted, option).ratio(), option) for option in lowered]
+    best = max((score for score, _ in scored), default=0.0)
+    if best < 0.6:
+        return []
+    return [lowered[option] for score, option in scored if score == best][:3]
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest choices, or an empty string."""
+    found = suggestions(value, choices)
+    return f" (did you mean {' or '.join(repr(s) for s in found)}?)" if found else ""
+
+
+def _choice(choices: Sequence[str]) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and value in choices:
+            return value
+        allowed = ", ".join(choices)
+        hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+        raise problem(((), f"{describe(value)} is not allowed; expected one of: {allowed}{hint}"))
+
+    return check
+
+
+# --- field checks -----------------------------------------------------------------------------
+
+
+def _check_version(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and value in SCHEMA_VERSIONS:
+        return value
+    supported = ", ".join(str(v) for v in SCHEMA_VERSIONS)
+    raise problem(
+        ((), f"schema version {describe(value)} is not supported; expected one of: {supported}")
+    )
+
+
+def _check_name(value: str) -> str:
+    if len(value) > MAX_NAME_LENGTH:
+        raise problem(
+            (
+                (),
+                f"{describe(value)} is {len(value)} characters long; at most {MAX_NAME_LENGTH} "
+                "are allowed (the name becomes part of AWS resource names)",
+            )
+        )
+    if not _NAME_RE.fullmatch(value):
+        suggestion = re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-")
+        suggestion = re.sub(r"^[^a-z]+", "", suggestion)
+        hint = (
+            f" (did you mean {suggestion!r}?)"
+            if suggestion and _NAME_RE.fullmatch(suggestion)
+            else ""
+        )
+        shown = describe(value) if value else "an empty name"
+        raise problem(
+            (
+                (),
+                f"{shown} is not a valid name; a name is DNS-compatible: lowercase letters, "
+                f"digits and hyphens, starting with a letter and ending with a letter or digit, "
+                f"1 to {MAX_NAME_LENGTH} characters{hint}",
+            )
+        )
+    return value
+
+
+def _check_region(value: str) -> str:
+    if value in REGION_ZONES:
+        return value
+    hint = did_you_mean(value, REGION_ZONES)
+    if hint:
+        raise problem(((), f"{describe(value)} is not a known AWS region{hint}"))
+    raise problem(
+        (
+            (),
+            f"{describe(value)} is not a known AWS region; expected one of: "
+            + ", ".join(REGION_ZONES),
+        )
+    )
+
+
+def _check_account_id(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        digits = str(value)
+        if _ACCOUNT_RE.fullmatch(digits):
+            return digits
+        raise problem(
+            (
+                (),
+                f"{value} has {len(digits)} digits, but an AWS account id has exactly 12; YAML "
+                f"read it as a number, which drops leading zeros: write it in quotes, e.g. "
+                f'account_id: "{digits.zfill(12)}"',
+            )
+        )
+    if isinstance(value, str) and not _ACCOUNT_RE.fullmatch(value):
+        raise problem(
+            ((), f"{describe(value)} is not an AWS account id; expected exactly 12 digits")
+        )
+    return value
+
+
+def _check_tags(tags: dict[str, str]) -> dict[str, str]:
+    found: list[tuple[Path, str]] = []
+    if len(tags) > MAX_TAGS:
+        found.append(((), f"{len(tags)} tags given; at most {MAX_TAGS} are allowed"))
+    for key, value in tags.items():
+        if not 1 <= len(key) <= MAX_TAG_KEY_LENGTH:
+            found.append(
+                (
+                    (key,),
+                    f"tag key is {len(key)} characters long; expected 1 to {MAX_TAG_KEY_LENGTH}",
+                )
+            )
+        elif key.lower().startswith(RESERVED_TAG_PREFIXES):
+            prefixes = " or ".join(repr(p) for p in RESERVED_TAG_PREFIXES)
+            found.append(
+                (
+                    (key,),
+                    f"tag key {describe(key)} is reserved; keys may not start with {prefixes} "
+                    "(AWS and weft set those)",
+                )
+            )
+        elif key in RESERVED_TAG_KEYS:
+            found.append(
+                (
+                    (key,),
+                    f"tag key {describe(key)} is reserved; weft sets each resource's Name tag",
+                )
+            )
+        if len(value) > MAX_TAG_VALUE_LENGTH:
+            found.append(
+                (
+                    (key,),
+                    f"tag value is {len(value)} characters long; at most {MAX_TAG_VALUE_LENGTH} "
+                    "are allowed",
+                )
+            )
+    if found:
+        raise problem(*found)
+    return tags
+
+
+def _check_cidr(value: str) -> str:
+    example = "expected an IPv4 network like 10.0.0.0/16"
+    if "/" not in value:
+        raise problem(((), f"{describe(value)} has no prefix length; {example}"))
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise problem(((), f"{describe(value)} is not a valid CIDR; {example}")) from None
+    if network.version != 4:
+        raise problem(((), f"{describe(value)} is an IPv6 network; {example}"))
+    assert isinstance(network, ipaddress.IPv4Network)
+    if not MIN_VPC_PREFIX <= network.prefixlen <= MAX_VPC_PREFIX:
+        raise problem(
+            (
+                (),
+                f"prefix length /{network.prefixlen} is not allowed; expected /{MIN_VPC_PREFIX} to "
+                f"/{MAX_VPC_PREFIX} (AWS allows /16 to /28 for a VPC, but weft needs room for "
+                "subnets in every zone)",
+            )
+        )
+    address = ipaddress.ip_address(value.split("/", 1)[0])
+    if address != network.network_address:
+        raise problem(
+            (
+                (),
+                f"{describe(value)} has host bits set: the address must be the first one of the "
+                f"network (did you mean {network}?)",
+            )
+        )
+    return str(network)
+
+
+def _check_zones(value: Any) -> int | list[str]:
+    expected = f"expected a zone count from 1 to {MAX_ZONES} or a list of zone names"
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            raise problem(((), f"{value} is not allowed; at least one zone is needed; {expected}"))
+        if value > MAX_ZONES:
+            raise problem(((), f"{value} zones are too many; at most {MAX_ZONES} are supported"))
+        return value
+    if not isinstance(value, list):
+        raise problem(((), f"{expected}, got {describe(value)}"))
+    if not value:
+        raise problem(
+            ((), f"an empty list is not allowed; at least one zone is needed; {expected}")
+        )
+    found: list[tuple[Path, str]] = []
+    if len(value) > MAX_ZONES:
+        found.append(((), f"{len(value)} zones are too many; at most {MAX_ZONES} are supported"))
+    first_seen: dict[str, int] = {}
+    for index, zone in enumerate(value):
+        if not isinstance(zone, str):
+            found.append(
+                ((index,), f"expected a zone name like 'us-east-2a', got {describe(zone)}")
+            )
+        elif not _ZONE_SHAPE_RE.fullmatch(zone):
+            found.append(
+                (
+                    (index,),
+                    f"{describe(zone)} is not a zone name; expected a region name followed by a "
+                    "letter, like 'us-east-2a'",
+                )
+            )
+        elif zone in first_seen:
+            found.append(
+                (
+                    (index,),
+                    f"{describe(zone)} is listed twice (first as network.zones"
+                    f"[{first_seen[zone]}]); each zone may appear once",
+                )
+            )
+        else:
+            first_seen[zone] = index
+    if found:
+        raise problem(*found)
+    return list(value)
+
+
+def _check_subnet_size(value: int | None) -> int | None:
+    if value is not None and not 1 <= value <= MAX_SUBNET_PREFIX:
+        raise problem(
+            (
+                (),
+                f"/{value} is not a subnet size; expected a prefix length larger than the VPC's "
+                f"and at most {MAX_SUBNET_PREFIX} (the smallest subnet AWS allows is a "
+                f"/{MAX_SUBNET_PREFIX})",
+            )
+        )
+    return value
+
+
+def zone_problems(region: str, zones: int | list[str]) -> list[tuple[Path, str]]:
+    """Problems of ``zones`` (a valid count or list) in ``region`` (a known region).
+
+    Paths are relative to the fabric: ``("network", "zones")`` or ``("network", "zones", i)``.
+    """
+    known = known_zones(region)
+    if known is None:
+        return []
+    found: list[tuple[Path, str]] = []
+    if isinstance(zones, int):
+        if zones > len(known):
+            found.append(
+                (
+                    ("network", "zones"),
+                    f"{region} has {len(known)} availability zones ({', '.join(known)}); "
+                    f"asked for {zones}",
+                )
+            )
+        return found
+    for index, zone in enumerate(zones):
+        suffix = zone[len(region) :] if zone.startswith(region) else ""
+        if not (len(suffix) == 1 and suffix.isalpha()):
+            found.append(
+                (
+                    ("network", "zones", index),
+                    f"{describe(zone)} is not a zone of region {region}; expected {region} "
+                    f"followed by a letter, one of: {', '.join(known)}",
+                )
+            )
+        elif zone not in known:
+            found.append(
+                (
+                    ("network", "zones", index),
+                    f"{describe(zone)} is not a known availability zone of {region}; expected one "
+                    f"of: {', '.join(known)}",
+                )
+            )
+    return found
+
+
+# --- models -----------------------------------------------------------------------------------
+
+Nat = Literal["none", "single", "per-zone"]
+Layout = Literal["public", "private"]
+Provider = Literal["aws", "local"]
+
+
+class Network(BaseModel):
+    """The VPC: its CIDR, zones, NAT and subnet layout."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    cidr: Annotated[str, AfterValidator(_check_cidr)]
+    zones: Annotated[int | list[str], PlainValidator(_check_zones)] = 3
+    nat: Annotated[Nat, BeforeValidator(_choice(NATS))] = "single"
+    layout: Annotated[Layout, BeforeValidator(_choice(LAYOUTS))] = "private"
+    subnet_size: Annotated[int | None, AfterValidator(_check_subnet_size)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_nat(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "nat" not in data:
+            data = {**data, "nat": "none" if data.get("layout") == "public" else "single"}
+        return data
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Network:
+        found: list[tuple[Path, str]] = []
+        if self.layout == "public" and self.nat != "none":
+            found.append(
+                (
+                    ("nat",),
+                    f"{self.nat!r} is not allowed with layout public: a public layout has no "
+                    "private subnets to give internet access through NAT; expected: none "
+                    "(or use layout: private)",
+                )
+            )
+        count = self.zone_count()
+        try:
+            plan_subnets(
+                self.cidr, [f"zone-{i}" for i in range(count)], self.layout, self.subnet_size
+            )
+        except ValueError as error:
+            where: Path = ("subnet_size",) if self.subnet_size is not None else ("cidr",)
+            found.append((where, f"subnets do not fit: {error}"))
+        if found:
+            raise problem(*found)
+        return self
+
+    def zone_count(self) -> int:
+        """How many availability zones the network spans."""
+        return self.zones if isinstance(self.zones, int) else len(self.zones)
+
+
+class Fabric(BaseModel):
+    """A whole fabric file. ``source`` is where it was read from; the loader sets it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    name: Annotated[str, AfterValidator(_check_name)]
+    region: Annotated[str, AfterValidator(_check_region)]
+    account_id: Annotated[str | None, BeforeValidator(_check_account_id)] = None
+    provider: Annotated[Provider, BeforeValidator(_choice(PROVIDERS))] = "aws"
+    protect: bool = False
+    tags: Annotated[dict[str, str], AfterValidator(_check_tags)] = Field(default_factory=dict)
+    network: Network
+    version: Annotated[Literal[1], BeforeValidator(_check_version)] = 1
+    source: str = Field(default="<string>", exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_protect(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "protect" not in data:
+            name = data.get("name")
+            data = {**data, "protect": isinstance(name, str) and "prod" in name}
+        return data
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Fabric:
+        found = zone_problems(self.region, self.network.zones)
+        if found:
+            raise problem(*found)
+        return self
+
+    def zone_count(self) -> int:
+        """How many availability zones the fabric spans."""
+        return self.network.zone_count()
+
+    def zone_names(self) -> list[str]:
+        """The zone names: the explicit list, or the first ``zones`` of the region's static table.
+
+        The cloud's own zone list is the final truth; code that talks to AWS checks it at plan
+        time.
+        """
+        if isinstance(self.network.zones, list):
+            return list(self.network.zones)
+        known = known_zones(self.region) or []
+        return known[: self.network.zones]
+
+
+#: The keys a user may write at each level (``source`` is set by the loader, not the file).
+USER_KEYS: dict[type[BaseModel], tuple[str, ...]] = {
+    Fabric: tuple(name for name in Fabric.model_fields if name != "source"),
+    Network: tuple(Network.model_fields),
+}

@@ -1,0 +1,46 @@
+"""Shared fixtures.
+
+The local cloud for integration tests is a real moto server in server mode, over HTTP on
+127.0.0.1, started once per test session in a private state directory. Each test that needs a
+clean account gets one through ``POST /moto-api/reset``.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def local_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("weft-state")
+    old = os.environ.get("WEFT_STATE_DIR")
+    os.environ["WEFT_STATE_DIR"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("WEFT_STATE_DIR", None)
+    else:
+        os.environ["WEFT_STATE_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def moto_url(local_state_dir: Path) -> Iterator[str]:
+    """URL of a moto server started for this test session (the same one `weft --local` uses)."""
+    from weft.local import aws_server
+
+    info = aws_server.start(local_state_dir / "local")
+    yield info.url
+    aws_server.stop(local_state_dir / "local")
+
+
+@pytest.fixture
+def clean_cloud(moto_url: str) -> str:
+    """The moto server, reset to an empty account for this test."""
+    req = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(req, timeout=10):
+        pass
+    return moto_url

@@ -1,0 +1,70 @@
+"""Helpers for integration tests: fabrics from text, targets on the local cloud, cloud counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from weft.core.events import Event
+from weft.core.executor import RetryPolicy
+from weft.ops import lifecycle
+from weft.ops.target import Target, connect
+from weft.spec import parse_fabric
+
+FAST_RETRY = RetryPolicy(base=0.05, cap=0.5, deadline=30.0)
+
+
+def fabric_text(
+    name: str = "itest",
+    *,
+    zones: Any = 3,
+    nat: str = "single",
+    layout: str = "private",
+    extra: str = "",
+) -> str:
+    return (
+        f"name: {name}\nregion: us-east-2\nprovider: local\n{extra}"
+        f"network:\n  cidr: 10.20.0.0/16\n  zones: {zones}\n  nat: {nat}\n  layout: {layout}\n"
+    )
+
+
+def target_for(text: str) -> Target:
+    return connect(parse_fabric(text, source="fabric.yaml"), local=True)
+
+
+def up(target: Target, **kwargs: Any) -> lifecycle.Outcome:
+    runner = lifecycle.Runner(target, retry=FAST_RETRY, **kwargs)
+    return runner.up(lifecycle.make_plan(target))
+
+
+def down(target: Target) -> lifecycle.Outcome:
+    return lifecycle.Runner(target, retry=FAST_RETRY).down(lifecycle.destroy_plan(target))
+
+
+def cloud_counts(target: Target) -> Counter[str]:
+    """Resources carrying the fabric tag, counted per kind straight from EC2 (not via weft)."""
+    ec2 = target.session.client("ec2")
+    flt = [{"Name": "tag:weft:fabric", "Values": [target.name]}]
+    counts: Counter[str] = Counter()
+    counts["vpc"] = len(ec2.describe_vpcs(Filters=flt)["Vpcs"])
+    counts["subnet"] = len(ec2.describe_subnets(Filters=flt)["Subnets"])
+    counts["internet_gateway"] = len(
+        ec2.describe_internet_gateways(Filters=flt)["InternetGateways"]
+    )
+    counts["route_table"] = len(ec2.describe_route_tables(Filters=flt)["RouteTables"])
+    counts["security_group"] = len(ec2.describe_security_groups(Filters=flt)["SecurityGroups"])
+    counts["eip"] = len(ec2.describe_addresses(Filters=flt)["Addresses"])
+    nats = ec2.describe_nat_gateways(Filters=flt)["NatGateways"]
+    counts["nat_gateway"] = sum(1 for n in nats if n["State"] in ("pending", "available"))
+    return +counts
+
+
+class EventLog:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def __call__(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of(self, kind: str) -> list[Event]:
+        return [e for e in self.events if e.type == kind]

@@ -1,0 +1,156 @@
+"""The CLI end to end on the local cloud: exit codes, banners, JSON output, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from weft.cli.main import main
+from weft.local import aws_server
+
+from .helpers import fabric_text
+
+pytestmark = pytest.mark.integration
+
+
+def weft(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, clean_cloud: str, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_full_lifecycle_through_the_cli(workdir, capsys):
+    (workdir / "fabric.yaml").write_text(fabric_text("clitest"))
+    code, out, _ = weft(capsys, "validate")
+    assert code == 0 and "is valid" in out
+
+    code, out, _ = weft(capsys, "plan")
+    assert code == 2
+    assert out.splitlines()[0].startswith(
+        "weft plan · fabric clitest · account 123456789012 · region us-east-2"
+    )
+    assert "to create" in out and "vpc.main" in out
+
+    code, out, _ = weft(capsys, "plan", "--json", "--out", "saved.json")
+    assert code == 2
+    data = json.loads(out)
+    assert data["target"]["fabric"] == "clitest"
+    assert data["summary"]["create"] == len(data["changes"]) > 20
+
+    code, out, err = weft(capsys, "up", "saved.json", "--json")
+    assert code == 0, out + err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert any("event" in line and line["event"]["type"] == "done" for line in lines)
+    assert lines[-1]["result"]["ok"] is True
+    assert "weft up · fabric clitest" in err  # in JSON mode the banner goes to stderr
+
+    code, out, _ = weft(capsys, "plan", "--json")
+    assert code == 0
+    noop = json.loads(out)
+    assert noop["summary"]["create"] == 0
+    assert noop["meta"]["requests"]["writes"] == 0
+
+    code, out, _ = weft(capsys, "status", "--json")
+    assert code == 0
+    status = json.loads(out)
+    assert all(r["id"] and r["state"] != "absent" for r in status["resources"])
+    assert status["lock"] is None and status["last_apply"]["ok"] is True
+
+    code, out, _ = weft(capsys, "up", "saved.json", "--yes")
+    assert code == 1  # the saved plan creates what now exists: the cloud moved
+    code, out, err = weft(capsys, "down", "--yes")
+    assert code == 0, out + err
+    assert "Nothing tagged with the fabric remains" in out
+
+
+def test_up_without_yes_and_without_a_terminal_refuses(workdir, capsys, monkeypatch):
+    (workdir / "fabric.yaml").write_text(fabric_text("noyes"))
+    code, out, err = weft(capsys, "up")
+    assert code == 1
+    assert "pass --yes" in err
+    code, out, _ = weft(capsys, "status", "--json")
+    assert all(r["state"] == "absent" for r in json.loads(out)["resources"])
+
+
+def test_bad_file_is_refused_before_any_cloud_call(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WEFT_STATE_DIR", str(tmp_path / "state"))
+    (tmp_path / "fabric.yaml").write_text(
+        fabric_text("bad").replace("nat: single", "nat: sometimes")
+    )
+    for command in (
+        ["validate"],
+        ["plan", "--local"],
+        ["up", "--local", "--yes"],
+        ["down", "--local", "--yes"],
+    ):
+        code, out, err = weft(capsys, *command)
+        assert code == 1, command
+        assert "fabric.yaml:" in err and "network.nat" in err
+        assert "Traceback" not in out + err
+    # the local cloud was never even started: nothing could have been called
+    assert aws_server.status(tmp_path / "state" / "local") is None
+
+
+def test_validate_json_lists_problems(tmp_path, capsys):
+    path = tmp_path / "f.yaml"
+    path.write_text("name: Bad_Name\nregion: us-east-2\nnetwork:\n  cidr: 10.0.0.1/16\n")
+    code, out, _ = weft(capsys, "validate", "-f", str(path), "--json")
+    assert code == 1
+    data = json.loads(out)
+    assert data["valid"] is False and len(data["problems"]) == 2
+
+
+def test_missing_file_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = weft(capsys, "plan")
+    assert code == 1 and "fabric.yaml" in err and "Traceback" not in err
+
+
+def test_init_writes_a_valid_file_with_discovered_zones(workdir, capsys):
+    code, _out, err = weft(capsys, "init", "fresh", "--region", "us-east-2", "--local")
+    assert code == 0, err
+    text = (workdir / "fabric.yaml").read_text()
+    assert "us-east-2a, us-east-2b, us-east-2c" in text
+    assert "provider: local" in text
+    code, _, _ = weft(capsys, "validate")
+    assert code == 0
+    code, _, err = weft(capsys, "init", "fresh", "--region", "us-east-2", "--local")
+    assert code == 1 and "already exists" in err
+    code, _, err = weft(capsys, "init", "Not-Valid", "--region", "us-east-2", "-f", "other.yaml")
+    assert code == 1 and "name" in err and not (workdir / "other.yaml").exists()
+
+
+def test_local_status_json(workdir, capsys):
+    code, out, _ = weft(capsys, "local", "status", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["running"] is True and data["aws_endpoint"].startswith("http://127.0.0.1:")
+
+
+def test_unlock_breaks_a_stale_lock(workdir, capsys):
+    from weft.aws import fabric_bucket as store
+
+    from .helpers import target_for, up
+
+    text = fabric_text("locky", layout="public", nat="none")
+    (workdir / "fabric.yaml").write_text(text)
+    target = target_for(text)
+    assert up(target).ok
+    store.acquire_lock(target.context("crashed-run"), command="up", holder="ghost@host pid 1")
+    code, out, err = weft(capsys, "down", "--yes")
+    assert code == 1 and "ghost@host pid 1" in err
+    code, out, _ = weft(capsys, "status")
+    assert "Locked" in out
+    code, out, _ = weft(capsys, "unlock", "--yes")
+    assert code == 0 and "Lock broken" in out
+    code, out, err = weft(capsys, "down", "--yes")
+    assert code == 0, out + err

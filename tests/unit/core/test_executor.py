@@ -1,0 +1,224 @@
+"""The executor against an in-memory applier: ordering, parallelism cap, failures, retries."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+from weft.core.events import Event
+from weft.core.executor import Executor, RetryPolicy, execution_graph
+from weft.core.plan import Action
+from weft.core.planner import plan
+from weft.core.resource import KindSchema, Observed, Ref, Resource
+from weft.errors import PermanentError, TemporaryError
+
+SCHEMAS = {"subnet": KindSchema("subnet", immutable=frozenset({"vpc_id", "cidr"}))}
+FAST = RetryPolicy(base=0.001, cap=0.01, deadline=5.0)
+
+
+class MemoryCloud:
+    """A tiny applier that records calls; ids are sequential."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.calls: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+        self.active = 0
+        self.max_active = 0
+        self.fail: dict[str, list[Exception]] = {}
+        self.ids = itertools.count(1)
+
+    def _enter(self, op: str, address: str) -> None:
+        with self.lock:
+            self.calls.append((op, address))
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+            errors = self.fail.get(address)
+            error = errors.pop(0) if errors else None
+        try:
+            time.sleep(self.delay)
+            if error:
+                raise error
+        finally:
+            with self.lock:
+                self.active -= 1
+
+    def create(self, resource, props, report):
+        self._enter("create", resource.address)
+        report("waiting a bit")
+        return Observed(resource.kind, resource.name, f"id-{next(self.ids)}", props)
+
+    def update(self, resource, props, observed, changed, report):
+        self._enter("update", resource.address)
+        return Observed(resource.kind, resource.name, observed.id, props)
+
+    def delete(self, observed, report):
+        self._enter("delete", observed.address)
+
+
+def network(n_subnets: int = 3):
+    res = [Resource("vpc", "main", {"cidr": "10.0.0.0/16"})]
+    res += [
+        Resource("subnet", f"s{i}", {"vpc_id": Ref("vpc.main"), "cidr": f"10.0.{i}.0/24"})
+        for i in range(n_subnets)
+    ]
+    res.append(
+        Resource("route_table", "rt", {"subnets": [Ref(f"subnet.s{i}") for i in range(n_subnets)]})
+    )
+    return res
+
+
+def test_creates_follow_dependencies_and_pass_resolved_ids():
+    cloud = MemoryCloud()
+    result = Executor(cloud, retry=FAST).run(plan("f", network(), [], SCHEMAS))
+    assert result.ok and len(result.done) == 5
+    order = [a for _, a in cloud.calls]
+    assert order[0] == "vpc.main" and order[-1] == "route_table.rt"
+    vpc_id = result.results["vpc.main"].observed.id
+    assert result.results["subnet.s0"].observed.props["vpc_id"] == vpc_id
+
+
+def test_parallelism_is_capped():
+    cloud = MemoryCloud(delay=0.05)
+    result = Executor(cloud, max_workers=3, retry=FAST).run(plan("f", network(10), [], SCHEMAS))
+    assert result.ok
+    assert cloud.max_active == 3
+
+
+def test_independent_nodes_run_in_parallel():
+    cloud = MemoryCloud(delay=0.1)
+    start = time.monotonic()
+    Executor(cloud, max_workers=8, retry=FAST).run(plan("f", network(8), [], SCHEMAS))
+    # vpc, 8 subnets at once, route table: ~3 rounds of 0.1 s, not 10
+    assert time.monotonic() - start < 0.8
+    assert cloud.max_active == 8
+
+
+def test_failure_skips_dependents_and_finishes_the_rest():
+    cloud = MemoryCloud()
+    cloud.fail["subnet.s1"] = [PermanentError("boom", address="subnet.s1")]
+    events: list[Event] = []
+    result = Executor(cloud, retry=FAST, on_event=events.append).run(
+        plan("f", network(), [], SCHEMAS)
+    )
+    assert not result.ok
+    assert [r.node for r in result.failed] == ["subnet.s1"]
+    assert [r.node for r in result.skipped] == ["route_table.rt"]
+    assert {r.node for r in result.done} == {"vpc.main", "subnet.s0", "subnet.s2"}
+    assert ("create", "route_table.rt") not in cloud.calls
+    assert any(e.type == "skipped" and e.node == "route_table.rt" for e in events)
+
+
+def test_temporary_errors_are_retried_then_succeed():
+    cloud = MemoryCloud()
+    cloud.fail["subnet.s0"] = [TemporaryError("Throttling"), TemporaryError("Throttling")]
+    events: list[Event] = []
+    result = Executor(cloud, retry=FAST, on_event=events.append).run(
+        plan("f", network(), [], SCHEMAS)
+    )
+    assert result.ok
+    assert result.results["subnet.s0"].attempts == 3
+    assert sum(e.type == "retrying" for e in events) == 2
+
+
+def test_temporary_errors_stop_at_the_deadline():
+    cloud = MemoryCloud()
+    cloud.fail["vpc.main"] = [TemporaryError("DependencyViolation")] * 1000
+    policy = RetryPolicy(base=0.01, cap=0.02, deadline=0.2)
+    result = Executor(cloud, retry=policy).run(plan("f", network(), [], SCHEMAS))
+    assert [r.node for r in result.failed] == ["vpc.main"]
+    assert 3 <= result.results["vpc.main"].attempts < 60
+    assert len(result.skipped) == 4
+
+
+def test_permanent_errors_are_not_retried():
+    cloud = MemoryCloud()
+    cloud.fail["vpc.main"] = [PermanentError("AccessDenied")]
+    result = Executor(cloud, retry=FAST).run(plan("f", network(), [], SCHEMAS))
+    assert result.results["vpc.main"].attempts == 1
+
+
+def test_backoff_grows_and_is_jittered():
+    import random
+
+    policy = RetryPolicy(base=1.0, cap=20.0)
+    rng = random.Random(1)
+    delays = [policy.delay(a, rng) for a in range(8)]
+    assert all(0.5 <= d <= 20.0 for d in delays)
+    assert max(delays[:2]) <= 2.0 and max(delays[4:]) > 2.0
+    assert len({round(d, 6) for d in delays}) == len(delays)
+
+
+def test_cancel_starts_no_new_nodes():
+    cloud = MemoryCloud()
+    ex = Executor(cloud, max_workers=1, retry=FAST)
+
+    def on_event(e: Event) -> None:
+        if e.type == "done" and e.node == "subnet.s0":
+            ex.cancel()
+
+    ex.on_event = on_event
+    result = ex.run(plan("f", network(), [], SCHEMAS))
+    assert result.cancelled and not result.ok
+    assert {r.node for r in result.done} == {"vpc.main", "subnet.s0"}
+    assert len(result.not_started) == 3
+
+
+def test_deletes_run_in_reverse_order():
+    observed = [
+        Observed("vpc", "main", "vpc-1", {"cidr": "10.0.0.0/16"}),
+        Observed("subnet", "s0", "sub-0", {"vpc_id": "vpc-1"}, deps=("vpc.main",)),
+        Observed("route_table", "rt", "rt-1", {"subnets": ["sub-0"]}, deps=("subnet.s0",)),
+    ]
+    cloud = MemoryCloud()
+    result = Executor(cloud, retry=FAST).run(plan("f", [], observed, SCHEMAS))
+    assert result.ok
+    assert cloud.calls == [
+        ("delete", "route_table.rt"),
+        ("delete", "subnet.s0"),
+        ("delete", "vpc.main"),
+    ]
+
+
+def test_replace_deletes_old_before_creating_new_and_repoints_dependents():
+    observed = [
+        Observed("vpc", "main", "vpc-1", {"cidr": "10.0.0.0/16"}),
+        Observed(
+            "subnet", "s0", "sub-0", {"vpc_id": "vpc-1", "cidr": "10.9.0.0/24"}, deps=("vpc.main",)
+        ),
+        Observed("route_table", "rt", "rt-1", {"subnets": ["sub-0"]}, deps=("subnet.s0",)),
+    ]
+    p = plan("f", network(1), observed, SCHEMAS)
+    assert p.change("subnet.s0").action is Action.REPLACE
+    assert p.change("route_table.rt").action is Action.UPDATE
+    graph, _ = execution_graph(p)
+    assert ("subnet.s0#delete", "subnet.s0") in graph.edges
+    cloud = MemoryCloud()
+    result = Executor(cloud, retry=FAST).run(p)
+    assert result.ok
+    assert cloud.calls == [
+        ("delete", "subnet.s0"),
+        ("create", "subnet.s0"),
+        ("update", "route_table.rt"),
+    ]
+    assert list(result.results["route_table.rt"].observed.props["subnets"]) == [
+        result.results["subnet.s0"].observed.id
+    ]
+
+
+def test_removed_resource_goes_after_its_referrer_is_repointed():
+    # a route table routed through nat b; nat b leaves the fabric and the table moves to nat a
+    desired = [
+        Resource("nat", "a", {}),
+        Resource("route_table", "rt", {"nat": Ref("nat.a")}),
+    ]
+    observed = [
+        Observed("nat", "a", "nat-a", {}),
+        Observed("nat", "b", "nat-b", {}),
+        Observed("route_table", "rt", "rt-1", {"nat": "nat-b"}, deps=("nat.b",)),
+    ]
+    cloud = MemoryCloud()
+    result = Executor(cloud, retry=FAST).run(plan("f", desired, observed, SCHEMAS))
+    assert result.ok
+    assert cloud.calls == [("update", "route_table.rt"), ("delete", "nat.b")]

@@ -1,0 +1,125 @@
+import json
+
+import pytest
+
+from weft.core.plan import UNKNOWN, Action, Plan
+from weft.core.planner import plan
+from weft.core.resource import KindSchema, Observed, Ref, Resource
+
+SCHEMAS = {
+    "vpc": KindSchema("vpc", immutable=frozenset({"cidr"})),
+    "subnet": KindSchema("subnet", immutable=frozenset({"vpc_id", "cidr"})),
+    "route_table": KindSchema("route_table", unordered=frozenset({"subnets"})),
+}
+
+
+def desired(cidr="10.0.0.0/16", sub_cidr="10.0.0.0/19", tags=None):
+    return [
+        Resource("vpc", "main", {"cidr": cidr, "tags": tags or {"a": "1"}}),
+        Resource("subnet", "a", {"vpc_id": Ref("vpc.main"), "cidr": sub_cidr}),
+        Resource(
+            "route_table",
+            "private",
+            {"vpc_id": Ref("vpc.main"), "subnets": [Ref("subnet.a"), Ref("subnet.b")]},
+        ),
+        Resource("subnet", "b", {"vpc_id": Ref("vpc.main"), "cidr": "10.0.32.0/19"}),
+    ]
+
+
+def observed():
+    return [
+        Observed("vpc", "main", "vpc-1", {"cidr": "10.0.0.0/16", "tags": {"a": "1"}}),
+        Observed(
+            "subnet",
+            "a",
+            "subnet-a",
+            {"vpc_id": "vpc-1", "cidr": "10.0.0.0/19"},
+            deps=("vpc.main",),
+        ),
+        Observed(
+            "subnet",
+            "b",
+            "subnet-b",
+            {"vpc_id": "vpc-1", "cidr": "10.0.32.0/19"},
+            deps=("vpc.main",),
+        ),
+        Observed(
+            "route_table",
+            "private",
+            "rtb-1",
+            {"vpc_id": "vpc-1", "subnets": ["subnet-b", "subnet-a"]},
+            deps=("vpc.main", "subnet.a", "subnet.b"),
+        ),
+    ]
+
+
+def test_empty_cloud_creates_everything_in_dependency_order():
+    p = plan("f", desired(), [], SCHEMAS)
+    assert [c.action for c in p.changes] == [Action.CREATE] * 4
+    order = [c.address for c in p.changes]
+    assert order.index("vpc.main") < order.index("subnet.a") < order.index("route_table.private")
+    assert p.has_changes and p.counts()["create"] == 4
+
+
+def test_matching_cloud_is_all_noop_with_unordered_lists():
+    p = plan("f", desired(), observed(), SCHEMAS)
+    assert not p.has_changes, [(c.address, c.diffs) for c in p.changes]
+
+
+def test_mutable_difference_is_an_update_naming_the_field():
+    p = plan("f", desired(tags={"a": "2"}), observed(), SCHEMAS)
+    change = p.change("vpc.main")
+    assert change.action is Action.UPDATE
+    assert [(d.field, d.before, d.after) for d in change.diffs] == [
+        ("tags", {"a": "1"}, {"a": "2"})
+    ]
+    assert p.change("subnet.a").action is Action.NOOP
+
+
+def test_immutable_difference_replaces_and_cascades_to_immutable_refs():
+    p = plan("f", desired(cidr="10.1.0.0/16", sub_cidr="10.1.0.0/19"), observed(), SCHEMAS)
+    assert p.change("vpc.main").action is Action.REPLACE
+    assert "cidr cannot change in place" in p.change("vpc.main").reason
+    sub = p.change("subnet.b")
+    assert sub.action is Action.REPLACE
+    assert {d.field: d.after for d in sub.diffs}["vpc_id"] is UNKNOWN
+    # the route table's vpc_id is mutable in this schema, so it is updated, not replaced
+    assert p.change("route_table.private").action is Action.UPDATE
+
+
+def test_removed_resources_are_deleted_dependents_first():
+    p = plan("f", [], observed(), SCHEMAS)
+    order = [c.address for c in p.changes]
+    assert all(c.action is Action.DELETE for c in p.changes)
+    assert order.index("route_table.private") < order.index("subnet.a") < order.index("vpc.main")
+
+
+def test_duplicates_are_deleted():
+    dup = Observed("subnet", "a", "subnet-a2", {"vpc_id": "vpc-1", "cidr": "10.0.0.0/19"})
+    p = plan("f", desired(), observed(), SCHEMAS, duplicates=[dup])
+    (change,) = p.actionable
+    assert change.action is Action.DELETE and change.cloud_id == "subnet-a2"
+    assert change.address == "subnet.a#2"
+
+
+def test_unknown_ref_is_a_programming_error():
+    with pytest.raises(ValueError, match=r"unknown resources: vpc\.nope"):
+        plan("f", [Resource("subnet", "a", {"vpc_id": Ref("vpc.nope")})], [], SCHEMAS)
+
+
+def test_plan_round_trips_through_json():
+    p = plan("f", desired(cidr="10.1.0.0/16"), observed(), SCHEMAS, meta={"region": "us-east-2"})
+    again = Plan.from_dict(json.loads(p.to_json()))
+    assert again.fingerprint == p.fingerprint
+    assert [(c.action, c.address) for c in again.changes] == [
+        (c.action, c.address) for c in p.changes
+    ]
+    assert again.change("subnet.a").desired == p.change("subnet.a").desired
+
+
+def test_fingerprint_moves_when_the_cloud_moves():
+    a = plan("f", desired(), observed(), SCHEMAS)
+    moved = observed()
+    moved[0] = Observed("vpc", "main", "vpc-1", {"cidr": "10.0.0.0/16", "tags": {"a": "x"}})
+    b = plan("f", desired(), moved, SCHEMAS)
+    assert a.fingerprint != b.fingerprint

@@ -1,0 +1,53 @@
+"""The `weft init` template loads back to the fabric it describes."""
+
+from __future__ import annotations
+
+import pytest
+
+from weft.errors import ConfigError
+from weft.spec import Fabric, Network, parse_fabric, render_fabric_file
+
+
+def test_template_round_trip() -> None:
+    zones = ["us-east-2a", "us-east-2b", "us-east-2c"]
+    text = render_fabric_file("demo", "us-east-2", zones)
+    assert "# availability zones in us-east-2 (discovered from EC2): " + ", ".join(zones) in text
+    fabric = parse_fabric(text, "fabric.yaml")
+    expected = Fabric(
+        name="demo",
+        region="us-east-2",
+        network=Network(cidr="10.0.0.0/16", zones=3, nat="single", layout="private"),
+    )
+    assert fabric.model_dump() == expected.model_dump()
+    assert fabric.protect is False
+
+
+def test_template_with_options() -> None:
+    text = render_fabric_file(
+        "edge-prod",
+        "eu-west-1",
+        ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+        zone_count=2,
+        nat="none",
+        layout="public",
+        cidr="172.16.0.0/20",
+    )
+    fabric = parse_fabric(text)
+    assert fabric.protect is True
+    assert fabric.network == Network(cidr="172.16.0.0/20", zones=2, nat="none", layout="public")
+
+
+def test_zone_count_is_capped_at_the_discovered_zones() -> None:
+    text = render_fabric_file("demo", "us-west-1", ["us-west-1a", "us-west-1c"])
+    assert parse_fabric(text).zone_count() == 2
+
+
+def test_every_key_is_commented() -> None:
+    text = render_fabric_file("demo", "us-east-2", ["us-east-2a", "us-east-2b", "us-east-2c"])
+    for words in ("none, single, per-zone", "public, private", "/16 to /24", "protect"):
+        assert words in text
+
+
+def test_invalid_arguments_raise_config_error() -> None:
+    with pytest.raises(ConfigError, match="not a valid name"):
+        render_fabric_file("Bad_Name", "us-east-2", ["us-east-2a"])
