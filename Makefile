@@ -21,7 +21,7 @@ demo: setup
 	$(BIN)/python scripts/demo.py
 
 ## Lint, layer contracts, and the whole test suite (unit + integration against the local cloud).
-test: setup lint
+test: setup lint typecheck
 	$(BIN)/python -m pytest -q
 
 lint: setup

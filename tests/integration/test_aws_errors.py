@@ -135,7 +135,8 @@ def test_message_code_and_request_id() -> None:
         action="create",
     )
     assert isinstance(err, PermanentError)
-    assert err.message == "could not create subnet.a: The CIDR is invalid"
+    assert err.message == "could not create: The CIDR is invalid"
+    assert str(err).startswith("subnet.a: could not create: The CIDR is invalid")
     assert err.code == "InvalidSubnet.Range"
     assert err.request_id == "req-123"
     assert err.address == "subnet.a"

@@ -250,7 +250,8 @@ def translate(
     helps name the IAM action of a denied call; ``subject`` names what was acted on when there
     is no single address (e.g. "vpc resources" during discovery).
     """
-    target = address or subject or "resources"
+    # CloudError's text starts with the address; name the target here only when there is none.
+    target = "" if address else f" {subject or 'resources'}"
     if isinstance(exc, BotoCoreError):
         return _translate_botocore(exc, target=target, address=address, action=action)
 
@@ -259,7 +260,7 @@ def translate(
     aws_message = str(error.get("Message", "") or "") or str(exc)
     status = _status_of(exc)
     request_id = _request_id_of(exc)
-    message = f"could not {action} {target}: {aws_message}"
+    message = f"could not {action}{target}: {aws_message}"
     common: dict[str, Any] = {"address": address, "code": code or None, "request_id": request_id}
 
     if code in _CREDENTIALS or (status == 403 and not code):
@@ -291,7 +292,7 @@ def translate(
 def _translate_botocore(
     exc: BotoCoreError, *, target: str, address: str | None, action: str
 ) -> CloudError:
-    message = f"could not {action} {target}: {exc}"
+    message = f"could not {action}{target}: {exc}"
     if isinstance(
         exc,
         EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError | ConnectionClosedError,

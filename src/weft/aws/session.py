@@ -98,7 +98,7 @@ class AwsSession:
                 kwargs: dict[str, Any] = {"config": self._config}
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
-                client = self._session.client(service, **kwargs)  # type: ignore[call-overload]
+                client = self._session.client(service, **kwargs)
                 client.meta.events.register("before-send", self._count)
                 self._clients[service] = client
             return client

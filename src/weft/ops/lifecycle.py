@@ -20,7 +20,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,22 +145,19 @@ class Runner:
     max_workers: int = 8
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     cancel: threading.Event = field(default_factory=threading.Event)
-    replan: Callable[[Target], Plan] | None = None
 
-    def _executor(self, ctx_run_id: str) -> tuple[Executor, AwsApplier]:
-        applier = AwsApplier(self.target.context(ctx_run_id), DRIVERS)
-        executor = Executor(
-            applier,
+    def _executor(self, run_id: str) -> Executor:
+        return Executor(
+            AwsApplier(self.target.context(run_id), DRIVERS),
             max_workers=self.max_workers,
             retry=self.retry,
             on_event=self.on_event,
             cancel_event=self.cancel,
         )
-        return executor, applier
 
-    def _journal(self, ctx_run_id: str, command: str, plan: Plan, result: ApplyResult) -> str:
+    def _journal(self, run_id: str, command: str, plan: Plan, result: ApplyResult) -> str:
         entry = {
-            "run_id": ctx_run_id,
+            "run_id": run_id,
             "command": command,
             "by": holder(),
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -179,12 +176,12 @@ class Runner:
                 for r in sorted(result.results.values(), key=lambda r: r.node)
             ],
         }
-        return bucket_store.write_journal(self.target.context(ctx_run_id), entry)
+        return bucket_store.write_journal(self.target.context(run_id), entry)
 
     def up(self, approved: Plan) -> Outcome:
         run_id = new_run_id()
         ctx = self.target.context(run_id)
-        executor, _ = self._executor(run_id)
+        executor = self._executor(run_id)
         boot: ApplyResult | None = None
         boot_change = [c for c in approved.actionable if c.address == BUCKET]
         if boot_change:
@@ -208,7 +205,7 @@ class Runner:
     def down(self, approved: Plan) -> Outcome:
         run_id = new_run_id()
         ctx = self.target.context(run_id)
-        executor, _ = self._executor(run_id)
+        executor = self._executor(run_id)
         has_bucket = any(c.address == BUCKET for c in approved.actionable)
         lock = (
             bucket_store.acquire_lock(ctx, command="down", holder=holder()) if has_bucket else None
