@@ -257,10 +257,21 @@ def plan(file: Path, local: bool, as_json: bool, out_file: Path | None) -> None:
     raise Exit(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
 
 
-def _run(runner_call: Callable[[], Any], as_json: bool, what: str) -> Any:
-    outcome = runner_call()
-    res = outcome.result
+def _run(target: Any, approved: Any, as_json: bool, parallelism: int, command: str) -> Any:
+    """Apply (``up``) or tear down (``down``) an approved plan with live progress."""
+    from weft.ops import lifecycle
+
     out = _out(as_json)
+    what = "Apply" if command == "up" else "Teardown"
+    with _Interrupts() as cancel:
+        runner = lifecycle.Runner(
+            target,
+            on_event=render.Progress(out, json_lines=as_json),
+            max_workers=parallelism,
+            cancel=cancel,
+        )
+        outcome = runner.up(approved) if command == "up" else runner.down(approved)
+    res = outcome.result
     summary = {
         "ok": outcome.ok,
         "run_id": outcome.run_id,
@@ -336,14 +347,7 @@ def up(
             render.emit_json({"result": {"ok": True, "done": 0, "changes": 0}})
         return
     _confirm("Apply these changes?", yes)
-    with _Interrupts() as cancel:
-        runner = lifecycle.Runner(
-            target,
-            on_event=render.Progress(out, json_lines=as_json),
-            max_workers=parallelism,
-            cancel=cancel,
-        )
-        _run(lambda: runner.up(approved), as_json, "Apply")
+    _run(target, approved, as_json, parallelism, "up")
 
 
 # ------------------------------------------------------------------------------------- status
@@ -400,14 +404,7 @@ def down(file: Path, local: bool, as_json: bool, yes: bool, parallelism: int) ->
     else:
         render.plan_table(out, approved, title="Teardown")
         _confirm(f"Delete all {len(approved.actionable)} resources of fabric {target.name}?", yes)
-        with _Interrupts() as cancel:
-            runner = lifecycle.Runner(
-                target,
-                on_event=render.Progress(out, json_lines=as_json),
-                max_workers=parallelism,
-                cancel=cancel,
-            )
-            _run(lambda: runner.down(approved), as_json, "Teardown")
+        _run(target, approved, as_json, parallelism, "down")
     left = leftovers.find(target)
     if as_json:
         render.emit_json({"leftovers": [item.to_dict() for item in left]})

@@ -11,28 +11,21 @@ awaiting replacement, which the planner deletes).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from weft.core.resource import KindSchema, Observed, thaw
+from weft.aws.context import AwsContext
+from weft.core.planner import diff_props
+from weft.core.resource import KindSchema, Observed, Resource
 
-
-def _normal(value: Any, unordered: bool) -> Any:
-    value = thaw(value)
-    if unordered and isinstance(value, list):
-        return sorted(value, key=repr)
-    return value
+if TYPE_CHECKING:
+    from weft.aws.drivers.base import Driver
 
 
 def changed_fields(
     schema: KindSchema, observed: Mapping[str, Any], desired: Mapping[str, Any]
 ) -> set[str]:
     """The desired properties whose value differs from the observed one."""
-    return {
-        key
-        for key, value in desired.items()
-        if _normal(observed.get(key), key in schema.unordered)
-        != _normal(value, key in schema.unordered)
-    }
+    return {d.field for d in diff_props(desired, observed, schema)}
 
 
 def adoptable(
@@ -43,3 +36,18 @@ def adoptable(
         if not (changed_fields(schema, candidate.props, desired) & schema.immutable):
             return candidate
     return None
+
+
+def adopt(
+    driver: Driver,
+    ctx: AwsContext,
+    resource: Resource,
+    props: dict[str, Any],
+    candidates: Iterable[Observed],
+) -> Observed | None:
+    """Finish creating ``resource`` from an adoptable candidate, or None when there is none."""
+    existing = adoptable(driver.schema, candidates, props)
+    if existing is None:
+        return None
+    changed = changed_fields(driver.schema, existing.props, props)
+    return driver.update(ctx, resource, props, existing, changed)

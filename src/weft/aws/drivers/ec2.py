@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from weft.aws import errors
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
 from weft.aws.drivers.pagination import items
+from weft.aws.waiting import wait_until
 
 
 def fabric_filters(ctx: AwsContext, address: str | None = None) -> list[dict[str, Any]]:
@@ -53,3 +57,24 @@ def update_tags(
         ec2.create_tags(Resources=[resource_id], Tags=tagging.to_aws(to_set))
     if to_remove:
         ec2.delete_tags(Resources=[resource_id], Tags=[{"Key": k} for k in to_remove])
+
+
+def wait_available(
+    ctx: AwsContext, what: str, operation: str, result_key: str, ids_param: str, resource_id: str
+) -> None:
+    """Poll ``operation`` for one resource until its State is ``available``.
+
+    A "not found" right after creation is eventual consistency, reported as "not visible yet".
+    """
+
+    def check() -> bool | str:
+        try:
+            found = getattr(ctx.client("ec2"), operation)(**{ids_param: [resource_id]})[result_key]
+        except ClientError as exc:
+            if errors.is_not_found(exc):
+                return "not visible yet"
+            raise
+        state = found[0].get("State", "pending") if found else "not visible yet"
+        return True if state == "available" else state
+
+    wait_until(ctx, f"{what} {resource_id}", check, timeout=120, interval=1.0)

@@ -97,10 +97,9 @@ class KmsKeyDriver:
         return self._find(ctx)
 
     def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
-        existing = adoption.adoptable(self.schema, self._find(ctx, resource.address), props)
-        if existing is not None:
-            changed = adoption.changed_fields(self.schema, existing.props, props)
-            return self.update(ctx, resource, props, existing, changed)
+        adopted = adoption.adopt(self, ctx, resource, props, self._find(ctx, resource.address))
+        if adopted is not None:
+            return adopted
         kms = ctx.client("kms")
         meta = kms.create_key(
             Description=props["description"],

@@ -126,10 +126,9 @@ class SecurityGroupRuleDriver:
         props["from_port"], props["to_port"] = _ports(
             props["protocol"], props["from_port"], props["to_port"]
         )
-        existing = adoption.adoptable(self.schema, self._find(ctx, resource.address), props)
-        if existing is not None:
-            changed = adoption.changed_fields(self.schema, existing.props, props)
-            return self.update(ctx, resource, props, existing, changed)
+        adopted = adoption.adopt(self, ctx, resource, props, self._find(ctx, resource.address))
+        if adopted is not None:
+            return adopted
         client = ctx.client("ec2")
         authorize = (
             client.authorize_security_group_egress

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from weft.aws import errors
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
 from weft.aws.drivers import adoption, ec2
-from weft.aws.waiting import wait_until
 from weft.core.resource import KindSchema, Observed, Resource
 
 KIND = "subnet"
@@ -52,10 +48,9 @@ class SubnetDriver:
         return self._find(ctx)
 
     def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
-        existing = adoption.adoptable(self.schema, self._find(ctx, resource.address), props)
-        if existing is not None:
-            changed = adoption.changed_fields(self.schema, existing.props, props)
-            return self.update(ctx, resource, props, existing, changed)
+        adopted = adoption.adopt(self, ctx, resource, props, self._find(ctx, resource.address))
+        if adopted is not None:
+            return adopted
         subnet = ctx.client("ec2").create_subnet(
             VpcId=props["vpc_id"],
             CidrBlock=props["cidr"],
@@ -63,7 +58,9 @@ class SubnetDriver:
             TagSpecifications=tagging.tag_specifications("subnet", props["tags"]),
         )["Subnet"]
         if subnet.get("State") != "available":
-            self._wait_available(ctx, subnet["SubnetId"])
+            ec2.wait_available(
+                ctx, "subnet", "describe_subnets", "Subnets", "SubnetIds", subnet["SubnetId"]
+            )
         if props["map_public_ip"]:
             self._set_map_public_ip(ctx, subnet["SubnetId"], True)
         return _observed(resource.name, {**subnet, "State": "available"}, props)
@@ -97,20 +94,6 @@ class SubnetDriver:
         ctx.client("ec2").modify_subnet_attribute(
             SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": value}
         )
-
-    @staticmethod
-    def _wait_available(ctx: AwsContext, subnet_id: str) -> None:
-        def check() -> bool | str:
-            try:
-                subnets = ctx.client("ec2").describe_subnets(SubnetIds=[subnet_id])["Subnets"]
-            except ClientError as exc:
-                if errors.is_not_found(exc):
-                    return "not visible yet"
-                raise
-            state = subnets[0].get("State", "pending") if subnets else "not visible yet"
-            return True if state == "available" else state
-
-        wait_until(ctx, f"subnet {subnet_id}", check, timeout=120, interval=1.0)
 
 
 DRIVER = SubnetDriver()

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from weft.aws import errors
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
 from weft.aws.drivers import adoption, ec2
-from weft.aws.waiting import wait_until
 from weft.core.resource import KindSchema, Observed, Resource
 
 KIND = "vpc"
@@ -52,17 +48,16 @@ class VpcDriver:
         return self._find(ctx)
 
     def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
-        existing = adoption.adoptable(self.schema, self._find(ctx, resource.address), props)
-        if existing is not None:
-            changed = adoption.changed_fields(self.schema, existing.props, props)
-            return self.update(ctx, resource, props, existing, changed)
+        adopted = adoption.adopt(self, ctx, resource, props, self._find(ctx, resource.address))
+        if adopted is not None:
+            return adopted
         vpc = ctx.client("ec2").create_vpc(
             CidrBlock=props["cidr"],
             TagSpecifications=tagging.tag_specifications("vpc", props["tags"]),
         )["Vpc"]
         vpc_id = vpc["VpcId"]
         if vpc.get("State") != "available":
-            self._wait_available(ctx, vpc_id)
+            ec2.wait_available(ctx, "VPC", "describe_vpcs", "Vpcs", "VpcIds", vpc_id)
         self._set_dns(ctx, vpc_id, props)
         return self._observed(resource, vpc_id, props)
 
@@ -91,20 +86,6 @@ class VpcDriver:
         order = _ATTRIBUTES if props["dns_support"] else tuple(reversed(_ATTRIBUTES))
         for prop, _attribute, key in order:
             client.modify_vpc_attribute(VpcId=vpc_id, **{key: {"Value": bool(props[prop])}})
-
-    @staticmethod
-    def _wait_available(ctx: AwsContext, vpc_id: str) -> None:
-        def check() -> bool | str:
-            try:
-                vpcs = ctx.client("ec2").describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
-            except ClientError as exc:
-                if errors.is_not_found(exc):
-                    return "not visible yet"
-                raise
-            state = vpcs[0].get("State", "pending") if vpcs else "not visible yet"
-            return True if state == "available" else state
-
-        wait_until(ctx, f"VPC {vpc_id}", check, timeout=120, interval=1.0)
 
     @staticmethod
     def _observed(resource: Resource, vpc_id: str, props: dict[str, Any]) -> Observed:
