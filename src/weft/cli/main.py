@@ -12,69 +12,26 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from weft import __version__
-from weft.cli import render
+from weft.cli import access, render, secrets
+from weft.cli.common import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_RUNNING,
+    EXIT_OK,
+    Exit,
+    fabric_options,
+)
+from weft.cli.common import confirm as _confirm
+from weft.cli.common import connect as _connect
+from weft.cli.common import out as _out
 from weft.errors import GuardError, UsageError, WeftError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_NOT_RUNNING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-
-class Exit(Exception):
-    def __init__(self, code: int) -> None:
-        self.code = code
-
-
-def fabric_options(func: F) -> F:
-    func = click.option(
-        "-f",
-        "--file",
-        "file",
-        default="fabric.yaml",
-        show_default=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="The fabric file.",
-    )(func)
-    func = click.option(
-        "--local", is_flag=True, help="Act on the embedded local cloud (started if needed)."
-    )(func)
-    func = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(func)
-    return func
-
-
-def _out(as_json: bool) -> Any:
-    # In JSON mode stdout carries only JSON; everything for humans goes to stderr.
-    return render.console(stderr=as_json)
-
-
-def _connect(file: Path, local: bool, as_json: bool, command: str) -> Any:
-    from weft.ops.target import connect
-    from weft.spec import load_fabric
-
-    fabric = load_fabric(file)
-    target = connect(fabric, local=local)
-    render.banner(_out(as_json), target.banner(), command)
-    return target
-
-
-def _confirm(question: str, yes: bool) -> None:
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise UsageError(
-            "refusing to change the cloud without confirmation (standard input is not a terminal)",
-            hint="pass --yes to confirm non-interactively",
-        )
-    if not click.confirm(question, default=False):
-        render.console().print("Nothing done.")
-        raise Exit(EXIT_OK)
 
 
 class _Interrupts:
@@ -374,7 +331,10 @@ def status(file: Path, local: bool, as_json: bool) -> None:
         render.emit_json(data)
         return
     out = render.console()
-    render.rows_table(out, rows, ["address", "id", "state", "note"], f"Fabric {target.name}")
+    columns = ["address", "id", "state", "note"]
+    if any(r["endpoint"] for r in rows):
+        columns.insert(3, "endpoint")
+    render.rows_table(out, rows, columns, f"Fabric {target.name}")
     have = sum(1 for r in rows if r["id"])
     out.print(f"{have} present, {sum(1 for r in rows if not r['id'])} absent.")
     if lock:
@@ -442,20 +402,46 @@ def unlock(file: Path, local: bool, as_json: bool, yes: bool) -> None:
 # -------------------------------------------------------------------------------------- local
 @cli.group()
 def local() -> None:
-    """The embedded local cloud (moto server on 127.0.0.1)."""
+    """The embedded local cloud (moto server and Kubernetes 1.20 control plane on 127.0.0.1)."""
 
 
 @local.command("up")
 @click.option("--json", "as_json", is_flag=True)
-def local_up(as_json: bool) -> None:
-    """Start the local cloud (no-op when it runs)."""
+@click.option("--no-kube", is_flag=True, help="Start only the local AWS, not the Kubernetes part.")
+def local_up(as_json: bool, no_kube: bool) -> None:
+    """Start the local cloud (no-op when it runs): local AWS, then the local Kubernetes."""
     from weft.local import aws_server
+    from weft.local.kube import control_plane
 
     info = aws_server.start()
+    kube: control_plane.LocalKube | None = None
+    unavailable: str | None = None
+    if not no_kube:
+        try:
+            kube = control_plane.start_kube(aws_endpoint=info.url)
+        except control_plane.KubeUnavailable as exc:
+            unavailable = exc.message
+            render.console(stderr=True).print(f"Local Kubernetes not started: {exc}")
     if as_json:
-        render.emit_json({"aws_endpoint": info.url, "pid": info.pid})
-    else:
-        render.console().print(f"Local cloud running: AWS endpoint {info.url} (pid {info.pid}).")
+        render.emit_json(
+            {
+                "aws_endpoint": info.url,
+                "pid": info.pid,
+                "kube_endpoint": kube.endpoint if kube else None,
+                "kubeconfig": kube.kubeconfig if kube else None,
+                "kube_version": kube.version if kube else None,
+                "kube_cold_start_seconds": kube.cold_start_seconds if kube else None,
+                "kube_unavailable": unavailable,
+            }
+        )
+        return
+    con = render.console()
+    con.print(f"Local cloud running: AWS endpoint {info.url} (pid {info.pid}).")
+    if kube:
+        con.print(
+            f"Local Kubernetes {kube.version} running: {kube.endpoint} "
+            f"(kubeconfig {kube.kubeconfig}; started in {kube.cold_start_seconds:.1f}s)."
+        )
 
 
 @local.command("down")
@@ -463,14 +449,18 @@ def local_up(as_json: bool) -> None:
 def local_down(as_json: bool) -> None:
     """Stop the local cloud; everything in it is gone."""
     from weft.local import aws_server
+    from weft.local.kube import control_plane
 
+    kube_stopped = control_plane.stop_kube()
     stopped = aws_server.stop()
     if as_json:
-        render.emit_json({"stopped": stopped})
+        render.emit_json({"stopped": stopped, "kube_stopped": kube_stopped})
     else:
         render.console().print(
             "Local cloud stopped." if stopped else "The local cloud was not running."
         )
+        if kube_stopped:
+            render.console().print("Local Kubernetes stopped.")
 
 
 @local.command("status")
@@ -478,14 +468,27 @@ def local_down(as_json: bool) -> None:
 def local_status(as_json: bool) -> None:
     """Is the local cloud running, and where (exit 3 when it is not)."""
     from weft.local import aws_server
+    from weft.local.kube import control_plane
 
     info = aws_server.status()
+    kube = control_plane.kube_status()
     if as_json:
         render.emit_json(
             {
                 "running": bool(info),
                 "aws_endpoint": info.url if info else None,
                 "pid": info.pid if info else None,
+                "kube_endpoint": kube.endpoint if kube else None,
+                "kubeconfig": kube.kubeconfig if kube else None,
+                "kube_healthy": kube.healthy if kube else None,
+                "kube_processes": (
+                    {
+                        n: {"pid": p.pid, "alive": p.alive, "log": p.log}
+                        for n, p in kube.processes.items()
+                    }
+                    if kube
+                    else None
+                ),
             }
         )
     elif info:
@@ -494,8 +497,20 @@ def local_status(as_json: bool) -> None:
         )
     else:
         render.console().print("The local cloud is not running (weft local up starts it).")
+    if kube and not as_json:
+        con = render.console()
+        state = "running" if kube.healthy else "NOT HEALTHY"
+        con.print(f"Local Kubernetes {kube.version} {state}: {kube.endpoint}")
+        con.print(f"  kubeconfig {kube.kubeconfig}")
+        for name, proc in kube.processes.items():
+            con.print(f"  {name}: pid {proc.pid} {'up' if proc.alive else 'DEAD'}, log {proc.log}")
     if not info:
         raise Exit(EXIT_NOT_RUNNING)
+
+
+cli.add_command(access.kubeconfig)
+cli.add_command(access.token)
+cli.add_command(secrets.secrets)
 
 
 def main(argv: list[str] | None = None) -> int:

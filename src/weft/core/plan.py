@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from weft.core.resource import Observed, Ref, Resource, thaw
+from weft.core.resource import Fmt, Observed, Ref, Resource, thaw
 
 PLAN_FORMAT = 1
 
@@ -167,27 +167,52 @@ def fingerprint(observed: Iterable[Observed]) -> str:
     return hashlib.sha256(json.dumps(items).encode()).hexdigest()
 
 
+_FMT_KEY = "$fmt:"
+
+
+def _fmt_to_dict(fmt: Fmt) -> dict[str, Any]:
+    return {"$fmt": fmt.template, "refs": [[r.address, r.attr] for r in fmt.refs]}
+
+
 def _jsonable(value: Any) -> Any:
     if value is UNKNOWN:
         return "(known after apply)"
     if isinstance(value, Ref):
         return {"$ref": value.address, "attr": value.attr}
+    if isinstance(value, Fmt):
+        return _fmt_to_dict(value)
     value = thaw(value)
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {_jsonable_key(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     return value
+
+
+def _jsonable_key(key: Any) -> str:
+    if isinstance(key, Fmt):
+        return _FMT_KEY + json.dumps(_fmt_to_dict(key))
+    if key is UNKNOWN:
+        return "(known after apply)"
+    return str(key)
 
 
 def _from_jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {"$ref", "attr"}:
             return Ref(value["$ref"], value["attr"])
-        return {k: _from_jsonable(v) for k, v in value.items()}
+        if set(value) == {"$fmt", "refs"}:
+            return Fmt(value["$fmt"], *(Ref(a, b) for a, b in value["refs"]))
+        return {_from_jsonable_key(k): _from_jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_from_jsonable(v) for v in value]
     return value
+
+
+def _from_jsonable_key(key: str) -> Any:
+    if key.startswith(_FMT_KEY):
+        return _from_jsonable(json.loads(key[len(_FMT_KEY) :]))
+    return key
 
 
 def _resource_to_dict(res: Resource) -> dict[str, Any]:

@@ -17,21 +17,42 @@ from typing import Any
 
 from weft.core.graph import Graph
 from weft.core.plan import UNKNOWN, Action, Change, FieldDiff, Plan, fingerprint
-from weft.core.resource import KindSchema, Observed, Ref, Resource, thaw
+from weft.core.resource import Fmt, KindSchema, Observed, Ref, Resource, thaw
+
+
+def _lookup(ref: Ref, lookup: Mapping[str, Mapping[str, Any] | None]) -> Any:
+    value: Any = lookup.get(ref.address)
+    for step in ref.attr.split("."):
+        if value is None:
+            return UNKNOWN
+        if isinstance(value, Mapping):
+            if step not in value:
+                return UNKNOWN
+            value = value[step]
+        elif isinstance(value, list | tuple) and step.isdigit() and int(step) < len(value):
+            value = value[int(step)]
+        else:
+            return UNKNOWN
+    return UNKNOWN if value is None else thaw(value)
 
 
 def resolve(value: Any, lookup: Mapping[str, Mapping[str, Any] | None]) -> Any:
-    """``value`` with every Ref replaced by the attribute it names, or UNKNOWN.
+    """``value`` with every Ref (and Fmt) replaced by what it names, or UNKNOWN.
 
     ``lookup[address]`` holds the outputs of a resource, or None while it is not yet known.
     """
     if isinstance(value, Ref):
-        outputs = lookup.get(value.address)
-        if outputs is None or value.attr not in outputs:
+        return _lookup(value, lookup)
+    if isinstance(value, Fmt):
+        parts = [_lookup(r, lookup) for r in value.refs]
+        if any(p is UNKNOWN for p in parts):
             return UNKNOWN
-        return thaw(outputs[value.attr])
+        return value.template.format(*parts)
     if isinstance(value, Mapping):
-        return {k: resolve(v, lookup) for k, v in value.items()}
+        resolved = {}
+        for k, v in value.items():
+            resolved[resolve(k, lookup)] = resolve(v, lookup)
+        return resolved
     if isinstance(value, list | tuple):
         return [resolve(v, lookup) for v in value]
     return value
@@ -41,7 +62,7 @@ def contains_unknown(value: Any) -> bool:
     if value is UNKNOWN:
         return True
     if isinstance(value, Mapping):
-        return any(contains_unknown(v) for v in value.values())
+        return any(contains_unknown(k) or contains_unknown(v) for k, v in value.items())
     if isinstance(value, list | tuple):
         return any(contains_unknown(v) for v in value)
     return False

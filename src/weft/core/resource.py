@@ -20,13 +20,36 @@ from typing import Any
 
 @dataclass(frozen=True, order=True)
 class Ref:
-    """A reference to an attribute (``id`` unless said otherwise) of another resource."""
+    """A reference to an attribute (``id`` unless said otherwise) of another resource.
+
+    ``attr`` may be a dotted path into the outputs: ``validation.0.name`` is the ``name`` of the
+    first item of the ``validation`` list.
+    """
 
     address: str
     attr: str = "id"
 
     def __str__(self) -> str:
         return f"${{{self.address}.{self.attr}}}"
+
+
+@dataclass(frozen=True)
+class Fmt:
+    """A string made from refs once they are known: ``Fmt("{0}:sub", Ref(...))``.
+
+    It may stand where a plain string stands, mapping keys included (an IAM condition key that
+    names an OIDC issuer, say).
+    """
+
+    template: str
+    refs: tuple[Ref, ...]
+
+    def __init__(self, template: str, *refs: Ref) -> None:
+        object.__setattr__(self, "template", template)
+        object.__setattr__(self, "refs", tuple(refs))
+
+    def __str__(self) -> str:
+        return self.template.format(*(str(r) for r in self.refs))
 
 
 def address_of(kind: str, name: str) -> str:
@@ -56,11 +79,14 @@ def thaw(value: Any) -> Any:
 
 
 def iter_refs(value: Any) -> Iterator[Ref]:
-    """Every Ref inside a (possibly nested) property value."""
+    """Every Ref inside a (possibly nested) property value, mapping keys included."""
     if isinstance(value, Ref):
         yield value
+    elif isinstance(value, Fmt):
+        yield from value.refs
     elif isinstance(value, Mapping):
-        for v in value.values():
+        for k, v in value.items():
+            yield from iter_refs(k)
             yield from iter_refs(v)
     elif isinstance(value, list | tuple):
         for v in value:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from weft.core.resource import Resource
+from weft.model.cluster import cluster_resources
+from weft.model.data import data_resources
+from weft.model.dns import dns_resources
 from weft.model.network import network_resources
 from weft.model.tags import resource_tags
 from weft.spec import Fabric
@@ -41,4 +44,10 @@ def foundation_resources(fabric: Fabric, account_id: str) -> list[Resource]:
 
 
 def desired_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> list[Resource]:
-    return [*foundation_resources(fabric, account_id), *network_resources(fabric, zones)]
+    return [
+        *foundation_resources(fabric, account_id),
+        *network_resources(fabric, zones),
+        *cluster_resources(fabric, zones),
+        *data_resources(fabric, zones, account_id=account_id),
+        *dns_resources(fabric),
+    ]

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from weft.core.resource import Ref, Resource
-from weft.model.tags import resource_tags
+from weft.model.builder import Builder
 from weft.spec import Fabric, plan_subnets
 from weft.spec.subnets import zone_suffix
 
@@ -110,25 +109,10 @@ RULES: tuple[RuleSpec, ...] = (
 )
 
 
-class _Builder:
-    def __init__(self, fabric: Fabric) -> None:
-        self.fabric = fabric
-        self.resources: list[Resource] = []
-
-    def add(
-        self, kind: str, name: str, props: dict[str, Any], depends_on: tuple[str, ...] = ()
-    ) -> Ref:
-        tags = resource_tags(self.fabric.name, kind, name, self.fabric.tags)
-        extra_tags = props.pop("extra_tags", {})
-        res = Resource(kind, name, {**props, "tags": {**tags, **extra_tags}}, depends_on)
-        self.resources.append(res)
-        return Ref(res.address)
-
-
 def network_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
     """The network for ``zones`` (the region's AZ names the fabric uses, in order)."""
     net = fabric.network
-    b = _Builder(fabric)
+    b = Builder(fabric)
     vpc = b.add("vpc", "main", {"cidr": net.cidr, "dns_support": True, "dns_hostnames": True})
     igw = b.add("internet_gateway", "main", {"vpc_id": vpc})
 
@@ -146,8 +130,8 @@ def network_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
                 "cidr": sub.cidr,
                 "zone": sub.zone,
                 "map_public_ip": public,
-                "extra_tags": {**cluster_tag, role: "1", "weft:tier": sub.tier},
             },
+            extra_tags={**cluster_tag, role: "1", "weft:tier": sub.tier},
         )
     suffixes = [zone_suffix(z, fabric.region) for z in zones]
 

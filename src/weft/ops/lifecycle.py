@@ -34,9 +34,10 @@ from weft.core.events import EventSink, discard
 from weft.core.executor import ApplyResult, Executor, RetryPolicy
 from weft.core.plan import Action, Plan
 from weft.core.resource import KindSchema, Observed
-from weft.errors import StalePlan
+from weft.errors import ConfigError, StalePlan
 from weft.model import desired_resources
 from weft.ops.target import Target
+from weft.spec import check_version_step
 
 BUCKET = "fabric_bucket.fabric"
 
@@ -80,7 +81,7 @@ def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
     desired = desired_resources(
         target.fabric, account_id=target.account_id, zones=list(target.zones)
     )
-    return planner.plan(
+    the_plan = planner.plan(
         target.name,
         desired,
         inv.by_address.values(),
@@ -88,6 +89,23 @@ def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
         duplicates=inv.duplicates,
         meta=_meta(target, "up"),
     )
+    check_plan(target, the_plan)
+    return the_plan
+
+
+def check_plan(target: Target, plan: Plan) -> None:
+    """Refuse, before anything is written, changes the cloud cannot make."""
+    for change in plan.actionable:
+        if change.kind != "eks_cluster" or change.action is not Action.UPDATE:
+            continue
+        for diff in change.diffs:
+            if diff.field == "version":
+                problem = check_version_step(str(diff.before), str(diff.after))
+                if problem:
+                    raise ConfigError(
+                        f"{target.fabric.source}: cluster.version: {problem} "
+                        f"(the cluster runs {diff.before})"
+                    )
 
 
 def destroy_plan(target: Target, inv: Inventory | None = None) -> Plan:
@@ -241,6 +259,7 @@ class StatusRow:
     id: str | None
     state: str
     note: str = ""
+    endpoint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -248,8 +267,18 @@ class StatusRow:
             "kind": self.kind,
             "id": self.id,
             "state": self.state,
+            "endpoint": self.endpoint,
             "note": self.note,
         }
+
+
+def _endpoint(obs: Observed) -> str | None:
+    """Where to reach a resource that serves something (cluster API, database, cache)."""
+    endpoint = obs.outputs.get("endpoint")
+    if not endpoint:
+        return None
+    port = obs.outputs.get("port")
+    return f"{endpoint}:{port}" if port and f":{port}" not in str(endpoint) else str(endpoint)
 
 
 def status_rows(target: Target, inv: Inventory | None = None) -> list[StatusRow]:
@@ -266,7 +295,7 @@ def status_rows(target: Target, inv: Inventory | None = None) -> list[StatusRow]
         if obs is None:
             rows.append(StatusRow(res.address, res.kind, None, "absent", "not created yet"))
         else:
-            rows.append(StatusRow(res.address, res.kind, obs.id, obs.state))
+            rows.append(StatusRow(res.address, res.kind, obs.id, obs.state, "", _endpoint(obs)))
     extra: list[Observed] = [o for a, o in inv.by_address.items() if a not in seen]
     for obs in [*extra, *inv.duplicates]:
         rows.append(StatusRow(obs.address, obs.kind, obs.id, obs.state, "not in the fabric file"))

@@ -2,8 +2,28 @@
 
 Pure: no cloud or terminal I/O. Everything a user can get wrong in the file is raised here as a
 :class:`weft.errors.ConfigError`, before anything touches the cloud.
+
+A :class:`Fabric` has the network (:class:`Network`) and optional sections: ``cluster``
+(:class:`Cluster`, with :class:`Addon` add-ons), ``nodegroups`` (:class:`NodeGroup`, with
+:class:`Taint` taints), ``fargate`` (:class:`FargateProfile`, with :class:`FargateSelector`
+selectors), ``databases`` (:class:`Database`), ``caches`` (:class:`Cache`), ``buckets``
+(:class:`Bucket`) and ``dns`` (:class:`Dns`). Defaults are resolved on the models.
+:func:`check_version_step` tells, at plan time, whether a running cluster can move to a version.
 """
 
+from weft.spec.cluster import (
+    SUPPORTED_K8S_VERSIONS,
+    Addon,
+    Cluster,
+    FargateProfile,
+    FargateSelector,
+    NodeGroup,
+    Taint,
+    check_version_step,
+    k8s_minor,
+)
+from weft.spec.data import Bucket, Cache, Database
+from weft.spec.dns import Dns
 from weft.spec.loader import load_fabric, parse_fabric
 from weft.spec.regions import known_zones
 from weft.spec.schema import Fabric, Network
@@ -11,9 +31,22 @@ from weft.spec.subnets import SubnetPlan, plan_subnets
 from weft.spec.template import render_fabric_file
 
 __all__ = [
+    "SUPPORTED_K8S_VERSIONS",
+    "Addon",
+    "Bucket",
+    "Cache",
+    "Cluster",
+    "Database",
+    "Dns",
     "Fabric",
+    "FargateProfile",
+    "FargateSelector",
     "Network",
+    "NodeGroup",
     "SubnetPlan",
+    "Taint",
+    "check_version_step",
+    "k8s_minor",
     "known_zones",
     "load_fabric",
     "parse_fabric",

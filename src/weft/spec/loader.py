@@ -6,17 +6,23 @@ every problem is reported as one line::
 
     fabric.yaml:7: network.nat: 'per_zone' is not allowed; expected one of: none, single, per-zone
 
-All problems of a file are collected into one :class:`~weft.errors.ConfigError` (``problems``
-holds them one by one). No pydantic or ruamel exception escapes, and no pydantic wording is shown.
+A message that names an earlier entry as ``(first as databases[0])`` gets that entry's line
+added when it is on another line. Rules across sections (:func:`~weft.spec.schema.cross_problems`)
+still run when unrelated keys failed, on whatever is valid. All problems of a file are collected
+into one :class:`~weft.errors.ConfigError` (``problems`` holds them one by one). No pydantic or
+ruamel exception escapes, and no pydantic wording is shown.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import re
 import warnings
+from functools import partial
 from pathlib import Path as FilePath
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
@@ -25,24 +31,44 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from weft.errors import ConfigError
+from weft.spec.cluster import SUPPORTED_K8S_VERSIONS
 from weft.spec.schema import (
     PROBLEM,
     USER_KEYS,
     Fabric,
     Network,
     Path,
+    cross_problems,
     describe,
     suggestions,
-    zone_problems,
 )
 
 __all__ = ["format_path", "load_fabric", "parse_fabric"]
 
+#: Examples for required keys; ``[]`` stands for any list index.
 _REQUIRED_HINTS: dict[Path, str] = {
     ("name",): "e.g. name: demo",
     ("region",): "e.g. region: us-east-2",
     ("network",): "e.g. network: {cidr: 10.0.0.0/16}",
     ("network", "cidr"): "e.g. cidr: 10.0.0.0/16",
+    ("cluster", "version"): f'e.g. version: "{SUPPORTED_K8S_VERSIONS[-1]}"',
+    ("nodegroups", "[]", "name"): "e.g. name: general",
+    ("nodegroups", "[]", "instance_types"): "e.g. instance_types: [m6i.large]",
+    ("nodegroups", "[]", "min"): "e.g. min: 1",
+    ("nodegroups", "[]", "max"): "e.g. max: 3",
+    ("nodegroups", "[]", "taints", "[]", "key"): "e.g. key: dedicated",
+    ("nodegroups", "[]", "taints", "[]", "effect"): "e.g. effect: NoSchedule",
+    ("fargate", "[]", "name"): "e.g. name: system",
+    ("fargate", "[]", "selectors"): "e.g. selectors: [{namespace: kube-system}]",
+    ("fargate", "[]", "selectors", "[]", "namespace"): "e.g. namespace: default",
+    ("databases", "[]", "name"): "e.g. name: main",
+    ("databases", "[]", "engine_version"): 'e.g. engine_version: "16"',
+    ("databases", "[]", "instance_class"): "e.g. instance_class: db.t4g.medium",
+    ("caches", "[]", "name"): "e.g. name: sessions",
+    ("caches", "[]", "engine_version"): 'e.g. engine_version: "7.1"',
+    ("caches", "[]", "node_type"): "e.g. node_type: cache.t4g.small",
+    ("buckets", "[]", "name"): "e.g. name: uploads",
+    ("dns", "domain"): "e.g. domain: example.com",
 }
 
 _SIMPLE_KEY_RE = re.compile(r"[A-Za-z0-9_:/@+=.-]+")
@@ -319,7 +345,7 @@ def _translate(error: ValidationError) -> list[tuple[Path, str]]:
             key = loc[-1] if loc else "?"
             found.append((loc, _unknown_key(str(key), _model_at(loc[:-1]))))
         elif kind == "missing":
-            hint = _REQUIRED_HINTS.get(loc)
+            hint = _REQUIRED_HINTS.get(tuple("[]" if isinstance(p, int) else p for p in loc))
             found.append((loc, "required key is missing" + (f"; {hint}" if hint else "")))
         else:
             found.append((loc, _type_message(kind, value, loc)))
@@ -337,15 +363,39 @@ def _unknown_key(key: str, model: type[BaseModel] | None) -> str:
 
 
 def _model_at(loc: Path) -> type[BaseModel] | None:
-    model: type[BaseModel] = Fabric
+    """The model of the mapping at ``loc`` (through lists and mappings of models), if any."""
+    annotation: Any = Fabric
     for part in loc:
-        field = model.model_fields.get(str(part))
-        annotation = field.annotation if field is not None else None
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            model = annotation
-        else:
+        annotation = _step(annotation, part)
+        if annotation is None:
             return None
-    return model
+    for candidate in _alternatives(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _alternatives(annotation: Any) -> list[Any]:
+    """The types an annotation allows: unions are split, ``Annotated`` metadata dropped."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _alternatives(get_args(annotation)[0])
+    if origin is Union or origin is UnionType:
+        return [alternative for arg in get_args(annotation) for alternative in _alternatives(arg)]
+    return [annotation]
+
+
+def _step(annotation: Any, part: str | int) -> Any:
+    for candidate in _alternatives(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            field = candidate.model_fields.get(str(part)) if isinstance(part, str) else None
+            if field is not None:
+                return field.annotation
+        elif get_origin(candidate) is list and isinstance(part, int):
+            return get_args(candidate)[0]
+        elif get_origin(candidate) is dict and isinstance(part, str):
+            return get_args(candidate)[1]
+    return None
 
 
 def _type_message(kind: str, value: Any, loc: Path) -> str:
@@ -374,25 +424,51 @@ def _type_message(kind: str, value: Any, loc: Path) -> str:
         keys = f" ({', '.join(USER_KEYS.get(model, ()))})" if model is not None else ""
         return f"expected a mapping of keys{keys}, got {got}"
     if kind == "list_type":
-        return f"expected a list, got {got}"
+        entries = "; write each entry on its own line, starting with '- '"
+        return f"expected a list, got {got}" + (entries if isinstance(value, dict) else "")
     if kind == "literal_error":
         return f"{got} is not allowed"
     return f"{got} is not a valid value here"
 
 
 def _cross_check_despite(error: ValidationError, data: dict[str, Any]) -> list[tuple[Path, str]]:
-    """Zone-vs-region checks, which pydantic skips when an unrelated key of the fabric failed."""
-    failed = {tuple(detail["loc"])[:1] for detail in error.errors(include_url=False)}
-    if ("region",) in failed or ("network",) in failed or () in failed:
-        return []
-    region, network = data.get("region"), data.get("network")
-    if not isinstance(region, str) or not isinstance(network, dict):
-        return []
-    try:
-        zones = Network.model_validate(network).zones
-    except ValidationError:
-        return []
-    return zone_problems(region, zones)
+    """Rules across sections, which pydantic skips when any key of the fabric failed.
+
+    They run on whatever is valid: region, network, and the names of list entries.
+    """
+    locs = [tuple(detail["loc"]) for detail in error.errors(include_url=False)]
+    failed = {loc[:1] for loc in locs}
+    if () in failed:
+        return []  # the fabric's own cross-check ran: everything was valid and is reported
+    region = data.get("region")
+    network: Network | None = None
+    if ("network",) not in failed:
+        with contextlib.suppress(ValidationError):
+            network = Network.model_validate(data.get("network"))
+
+    def names(key: str) -> list[str | None] | None:
+        raw = data.get(key)
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            return None
+        bad = {loc[1] for loc in locs if loc[:1] == (key,) and loc[2:3] == ("name",)}
+        found: list[str | None] = []
+        for index, item in enumerate(raw):
+            name = item.get("name") if isinstance(item, dict) else None
+            found.append(name if isinstance(name, str) and index not in bad else None)
+        return found
+
+    return cross_problems(
+        region if ("region",) not in failed and isinstance(region, str) else None,
+        network,
+        has_cluster=data.get("cluster") is not None,
+        nodegroups=names("nodegroups"),
+        fargate=names("fargate"),
+        databases=names("databases"),
+        caches=names("caches"),
+        buckets=names("buckets"),
+    )
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -421,11 +497,24 @@ def _best_line(path: Path, lines: dict[Path, int]) -> int:
     return 1
 
 
+_FIRST_AS_RE = re.compile(r"\(first as ([^()\s]+)\)")
+
+
+def _first_as(match: re.Match[str], by_field: dict[str, int], line: int) -> str:
+    """``(first as databases[0])`` -> ``(first as databases[0] on line 12)``, on another line."""
+    earlier = by_field.get(match.group(1))
+    if earlier is None or earlier == line:
+        return match.group(0)
+    return f"(first as {match.group(1)} on line {earlier})"
+
+
 def _render(reports: list[tuple[Path, str]], lines: dict[Path, int], source: str) -> list[str]:
     rendered: list[tuple[int, str]] = []
     seen: set[str] = set()
+    by_field = {format_path(path): line for path, line in lines.items()}
     for path, message in reports:
         line = _best_line(path, lines)
+        message = _FIRST_AS_RE.sub(partial(_first_as, by_field=by_field, line=line), message)
         field = format_path(path)
         text = f"{source}:{line}: {field}: {message}" if field else f"{source}:{line}: {message}"
         text = _one_line(text)

@@ -2,21 +2,25 @@
 
 The models are strict (no silent coercion: ``zones: "3"`` is an error, not 3) and frozen, and
 reject unknown keys. Every check that can fail explains what is allowed. A check raises
-:func:`problem` errors: a pydantic custom error of type ``"weft"`` whose context carries one or
-more ``(sub-path, message)`` pairs, so one validator can point at several places (``tags.aws:x``,
-``network.zones[2]``) below its own location. :mod:`weft.spec.loader` turns them, and pydantic's
-built-in errors, into file:line messages.
+:func:`problem` errors (see :mod:`weft.spec.checks`); :mod:`weft.spec.loader` turns them, and
+pydantic's built-in errors, into file:line messages.
+
+A fabric is ``name``, ``region``, ``network`` and optional sections: ``cluster``, ``nodegroups``
+and ``fargate`` (:mod:`weft.spec.cluster`), ``databases``, ``caches`` and ``buckets``
+(:mod:`weft.spec.data`) and ``dns`` (:mod:`weft.spec.dns`). A list section written with no
+entries (``databases:`` and nothing below) is empty.
 
 Defaults that depend on other keys are resolved here: ``protect`` is true when the name contains
-"prod"; ``nat`` is ``single`` for layout private and ``none`` for layout public.
+"prod"; ``nat`` is ``single`` for layout private and ``none`` for layout public. Rules across
+sections (zones of the region, names shared by databases, caches and buckets, what needs a
+cluster, private subnets or two zones) are :func:`cross_problems`.
 """
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -28,8 +32,29 @@ from pydantic import (
     PlainValidator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
+from weft.spec.checks import (
+    PROBLEM,
+    Path,
+    check_label,
+    choice,
+    describe,
+    did_you_mean,
+    none_as_empty,
+    problem,
+    suggestions,
+)
+from weft.spec.cluster import (
+    SUPPORTED_K8S_VERSIONS,
+    Addon,
+    Cluster,
+    FargateProfile,
+    FargateSelector,
+    NodeGroup,
+    Taint,
+)
+from weft.spec.data import Bucket, Cache, Database
+from weft.spec.dns import Dns
 from weft.spec.regions import REGION_ZONES, known_zones
 from weft.spec.subnets import MAX_SUBNET_PREFIX, plan_subnets
 
@@ -40,21 +65,27 @@ __all__ = [
     "PROBLEM",
     "PROVIDERS",
     "SCHEMA_VERSIONS",
+    "USER_KEYS",
+    "Addon",
+    "Bucket",
+    "Cache",
+    "Cluster",
+    "Database",
+    "Dns",
     "Fabric",
+    "FargateProfile",
+    "FargateSelector",
     "Network",
+    "NodeGroup",
     "Path",
+    "Taint",
+    "cross_problems",
     "describe",
     "did_you_mean",
     "problem",
     "suggestions",
     "zone_problems",
 ]
-
-#: A location below a model: keys and list indexes.
-Path = tuple[str | int, ...]
-
-#: The pydantic error type of weft's own checks.
-PROBLEM = "weft"
 
 NATS = ("none", "single", "per-zone")
 LAYOUTS = ("public", "private")
@@ -70,77 +101,8 @@ MAX_TAG_VALUE_LENGTH = 256
 RESERVED_TAG_PREFIXES = ("aws:", "weft:")
 RESERVED_TAG_KEYS = ("Name",)
 
-_NAME_RE = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
 _ACCOUNT_RE = re.compile(r"[0-9]{12}")
 _ZONE_SHAPE_RE = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+[a-z]")
-
-
-def problem(*problems: tuple[Path, str]) -> PydanticCustomError:
-    """A validation error carrying ``(sub-path, message)`` pairs relative to the validator's loc."""
-    summary = "; ".join(
-        f"{_dotted(path)}: {message}" if path else message for path, message in problems
-    )
-    # Braces would be read as pydantic message placeholders; the loader uses the ctx anyway.
-    summary = summary.replace("{", "(").replace("}", ")")
-    return PydanticCustomError(PROBLEM, summary, {"problems": list(problems)})
-
-
-def _dotted(path: Path) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def describe(value: object) -> str:
-    """A short, YAML-flavoured description of a value for error messages."""
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        shown = value if len(value) <= 60 else value[:57] + "..."
-        return repr(shown)
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    isoformat = getattr(value, "isoformat", None)
-    if callable(isoformat):
-        return f"a date/time ({isoformat()})"
-    return f"a value of type {type(value).__name__}"
-
-
-def suggestions(value: str, choices: Iterable[str]) -> list[str]:
-    """The choices closest to ``value`` (ignoring case, ``_`` for ``-``); ties all listed."""
-    lowered = {choice.lower(): choice for choice in choices}
-    wanted = value.lower()
-    if wanted.replace("_", "-") in lowered:
-        return [lowered[wanted.replace("_", "-")]]
-    scored = [(difflib.SequenceMatcher(None, wanted, option).ratio(), option) for option in lowered]
-    best = max((score for score, _ in scored), default=0.0)
-    if best < 0.6:
-        return []
-    return [lowered[option] for score, option in scored if score == best][:3]
-
-
-def did_you_mean(value: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest choices, or an empty string."""
-    found = suggestions(value, choices)
-    return f" (did you mean {' or '.join(repr(s) for s in found)}?)" if found else ""
-
-
-def _choice(choices: Sequence[str]) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
-        if isinstance(value, str) and value in choices:
-            return value
-        allowed = ", ".join(choices)
-        hint = did_you_mean(value, choices) if isinstance(value, str) else ""
-        raise problem(((), f"{describe(value)} is not allowed; expected one of: {allowed}{hint}"))
-
-    return check
 
 
 # --- field checks -----------------------------------------------------------------------------
@@ -155,33 +117,7 @@ def _check_version(value: Any) -> Any:
     )
 
 
-def _check_name(value: str) -> str:
-    if len(value) > MAX_NAME_LENGTH:
-        raise problem(
-            (
-                (),
-                f"{describe(value)} is {len(value)} characters long; at most {MAX_NAME_LENGTH} "
-                "are allowed (the name becomes part of AWS resource names)",
-            )
-        )
-    if not _NAME_RE.fullmatch(value):
-        suggestion = re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-")
-        suggestion = re.sub(r"^[^a-z]+", "", suggestion)
-        hint = (
-            f" (did you mean {suggestion!r}?)"
-            if suggestion and _NAME_RE.fullmatch(suggestion)
-            else ""
-        )
-        shown = describe(value) if value else "an empty name"
-        raise problem(
-            (
-                (),
-                f"{shown} is not a valid name; a name is DNS-compatible: lowercase letters, "
-                f"digits and hyphens, starting with a letter and ending with a letter or digit, "
-                f"1 to {MAX_NAME_LENGTH} characters{hint}",
-            )
-        )
-    return value
+_check_name = check_label(MAX_NAME_LENGTH, "the name becomes part of AWS resource names")
 
 
 def _check_region(value: str) -> str:
@@ -393,6 +329,114 @@ def zone_problems(region: str, zones: int | list[str]) -> list[tuple[Path, str]]
     return found
 
 
+def cross_problems(
+    region: str | None,
+    network: Network | None,
+    *,
+    has_cluster: bool,
+    nodegroups: Sequence[str | None] | None,
+    fargate: Sequence[str | None] | None,
+    databases: Sequence[str | None] | None,
+    caches: Sequence[str | None] | None,
+    buckets: Sequence[str | None] | None,
+) -> list[tuple[Path, str]]:
+    """The rules across sections of a fabric; paths are relative to the fabric.
+
+    The list sections are given as the names of their entries: the rules need no more. It works
+    on a partly valid file too (the loader calls it when other keys failed): ``region`` or
+    ``network`` is None when it is not valid, a list section is None when it is not a list, and a
+    name is None when it is not valid. Checks that need something unknown are skipped.
+    ``has_cluster`` tells whether a cluster section is written (valid or not).
+    """
+    found: list[tuple[Path, str]] = []
+    if region is not None and network is not None:
+        found.extend(zone_problems(region, network.zones))
+    needs_cluster = (
+        ("nodegroups", nodegroups, "node groups"),
+        ("fargate", fargate, "Fargate profiles"),
+    )
+    for key, entries, what in needs_cluster:
+        if entries and not has_cluster:
+            found.append(
+                (
+                    (key,),
+                    f"{what} need a cluster, and this fabric has none; add a cluster section "
+                    f'(e.g. cluster: {{version: "{SUPPORTED_K8S_VERSIONS[-1]}"}}) or remove {key}',
+                )
+            )
+    if network is not None:
+        count = network.zone_count()
+        zones = f"this fabric has {count} (network.zones)"
+        if has_cluster and count < 2:
+            found.append(
+                (
+                    ("cluster",),
+                    f"an EKS cluster needs subnets in at least two availability zones; {zones}",
+                )
+            )
+        # (key, entries, what, why two zones are needed or None)
+        private_only: tuple[tuple[str, Sequence[Any] | None, str, str | None], ...] = (
+            ("fargate", fargate, "a Fargate profile", None),
+            ("databases", databases, "a database", "an RDS subnet group spans two zones"),
+            ("caches", caches, "a cache", "Multi-AZ failover spans two zones"),
+        )
+        for key, entries, what, why in private_only:
+            if not entries:
+                continue
+            if network.layout != "private":
+                found.append(
+                    (
+                        (key, 0),
+                        f"{what} needs private subnets; this fabric's layout is "
+                        f"{network.layout} (use network.layout: private)",
+                    )
+                )
+            if why is not None and count < 2:
+                found.append(
+                    (
+                        (key, 0),
+                        f"{what} needs subnets in at least two availability zones ({why}); {zones}",
+                    )
+                )
+    for key, entries, what in (
+        ("nodegroups", nodegroups, "node group"),
+        ("fargate", fargate, "Fargate profile"),
+    ):
+        first: dict[str, int] = {}
+        for index, name in enumerate(entries or []):
+            if name is None:
+                continue
+            seen = first.setdefault(name, index)
+            if seen != index:
+                found.append(
+                    (
+                        (key, index, "name"),
+                        f"the name {name!r} is already used (first as {key}[{seen}]); "
+                        f"each {what} needs its own name",
+                    )
+                )
+    shared: dict[str, tuple[str, int, str]] = {}
+    for key, data_entries, what in (
+        ("databases", databases, "database"),
+        ("caches", caches, "cache"),
+        ("buckets", buckets, "bucket"),
+    ):
+        for index, name in enumerate(data_entries or []):
+            if name is None:
+                continue
+            earlier = shared.setdefault(name, (key, index, what))
+            if earlier != (key, index, what):
+                found.append(
+                    (
+                        (key, index, "name"),
+                        f"{name!r} clashes with the {earlier[2]} of the same name (first as "
+                        f"{earlier[0]}[{earlier[1]}]); databases, caches and buckets share one "
+                        "namespace, so each name may be used once",
+                    )
+                )
+    return found
+
+
 # --- models -----------------------------------------------------------------------------------
 
 Nat = Literal["none", "single", "per-zone"]
@@ -407,8 +451,8 @@ class Network(BaseModel):
 
     cidr: Annotated[str, AfterValidator(_check_cidr)]
     zones: Annotated[int | list[str], PlainValidator(_check_zones)] = 3
-    nat: Annotated[Nat, BeforeValidator(_choice(NATS))] = "single"
-    layout: Annotated[Layout, BeforeValidator(_choice(LAYOUTS))] = "private"
+    nat: Annotated[Nat, BeforeValidator(choice(NATS))] = "single"
+    layout: Annotated[Layout, BeforeValidator(choice(LAYOUTS))] = "private"
     subnet_size: Annotated[int | None, AfterValidator(_check_subnet_size)] = None
 
     @model_validator(mode="before")
@@ -455,10 +499,27 @@ class Fabric(BaseModel):
     name: Annotated[str, AfterValidator(_check_name)]
     region: Annotated[str, AfterValidator(_check_region)]
     account_id: Annotated[str | None, BeforeValidator(_check_account_id)] = None
-    provider: Annotated[Provider, BeforeValidator(_choice(PROVIDERS))] = "aws"
+    provider: Annotated[Provider, BeforeValidator(choice(PROVIDERS))] = "aws"
     protect: bool = False
     tags: Annotated[dict[str, str], AfterValidator(_check_tags)] = Field(default_factory=dict)
     network: Network
+    cluster: Cluster | None = None
+    nodegroups: Annotated[list[NodeGroup], BeforeValidator(none_as_empty(list))] = Field(
+        default_factory=list
+    )
+    fargate: Annotated[list[FargateProfile], BeforeValidator(none_as_empty(list))] = Field(
+        default_factory=list
+    )
+    databases: Annotated[list[Database], BeforeValidator(none_as_empty(list))] = Field(
+        default_factory=list
+    )
+    caches: Annotated[list[Cache], BeforeValidator(none_as_empty(list))] = Field(
+        default_factory=list
+    )
+    buckets: Annotated[list[Bucket], BeforeValidator(none_as_empty(list))] = Field(
+        default_factory=list
+    )
+    dns: Dns | None = None
     version: Annotated[Literal[1], BeforeValidator(_check_version)] = 1
     source: str = Field(default="<string>", exclude=True)
 
@@ -472,7 +533,16 @@ class Fabric(BaseModel):
 
     @model_validator(mode="after")
     def _cross_check(self) -> Fabric:
-        found = zone_problems(self.region, self.network.zones)
+        found = cross_problems(
+            self.region,
+            self.network,
+            has_cluster=self.cluster is not None,
+            nodegroups=[entry.name for entry in self.nodegroups],
+            fargate=[entry.name for entry in self.fargate],
+            databases=[entry.name for entry in self.databases],
+            caches=[entry.name for entry in self.caches],
+            buckets=[entry.name for entry in self.buckets],
+        )
         if found:
             raise problem(*found)
         return self
@@ -496,5 +566,20 @@ class Fabric(BaseModel):
 #: The keys a user may write at each level (``source`` is set by the loader, not the file).
 USER_KEYS: dict[type[BaseModel], tuple[str, ...]] = {
     Fabric: tuple(name for name in Fabric.model_fields if name != "source"),
-    Network: tuple(Network.model_fields),
+    **{
+        model: tuple(model.model_fields)
+        for model in (
+            Network,
+            Cluster,
+            Addon,
+            NodeGroup,
+            Taint,
+            FargateProfile,
+            FargateSelector,
+            Database,
+            Cache,
+            Bucket,
+            Dns,
+        )
+    },
 }

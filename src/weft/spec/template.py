@@ -1,13 +1,18 @@
 """The commented fabric file that ``weft init`` writes.
 
-The text explains every key and its allowed values, so the file is its own documentation. It is
-validated before it is returned: what ``weft init`` writes always loads.
+The text explains every key and its allowed values, so the file is its own documentation. The
+optional sections (cluster, node groups, Fargate, databases, caches, buckets, DNS) are written as
+commented-out examples: removing the leading ``# `` of an example's lines turns it on. The text
+is validated before it is returned: what ``weft init`` writes always loads, and it still loads
+with every example turned on (the tests check both).
 """
 
 from __future__ import annotations
 
 import json
 
+from weft.spec.cluster import ADDONS, ENDPOINTS, LOG_TYPES, SUPPORTED_K8S_VERSIONS, TAINT_EFFECTS
+from weft.spec.data import SUPPORTED_POSTGRES_MAJORS, SUPPORTED_REDIS_MAJORS
 from weft.spec.loader import parse_fabric
 from weft.spec.schema import LAYOUTS, MAX_ZONES, NATS
 
@@ -83,6 +88,94 @@ network:
   # Optional: the prefix length of every subnet (larger than the VPC's, at most 28). By default
   # the VPC is split into equal slots with room for 4 zones, so adding a zone moves nothing.
   # subnet_size: 20
-"""
+""" + _optional_sections()
     parse_fabric(text, source="<weft init template>")
     return text
+
+
+def _optional_sections() -> str:
+    k8s = ", ".join(SUPPORTED_K8S_VERSIONS)
+    latest = SUPPORTED_K8S_VERSIONS[-1]
+    postgres = ", ".join(str(major) for major in SUPPORTED_POSTGRES_MAJORS)
+    redis = " or ".join(str(major) for major in SUPPORTED_REDIS_MAJORS)
+    return f"""\
+
+# Optional: an EKS cluster. Needs at least two zones. Remove the leading "# " to turn it on.
+# cluster:
+#   # Kubernetes version, in quotes ("1.30", not 1.30, which YAML reads as 1.3).
+#   # Supported: {k8s}.
+#   version: "{latest}"
+#   # Who reaches the API server: {", ".join(ENDPOINTS)} (both: public and inside the VPC).
+#   endpoint: both
+#   # Networks allowed to reach the public endpoint (at most 40); none for endpoint private.
+#   api_cidrs: ["0.0.0.0/0"]
+#   # Control plane logs sent to CloudWatch, any of:
+#   # {", ".join(LOG_TYPES)}.
+#   logs: [api, audit, authenticator]
+#   # Encrypt Kubernetes secrets with the fabric's KMS key.
+#   encrypt_secrets: true
+#   # Managed add-ons, any of: {", ".join(ADDONS)}.
+#   # All of them when addons is omitted; version null lets EKS pick the version.
+#   addons:
+#     vpc-cni: {{version: null}}
+#     coredns: {{version: null}}
+#     kube-proxy: {{version: null}}
+#     aws-ebs-csi-driver: {{version: null}}
+
+# Optional: managed node groups (they need the cluster). Names: lowercase, at most 20 characters.
+# nodegroups:
+#   - name: general
+#     # 1 to 20 EC2 instance types, family.size: m6i.large, t3.medium, c7g.2xlarge, ...
+#     instance_types: [m6i.large]
+#     # Scaling: min >= 0, max >= 1 and >= min; desired defaults to max(min, 1).
+#     min: 2
+#     max: 6
+#     # desired: 3
+#     # Spot capacity instead of on-demand.
+#     spot: false
+#     # Root disk size in GB, 20 to 16384.
+#     disk_gb: 50
+#     # Kubernetes labels and taints (effect: {", ".join(TAINT_EFFECTS)}).
+#     labels: {{role: general}}
+#     taints: []
+
+# Optional: Fargate profiles (they need the cluster and layout private): pods matching a
+# selector (a namespace, and optionally labels; 1 to 5 selectors) run on Fargate.
+# fargate:
+#   - name: system
+#     selectors:
+#       - {{namespace: kube-system}}
+
+# Optional: RDS PostgreSQL databases (they need layout private and at least two zones).
+# Databases, caches and buckets share one namespace: each name may be used once across them.
+# databases:
+#   - name: main
+#     # PostgreSQL major ({postgres}) or major.minor, in quotes.
+#     engine_version: "16"
+#     instance_class: db.t4g.medium
+#     # Storage in GB (20 to 65536), a standby in a second zone, days of backups (0 to 35).
+#     storage_gb: 20
+#     multi_az: true
+#     backup_days: 7
+#     # The database created inside (default: the name with "-" as "_") and the master user.
+#     db_name: main
+#     username: weft_admin
+
+# Optional: ElastiCache Redis caches (they need layout private and at least two zones).
+# caches:
+#   - name: sessions
+#     # Redis major.minor ({redis}), in quotes.
+#     engine_version: "7.1"
+#     node_type: cache.t4g.small
+#     # Read replicas, 0 to 5.
+#     replicas: 1
+
+# Optional: S3 buckets for applications (private, encrypted).
+# buckets:
+#   - name: uploads
+#     versioning: true
+
+# Optional: the fabric's DNS zone (lowercase, no trailing dot); created, or adopted if it exists.
+# dns:
+#   domain: example.com
+"""

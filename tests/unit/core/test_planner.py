@@ -123,3 +123,34 @@ def test_fingerprint_moves_when_the_cloud_moves():
     moved[0] = Observed("vpc", "main", "vpc-1", {"cidr": "10.0.0.0/16", "tags": {"a": "x"}})
     b = plan("f", desired(), moved, SCHEMAS)
     assert a.fingerprint != b.fingerprint
+
+
+def test_dotted_refs_and_formats_resolve_including_mapping_keys():
+    from weft.core.planner import resolve
+    from weft.core.resource import Fmt
+
+    outputs = {"cert.w": {"validation": [{"name": "_x.example.com.", "value": "_y.acm."}]}}
+    value = {
+        "name": Ref("cert.w", "validation.0.name"),
+        "missing": Ref("cert.w", "validation.3.name"),
+        Fmt("{0}:sub", Ref("cert.w", "validation.0.value")): "system:serviceaccount:a:b",
+    }
+    assert resolve(value, outputs) == {
+        "name": "_x.example.com.",
+        "missing": UNKNOWN,
+        "_y.acm.:sub": "system:serviceaccount:a:b",
+    }
+    res = Resource("role", "r", {"policy": {Fmt("{0}:aud", Ref("oidc.c", "host")): "sts"}})
+    assert res.dependencies() == {"oidc.c"}
+
+
+def test_plans_with_formats_round_trip_through_json():
+    from weft.core.resource import Fmt
+
+    desired = [
+        Resource("oidc", "c", {"url": "x"}),
+        Resource("role", "r", {"policy": {Fmt("{0}:aud", Ref("oidc.c", "url")): "sts"}}),
+    ]
+    p = plan("f", desired, [], {})
+    again = Plan.from_dict(json.loads(p.to_json()))
+    assert again.change("role.r").desired == p.change("role.r").desired

@@ -13,6 +13,11 @@ from weft.spec import Fabric, parse_fabric
 KEYS = [
     "name", "region", "account_id", "provider", "protect", "tags", "network", "version",
     "cidr", "zones", "nat", "layout", "subnet_size", "source", "netwrok", "Name", "aws:x",
+    "cluster", "nodegroups", "fargate", "databases", "caches", "buckets", "dns",
+    "endpoint", "api_cidrs", "logs", "encrypt_secrets", "addons", "vpc-cni", "instance_types",
+    "min", "max", "desired", "spot", "disk_gb", "labels", "taints", "key", "value", "effect",
+    "selectors", "namespace", "engine_version", "instance_class", "storage_gb", "multi_az",
+    "backup_days", "db_name", "username", "node_type", "replicas", "versioning", "domain",
 ]  # fmt: skip
 
 scalars = st.one_of(
@@ -37,6 +42,17 @@ scalars = st.one_of(
             "single",
             "private",
             "local",
+            "1.31",
+            "1.3",
+            "m6i.large",
+            "db.t4g.medium",
+            "cache.t4g.small",
+            "example.com",
+            "NoSchedule",
+            "16.3",
+            "7.1",
+            "postgres",
+            "v1.18.3-eksbuild.1",
         ]
     ),
 )
@@ -50,7 +66,106 @@ values = st.recursive(
     ),
     max_leaves=25,
 )
+small_ints = st.integers(min_value=-3, max_value=70000)
+names = st.sampled_from(["main", "web", "sessions", "Bad_Name", "postgres", "a" * 31, ""])
+nodegroup = st.fixed_dictionaries(
+    {"name": names},
+    optional={
+        "instance_types": st.lists(st.sampled_from(["m6i.large", "t3-medium", "db.t3.micro"])),
+        "min": small_ints,
+        "max": small_ints,
+        "desired": small_ints,
+        "spot": st.booleans(),
+        "disk_gb": small_ints,
+        "labels": st.dictionaries(st.sampled_from(["role", "a/b", "-x", "x.io/y"]), scalars),
+        "taints": st.lists(
+            st.fixed_dictionaries(
+                {"key": scalars},
+                optional={"value": scalars, "effect": st.sampled_from(["NoSchedule", "Nope"])},
+            ),
+            max_size=3,
+        ),
+    },
+)
+fargate_profile = st.fixed_dictionaries(
+    {"name": names},
+    optional={
+        "selectors": st.lists(
+            st.fixed_dictionaries(
+                {"namespace": st.sampled_from(["default", "Kube", "kube-system"])},
+                optional={"labels": st.dictionaries(st.text(max_size=4), scalars, max_size=2)},
+            ),
+            max_size=6,
+        )
+    },
+)
+database = st.fixed_dictionaries(
+    {"name": names},
+    optional={
+        "engine_version": st.one_of(scalars, st.sampled_from(["16", "12.1", "17.2"])),
+        "instance_class": st.sampled_from(["db.t4g.medium", "t3.micro", "cache.t3.micro"]),
+        "storage_gb": small_ints,
+        "multi_az": scalars,
+        "backup_days": small_ints,
+        "db_name": st.sampled_from(["app", "template0", "1x"]),
+        "username": st.sampled_from(["weft_admin", "root", "a" * 17]),
+    },
+)
+cache = st.fixed_dictionaries(
+    {"name": names},
+    optional={
+        "engine_version": st.one_of(scalars, st.sampled_from(["7.1", "5.0", "7"])),
+        "node_type": st.sampled_from(["cache.t4g.small", "t4g.small"]),
+        "replicas": small_ints,
+    },
+)
+sections = st.fixed_dictionaries(
+    {
+        "name": st.just("demo"),
+        "region": st.just("us-east-2"),
+        "network": st.fixed_dictionaries(
+            {"cidr": st.just("10.0.0.0/16")},
+            optional={
+                "zones": st.integers(min_value=0, max_value=4),
+                "layout": st.sampled_from(["public", "private"]),
+            },
+        ),
+    },
+    optional={
+        "cluster": st.one_of(
+            st.none(),
+            values,
+            st.fixed_dictionaries(
+                {"version": st.one_of(scalars, st.sampled_from(["1.31", "1.27", "1.3"]))},
+                optional={
+                    "endpoint": st.sampled_from(["public", "private", "both", "none"]),
+                    "api_cidrs": st.lists(
+                        st.sampled_from(["0.0.0.0/0", "10.0.0.1/8", "x", "::/0"]), max_size=3
+                    ),
+                    "logs": st.one_of(values, st.lists(st.sampled_from(["api", "audits"]))),
+                    "encrypt_secrets": scalars,
+                    "addons": st.one_of(
+                        values,
+                        st.dictionaries(
+                            st.sampled_from(["vpc-cni", "coredns", "vpc_cni"]),
+                            st.one_of(st.none(), st.fixed_dictionaries({"version": scalars})),
+                        ),
+                    ),
+                },
+            ),
+        ),
+        "nodegroups": st.one_of(values, st.lists(nodegroup, max_size=3)),
+        "fargate": st.one_of(values, st.lists(fargate_profile, max_size=2)),
+        "databases": st.one_of(values, st.lists(database, max_size=2)),
+        "caches": st.one_of(values, st.lists(cache, max_size=2)),
+        "buckets": st.one_of(values, st.lists(st.fixed_dictionaries({"name": names}), max_size=3)),
+        "dns": st.one_of(
+            values, st.fixed_dictionaries({"domain": st.sampled_from(["a.com", "A.com.", "x"])})
+        ),
+    },
+)
 documents = st.one_of(
+    sections,
     values,
     st.fixed_dictionaries(
         {"name": scalars, "region": scalars, "network": values},
@@ -91,19 +206,19 @@ def _check(text: str) -> None:
         assert isinstance(result, Fabric)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_structured_documents(document: object) -> None:
     _check(json.dumps(document))
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.text(max_size=200))
 def test_arbitrary_text(text: str) -> None:
     _check(text)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     st.lists(
         st.tuples(
@@ -116,3 +231,9 @@ def test_arbitrary_text(text: str) -> None:
 )
 def test_yaml_like_lines(lines: list[tuple[int, str, str]]) -> None:
     _check("\n".join("  " * indent + key + tail for indent, key, tail in lines))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sections)
+def test_documents_with_every_section(document: object) -> None:
+    _check(json.dumps(document))

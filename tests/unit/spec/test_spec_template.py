@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from weft.errors import ConfigError
-from weft.spec import Fabric, Network, parse_fabric, render_fabric_file
+from weft.spec import SUPPORTED_K8S_VERSIONS, Fabric, Network, parse_fabric, render_fabric_file
 
 
 def test_template_round_trip() -> None:
@@ -51,3 +53,33 @@ def test_every_key_is_commented() -> None:
 def test_invalid_arguments_raise_config_error() -> None:
     with pytest.raises(ConfigError, match="not a valid name"):
         render_fabric_file("Bad_Name", "us-east-2", ["us-east-2a"])
+
+
+def _uncommented(text: str) -> str:
+    """The template with every commented-out example key turned on."""
+    return "\n".join(re.sub(r"^# (?=\s*(?:[a-z_-]+:|- ))", "", line) for line in text.splitlines())
+
+
+def test_optional_sections_are_commented_out_examples() -> None:
+    text = render_fabric_file("demo", "us-east-2", ["us-east-2a", "us-east-2b", "us-east-2c"])
+    for section in ("cluster", "nodegroups", "fargate", "databases", "caches", "buckets", "dns"):
+        assert f"\n# {section}:\n" in text
+    fabric = parse_fabric(text)
+    assert fabric.cluster is None
+    assert fabric.nodegroups == fabric.databases == fabric.buckets == []
+    assert all(len(line) <= 100 for line in text.splitlines())
+
+
+def test_the_examples_load_when_turned_on() -> None:
+    text = render_fabric_file("demo", "us-east-2", ["us-east-2a", "us-east-2b", "us-east-2c"])
+    fabric = parse_fabric(_uncommented(text), "fabric.yaml")
+    assert fabric.cluster is not None
+    assert fabric.cluster.version == SUPPORTED_K8S_VERSIONS[-1]
+    assert list(fabric.cluster.addons) == ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"]
+    assert [group.name for group in fabric.nodegroups] == ["general"]
+    assert fabric.nodegroups[0].desired == 2
+    assert [profile.name for profile in fabric.fargate] == ["system"]
+    assert [database.db_name for database in fabric.databases] == ["main"]
+    assert [cache.name for cache in fabric.caches] == ["sessions"]
+    assert [bucket.name for bucket in fabric.buckets] == ["uploads"]
+    assert fabric.dns is not None and fabric.dns.domain == "example.com"

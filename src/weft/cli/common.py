@@ -1,0 +1,67 @@
+"""What the commands share: fabric options, the banner-first connect, confirmation, exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from weft.cli import render
+from weft.errors import UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_NOT_RUNNING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class Exit(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def fabric_options(func: F) -> F:
+    func = click.option(
+        "-f",
+        "--file",
+        "file",
+        default="fabric.yaml",
+        show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The fabric file.",
+    )(func)
+    func = click.option(
+        "--local", is_flag=True, help="Act on the embedded local cloud (started if needed)."
+    )(func)
+    func = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(func)
+    return func
+
+
+def out(as_json: bool) -> Any:
+    # In JSON mode stdout carries only JSON; everything for humans goes to stderr.
+    return render.console(stderr=as_json)
+
+
+def connect(file: Path, local: bool, as_json: bool, command: str) -> Any:
+    from weft.ops.target import connect
+    from weft.spec import load_fabric
+
+    fabric = load_fabric(file)
+    target = connect(fabric, local=local)
+    render.banner(out(as_json), target.banner(), command)
+    return target
+
+
+def confirm(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "refusing to change the cloud without confirmation (standard input is not a terminal)",
+            hint="pass --yes to confirm non-interactively",
+        )
+    if not click.confirm(question, default=False):
+        render.console().print("Nothing done.")
+        raise Exit(EXIT_OK)

@@ -1,0 +1,96 @@
+"""``weft secrets``: the fabric's secrets store (KMS envelope encryption in the fabric bucket).
+
+A value is read from standard input or a hidden prompt, never from the command line (which would
+leave it in shell history and process lists); ``list`` shows names and dates only.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+
+import click
+
+from weft.cli import render
+from weft.cli.common import confirm, connect, fabric_options, out
+from weft.errors import UsageError
+
+
+@click.group()
+def secrets() -> None:
+    """Store, read, list and remove the fabric's secrets."""
+
+
+def _read_value(name: str) -> str:
+    if not sys.stdin.isatty():
+        value = sys.stdin.read()
+        value = value[:-1] if value.endswith("\n") else value
+    else:
+        value = getpass.getpass(f"value for {name}: ")
+        if getpass.getpass("again: ") != value:
+            raise UsageError("the two values differ; nothing stored")
+    if not value:
+        raise UsageError(f"empty value for {name}; nothing stored")
+    return value
+
+
+@secrets.command("set")
+@click.argument("name")
+@fabric_options
+def set_(name: str, file: Path, local: bool, as_json: bool) -> None:
+    """Store NAME; the value comes from standard input or a hidden prompt."""
+    from weft.aws import secrets as store
+
+    store.check_name(name)
+    target = connect(file, local, as_json, "secrets set")
+    store.put_secret(target.context(), name, _read_value(name))
+    if as_json:
+        render.emit_json({"stored": name})
+    else:
+        out(as_json).print(f"Stored secret [bold]{name}[/].")
+
+
+@secrets.command("get")
+@click.argument("name")
+@click.option("-f", "--file", "file", default="fabric.yaml", type=click.Path(path_type=Path))
+@click.option("--local", is_flag=True)
+def get(name: str, file: Path, local: bool) -> None:
+    """Print the value of NAME (alone on standard output)."""
+    from weft.aws import secrets as store
+
+    target = connect(file, local, True, "secrets get")
+    sys.stdout.write(store.get_secret(target.context(), name) + "\n")
+
+
+@secrets.command("list")
+@fabric_options
+def list_(file: Path, local: bool, as_json: bool) -> None:
+    """Names and dates of the stored secrets (never their values)."""
+    from weft.aws import secrets as store
+
+    target = connect(file, local, as_json, "secrets list")
+    rows = [{"name": s.name, "updated": s.updated} for s in store.list_secrets(target.context())]
+    if as_json:
+        render.emit_json({"secrets": rows})
+    elif rows:
+        render.rows_table(out(as_json), rows, ["name", "updated"], "Secrets")
+    else:
+        out(as_json).print("No secrets stored.")
+
+
+@secrets.command("rm")
+@click.argument("name")
+@fabric_options
+@click.option("--yes", "-y", is_flag=True)
+def rm(name: str, file: Path, local: bool, as_json: bool, yes: bool) -> None:
+    """Delete NAME, every stored version of it."""
+    from weft.aws import secrets as store
+
+    target = connect(file, local, as_json, "secrets rm")
+    confirm(f"Delete secret {name} of fabric {target.name}?", yes)
+    removed = store.delete_secret(target.context(), name)
+    if as_json:
+        render.emit_json({"removed": name if removed else None})
+    else:
+        out(as_json).print(f"Deleted {name}." if removed else f"No secret {name}.")

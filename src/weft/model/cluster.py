@@ -1,0 +1,203 @@
+"""The EKS cluster of a fabric: IAM roles, the cluster, OIDC provider, node groups, Fargate
+profiles and managed add-ons.
+
+- The cluster is named after the fabric; its API endpoint access follows ``cluster.endpoint`` and
+  ``api_cidrs``; Kubernetes secrets are envelope-encrypted with the fabric's KMS key.
+- Node groups live in the private subnets (the public ones in a public layout) of every zone. A
+  node group's cloud name carries a digest of the settings EKS cannot change in place (instance
+  types, capacity type, disk), so changing one of them creates the new group next to the old one
+  before the old one is deleted.
+- The EBS CSI driver gets its own role through IRSA (the cluster's OIDC provider).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from weft.core.resource import Fmt, Ref, Resource
+from weft.model.builder import Builder
+from weft.model.naming import bounded, digest
+from weft.spec import Fabric
+from weft.spec.subnets import zone_suffix
+
+AWS_POLICY = "arn:aws:iam::aws:policy/"
+
+#: The root CA thumbprint AWS documents for EKS OIDC issuers (no longer checked by IAM for them).
+EKS_OIDC_THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
+
+ROLE_POLICIES: dict[str, tuple[str, list[str]]] = {
+    "cluster": (
+        "eks.amazonaws.com",
+        ["AmazonEKSClusterPolicy", "AmazonEKSVPCResourceController"],
+    ),
+    "nodes": (
+        "ec2.amazonaws.com",
+        [
+            "AmazonEKSWorkerNodePolicy",
+            "AmazonEKS_CNI_Policy",
+            "AmazonEC2ContainerRegistryReadOnly",
+            "AmazonSSMManagedInstanceCore",
+        ],
+    ),
+    "fargate": ("eks-fargate-pods.amazonaws.com", ["AmazonEKSFargatePodExecutionRolePolicy"]),
+}
+
+EBS_CSI_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:ebs-csi-controller-sa"
+EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
+
+CLUSTER = Ref("eks_cluster.main")
+
+
+def _service_trust(service: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": ["sts:AssumeRole", "sts:TagSession"]
+                if service == "eks.amazonaws.com"
+                else "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def _irsa_trust(service_account: str) -> dict[str, Any]:
+    issuer = Ref("eks_cluster.main", "oidc_issuer_host")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": Ref("oidc_provider.cluster", "arn")},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        Fmt("{0}:sub", issuer): service_account,
+                        Fmt("{0}:aud", issuer): "sts.amazonaws.com",
+                    }
+                },
+            }
+        ],
+    }
+
+
+def nodegroup_name(name: str, instance_types: list[str], capacity_type: str, disk: int) -> str:
+    """The cloud name of a node group: changes exactly when EKS would need a new group."""
+    return f"{name}-{digest(','.join(instance_types), capacity_type, disk)}"
+
+
+def _role(b: Builder, name: str, trust: dict[str, Any], policies: list[str]) -> Ref:
+    return b.add(
+        "iam_role",
+        name,
+        {
+            "role_name": bounded(f"weft-{b.fabric.name}-{name}", 64),
+            "path": f"/weft/{b.fabric.name}/",
+            "assume_role_policy": trust,
+            "managed_policies": [AWS_POLICY + p for p in policies],
+        },
+    )
+
+
+def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
+    spec = fabric.cluster
+    if spec is None:
+        return []
+    b = Builder(fabric)
+    suffixes = [zone_suffix(z, fabric.region) for z in zones]
+    private = fabric.network.layout == "private"
+    node_tier = "private" if private else "public"
+    node_subnets = [Ref(f"subnet.{node_tier}-{s}") for s in suffixes]
+    all_subnets = node_subnets + ([Ref(f"subnet.public-{s}") for s in suffixes] if private else [])
+
+    for role, (service, policies) in ROLE_POLICIES.items():
+        if role != "fargate" or fabric.fargate:
+            _role(b, role, _service_trust(service), policies)
+    public = spec.endpoint in ("public", "both")
+    b.add(
+        "eks_cluster",
+        "main",
+        {
+            "name": fabric.name,
+            "version": spec.version,
+            "role_arn": Ref("iam_role.cluster", "arn"),
+            "subnet_ids": all_subnets,
+            "security_group_ids": [Ref("security_group.cluster")],
+            "endpoint_public": public,
+            "endpoint_private": spec.endpoint in ("private", "both"),
+            "public_access_cidrs": list(spec.api_cidrs) if public else [],
+            "logging": list(spec.logs),
+            "encryption_key_arn": Ref("kms_key.fabric", "arn") if spec.encrypt_secrets else None,
+        },
+    )
+    b.add(
+        "oidc_provider",
+        "cluster",
+        {
+            "url": Ref("eks_cluster.main", "oidc_issuer"),
+            "client_ids": ["sts.amazonaws.com"],
+            "thumbprints": [EKS_OIDC_THUMBPRINT],
+        },
+    )
+    if "aws-ebs-csi-driver" in spec.addons:
+        _role(b, "ebs-csi", _irsa_trust(EBS_CSI_SERVICE_ACCOUNT), [EBS_CSI_POLICY])
+
+    compute: list[str] = []
+    for ng in fabric.nodegroups:
+        capacity = "SPOT" if ng.spot else "ON_DEMAND"
+        types = list(ng.instance_types)
+        compute.append(
+            b.add(
+                "eks_nodegroup",
+                ng.name,
+                {
+                    "cluster_name": CLUSTER,
+                    "nodegroup_name": nodegroup_name(ng.name, types, capacity, ng.disk_gb),
+                    "node_role_arn": Ref("iam_role.nodes", "arn"),
+                    "subnet_ids": node_subnets,
+                    "instance_types": types,
+                    "capacity_type": capacity,
+                    "disk_size": ng.disk_gb,
+                    "scaling": {"min": ng.min, "max": ng.max, "desired": ng.desired},
+                    "labels": dict(ng.labels),
+                    "taints": [
+                        {"key": t.key, "value": t.value, "effect": t.effect} for t in ng.taints
+                    ],
+                },
+            ).address
+        )
+    for profile in fabric.fargate:
+        compute.append(
+            b.add(
+                "eks_fargate_profile",
+                profile.name,
+                {
+                    "cluster_name": CLUSTER,
+                    "profile_name": profile.name,
+                    "pod_execution_role_arn": Ref("iam_role.fargate", "arn"),
+                    "subnet_ids": [Ref(f"subnet.private-{s}") for s in suffixes],
+                    "selectors": [
+                        {"namespace": sel.namespace, "labels": dict(sel.labels)}
+                        for sel in profile.selectors
+                    ],
+                },
+            ).address
+        )
+    for addon_name, addon in spec.addons.items():
+        b.add(
+            "eks_addon",
+            addon_name,
+            {
+                "cluster_name": CLUSTER,
+                "addon_name": addon_name,
+                "addon_version": addon.version,
+                "service_account_role_arn": Ref("iam_role.ebs-csi", "arn")
+                if addon_name == "aws-ebs-csi-driver"
+                else None,
+            },
+            # add-ons that run pods need somewhere to run them
+            depends_on=tuple(compute),
+        )
+    return b.resources

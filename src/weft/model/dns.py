@@ -1,0 +1,44 @@
+"""DNS of a fabric: the Route 53 hosted zone (created, or adopted when it exists) and a wildcard
+ACM certificate for the domain, validated through a record weft writes in the zone.
+
+ACM gives the wildcard and the apex the same validation record, so one record validates both.
+"""
+
+from __future__ import annotations
+
+from weft.core.resource import Ref, Resource
+from weft.model.builder import Builder
+from weft.spec import Fabric
+
+CERT = "acm_certificate.wildcard"
+
+
+def dns_resources(fabric: Fabric) -> list[Resource]:
+    if fabric.dns is None:
+        return []
+    domain = fabric.dns.domain
+    b = Builder(fabric)
+    zone = b.add("hosted_zone", "main", {"domain": domain, "comment": f"weft fabric {fabric.name}"})
+    b.add("acm_certificate", "wildcard", {"domain": f"*.{domain}", "sans": [domain]})
+    record = b.add(
+        "dns_record",
+        "cert-validation",
+        {
+            "zone_id": zone,
+            "name": Ref(CERT, "validation.0.name"),
+            "type": "CNAME",
+            "ttl": 300,
+            "values": [Ref(CERT, "validation.0.value")],
+            "alias": None,
+        },
+    )
+    b.add(
+        "certificate_validation",
+        "wildcard",
+        {
+            "certificate_arn": Ref(CERT, "arn"),
+            "record_names": [Ref(CERT, "validation.0.name")],
+        },
+        depends_on=(record.address,),
+    )
+    return b.resources

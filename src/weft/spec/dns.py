@@ -1,0 +1,80 @@
+"""The DNS part of a fabric file: the Route 53 hosted zone of the fabric's domain.
+
+::
+
+    dns:
+      domain: example.com
+
+The zone is created, or adopted when a public hosted zone of that name already exists (that is
+decided at plan time; here the name is only checked).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from weft.spec.checks import describe, problem
+
+__all__ = ["Dns", "domain_problem"]
+
+MAX_DOMAIN_LENGTH = 253
+MAX_DOMAIN_LABEL_LENGTH = 63
+
+_DOMAIN_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+
+
+def _domain_fault(value: str) -> str | None:
+    if not value:
+        return "an empty name is not a domain"
+    if len(value) > MAX_DOMAIN_LENGTH:
+        return f"is {len(value)} characters long; a domain has at most {MAX_DOMAIN_LENGTH}"
+    if value != value.lower():
+        return "has uppercase letters; write domains in lowercase"
+    if value.endswith("."):
+        return "ends with a dot; write the domain without the trailing dot"
+    labels = value.split(".")
+    if len(labels) < 2:
+        return "has a single label; expected a domain with at least two, like example.com"
+    for label in labels:
+        if not label:
+            return "has an empty label (two dots in a row, or a leading dot)"
+        if len(label) > MAX_DOMAIN_LABEL_LENGTH:
+            return (
+                f"has a label of {len(label)} characters; each label between dots has at most "
+                f"{MAX_DOMAIN_LABEL_LENGTH}"
+            )
+        if not _DOMAIN_LABEL_RE.fullmatch(label):
+            return (
+                f"has an invalid label {label!r}; each label between dots is made of lowercase "
+                "letters, digits and hyphens and does not start or end with a hyphen"
+            )
+    return None
+
+
+def domain_problem(value: str) -> str | None:
+    """Why ``value`` is not a domain weft accepts (with a fix when there is one), or None."""
+    fault = _domain_fault(value)
+    if fault is None:
+        return None
+    guess = re.sub(r"^[a-z]+://", "", value.strip().lower()).split("/", 1)[0].strip(".")
+    hint = f" (did you mean {guess!r}?)" if guess != value and _domain_fault(guess) is None else ""
+    shown = "" if not value else f"{describe(value)} "
+    return f"{shown}{fault}{hint}"
+
+
+def _check_domain(value: str) -> str:
+    message = domain_problem(value)
+    if message is not None:
+        raise problem(((), message))
+    return value
+
+
+class Dns(BaseModel):
+    """The fabric's DNS zone: ``domain``, a lowercase name like ``example.com``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    domain: Annotated[str, AfterValidator(_check_domain)]

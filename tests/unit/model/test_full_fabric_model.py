@@ -1,0 +1,89 @@
+"""The desired resources of a fabric that uses every section (tests/unit/spec/good/production.yaml)."""
+
+from collections import Counter
+from pathlib import Path
+
+from weft.core.planner import desired_graph
+from weft.core.resource import Fmt, Ref
+from weft.model import desired_resources
+from weft.model.cluster import nodegroup_name
+from weft.spec import load_fabric, parse_fabric
+
+PRODUCTION = Path(__file__).parents[1] / "spec" / "good" / "production.yaml"
+
+
+def build(path=PRODUCTION, text=None):
+    fabric = parse_fabric(text, "f.yaml") if text else load_fabric(path)
+    res = desired_resources(fabric, account_id="123456789012", zones=fabric.zone_names())
+    return {r.address: r for r in res}
+
+
+def test_every_section_becomes_resources_in_one_acyclic_graph():
+    res = build()
+    kinds = Counter(r.kind for r in res.values())
+    assert kinds["eks_cluster"] == 1 and kinds["eks_nodegroup"] == 2 and kinds["eks_addon"] == 4
+    assert kinds["iam_role"] == 4  # cluster, nodes, fargate, ebs-csi
+    assert kinds["db_instance"] == 2 and kinds["cache_replication_group"] == 1
+    assert kinds["bucket"] == 2 and kinds["hosted_zone"] == 1 and kinds["dns_record"] == 1
+    graph = desired_graph(res.values())
+    order = graph.topological_order()
+    assert order.index("eks_cluster.main") < order.index("eks_nodegroup.general")
+    assert order.index("eks_nodegroup.general") < order.index("eks_addon.coredns")
+    assert order.index("acm_certificate.wildcard") < order.index("dns_record.cert-validation")
+    assert order.index("dns_record.cert-validation") < order.index("certificate_validation.wildcard")
+
+
+def test_database_is_created_alongside_the_cluster_not_after_it():
+    graph = desired_graph(build().values())
+    assert "db_instance.main" not in graph.descendants("eks_cluster.main")
+    assert "eks_cluster.main" not in graph.descendants("db_instance.main")
+
+
+def test_cluster_settings_follow_the_file():
+    cluster = build()["eks_cluster.main"].props
+    assert cluster["version"] == "1.31"
+    assert cluster["public_access_cidrs"] == ("203.0.113.0/24", "198.51.100.7/32")
+    assert cluster["encryption_key_arn"] == Ref("kms_key.fabric", "arn")
+    assert len(cluster["subnet_ids"]) == 6
+
+
+def test_nodegroup_name_changes_only_with_immutable_settings():
+    a = nodegroup_name("general", ["m6i.large"], "ON_DEMAND", 50)
+    assert a == nodegroup_name("general", ["m6i.large"], "ON_DEMAND", 50)
+    assert a != nodegroup_name("general", ["m6i.xlarge"], "ON_DEMAND", 50)
+    assert a != nodegroup_name("general", ["m6i.large"], "SPOT", 50)
+    batch = build()["eks_nodegroup.batch"].props
+    assert batch["capacity_type"] == "SPOT"
+    assert batch["taints"][0] == {"key": "dedicated", "value": "batch", "effect": "NoSchedule"}
+
+
+def test_ebs_csi_role_trusts_the_clusters_oidc_provider_for_its_service_account():
+    role = build()["iam_role.ebs-csi"]
+    condition = role.props["assume_role_policy"]["Statement"][0]["Condition"]["StringEquals"]
+    assert Fmt("{0}:sub", Ref("eks_cluster.main", "oidc_issuer_host")) in condition
+    assert "oidc_provider.cluster" in role.dependencies()
+
+
+def test_data_stores_are_private_encrypted_and_protected_with_the_fabric():
+    res = build()
+    db = res["db_instance.main"].props
+    assert db["deletion_protection"] is True  # shop-prod: protected by default
+    assert db["kms_key_arn"] == Ref("kms_key.fabric", "arn")
+    assert db["security_group_ids"] == (Ref("security_group.data"),)
+    assert "password" not in str(db).lower()
+    cache = res["cache_replication_group.sessions"].props
+    assert cache["num_cache_clusters"] == 3 and cache["automatic_failover"] is True
+    assert cache["transit_encryption"] and cache["at_rest_encryption"]
+    assert len(cache["id"]) <= 40
+    assert res["bucket.uploads"].props["bucket"] == "weft-shop-prod-uploads-123456789012"
+
+
+def test_long_names_are_bounded_and_stable():
+    text = (
+        "name: a-very-long-fabric-name-indeed\nregion: us-east-2\n"
+        "network: {cidr: 10.0.0.0/16}\n"
+        "caches: [{name: a-long-cache-name-xx, engine_version: '7.1', node_type: cache.t4g.small}]\n"
+    )
+    first = build(text=text)["cache_replication_group.a-long-cache-name-xx"].props["id"]
+    again = build(text=text)["cache_replication_group.a-long-cache-name-xx"].props["id"]
+    assert first == again and len(first) <= 40

@@ -1,0 +1,94 @@
+"""Kubeconfig entries for a fabric's cluster, and merging them into an existing kubeconfig."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from weft.kubeconfig import merge, render_context
+
+
+def ours(**kw: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {"fabric_file": None, "local": False, **kw}
+    return render_context(
+        "demo",
+        "demo",
+        "https://ABC.gr7.us-east-2.eks.amazonaws.com",
+        "Q0EK",
+        "us-east-2",
+        **args,
+    )
+
+
+def other() -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "kind-dev", "cluster": {"server": "https://127.0.0.1:6443"}}],
+        "users": [{"name": "kind-dev", "user": {"token": "abc"}}],
+        "contexts": [{"name": "kind-dev", "context": {"cluster": "kind-dev", "user": "kind-dev"}}],
+        "current-context": "kind-dev",
+    }
+
+
+def test_render_names_everything_after_the_fabric_and_uses_an_exec_plugin() -> None:
+    config = ours()
+    assert [c["name"] for c in config["clusters"]] == ["weft-demo"]
+    assert [u["name"] for u in config["users"]] == ["weft-demo"]
+    assert config["contexts"] == [
+        {"name": "weft-demo", "context": {"cluster": "weft-demo", "user": "weft-demo"}}
+    ]
+    assert config["current-context"] == "weft-demo"
+    cluster = config["clusters"][0]["cluster"]
+    assert cluster["server"] == "https://ABC.gr7.us-east-2.eks.amazonaws.com"
+    assert cluster["certificate-authority-data"] == "Q0EK"
+    plugin = config["users"][0]["user"]["exec"]
+    assert plugin["apiVersion"] == "client.authentication.k8s.io/v1beta1"
+    assert plugin["command"] == "weft"
+    assert plugin["args"] == ["token", "demo"]
+    assert plugin["interactiveMode"] == "Never"
+
+
+def test_render_passes_the_fabric_file_and_local_flag() -> None:
+    plugin = ours(fabric_file="envs/prod.yaml", local=True)["users"][0]["user"]["exec"]
+    assert plugin["args"] == ["token", "demo", "-f", "envs/prod.yaml", "--local"]
+
+
+def test_merge_into_nothing() -> None:
+    merged = merge(None, ours())
+    assert merged["current-context"] == "weft-demo"
+    assert [c["name"] for c in merged["contexts"]] == ["weft-demo"]
+
+
+def test_merge_keeps_other_entries_and_replaces_ours() -> None:
+    existing = merge(other(), ours())
+    stale = render_context(
+        "demo", "demo", "https://OLD", "T0xE", "us-east-2", fabric_file=None, local=False
+    )
+    existing = merge(existing, stale)
+    existing["current-context"] = "kind-dev"
+    before = [c["name"] for c in existing["clusters"]]
+
+    merged = merge(existing, ours())
+    assert [c["name"] for c in merged["clusters"]] == before == ["kind-dev", "weft-demo"]
+    assert [u["name"] for u in merged["users"]] == ["kind-dev", "weft-demo"]
+    assert [c["name"] for c in merged["contexts"]] == ["kind-dev", "weft-demo"]
+    servers = {c["name"]: c["cluster"]["server"] for c in merged["clusters"]}
+    assert servers == {
+        "kind-dev": "https://127.0.0.1:6443",
+        "weft-demo": "https://ABC.gr7.us-east-2.eks.amazonaws.com",
+    }
+    assert merged["users"][0] == other()["users"][0]  # untouched, credential and all
+    assert merged["current-context"] == "weft-demo"
+    assert existing["current-context"] == "kind-dev"  # inputs are not changed
+
+
+def test_rendered_yaml_holds_no_credential() -> None:
+    text = io.StringIO()
+    YAML().dump(ours(fabric_file="f.yaml", local=True), text)
+    dumped = text.getvalue()
+    for word in ("token:", "password", "client-key", "client-certificate", "secret", "AKIA"):
+        assert word not in dumped
+    assert "weft-demo" in dumped
