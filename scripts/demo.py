@@ -20,6 +20,37 @@ import boto3
 
 FABRIC = "demo"
 REGION = "us-east-2"
+
+#: What a user adds to the file `weft init` wrote: the rest of a production fabric.
+FULL_FABRIC = """
+cluster:
+  version: "1.31"
+  endpoint: both
+  api_cidrs: ["203.0.113.0/24"]
+
+nodegroups:
+  - name: general
+    instance_types: [m6i.large]
+    min: 2
+    max: 5
+    desired: 3
+
+databases:
+  - name: main
+    engine_version: "16.3"
+    instance_class: db.t4g.medium
+
+caches:
+  - name: sessions
+    engine_version: "7.1"
+    node_type: cache.t4g.small
+
+buckets:
+  - name: uploads
+
+dns:
+  domain: demo.example.com
+"""
 WEFT = shutil.which("weft", path=str(Path(sys.executable).parent)) or "weft"
 
 
@@ -69,6 +100,8 @@ def tagged_leftovers(endpoint: str) -> list[str]:
                 and kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "PendingDeletion"
             ):
                 continue  # scheduled for deletion: the shortest window AWS allows is 7 days
+            if ":rds:" in arn and ":snapshot:" in arn:
+                continue  # the database's final snapshot: kept by design
             if ":natgateway/" in arn:
                 nat_id = arn.rsplit("/", 1)[1]
                 states = {
@@ -113,7 +146,9 @@ def main() -> int:
             timings,
             work,
         )
-        print((work / "fabric.yaml").read_text())
+        fabric_file = work / "fabric.yaml"
+        fabric_file.write_text(fabric_file.read_text() + FULL_FABRIC)
+        print(f"added to fabric.yaml:{FULL_FABRIC}")
         run("validate", ["validate"], 0, timings, work)
         run("plan", ["plan"], 2, timings, work)
         run("up", ["up", "--yes"], 0, timings, work)
@@ -124,6 +159,20 @@ def main() -> int:
             f"no changes; {noop_requests['total']} AWS requests, {noop_requests['writes']} writes"
         )
         run("status", ["status"], 0, timings, work)
+        secret = subprocess.run(
+            [WEFT, "secrets", "set", "api-key"],
+            input="demo-secret-value\n",
+            cwd=work,
+            text=True,
+            capture_output=True,
+            check=False,
+        )
+        if secret.returncode != 0:
+            raise DemoFailed(f"weft secrets set failed: {secret.stderr}")
+        run("secrets list", ["secrets", "list"], 0, timings, work)
+        kubeconfig = work / "kubeconfig"
+        run("kubeconfig", ["kubeconfig", "--kubeconfig", str(kubeconfig)], 0, timings, work)
+        print(kubeconfig.read_text())
         run("down", ["down", "--yes"], 0, timings, work)
         left = tagged_leftovers(endpoint)
         if left:

@@ -2,7 +2,8 @@
 
 The local cloud for integration tests is a real moto server in server mode, over HTTP on
 127.0.0.1, started once per test session in a private state directory. Each test that needs a
-clean account gets one through ``POST /moto-api/reset``.
+clean account gets one through ``POST /moto-api/reset``. The local Kubernetes (``kube_api``) is
+started on demand in the same state directory.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from weft.local.kube.control_plane import KubeEndpoint
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +38,24 @@ def moto_url(local_state_dir: Path) -> Iterator[str]:
     info = aws_server.start(local_state_dir / "local")
     yield info.url
     aws_server.stop(local_state_dir / "local")
+
+
+@pytest.fixture(scope="session")
+def kube_api(local_state_dir: Path, moto_url: str) -> Iterator[KubeEndpoint]:
+    """The local Kubernetes for this test session: (kubeconfig path, https endpoint).
+
+    A genuine kube-apiserver + kube-controller-manager 1.20.2 on etcd, with the kubelet and
+    load-balancer controller simulators (the latter creating load balancers in ``moto_url``).
+    Skips, with the reason, when the binaries are not built (``make kube``)."""
+    from weft.local.kube import binaries, control_plane
+
+    reason = binaries.unavailable_reason()
+    if reason:
+        pytest.skip(f"local Kubernetes unavailable: {reason}")
+    directory = local_state_dir / "local"
+    info = control_plane.start_kube(directory, aws_endpoint=moto_url)
+    yield KubeEndpoint(Path(info.kubeconfig), info.endpoint)
+    control_plane.stop_kube(directory)
 
 
 @pytest.fixture

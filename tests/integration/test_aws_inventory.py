@@ -187,7 +187,8 @@ def test_discovery_cost_does_not_grow_with_subnets(moto_url: str) -> None:
     inv_big, calls_big = fresh_discover(moto_url, big.fabric)
     assert len(inv_big) == len(inv_small) + 2
     assert calls_small == calls_big
-    assert sum(calls_small.values()) <= 20, calls_small
+    # a bounded number of batched reads per kind, whatever the fabric holds
+    assert sum(calls_small.values()) <= 2 * len(DRIVERS), calls_small
 
 
 def test_fabrics_do_not_see_each_other(moto_url: str) -> None:

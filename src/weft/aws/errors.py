@@ -70,6 +70,14 @@ _TRANSIENT_STATE = frozenset(
         "InvalidIPAddress.InUse",
         "ConcurrentModificationException",
         "ResourceInUseException",
+        # data stores and DNS: busy with a change, or still used by something going away
+        "InvalidDBInstanceState",
+        "InvalidDBSubnetGroupStateFault",
+        "InvalidReplicationGroupState",
+        "InvalidCacheClusterState",
+        "CacheSubnetGroupInUse",
+        "OperationAborted",
+        "RequestInProgressException",
     }
 )
 
@@ -111,6 +119,10 @@ _ALREADY_EXISTS = frozenset(
 )
 
 _PRECONDITION = frozenset({"PreconditionFailed", "412"})
+
+#: EKS refusing a role IAM has not yet propagated (a role created seconds ago): on AWS this
+#: clears within about ten seconds, so during a create it is temporary.
+_ROLE_NOT_READY = re.compile(r"role\b.*\b(?:could not|cannot) be assumed", re.IGNORECASE)
 
 #: Services weft talks to, searched (lazily) to name the IAM action of a denied operation.
 _SERVICES = (
@@ -189,6 +201,11 @@ def is_precondition_failed(exc: BaseException) -> bool:
     if not isinstance(exc, ClientError):
         return False
     return code_of(exc) in _PRECONDITION or _status_of(exc) == 412
+
+
+def is_no_such_bucket(exc: BaseException) -> bool:
+    """The S3 bucket itself does not exist (as opposed to a key or a setting of it)."""
+    return code_of(exc) == "NoSuchBucket"
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -276,6 +293,14 @@ def translate(
         return TemporaryError(message, hint="AWS asked to slow down or failed briefly", **common)
     if code in _TRANSIENT_STATE:
         return TemporaryError(message, **common)
+    if (
+        code == "InvalidParameterException"
+        and action == "create"
+        and _ROLE_NOT_READY.search(aws_message)
+    ):
+        return TemporaryError(
+            message, hint="an IAM role just created takes a few seconds to reach EKS", **common
+        )
     if _is_not_found_code(code):
         if action in ("create", "update"):
             return TemporaryError(

@@ -7,6 +7,11 @@ Objects in it::
 
     lock.json                        the apply lock: who holds it, since when, for which command
     journal/<UTC time>-<run>.json    one entry per apply/destroy (newest last by name)
+    secrets/<name>.json              the fabric's secrets (see :mod:`weft.aws.secrets`)
+
+The bucket driver's S3 code (:class:`S3BucketDriver`) is shared with the application buckets
+(:mod:`weft.aws.drivers.bucket`), which differ in discovery (by tag), encryption (SSE-KMS with the
+fabric key) and delete (refused while they hold objects).
 
 The lock is a conditional put (``If-None-Match: *``): of two writers, S3 lets exactly one create
 the object; the other gets 412 and is told who holds the lock.
@@ -18,6 +23,7 @@ import getpass
 import json
 import os
 import socket
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -56,50 +62,44 @@ def _arn(ctx: AwsContext, bucket: str) -> str:
     return f"arn:{_partition(ctx.region)}:s3:::{bucket}"
 
 
-# --------------------------------------------------------------------------------------- driver
+# ------------------------------------------------------------------------------ shared S3 bucket
 
 
-class FabricBucketDriver:
-    schema = KindSchema(kind=KIND, immutable=frozenset({"bucket"}))
+class S3BucketDriver:
+    """What the fabric bucket and the application buckets (:mod:`weft.aws.drivers.bucket`) share.
 
-    def discover(self, ctx: AwsContext) -> list[Observed]:
+    Props: ``bucket`` (the name, immutable), ``versioning``, ``encryption`` (the default SSE
+    algorithm: ``AES256`` or ``aws:kms``), ``public_access_block`` and ``tags``; with
+    ``with_kms_key`` also ``kms_key_arn`` (the key of ``aws:kms`` encryption, S3 Bucket Keys on).
+    Subclasses provide ``discover`` and ``delete``.
+    """
+
+    schema = KindSchema(kind="s3_bucket", immutable=frozenset({"bucket"}))
+    with_kms_key = False
+
+    def _observed(self, ctx: AwsContext, name: str, bucket: str, props: dict[str, Any]) -> Observed:
+        return Observed(
+            kind=self.schema.kind,
+            name=name,
+            id=bucket,
+            props=props,
+            outputs={"arn": _arn(ctx, bucket)},
+        )
+
+    def _read_props(self, ctx: AwsContext, bucket: str, tags: dict[str, str]) -> dict[str, Any]:
         s3 = ctx.client("s3")
-        bucket = ctx.fabric_bucket
-        try:
-            s3.head_bucket(Bucket=bucket)
-        except ClientError as exc:
-            if errors.is_not_found(exc):
-                return []
-            raise
-        tags = self._read_tags(ctx, bucket)
-        if tags.get(tagging.FABRIC_TAG) != ctx.fabric:
-            raise PermanentError(
-                f"bucket {bucket} exists but is not this fabric's "
-                f"(its {tagging.FABRIC_TAG} tag is {tags.get(tagging.FABRIC_TAG)!r})",
-                address=ADDRESS,
-                hint=(
-                    "weft adopts only a bucket tagged with its fabric; if this bucket is left "
-                    f"from an interrupted weft run, tag it {tagging.FABRIC_TAG}={ctx.fabric}"
-                ),
-            )
-        name = tagging.name_from_id_tag(tags, KIND) or "fabric"
         versioning = s3.get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled"
-        props = {
+        algorithm, key = self._read_encryption(ctx, bucket)
+        props: dict[str, Any] = {
             "bucket": bucket,
             "versioning": versioning,
-            "encryption": self._read_encryption(ctx, bucket),
-            "public_access_block": self._read_public_access_block(ctx, bucket),
-            "tags": tags,
+            "encryption": algorithm,
         }
-        return [
-            Observed(
-                kind=KIND,
-                name=name,
-                id=bucket,
-                props=props,
-                outputs={"arn": _arn(ctx, bucket)},
-            )
-        ]
+        if self.with_kms_key:
+            props["kms_key_arn"] = key
+        props["public_access_block"] = self._read_public_access_block(ctx, bucket)
+        props["tags"] = tags
+        return props
 
     def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
         s3 = ctx.client("s3")
@@ -112,18 +112,23 @@ class FabricBucketDriver:
         except ClientError as exc:
             if not errors.is_already_exists(exc):
                 raise
+            self._check_adoptable(ctx, resource.address, bucket)
         # Tags first: a bucket without them would not be adopted by the next run.
         self._put_tags(ctx, bucket, props["tags"])
         self._put_versioning(ctx, bucket, props["versioning"])
-        self._put_encryption(ctx, bucket, props["encryption"])
+        self._put_encryption(ctx, bucket, props["encryption"], props.get("kms_key_arn"))
         self._put_public_access_block(ctx, bucket, props["public_access_block"])
-        return Observed(
-            kind=KIND,
-            name=resource.name,
-            id=bucket,
-            props=props,
-            outputs={"arn": _arn(ctx, bucket)},
-        )
+        return self._observed(ctx, resource.name, bucket, props)
+
+    def _check_adoptable(self, ctx: AwsContext, address: str, bucket: str) -> None:
+        """Our account already has this bucket: take it over only if no other fabric owns it."""
+        owner = self._read_tags(ctx, bucket).get(tagging.FABRIC_TAG)
+        if owner not in (None, ctx.fabric):
+            raise PermanentError(
+                f"bucket {bucket} exists and belongs to fabric {owner}",
+                address=address,
+                hint="choose another bucket name, or remove that fabric first",
+            )
 
     def update(
         self,
@@ -138,40 +143,45 @@ class FabricBucketDriver:
             self._put_tags(ctx, bucket, props["tags"])
         if "versioning" in changed:
             self._put_versioning(ctx, bucket, props["versioning"])
-        if "encryption" in changed:
-            self._put_encryption(ctx, bucket, props["encryption"])
+        if changed & {"encryption", "kms_key_arn"}:
+            self._put_encryption(ctx, bucket, props["encryption"], props.get("kms_key_arn"))
         if "public_access_block" in changed:
             self._put_public_access_block(ctx, bucket, props["public_access_block"])
-        return Observed(
-            kind=KIND,
-            name=resource.name,
-            id=bucket,
-            props=props,
-            outputs={"arn": _arn(ctx, bucket)},
-        )
+        return self._observed(ctx, resource.name, bucket, props)
 
-    def delete(self, ctx: AwsContext, observed: Observed) -> None:
-        """Delete every object version and delete marker, then the bucket."""
-        s3 = ctx.client("s3")
-        bucket = observed.id
-        batch: list[dict[str, str]] = []
-        deleted = 0
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-            for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-                batch.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
-                if len(batch) == _BATCH:
-                    deleted += self._delete_batch(ctx, bucket, batch)
-                    batch = []
-        if batch:
-            deleted += self._delete_batch(ctx, bucket, batch)
-        if deleted:
-            ctx.report(f"deleted {deleted} object versions from {bucket}")
-        s3.delete_bucket(Bucket=bucket)
-
-    # -- helpers
+    # -- contents
 
     @staticmethod
-    def _delete_batch(ctx: AwsContext, bucket: str, batch: list[dict[str, str]]) -> int:
+    def _versions(ctx: AwsContext, bucket: str) -> Iterator[tuple[dict[str, str], bool]]:
+        """Every object version and delete marker: ({Key, VersionId}, is_delete_marker)."""
+        for page in ctx.client("s3").get_paginator("list_object_versions").paginate(Bucket=bucket):
+            for entry in page.get("Versions", []) or []:
+                yield {"Key": entry["Key"], "VersionId": entry["VersionId"]}, False
+            for entry in page.get("DeleteMarkers", []) or []:
+                yield {"Key": entry["Key"], "VersionId": entry["VersionId"]}, True
+
+    @staticmethod
+    def count_objects(ctx: AwsContext, bucket: str) -> int:
+        """How many object versions the bucket holds (delete markers not counted)."""
+        return sum(1 for _, marker in S3BucketDriver._versions(ctx, bucket) if not marker)
+
+    def _empty(self, ctx: AwsContext, bucket: str, address: str) -> int:
+        """Delete every object version and delete marker; how many were deleted."""
+        batch: list[dict[str, str]] = []
+        deleted = 0
+        for entry, _marker in self._versions(ctx, bucket):
+            batch.append(entry)
+            if len(batch) == _BATCH:
+                deleted += self._delete_batch(ctx, bucket, batch, address)
+                batch = []
+        if batch:
+            deleted += self._delete_batch(ctx, bucket, batch, address)
+        return deleted
+
+    @staticmethod
+    def _delete_batch(
+        ctx: AwsContext, bucket: str, batch: list[dict[str, str]], address: str = ADDRESS
+    ) -> int:
         answer = ctx.client("s3").delete_objects(
             Bucket=bucket, Delete={"Objects": batch, "Quiet": True}
         )
@@ -181,10 +191,12 @@ class FabricBucketDriver:
             raise TemporaryError(
                 f"could not delete {len(failed)} objects from bucket {bucket}: "
                 f"{first.get('Key')}: {first.get('Message')}",
-                address=ADDRESS,
+                address=address,
                 code=first.get("Code"),
             )
         return len(batch)
+
+    # -- settings
 
     @staticmethod
     def _read_tags(ctx: AwsContext, bucket: str) -> dict[str, str]:
@@ -197,19 +209,21 @@ class FabricBucketDriver:
         return tagging.from_aws(answer.get("TagSet"))
 
     @staticmethod
-    def _read_encryption(ctx: AwsContext, bucket: str) -> str | None:
+    def _read_encryption(ctx: AwsContext, bucket: str) -> tuple[str | None, str | None]:
+        """The default encryption: (algorithm, KMS key) or (None, None) when there is none."""
         try:
             answer = ctx.client("s3").get_bucket_encryption(Bucket=bucket)
         except ClientError as exc:
             if errors.is_not_found(exc):  # no default encryption configured
-                return None
+                return None, None
             raise
         rules = answer.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
         for rule in rules:
             default = rule.get("ApplyServerSideEncryptionByDefault") or {}
             if default.get("SSEAlgorithm"):
-                return str(default["SSEAlgorithm"])
-        return None
+                key = default.get("KMSMasterKeyID")
+                return str(default["SSEAlgorithm"]), str(key) if key else None
+        return None, None
 
     @staticmethod
     def _read_public_access_block(ctx: AwsContext, bucket: str) -> bool:
@@ -234,18 +248,17 @@ class FabricBucketDriver:
         )
 
     @staticmethod
-    def _put_encryption(ctx: AwsContext, bucket: str, algorithm: str | None) -> None:
+    def _put_encryption(
+        ctx: AwsContext, bucket: str, algorithm: str | None, kms_key_arn: str | None = None
+    ) -> None:
+        default: dict[str, Any] = {"SSEAlgorithm": algorithm or ENCRYPTION}
+        rule: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": default}
+        if default["SSEAlgorithm"] != ENCRYPTION:
+            if kms_key_arn:
+                default["KMSMasterKeyID"] = kms_key_arn
+            rule["BucketKeyEnabled"] = True
         ctx.client("s3").put_bucket_encryption(
-            Bucket=bucket,
-            ServerSideEncryptionConfiguration={
-                "Rules": [
-                    {
-                        "ApplyServerSideEncryptionByDefault": {
-                            "SSEAlgorithm": algorithm or ENCRYPTION
-                        }
-                    }
-                ]
-            },
+            Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [rule]}
         )
 
     @staticmethod
@@ -257,6 +270,44 @@ class FabricBucketDriver:
             )
         else:
             s3.delete_public_access_block(Bucket=bucket)
+
+
+# --------------------------------------------------------------------------------------- driver
+
+
+class FabricBucketDriver(S3BucketDriver):
+    schema = KindSchema(kind=KIND, immutable=frozenset({"bucket"}))
+
+    def discover(self, ctx: AwsContext) -> list[Observed]:
+        s3 = ctx.client("s3")
+        bucket = ctx.fabric_bucket
+        try:
+            s3.head_bucket(Bucket=bucket)
+        except ClientError as exc:
+            if errors.is_not_found(exc):
+                return []
+            raise
+        tags = self._read_tags(ctx, bucket)
+        if tags.get(tagging.FABRIC_TAG) != ctx.fabric:
+            raise PermanentError(
+                f"bucket {bucket} exists but is not this fabric's "
+                f"(its {tagging.FABRIC_TAG} tag is {tags.get(tagging.FABRIC_TAG)!r})",
+                address=ADDRESS,
+                hint=(
+                    "weft adopts only a bucket tagged with its fabric; if this bucket is left "
+                    f"from an interrupted weft run, tag it {tagging.FABRIC_TAG}={ctx.fabric}"
+                ),
+            )
+        name = tagging.name_from_id_tag(tags, KIND) or "fabric"
+        return [self._observed(ctx, name, bucket, self._read_props(ctx, bucket, tags))]
+
+    def delete(self, ctx: AwsContext, observed: Observed) -> None:
+        """Delete every object version and delete marker, then the bucket."""
+        bucket = observed.id
+        deleted = self._empty(ctx, bucket, observed.address)
+        if deleted:
+            ctx.report(f"deleted {deleted} object versions from {bucket}")
+        ctx.client("s3").delete_bucket(Bucket=bucket)
 
 
 DRIVER = FabricBucketDriver()

@@ -365,13 +365,17 @@ def down(file: Path, local: bool, as_json: bool, yes: bool, parallelism: int) ->
         render.plan_table(out, approved, title="Teardown")
         _confirm(f"Delete all {len(approved.actionable)} resources of fabric {target.name}?", yes)
         _run(target, approved, as_json, parallelism, "down")
-    left = leftovers.find(target)
+    found = leftovers.find(target, include_intended=True)
+    left = [item for item in found if not item.intended]
+    kept = [item for item in found if item.intended]
     if as_json:
-        render.emit_json({"leftovers": [item.to_dict() for item in left]})
+        render.emit_json({"leftovers": [item.to_dict() for item in found]})
+    if kept:
+        render.rows_table(out, [i.to_dict() for i in kept], ["kind", "id", "why"], "Kept by design")
     if left:
         render.rows_table(out, [i.to_dict() for i in left], ["kind", "id", "why"], "Left behind")
         raise Exit(EXIT_ERROR)
-    out.print("[green]Nothing tagged with the fabric remains.[/]")
+    out.print("[green]Nothing tagged with the fabric remains[/] (beyond what is kept by design).")
 
 
 # ------------------------------------------------------------------------------------- unlock

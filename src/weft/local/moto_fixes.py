@@ -44,7 +44,51 @@ def _nat_gateway_tag_filters() -> None:
     NatGatewayBackend.describe_nat_gateways = describe_nat_gateways  # type: ignore[method-assign]
 
 
-FIXES = (_rule_description_from_source_group, _nat_gateway_tag_filters)
+def _target_groups_of_a_bare_load_balancer() -> None:
+    """AWS answers DescribeTargetGroups for a load balancer without target groups with an empty
+    list (an ALB made for an Ingress has none until a rule forwards somewhere).
+
+    moto 5.2.5 raises TargetGroupNotFound instead.
+    """
+    from moto.elbv2.exceptions import TargetGroupNotFoundError
+    from moto.elbv2.models import ELBv2Backend
+
+    original = ELBv2Backend.describe_target_groups
+
+    def describe_target_groups(
+        self: Any, load_balancer_arn: Any, target_group_arns: Any, names: Any
+    ) -> Any:
+        try:
+            return original(self, load_balancer_arn, target_group_arns, names)
+        except TargetGroupNotFoundError:
+            if load_balancer_arn and not target_group_arns and not names:
+                return []
+            raise
+
+    ELBv2Backend.describe_target_groups = describe_target_groups  # type: ignore[method-assign]
+
+
+def _data_stores() -> None:
+    """RDS and ElastiCache corrections: see :mod:`weft.local.moto_data`."""
+    from weft.local import moto_data
+
+    moto_data.apply_all()
+
+
+def _eks() -> None:
+    """EKS add-ons, updates, cluster identity, tags (and OIDC client IDs): see :mod:`.moto_eks`."""
+    from weft.local import moto_eks
+
+    moto_eks.apply()
+
+
+FIXES = (
+    _rule_description_from_source_group,
+    _nat_gateway_tag_filters,
+    _target_groups_of_a_bare_load_balancer,
+    _data_stores,
+    _eks,
+)
 
 
 def apply() -> None:

@@ -1,8 +1,9 @@
 """What is still in the cloud for a fabric: the proof that a teardown is complete.
 
 Two independent readings: weft's own per-kind discovery (everything it manages), and the Resource
-Groups Tagging API (anything else carrying the fabric's tag, whatever made it). Things on their
-way out by design (a KMS key waits at least 7 days in PendingDeletion) are listed as intended.
+Groups Tagging API (anything else carrying the fabric's tag, whatever made it). What is kept or
+on its way out by design (a database's final snapshot; a KMS key, which waits at least 7 days in
+PendingDeletion) is listed as intended.
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ def find(target: Target, *, include_intended: bool = False) -> list[Leftover]:
             continue
         service = arn.split(":")[2] if arn.count(":") >= 5 else "?"
         resource = arn.split(":", 5)[-1]
+        if service == "rds" and resource.startswith("snapshot:"):
+            found.append(Leftover("rds snapshot", arn, "final snapshot of a database, kept", True))
+            continue
         if service == "kms" and _kms_pending(target, arn):
             found.append(
                 Leftover("kms key", arn, "scheduled for deletion (KMS waits 7+ days)", True)

@@ -1,4 +1,7 @@
-"""The desired resources of a fabric that uses every section (tests/unit/spec/good/production.yaml)."""
+"""The desired resources of a fabric that uses every section.
+
+The fabric is tests/unit/spec/good/production.yaml.
+"""
 
 from collections import Counter
 from pathlib import Path
@@ -30,7 +33,9 @@ def test_every_section_becomes_resources_in_one_acyclic_graph():
     assert order.index("eks_cluster.main") < order.index("eks_nodegroup.general")
     assert order.index("eks_nodegroup.general") < order.index("eks_addon.coredns")
     assert order.index("acm_certificate.wildcard") < order.index("dns_record.cert-validation")
-    assert order.index("dns_record.cert-validation") < order.index("certificate_validation.wildcard")
+    assert order.index("dns_record.cert-validation") < order.index(
+        "certificate_validation.wildcard"
+    )
 
 
 def test_database_is_created_alongside_the_cluster_not_after_it():
@@ -82,7 +87,8 @@ def test_long_names_are_bounded_and_stable():
     text = (
         "name: a-very-long-fabric-name-indeed\nregion: us-east-2\n"
         "network: {cidr: 10.0.0.0/16}\n"
-        "caches: [{name: a-long-cache-name-xx, engine_version: '7.1', node_type: cache.t4g.small}]\n"
+        "caches: [{name: a-long-cache-name-xx, engine_version: '7.1',"
+        " node_type: cache.t4g.small}]\n"
     )
     first = build(text=text)["cache_replication_group.a-long-cache-name-xx"].props["id"]
     again = build(text=text)["cache_replication_group.a-long-cache-name-xx"].props["id"]

@@ -9,10 +9,25 @@ from __future__ import annotations
 
 from weft.aws import fabric_bucket
 from weft.aws.drivers import (
+    acm_certificate,
+    bucket,
+    cache_replication_group,
+    cache_subnet_group,
+    certificate_validation,
+    db_instance,
+    db_subnet_group,
+    dns_record,
     eip,
+    eks_addon,
+    eks_cluster,
+    eks_fargate_profile,
+    eks_nodegroup,
+    hosted_zone,
+    iam_role,
     internet_gateway,
     kms_key,
     nat_gateway,
+    oidc_provider,
     route_table,
     security_group,
     security_group_rule,
@@ -34,6 +49,22 @@ DRIVERS: dict[str, Driver] = {
         security_group,
         security_group_rule,
         fabric_bucket,
+        db_subnet_group,
+        db_instance,
+        cache_subnet_group,
+        cache_replication_group,
+        bucket,
+        hosted_zone,
+        dns_record,
+        acm_certificate,
+        certificate_validation,
+        # EKS
+        iam_role,
+        eks_cluster,
+        oidc_provider,
+        eks_nodegroup,
+        eks_fargate_profile,
+        eks_addon,
     )
 }
 

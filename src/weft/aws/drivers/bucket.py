@@ -1,0 +1,84 @@
+"""Application S3 buckets: versioned or not, SSE-KMS with the fabric key, never public.
+
+The S3 code is the fabric bucket's (:class:`weft.aws.fabric_bucket.S3BucketDriver`). Buckets are
+found through the Resource Groups Tagging API (S3 has no tag filter of its own): one paginated
+call gives this fabric's bucket ARNs with their tags; then each bucket's settings are read.
+
+Deleting a bucket that still holds objects is refused, because that is the user's data. To let
+weft empty it first (``--delete-data``), apply with a driver made for it::
+
+    drivers = {**DRIVERS, "bucket": BucketDriver(delete_data=True)}
+    AwsApplier(ctx, drivers)
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from weft.aws import errors
+from weft.aws import tags as tagging
+from weft.aws.context import AwsContext
+from weft.aws.drivers import pagination
+from weft.aws.fabric_bucket import S3BucketDriver
+from weft.core.resource import KindSchema, Observed
+from weft.errors import PermanentError
+
+KIND = "bucket"
+
+
+class BucketDriver(S3BucketDriver):
+    schema = KindSchema(kind=KIND, immutable=frozenset({"bucket"}))
+    with_kms_key = True
+
+    def __init__(self, *, delete_data: bool = False) -> None:
+        #: empty a bucket that holds objects before deleting it (else refuse)
+        self.delete_data = delete_data
+
+    def _find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
+        tag_filters = [{"Key": tagging.FABRIC_TAG, "Values": [ctx.fabric]}]
+        if address is not None:
+            tag_filters.append({"Key": tagging.ID_TAG, "Values": [address]})
+        found = []
+        for mapping in pagination.items(
+            ctx.client("resourcegroupstaggingapi"),
+            "get_resources",
+            "ResourceTagMappingList",
+            TagFilters=tag_filters,
+            ResourceTypeFilters=["s3:bucket"],
+        ):
+            tags = tagging.from_aws(mapping.get("Tags"))
+            name = tagging.name_from_id_tag(tags, KIND)
+            if name is None or tags.get(tagging.FABRIC_TAG) != ctx.fabric:
+                continue
+            bucket = str(mapping["ResourceARN"]).rsplit(":", 1)[-1]
+            if bucket == ctx.fabric_bucket:
+                continue
+            try:
+                props = self._read_props(ctx, bucket, tags)
+            except ClientError as exc:
+                if errors.is_no_such_bucket(exc):  # deleted since the tagging API indexed it
+                    continue
+                raise
+            found.append(self._observed(ctx, name, bucket, props))
+        return found
+
+    def discover(self, ctx: AwsContext) -> list[Observed]:
+        return self._find(ctx)
+
+    def delete(self, ctx: AwsContext, observed: Observed) -> None:
+        bucket = observed.id
+        s3 = ctx.client("s3")
+        count = self.count_objects(ctx, bucket)  # NoSuchBucket: already gone
+        if count and not self.delete_data:
+            raise PermanentError(
+                f"bucket {bucket} is not empty: weft does not delete data",
+                address=observed.address,
+                hint=f"it holds {count} objects; empty it first, or pass --delete-data",
+            )
+        deleted = self._empty(ctx, bucket, observed.address)
+        if count:
+            ctx.report(f"deleted {deleted} object versions from {bucket}")
+        s3.delete_bucket(Bucket=bucket)
+
+
+DRIVER = BucketDriver()

@@ -1,0 +1,566 @@
+"""Start, stop and inspect the local Kubernetes control plane.
+
+Real processes on 127.0.0.1, recorded in ``<state dir>/local/kube.json`` so that separate
+``weft`` invocations share one control plane (like :mod:`weft.local.aws_server`):
+
+* ``etcd`` (Debian's etcd-server 3.4) on two free ports, data in ``<kube dir>/etcd``;
+* ``kube-apiserver`` 1.20.2 on a free HTTPS port: serving cert from a generated CA, token auth
+  (``tokens.csv``; the ``weft-admin`` user is in ``system:masters``), ``--authorization-mode=RBAC``,
+  service-account keys, ``--service-cluster-ip-range=10.96.0.0/16``, the ServiceAccount admission
+  plugin off (nothing mounts tokens into the simulated pods);
+* ``kube-controller-manager`` 1.20.2 (Deployments, ReplicaSets, Jobs, CronJobs, GC, namespace
+  finalization, node lifecycle, endpoints, service accounts...; no cloud provider);
+* the simulators process (:mod:`weft.local.kube.simulators`: kubelet + load-balancer controller).
+
+``<kube dir>`` is ``<state dir>/local/kube``. Every start is a fresh cluster (etcd data and certs
+are recreated), matching the local AWS whose state is also gone after ``weft local down``.
+The admin kubeconfig is ``<kube dir>/kubeconfig``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from weft.errors import LocalCloudError
+from weft.local.kube import binaries, certs
+from weft.local.state import local_dir
+
+RECORD = "kube.json"
+START_TIMEOUT = 90.0
+CLUSTER_NAME = "weft-local"
+ADMIN_USER = "weft-admin"
+#: Order in which processes are stopped (reverse of start).
+STOP_ORDER = ("simulators", "kube-controller-manager", "kube-apiserver", "etcd")
+
+
+class KubeUnavailable(LocalCloudError):
+    """The local Kubernetes cannot run on this machine (binaries not built, etcd missing)."""
+
+
+class KubeEndpoint(NamedTuple):
+    """Where to reach the local Kubernetes: its admin kubeconfig and its https URL."""
+
+    kubeconfig: Path
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class KubeProcess:
+    pid: int
+    log: str
+    #: A word that must appear in /proc/<pid>/cmdline, so a recycled pid is never killed.
+    marker: str
+    alive: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LocalKube:
+    endpoint: str
+    kubeconfig: str
+    ca_file: str
+    etcd_url: str
+    version: str
+    directory: str
+    started_at: float
+    cold_start_seconds: float
+    aws_endpoint: str | None
+    processes: dict[str, KubeProcess] = field(default_factory=dict)
+    #: True when the API server answers /readyz and every recorded process is alive.
+    healthy: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["processes"] = {name: proc.to_dict() for name, proc in self.processes.items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LocalKube:
+        procs = {name: KubeProcess(**p) for name, p in data.pop("processes", {}).items()}
+        return cls(**data, processes=procs)
+
+
+# ------------------------------------------------------------------------------------ helpers
+def kube_dir(directory: Path | None = None) -> Path:
+    return (directory or local_dir()) / "kube"
+
+
+def _record_path(directory: Path | None) -> Path:
+    return (directory or local_dir()) / RECORD
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _alive(proc: KubeProcess) -> bool:
+    """Is the recorded process still running (and still the same program, not a recycled pid)?"""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(proc.pid, os.WNOHANG)  # reap it if it is our child and exited
+    try:
+        stat = Path(f"/proc/{proc.pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(proc.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    if stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]:
+        return False
+    try:
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    # The command line reads empty for an instant while the process execs: give it the benefit.
+    return not cmdline or proc.marker.encode() in cmdline
+
+
+def _terminate(proc: KubeProcess, timeout: float) -> bool:
+    if not _alive(proc):
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(proc) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(proc):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while _alive(proc) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    return True
+
+
+def _spawn(
+    cmd: list[str], log: Path, marker: str, env: dict[str, str] | None = None
+) -> KubeProcess:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
+        )
+    return KubeProcess(pid=proc.pid, log=str(log), marker=marker)
+
+
+def _log_tail(path: str, lines: int = 8) -> str:
+    try:
+        text = Path(path).read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return "\n".join(text[-lines:])
+
+
+def _ssl_context(ca_file: str) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=ca_file)
+
+
+def api_get(
+    endpoint: str, path: str, token: str, ca_file: str, timeout: float = 3.0
+) -> tuple[int, bytes]:
+    """GET ``path`` on the API server with the bearer token; (status, body), 0 when unreachable."""
+    req = urllib.request.Request(f"{endpoint}{path}", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout, context=_ssl_context(ca_file)) as resp:
+            return int(resp.status), resp.read()
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), exc.read()
+    except (urllib.error.URLError, OSError, ssl.SSLError):
+        return 0, b""
+
+
+def write_kubeconfig(
+    path: Path, endpoint: str, ca_file: Path, token: str, user: str = ADMIN_USER
+) -> None:
+    """A kubeconfig with the CA inline and a bearer token (JSON, which is valid YAML)."""
+    ca_data = base64.b64encode(ca_file.read_bytes()).decode()
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": CLUSTER_NAME,
+                "cluster": {"server": endpoint, "certificate-authority-data": ca_data},
+            }
+        ],
+        "users": [{"name": user, "user": {"token": token}}],
+        "contexts": [
+            {
+                "name": CLUSTER_NAME,
+                "context": {"cluster": CLUSTER_NAME, "user": user, "namespace": "default"},
+            }
+        ],
+        "current-context": CLUSTER_NAME,
+        "preferences": {},
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(config, indent=2) + "\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def read_token(kubeconfig: str | Path) -> str:
+    data = json.loads(Path(kubeconfig).read_text())
+    return str(data["users"][0]["user"]["token"])
+
+
+# ------------------------------------------------------------------------------------ status
+def kube_status(directory: Path | None = None) -> LocalKube | None:
+    """The recorded local Kubernetes with live process and health flags, or None if none is
+    recorded. ``healthy`` is False when the API server does not answer or a process died."""
+    try:
+        info = LocalKube.from_dict(json.loads(_record_path(directory).read_text()))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    procs = {name: replace(p, alive=_alive(p)) for name, p in info.processes.items()}
+    healthy = all(p.alive for p in procs.values())
+    if healthy:
+        try:
+            token = read_token(info.kubeconfig)
+        except (OSError, ValueError, KeyError, IndexError):
+            healthy = False
+        else:
+            code, _ = api_get(info.endpoint, "/readyz", token, info.ca_file)
+            healthy = code == 200
+    return replace(info, processes=procs, healthy=healthy)
+
+
+def _save(directory: Path | None, info: LocalKube) -> None:
+    path = _record_path(directory)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(info.to_dict(), indent=2))
+    os.replace(tmp, path)
+
+
+# ------------------------------------------------------------------------------------- start
+def _wait(what: str, check: Any, proc: KubeProcess, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if not _alive(proc):
+            raise LocalCloudError(
+                f"{what} exited at start:\n{_log_tail(proc.log)}",
+                hint=f"see its log: {proc.log}",
+            )
+        if check():
+            return
+        time.sleep(0.1)
+    raise LocalCloudError(
+        f"{what} did not become ready in time:\n{_log_tail(proc.log)}",
+        hint=f"see its log: {proc.log}",
+    )
+
+
+def _start_etcd(kdir: Path, deadline: float) -> tuple[KubeProcess, str]:
+    etcd = binaries.etcd_binary()
+    assert etcd is not None
+    data = kdir / "etcd"
+    shutil.rmtree(data, ignore_errors=True)
+    for _attempt in range(3):
+        client, peer = _free_port(), _free_port()
+        url = f"http://127.0.0.1:{client}"
+        peer_url = f"http://127.0.0.1:{peer}"
+        proc = _spawn(
+            [
+                etcd,
+                "--name=weft-local",
+                f"--data-dir={data}",
+                f"--listen-client-urls={url}",
+                f"--advertise-client-urls={url}",
+                f"--listen-peer-urls={peer_url}",
+                f"--initial-advertise-peer-urls={peer_url}",
+                f"--initial-cluster=weft-local={peer_url}",
+                "--initial-cluster-state=new",
+                "--log-level=warn",
+                "--logger=zap",
+            ],
+            kdir / "logs" / "etcd.log",
+            marker="etcd",
+        )
+
+        def healthy(url: str = url) -> bool:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=1) as resp:
+                    return b'"true"' in resp.read()
+            except (urllib.error.URLError, OSError):
+                return False
+
+        try:
+            _wait("etcd", healthy, proc, deadline)
+            return proc, url
+        except LocalCloudError:
+            if "address already in use" not in _log_tail(proc.log, 30):
+                raise
+            _terminate(proc, 2)
+            shutil.rmtree(data, ignore_errors=True)
+    raise LocalCloudError("etcd found no free port")
+
+
+def _start_apiserver(
+    kdir: Path, etcd_url: str, paths: certs.CertPaths, token: str, deadline: float
+) -> tuple[KubeProcess, str]:
+    tokens = kdir / "tokens.csv"
+    for _attempt in range(3):
+        port = _free_port()
+        endpoint = f"https://127.0.0.1:{port}"
+        proc = _spawn(
+            [
+                str(binaries.binary("kube-apiserver")),
+                f"--etcd-servers={etcd_url}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--secure-port={port}",
+                "--insecure-port=0",
+                f"--cert-dir={kdir / 'certs'}",
+                f"--tls-cert-file={paths.serving_cert}",
+                f"--tls-private-key-file={paths.serving_key}",
+                f"--client-ca-file={paths.ca_cert}",
+                f"--token-auth-file={tokens}",
+                "--authorization-mode=RBAC",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-account-key-file={paths.sa_pub}",
+                f"--service-account-signing-key-file={paths.sa_key}",
+                f"--service-cluster-ip-range={certs.SERVICE_CIDR}",
+                "--disable-admission-plugins=ServiceAccount",
+                "--allow-privileged=true",
+                "--profiling=false",
+                "--logtostderr=true",
+                "--v=1",
+            ],
+            kdir / "logs" / "kube-apiserver.log",
+            marker="kube-apiserver",
+        )
+
+        def ready(endpoint: str = endpoint) -> bool:
+            return api_get(endpoint, "/readyz", token, str(paths.ca_cert), 2)[0] == 200
+
+        try:
+            _wait("kube-apiserver", ready, proc, deadline)
+            return proc, endpoint
+        except LocalCloudError:
+            if "address already in use" not in _log_tail(proc.log, 30):
+                raise
+            _terminate(proc, 5)
+    raise LocalCloudError("kube-apiserver found no free port")
+
+
+def _start_controller_manager(
+    kdir: Path, paths: certs.CertPaths, kubeconfig: Path, endpoint: str, token: str, deadline: float
+) -> KubeProcess:
+    proc = _spawn(
+        [
+            str(binaries.binary("kube-controller-manager")),
+            f"--kubeconfig={kubeconfig}",
+            "--port=0",
+            "--secure-port=0",
+            "--leader-elect=false",
+            f"--service-account-private-key-file={paths.sa_key}",
+            f"--root-ca-file={paths.ca_cert}",
+            f"--cluster-name={CLUSTER_NAME}",
+            "--use-service-account-credentials=false",
+            "--logtostderr=true",
+            "--v=1",
+        ],
+        kdir / "logs" / "kube-controller-manager.log",
+        marker="kube-controller-manager",
+    )
+
+    # The serviceaccount controller creating "default" in "default" shows the controllers run.
+    def running() -> bool:
+        path = "/api/v1/namespaces/default/serviceaccounts/default"
+        return api_get(endpoint, path, token, str(paths.ca_cert))[0] == 200
+
+    _wait("kube-controller-manager", running, proc, deadline)
+    return proc
+
+
+def start_simulators(
+    directory: Path | None, kubeconfig: Path, aws_endpoint: str | None, deadline: float
+) -> KubeProcess:
+    """Start the kubelet + load-balancer controller simulators; wait until the nodes are Ready."""
+    kdir = kube_dir(directory)
+    ready_file = kdir / "simulators.ready"
+    ready_file.unlink(missing_ok=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "weft.local.kube.simulators",
+        f"--kubeconfig={kubeconfig}",
+        f"--state-dir={directory or local_dir()}",
+        f"--ready-file={ready_file}",
+    ]
+    if aws_endpoint:
+        cmd.append(f"--aws-endpoint={aws_endpoint}")
+    proc = _spawn(cmd, kdir / "logs" / "simulators.log", marker="weft.local.kube.simulators")
+    _wait("the kube simulators", ready_file.exists, proc, deadline)
+    return proc
+
+
+def start_kube(
+    directory: Path | None = None,
+    *,
+    aws_endpoint: str | None = None,
+    simulators: bool = True,
+    timeout: float = START_TIMEOUT,
+) -> LocalKube:
+    """Start the local Kubernetes unless it already runs healthy; return where it listens.
+
+    A recorded but unhealthy one is stopped first. When only the simulators died, they alone are
+    restarted. Raises :class:`KubeUnavailable` when the binaries are not built.
+    """
+    directory = directory or local_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    current = kube_status(directory)
+    if current is not None:
+        others_ok = current.healthy or all(
+            p.alive for n, p in current.processes.items() if n != "simulators"
+        )
+        sims = current.processes.get("simulators")
+        if others_ok and (sims is None or not sims.alive) and simulators:
+            deadline = time.monotonic() + timeout
+            proc = start_simulators(
+                directory, kube_dir(directory) / "simulators.kubeconfig", aws_endpoint, deadline
+            )
+            current = replace(
+                current,
+                processes={**current.processes, "simulators": proc},
+                aws_endpoint=aws_endpoint,
+                healthy=True,
+            )
+            _save(directory, current)
+            return current
+        if current.healthy:
+            return current
+        stop_kube(directory)
+
+    reason = binaries.unavailable_reason()
+    if reason:
+        raise KubeUnavailable(
+            f"the local Kubernetes cannot run: {reason}",
+            hint="run `make kube` (builds kube-apiserver 1.20.2 from Debian source, ~10 min once)",
+        )
+    t0 = time.monotonic()
+    deadline = t0 + timeout
+    kdir = kube_dir(directory)
+    kdir.mkdir(parents=True, exist_ok=True)
+    os.chmod(kdir, 0o700)
+    paths = certs.generate(kdir / "certs")
+    admin, kcm_token, sim_token = (secrets.token_urlsafe(32) for _ in range(3))
+    tokens = kdir / "tokens.csv"
+    tokens.write_text(
+        f'{admin},{ADMIN_USER},uid-weft-admin,"system:masters"\n'
+        f'{kcm_token},system:kube-controller-manager,uid-kcm,"system:masters"\n'
+        f'{sim_token},weft-local-simulators,uid-weft-sims,"system:masters"\n'
+    )
+    os.chmod(tokens, 0o600)
+
+    procs: dict[str, KubeProcess] = {}
+
+    def record(endpoint: str = "", etcd_url: str = "", version: str = "") -> LocalKube:
+        return LocalKube(
+            endpoint=endpoint,
+            kubeconfig=str(kdir / "kubeconfig"),
+            ca_file=str(paths.ca_cert),
+            etcd_url=etcd_url,
+            version=version,
+            directory=str(kdir),
+            started_at=time.time(),
+            cold_start_seconds=round(time.monotonic() - t0, 2),
+            aws_endpoint=aws_endpoint,
+            processes=dict(procs),
+        )
+
+    try:
+        procs["etcd"], etcd_url = _start_etcd(kdir, deadline)
+        _save(directory, record(etcd_url=etcd_url))
+        procs["kube-apiserver"], endpoint = _start_apiserver(kdir, etcd_url, paths, admin, deadline)
+        _save(directory, record(endpoint, etcd_url))
+        write_kubeconfig(kdir / "kubeconfig", endpoint, paths.ca_cert, admin)
+        write_kubeconfig(
+            kdir / "kcm.kubeconfig",
+            endpoint,
+            paths.ca_cert,
+            kcm_token,
+            "system:kube-controller-manager",
+        )
+        write_kubeconfig(
+            kdir / "simulators.kubeconfig",
+            endpoint,
+            paths.ca_cert,
+            sim_token,
+            "weft-local-simulators",
+        )
+        code, body = api_get(endpoint, "/version", admin, str(paths.ca_cert))
+        version = json.loads(body).get("gitVersion", "") if code == 200 else ""
+        procs["kube-controller-manager"] = _start_controller_manager(
+            kdir, paths, kdir / "kcm.kubeconfig", endpoint, admin, deadline
+        )
+        _save(directory, record(endpoint, etcd_url, version))
+        if simulators:
+            procs["simulators"] = start_simulators(
+                directory, kdir / "simulators.kubeconfig", aws_endpoint, deadline
+            )
+        info = record(endpoint, etcd_url, version)
+        _save(directory, info)
+        return info
+    except BaseException:
+        stop_kube(directory)
+        raise
+
+
+# -------------------------------------------------------------------------------------- stop
+def stop_kube(directory: Path | None = None, timeout: float = 10.0) -> bool:
+    """Stop every recorded process (by pid, simulators first, etcd last); True when any ran.
+
+    Note: Services and Ingresses still present keep their load balancers in the local AWS (which
+    ``weft local down`` stops anyway); this is not a teardown of the workloads."""
+    path = _record_path(directory)
+    try:
+        info = LocalKube.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError, KeyError):
+        return False
+    stopped = False
+    for name in STOP_ORDER:
+        proc = info.processes.get(name)
+        if proc is not None and _terminate(proc, timeout):
+            stopped = True
+    path.unlink(missing_ok=True)
+    return stopped
+
+
+def stop_simulators(directory: Path | None = None, timeout: float = 10.0) -> bool:
+    """Stop only the simulators (to see what happens on a cluster without them)."""
+    info = kube_status(directory)
+    if info is None or "simulators" not in info.processes:
+        return False
+    stopped = _terminate(info.processes["simulators"], timeout)
+    procs = {n: p for n, p in info.processes.items() if n != "simulators"}
+    _save(directory, replace(info, processes=procs))
+    return stopped

@@ -1,0 +1,92 @@
+"""The simulated parts of the local Kubernetes, in one background process.
+
+    python -m weft.local.kube.simulators --kubeconfig K --state-dir D [--aws-endpoint URL]
+        [--ready-file F]
+
+runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`) and, when an AWS endpoint is
+given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`) against the API
+server of kubeconfig K. ``D`` is the local state directory (``<state dir>/local``) holding the
+optional ``nodes.json`` and ``kube-cluster.json``. Once the nodes are registered and Ready it
+writes F. It logs to stderr (the process's log file) and stops on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from weft.local.kube.kubelet_sim import Kubelet
+from weft.local.kube.simcommon import make_client
+
+log = logging.getLogger("weft.local.kube")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m weft.local.kube.simulators")
+    parser.add_argument("--kubeconfig", required=True, type=Path)
+    parser.add_argument("--state-dir", required=True, type=Path)
+    parser.add_argument("--aws-endpoint", default=None)
+    parser.add_argument("--ready-file", type=Path, default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s",
+    )
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    kubelet = Kubelet(
+        make_client(args.kubeconfig, "weft-local-kubelet"),
+        args.state_dir,
+        stop,
+        watch_client=make_client(args.kubeconfig, "weft-local-kubelet"),
+    )
+    kubelet.start()
+    log.info("kubelet simulator: nodes %s", ", ".join(sorted(kubelet.nodes)))
+    if args.aws_endpoint:
+        from weft.local.kube.lb_sim import LoadBalancerController
+
+        lbc = LoadBalancerController(
+            make_client(args.kubeconfig, "weft-local-lb-controller"),
+            args.state_dir,
+            args.aws_endpoint,
+            stop,
+            watch_clients=(
+                make_client(args.kubeconfig, "weft-local-lb-controller"),
+                make_client(args.kubeconfig, "weft-local-lb-controller"),
+            ),
+        )
+        lbc.start()
+        log.info("load-balancer controller simulator: AWS endpoint %s", args.aws_endpoint)
+    else:
+        log.warning(
+            "no --aws-endpoint: the load-balancer controller simulator is off; LoadBalancer "
+            "Services and Ingresses stay without an address (as on EKS without the controller)"
+        )
+    deadline = time.monotonic() + 30
+    while not kubelet.nodes_ready() and time.monotonic() < deadline and not stop.is_set():
+        stop.wait(0.1)
+    if args.ready_file:
+        tmp = args.ready_file.with_suffix(".tmp")
+        tmp.write_text(str(os.getpid()))
+        os.replace(tmp, args.ready_file)
+    log.info("simulators ready")
+    stop.wait()
+    log.info("simulators stopping")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,283 @@
+"""Corrections to moto's RDS and ElastiCache, applied inside the local server (data stores).
+
+Like :mod:`weft.local.moto_fixes` (which lists :func:`apply_all` in its ``FIXES``): weft's drivers
+are the code users run against AWS, so where moto 5.2.5 lacks or mis-implements a call the data
+drivers make, the emulator is fixed here, in the local cloud's own process, never the driver.
+Each fix names the AWS behaviour it restores.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _rds_modify_db_subnet_group() -> None:
+    """AWS ModifyDBSubnetGroup changes the subnets (and description) of the group in place.
+
+    moto 5.2.5 pops the group out of its registry and never puts it back: the group vanishes.
+    """
+    from moto.rds.exceptions import DBSubnetGroupNotFoundError
+    from moto.rds.models import RDSBackend
+
+    def modify_db_subnet_group(
+        self: Any, subnet_name: str, description: str | None, subnets: list[Any]
+    ) -> Any:
+        group = self.subnet_groups.get(subnet_name)
+        if group is None:
+            raise DBSubnetGroupNotFoundError(subnet_name)
+        if subnets:
+            group.subnets = subnets
+            group.vpc_id = subnets[0].vpc_id
+        if description is not None:
+            group.description = description
+        return group
+
+    RDSBackend.modify_db_subnet_group = modify_db_subnet_group  # type: ignore[method-assign]
+
+
+def _cache_subnet_group_calls() -> None:
+    """AWS has DeleteCacheSubnetGroup and ModifyCacheSubnetGroup; moto 5.2.5 has neither.
+
+    A group still used by a replication group cannot be deleted (``CacheSubnetGroupInUse``).
+    """
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.elasticache.exceptions import CacheSubnetGroupNotFound, ElastiCacheException
+    from moto.elasticache.models import CacheSubnetGroup
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    class CacheSubnetGroupInUse(ElastiCacheException):
+        code = "CacheSubnetGroupInUse"
+
+    def delete_cache_subnet_group(self: Any) -> Any:
+        name = self._get_param("CacheSubnetGroupName")
+        backend = self.elasticache_backend
+        if name not in backend.cache_subnet_groups:
+            raise CacheSubnetGroupNotFound(name)
+        users = [
+            g.replication_group_id
+            for g in backend.replication_groups.values()
+            if g.cache_subnet_group_name == name
+        ]
+        if users:
+            raise CacheSubnetGroupInUse(f"Cache subnet group {name} is in use by {users[0]}.")
+        group = backend.cache_subnet_groups.pop(name)
+        backend.tagging_service.delete_all_tags_for_resource(group.arn)
+        return EmptyResult()
+
+    def modify_cache_subnet_group(self: Any) -> Any:
+        name = self._get_param("CacheSubnetGroupName")
+        backend = self.elasticache_backend
+        old = backend.cache_subnet_groups.get(name)
+        if old is None:
+            raise CacheSubnetGroupNotFound(name)
+        description = self._get_param("CacheSubnetGroupDescription")
+        subnet_ids = self._get_param("SubnetIds") or old.subnet_ids
+        group = CacheSubnetGroup(
+            account_id=backend.account_id,
+            region_name=backend.region_name,
+            cache_subnet_group_name=name,
+            cache_subnet_group_description=(
+                old.cache_subnet_group_description if description is None else description
+            ),
+            subnet_ids=subnet_ids,
+            tags=old.tags,
+        )
+        backend.cache_subnet_groups[name] = group
+        return ActionResult({"CacheSubnetGroup": group})
+
+    ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group  # type: ignore[attr-defined]
+    ElastiCacheResponse.modify_cache_subnet_group = modify_cache_subnet_group  # type: ignore[attr-defined]
+
+
+def _full_redis_version(version: str | None) -> str | None:
+    """AWS reports the patch version a replication group runs ("7.1" is described as "7.1.0")."""
+    if version and version.count(".") == 1 and version.replace(".", "").isdigit():
+        return f"{version}.0"
+    return version
+
+
+def _sync_members(backend: Any, group: Any, count: int) -> None:
+    """Make a (cluster mode disabled) group have ``count`` member clusters, as AWS does.
+
+    Each member is also a cache cluster of its own (DescribeCacheClusters lists it with the
+    group's subnet group, security groups and engine version).
+    """
+    from moto.elasticache.models import CacheCluster
+
+    node_group = group.node_groups[0]
+    domain = node_group["primary_endpoint_address"].removeprefix("master.")
+    members: list[dict[str, Any]] = []
+    for i in range(1, count + 1):
+        cluster_id = f"{group.replication_group_id}-{i:03d}"
+        members.append(
+            {
+                "cache_cluster_id": cluster_id,
+                "cache_node_id": "0001",
+                "read_endpoint": {"address": f"{cluster_id}.{domain}", "port": group.port},
+                "preferred_availability_zone": f"{backend.region_name}{'abc'[(i - 1) % 3]}",
+                "current_role": "primary" if i == 1 else "replica",
+            }
+        )
+        if cluster_id not in backend.cache_clusters:
+            backend.cache_clusters[cluster_id] = CacheCluster(
+                account_id=backend.account_id,
+                region_name=backend.region_name,
+                cache_cluster_id=cluster_id,
+                cache_node_type=group.cache_node_type,
+                replication_group_id=group.replication_group_id,
+                az_mode=None,
+                preferred_availability_zone=members[-1]["preferred_availability_zone"],
+                num_cache_nodes=1,
+                engine="redis",
+                engine_version=_full_redis_version(group.engine_version),
+                cache_parameter_group_name=group.cache_parameter_group_name,
+                cache_subnet_group_name=group.cache_subnet_group_name,
+                transit_encryption_enabled=group.transit_encryption_enabled,
+                network_type=group.network_type,
+                ip_discovery=group.ip_discovery,
+                snapshot_name=None,
+                preferred_maintenance_window=group.preferred_maintenance_window,
+                port=group.port,
+                notification_topic_arn=group.notification_topic_arn,
+                auto_minor_version_upgrade=group.auto_minor_version_upgrade,
+                snapshot_retention_limit=group.snapshot_retention_limit,
+                snapshot_window=group.snapshot_window,
+                auth_token=None,
+                outpost_mode=None,
+                preferred_outpost_arn=None,
+                preferred_availability_zones=None,
+                cache_security_group_names=None,
+                security_group_ids=list(group.security_group_ids or []),
+                tags=None,
+                snapshot_arns=None,
+                preferred_outpost_arns=None,
+                log_delivery_configurations=[],
+                cache_node_ids_to_remove=None,
+                cache_node_ids_to_reboot=None,
+            )
+    keep = {m["cache_cluster_id"] for m in members}
+    for cluster_id in list(group.member_clusters):
+        if cluster_id not in keep:
+            backend.cache_clusters.pop(cluster_id, None)
+    node_group["node_group_members"] = members
+    group.member_clusters = [m["cache_cluster_id"] for m in members]
+    group.primary_cluster_id = members[0]["cache_cluster_id"]
+
+
+def _replication_groups() -> None:
+    """AWS replication groups as the cache driver uses them.
+
+    moto 5.2.5: creates one member whatever ``NumCacheClusters`` says and no cache clusters
+    for the members; describes cache clusters without their ``SecurityGroups``; ignores
+    ``EngineVersion`` and ``SecurityGroupIds`` in ModifyReplicationGroup; lacks
+    IncreaseReplicaCount and DecreaseReplicaCount; and keeps a deleted group ``deleting``
+    forever (AWS removes it once deleted: here it is gone on the next describe).
+    """
+    from moto.core.responses import ActionResult
+    from moto.elasticache.exceptions import (
+        InvalidParameterValueException,
+        ReplicationGroupNotFound,
+    )
+    from moto.elasticache.models import CacheCluster, ElastiCacheBackend
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    def security_groups(self: Any) -> list[dict[str, str]]:
+        return [{"SecurityGroupId": g, "Status": "active"} for g in self.security_group_ids]
+
+    CacheCluster.security_groups = property(security_groups)  # type: ignore[attr-defined]
+
+    original_create = ElastiCacheBackend.create_replication_group
+
+    def create_replication_group(self: Any, **kwargs: Any) -> Any:
+        group = original_create(self, **kwargs)
+        if group.cluster_mode != "enabled":
+            _sync_members(self, group, int(kwargs.get("num_cache_clusters") or 1))
+        return group
+
+    ElastiCacheBackend.create_replication_group = create_replication_group  # type: ignore[method-assign,assignment]
+
+    original_delete = ElastiCacheBackend.delete_replication_group
+
+    def delete_replication_group(
+        self: Any, replication_group_id: str, retain_primary_cluster: bool | None
+    ) -> Any:
+        group = original_delete(self, replication_group_id, retain_primary_cluster)
+        self.replication_groups.pop(replication_group_id, None)
+        for cluster_id in group.member_clusters:
+            self.cache_clusters.pop(cluster_id, None)
+        self.tagging_service.delete_all_tags_for_resource(group.arn)
+        return group
+
+    ElastiCacheBackend.delete_replication_group = delete_replication_group  # type: ignore[method-assign]
+
+    def group_of(response: Any) -> Any:
+        group_id = response._get_param("ReplicationGroupId")
+        group = response.elasticache_backend.replication_groups.get(group_id)
+        if group is None:
+            raise ReplicationGroupNotFound(group_id)
+        return group
+
+    original_modify = ElastiCacheResponse.modify_replication_group
+
+    def modify_replication_group(self: Any) -> Any:
+        group = group_of(self)
+        result = original_modify(self)
+        version = self._get_param("EngineVersion")
+        groups = self._get_param("SecurityGroupIds")
+        node_type = self._get_param("CacheNodeType")
+        if version is not None:
+            group.engine_version = version
+        if groups is not None:
+            group.security_group_ids = list(groups)
+        for cluster_id in group.member_clusters:
+            cluster = self.elasticache_backend.cache_clusters.get(cluster_id)
+            if cluster is None:
+                continue
+            if version is not None:
+                cluster.engine_version = _full_redis_version(version)
+            if groups is not None:
+                cluster.security_group_ids = list(groups)
+            if node_type is not None:
+                cluster.cache_node_type = node_type
+        return result
+
+    ElastiCacheResponse.modify_replication_group = modify_replication_group  # type: ignore[method-assign]
+
+    def change_replicas(self: Any, *, increase: bool) -> Any:
+        group = group_of(self)
+        replicas = self._get_int_param("NewReplicaCount")
+        if replicas is None:
+            raise InvalidParameterValueException("NewReplicaCount is required.")
+        current = len(group.member_clusters) - 1
+        if increase and replicas <= current:
+            raise InvalidParameterValueException(
+                f"The new replica count {replicas} must be more than the current {current}."
+            )
+        if not increase and replicas >= current:
+            raise InvalidParameterValueException(
+                f"The new replica count {replicas} must be less than the current {current}."
+            )
+        if not increase and replicas < 1 and group.automatic_failover == "enabled":
+            raise InvalidParameterValueException(
+                "Automatic failover needs at least one replica: disable it first."
+            )
+        _sync_members(self.elasticache_backend, group, replicas + 1)
+        return ActionResult({"ReplicationGroup": group})
+
+    def increase_replica_count(self: Any) -> Any:
+        return change_replicas(self, increase=True)
+
+    def decrease_replica_count(self: Any) -> Any:
+        return change_replicas(self, increase=False)
+
+    ElastiCacheResponse.increase_replica_count = increase_replica_count  # type: ignore[attr-defined]
+    ElastiCacheResponse.decrease_replica_count = decrease_replica_count  # type: ignore[attr-defined]
+
+
+FIXES = (_rds_modify_db_subnet_group, _cache_subnet_group_calls, _replication_groups)
+
+
+def apply_all() -> None:
+    """Every data-store fix (listed in :data:`weft.local.moto_fixes.FIXES`)."""
+    for fix in FIXES:
+        fix()
