@@ -177,8 +177,19 @@ def test_full_fabric_up_change_and_down(clean_cloud: str) -> None:
     assert Counter(o.kind for o in inv.by_address.values()) == EXPECTED_KINDS
     assert inv.duplicates == []
     assert cloud_counts(target) == EXPECTED_NETWORK
-    again = lifecycle.make_plan(target)
+    reader = target_for(full_fabric())  # a session of its own: its counter holds the plan only
+    before = reader.session.counter.snapshot()["by_call"]
+    again = lifecycle.make_plan(reader)
     assert not again.has_changes, [(c.address, c.diffs) for c in again.actionable]
+    calls = Counter(reader.session.counter.snapshot()["by_call"])
+    calls.subtract(before)
+    assert reader.session.counter.writes == 0
+    # reads several drivers need are made once: the EKS drivers share the clusters, the
+    # certificate and its validation the certificates, the zone and its records the zones
+    shared = ("eks:ListClusters", "eks:DescribeCluster", "acm:ListCertificates")
+    assert {k: calls[k] for k in shared} == dict.fromkeys(shared, 1)
+    assert calls["acm:ListTagsForCertificate"] == calls["acm:DescribeCertificate"] == 1
+    assert calls["route-53:ListHostedZones"] == calls["route-53:ListTagsForResources"] == 1
 
     cluster = inv.by_address["eks_cluster.main"].id
     group = inv.by_address[NODEGROUP].id

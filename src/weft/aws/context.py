@@ -1,19 +1,55 @@
-"""What every driver call gets: the session, the fabric it acts for, and a progress reporter."""
+"""What every driver call gets: the session, the fabric it acts for, a progress reporter, and
+during a discovery the reads that several drivers share."""
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from weft.aws.session import AwsSession
+
+T = TypeVar("T")
 
 Reporter = Callable[[str], None]
 
 
 def _ignore(_: str) -> None:
     return None
+
+
+class SharedReads:
+    """Reads that several drivers make in one discovery, made once.
+
+    The EKS drivers (cluster, node groups, Fargate profiles, add-ons) all start from the
+    fabric's clusters, the certificate and its validation from the fabric's certificates, the
+    zone and its records from the fabric's zones. The first driver to ask reads; the others,
+    running concurrently, wait for that answer (a failure reaches every one of them). Lives as
+    long as one discovery: what it holds is never older than the plan made from it. The values
+    are shared between threads: callers must not change them.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._answers: dict[str, Future[Any]] = {}
+
+    def get(self, key: str, read: Callable[[], T]) -> T:
+        with self._lock:
+            answer = self._answers.get(key)
+            first = answer is None
+            if answer is None:
+                answer = self._answers[key] = Future()
+        if first:
+            try:
+                answer.set_result(read())
+            except BaseException as exc:
+                answer.set_exception(exc)
+                raise
+        result: T = answer.result()
+        return result
 
 
 @dataclass(frozen=True)
@@ -29,6 +65,7 @@ class AwsContext:
     account_id: str
     run_id: str = "plan"
     report: Reporter = field(default=_ignore, compare=False)
+    shared: SharedReads | None = field(default=None, compare=False)
 
     @property
     def region(self) -> str:
@@ -43,6 +80,16 @@ class AwsContext:
 
     def with_reporter(self, report: Reporter) -> AwsContext:
         return replace(self, report=report)
+
+    def with_shared_reads(self) -> AwsContext:
+        """This context with a fresh :class:`SharedReads` (one per discovery)."""
+        return replace(self, shared=SharedReads())
+
+    def read_once(self, key: str, read: Callable[[], T]) -> T:
+        """``read()``, made once per discovery when the context shares reads, else each time."""
+        if self.shared is None:
+            return read()
+        return self.shared.get(key, read)
 
     @property
     def fabric_bucket(self) -> str:

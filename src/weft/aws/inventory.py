@@ -102,7 +102,12 @@ def build(found: list[Observed]) -> Inventory:
 
 
 def discover(ctx: AwsContext, drivers: Mapping[str, Driver], *, max_workers: int = 8) -> Inventory:
-    """Run every driver's discovery concurrently; raise the first failure (in kind order)."""
+    """Run every driver's discovery concurrently; raise the first failure (in kind order).
+
+    The drivers share one :class:`~weft.aws.context.SharedReads`: a read that several of them
+    need (the fabric's EKS clusters, certificates, hosted zones) is made once per discovery.
+    """
+    ctx = ctx.with_shared_reads()
 
     def run(kind: str, driver: Driver) -> list[Observed]:
         try:

@@ -4,7 +4,8 @@
 apex share one). ACM fills them in a few seconds after the request: ``create`` waits for them.
 
 Discovery: ``list_certificates`` (every key type) and one ``list_tags_for_certificate`` per
-certificate, then one ``describe_certificate`` per certificate of this fabric. A certificate that
+certificate, then one ``describe_certificate`` per certificate of this fabric; read once per
+discovery for this driver and :mod:`.certificate_validation`. A certificate that
 failed or timed out is reported too, with its status as state, so the plan replaces it.
 """
 
@@ -68,7 +69,17 @@ def _observed(name: str, cert: dict[str, Any], tags: dict[str, str]) -> Observed
 def find_certificates(
     ctx: AwsContext, address: str | None = None
 ) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
-    """(logical name, description, tags) of each certificate of this fabric."""
+    """(logical name, description, tags) of each certificate of this fabric (of ``address``
+    only, when given). The whole list is read once per discovery (the certificate and its
+    validation both need it; do not change it)."""
+    if address is None:
+        return ctx.read_once("acm:fabric-certificates", lambda: _read_certificates(ctx, None))
+    return _read_certificates(ctx, address)
+
+
+def _read_certificates(
+    ctx: AwsContext, address: str | None
+) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
     acm = ctx.client("acm")
     found = []
     for summary in pagination.items(

@@ -65,16 +65,22 @@ def is_ours(ctx: AwsContext, tags: Mapping[str, str]) -> bool:
 
 
 def fabric_clusters(ctx: AwsContext) -> list[dict[str, Any]]:
-    """The descriptions of this fabric's clusters (list, then describe each), gone ones left out."""
-    eks = ctx.client("eks")
-    found = []
-    for name in pagination.items(eks, "list_clusters", "clusters"):
-        cluster = describe(ctx, name)
-        if cluster is None or cluster.get("status") in _GONE:
-            continue
-        if is_ours(ctx, cluster.get("tags") or {}):
-            found.append(cluster)
-    return found
+    """The descriptions of this fabric's clusters (list, then describe each), gone ones left out.
+
+    Read once per discovery, whichever of the EKS drivers asks first (do not change them)."""
+
+    def read() -> list[dict[str, Any]]:
+        eks = ctx.client("eks")
+        found = []
+        for name in pagination.items(eks, "list_clusters", "clusters"):
+            cluster = describe(ctx, name)
+            if cluster is None or cluster.get("status") in _GONE:
+                continue
+            if is_ours(ctx, cluster.get("tags") or {}):
+                found.append(cluster)
+        return found
+
+    return ctx.read_once("eks:fabric-clusters", read)
 
 
 def describe(ctx: AwsContext, name: str) -> dict[str, Any] | None:

@@ -9,12 +9,11 @@ created is deleted with every record left in it (except its own SOA and NS).
 
 Hidden tags are not part of the ``tags`` prop (so the desired tags diff equal); ``adopted`` is an
 output. Route 53 zones are not in the tagging API: discovery lists the zones (paginated) and
-reads their tags in batches of 10.
+reads their tags in batches of 10, once for this driver and :mod:`.dns_record`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -59,16 +58,24 @@ def zone_tags(ctx: AwsContext, zone_ids: list[str]) -> dict[str, dict[str, str]]
     return out
 
 
-def fabric_zones(ctx: AwsContext) -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
-    """Every hosted zone tagged for this fabric, with its tags (hidden ones included)."""
-    zones = {
-        zone_id(z["Id"]): z
-        for z in pagination.items(ctx.client("route53"), "list_hosted_zones", "HostedZones")
-    }
-    tags = zone_tags(ctx, sorted(zones))
-    for zid, zone in sorted(zones.items()):
-        if tags.get(zid, {}).get(tagging.FABRIC_TAG) == ctx.fabric:
-            yield zone, tags[zid]
+def fabric_zones(ctx: AwsContext) -> list[tuple[dict[str, Any], dict[str, str]]]:
+    """Every hosted zone tagged for this fabric, with its tags (hidden ones included).
+
+    Read once per discovery, for this driver and :mod:`.dns_record` (do not change them)."""
+
+    def read() -> list[tuple[dict[str, Any], dict[str, str]]]:
+        zones = {
+            zone_id(z["Id"]): z
+            for z in pagination.items(ctx.client("route53"), "list_hosted_zones", "HostedZones")
+        }
+        tags = zone_tags(ctx, sorted(zones))
+        return [
+            (zone, tags[zid])
+            for zid, zone in sorted(zones.items())
+            if tags.get(zid, {}).get(tagging.FABRIC_TAG) == ctx.fabric
+        ]
+
+    return ctx.read_once("route53:fabric-zones", read)
 
 
 def wait_insync(ctx: AwsContext, change_info: dict[str, Any], what: str) -> None:
