@@ -14,6 +14,8 @@ reported as one.
     │   ├── LockHeld                the fabric's apply lock is held by someone else
     │   └── StalePlan               the cloud changed since a saved plan was made
     ├── LocalCloudError             the embedded local cloud could not be started/reached
+    ├── KubeError                   a Kubernetes API call failed (object, status, what to do)
+    │   └── RolloutFailed           an application's rollout failed (pods and reasons named)
     ├── CycleError                  the desired resources depend on each other in a circle
     └── CloudError                  a cloud API call failed (resource address, request id, hint)
         ├── TemporaryError          throttling, eventual consistency, a dependency still going away:
@@ -66,6 +68,20 @@ class LockHeld(GuardError):
 
 class StalePlan(GuardError):
     """A saved plan no longer matches the cloud."""
+
+
+class KubeError(WeftError):
+    """A Kubernetes API call failed, or the cluster could not be reached."""
+
+
+class RolloutFailed(KubeError):
+    """A rollout did not become available; ``problems`` names the failing pods and reasons."""
+
+    def __init__(
+        self, message: str, *, problems: list[str] | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.problems = problems or []
 
 
 class LocalCloudError(WeftError):

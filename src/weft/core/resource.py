@@ -176,6 +176,9 @@ class KindSchema:
     ``ignored``: properties reported by discovery but never diffed.
     ``delete_before_create``: on replacement the old one must go first (a unique name, a CIDR that
     would overlap), instead of the default create-before-delete.
+    ``owner``: the command that manages resources of this kind. ``fabric`` ones are planned from
+    the fabric file (``plan``/``up``); ``apps`` ones are written by ``deploy`` (the DNS records of
+    applications' load balancers), so ``up`` leaves them alone, while ``down`` removes them too.
     """
 
     kind: str
@@ -184,3 +187,4 @@ class KindSchema:
     delete_before_create: bool = True
     #: list properties compared as sets (order in the cloud is not meaningful)
     unordered: frozenset[str] = frozenset()
+    owner: str = "fabric"

@@ -14,7 +14,10 @@ corrects, each restoring what AWS does:
   UpdateNodegroupConfig's update is recorded so DescribeUpdate finds it.
 - **Clusters**: each cluster has its own OIDC issuer and endpoint (moto draws one of each per
   process, shared by every cluster), a certificate authority that is a real base64-encoded PEM
-  certificate, the default VPC settings AWS fills in, and a cluster security group in its VPC
+  certificate; while the local Kubernetes runs (recorded in ``LOCAL_DIR/kube.json``), every
+  cluster's endpoint and certificate authority are that API server's, so clients reach a real
+  Kubernetes exactly as they reach an EKS cluster (tokens: :mod:`weft.local.eks_auth`); the
+  default VPC settings AWS fills in, and a cluster security group in its VPC
   (removed with the cluster). Deleting a cluster that still has Fargate profiles is refused.
 - **Node groups** report the cluster's Kubernetes version (moto: always 1.19).
 - **Deletes** answer with status ``DELETING`` (moto: ``ACTIVE``).
@@ -31,12 +34,18 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime
+import json
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 
 #: Kubernetes versions the add-on catalogue covers (those EKS offers, give or take).
 CATALOGUE_MINORS = range(23, 36)
+
+#: The local cloud's state directory (set by :mod:`weft.local.moto_main`): where the local
+#: Kubernetes records itself (``kube.json``).
+LOCAL_DIR: Path | None = None
 
 _CA_LOCK = threading.Lock()
 _CA_PEM: list[str] = []
@@ -170,6 +179,7 @@ def _addon_info(addon: str, k8s_version: str | None) -> dict[str, Any]:
 def apply() -> None:
     _routes()
     _cluster_fixes()
+    _local_kube_endpoint()
     _nodegroup_fixes()
     _updates()
     _addons()
@@ -264,6 +274,42 @@ def _public(update: dict[str, Any]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------ clusters
+
+
+def local_kube() -> tuple[str, str] | None:
+    """(endpoint, base64 PEM CA) of the local Kubernetes while one is recorded, else None."""
+    if LOCAL_DIR is None:
+        return None
+    try:
+        record = json.loads((LOCAL_DIR / "kube.json").read_text())
+        endpoint, ca_file = record.get("endpoint"), record.get("ca_file")
+        if not endpoint or not ca_file:
+            return None
+        return str(endpoint), base64.b64encode(Path(ca_file).read_bytes()).decode()
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _local_kube_endpoint() -> None:
+    """Every cluster answers with the local Kubernetes' endpoint and CA while it runs."""
+    from moto.eks.models import Cluster
+
+    def get_endpoint(self: Any) -> Any:
+        local = local_kube()
+        return local[0] if local else self.__dict__.get("_weft_endpoint")
+
+    def set_endpoint(self: Any, value: Any) -> None:
+        self.__dict__["_weft_endpoint"] = value
+
+    def get_ca(self: Any) -> Any:
+        local = local_kube()
+        return {"data": local[1]} if local else self.__dict__.get("_weft_ca")
+
+    def set_ca(self: Any, value: Any) -> None:
+        self.__dict__["_weft_ca"] = value
+
+    Cluster.endpoint = property(get_endpoint, set_endpoint)  # type: ignore[assignment]
+    Cluster.certificate_authority = property(get_ca, set_ca)  # type: ignore[assignment]
 
 
 def _cluster_fixes() -> None:

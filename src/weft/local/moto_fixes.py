@@ -68,6 +68,34 @@ def _target_groups_of_a_bare_load_balancer() -> None:
     ELBv2Backend.describe_target_groups = describe_target_groups  # type: ignore[method-assign]
 
 
+def _presigned_urls_reach_their_service() -> None:
+    """AWS serves a presigned URL (SigV4 in the query string) by the service in its credential
+    scope: an EKS token is a presigned STS GetCallerIdentity URL, which the authenticator calls.
+
+    moto 5.2.5 infers the service from the Authorization header only, so it answers a presigned
+    STS URL as an S3 ListBuckets.
+    """
+    from urllib.parse import parse_qs
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original = DomainDispatcherApplication.infer_service_region_host
+
+    def infer_service_region_host(self: Any, environ: dict[str, Any], path: str) -> Any:
+        if not environ.get("HTTP_AUTHORIZATION"):
+            query = parse_qs(environ.get("QUERY_STRING") or "")
+            credential = (query.get("X-Amz-Credential") or [""])[0]
+            if credential.count("/") == 4:
+                environ = {
+                    **environ,
+                    "HTTP_AUTHORIZATION": f"AWS4-HMAC-SHA256 Credential={credential}, "
+                    "SignedHeaders=host, Signature=presigned",
+                }
+        return original(self, environ, path)
+
+    DomainDispatcherApplication.infer_service_region_host = infer_service_region_host  # type: ignore[method-assign]
+
+
 def _data_stores() -> None:
     """RDS and ElastiCache corrections: see :mod:`weft.local.moto_data`."""
     from weft.local import moto_data
@@ -86,6 +114,7 @@ FIXES = (
     _rule_description_from_source_group,
     _nat_gateway_tag_filters,
     _target_groups_of_a_bare_load_balancer,
+    _presigned_urls_reach_their_service,
     _data_stores,
     _eks,
 )

@@ -2,6 +2,10 @@
 
 Run as ``python -m weft.local.moto_main PORT_FILE``. Binding port 0 lets the kernel pick a free
 port without a race; the chosen port is written atomically to PORT_FILE once the server listens.
+
+Besides the AWS APIs, the server answers the local EKS authenticator's token webhook
+(:mod:`weft.local.eks_auth`), and its EKS reports the local Kubernetes API (recorded next to
+PORT_FILE) as every cluster's endpoint (:mod:`weft.local.moto_eks`).
 """
 
 from __future__ import annotations
@@ -15,13 +19,29 @@ from pathlib import Path
 
 def main() -> int:
     port_file = Path(sys.argv[1])
-    from moto.server import ThreadedMotoServer
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
 
-    from weft.local import moto_fixes
+    from weft.local import eks_auth, moto_eks, moto_fixes
 
     moto_fixes.apply()
+    moto_eks.LOCAL_DIR = port_file.parent
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    class Server(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = eks_auth.wrap(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    server = Server(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _host, port = server.get_host_and_port()
     tmp = port_file.with_suffix(".tmp")

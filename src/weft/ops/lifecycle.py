@@ -81,12 +81,15 @@ def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
     desired = desired_resources(
         target.fabric, account_id=target.account_id, zones=list(target.zones)
     )
+    kinds = schemas()
+    # What `weft deploy` manages (the apps' DNS records) is not the fabric file's to plan away.
+    mine = [o for o in inv.by_address.values() if kinds[o.kind].owner == "fabric"]
     the_plan = planner.plan(
         target.name,
         desired,
-        inv.by_address.values(),
-        schemas(),
-        duplicates=inv.duplicates,
+        mine,
+        kinds,
+        duplicates=[d for d in inv.duplicates if kinds[d.kind].owner == "fabric"],
         meta=_meta(target, "up"),
     )
     check_plan(target, the_plan)

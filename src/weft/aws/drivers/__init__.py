@@ -10,6 +10,7 @@ from __future__ import annotations
 from weft.aws import fabric_bucket
 from weft.aws.drivers import (
     acm_certificate,
+    app_record,
     bucket,
     cache_replication_group,
     cache_subnet_group,
@@ -56,6 +57,7 @@ DRIVERS: dict[str, Driver] = {
         bucket,
         hosted_zone,
         dns_record,
+        app_record,
         acm_certificate,
         certificate_validation,
         # EKS

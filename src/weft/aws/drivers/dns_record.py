@@ -97,13 +97,20 @@ def _ownership_set(ctx: AwsContext, name: str, rtype: str, address: str) -> dict
 
 
 class DnsRecordDriver:
-    schema = KindSchema(
-        kind=KIND,
-        immutable=frozenset({"zone_id", "name", "type"}),
-        # not taggable in AWS: owned through its zone (a TXT ownership record) or its certificate
-        ignored=frozenset({"tags"}),
-        unordered=frozenset({"values"}),
-    )
+    """Records of one kind: ``dns_record`` (from the fabric file) or ``app_record`` (written by
+    ``weft deploy`` for applications' load balancers; see :mod:`.app_record`). Each reports only
+    the records whose ownership names its own kind."""
+
+    def __init__(self, kind: str = KIND, owner: str = "fabric") -> None:
+        self.kind = kind
+        self.schema = KindSchema(
+            kind=kind,
+            immutable=frozenset({"zone_id", "name", "type"}),
+            # not taggable in AWS: owned through its zone (a TXT ownership record)
+            ignored=frozenset({"tags"}),
+            unordered=frozenset({"values"}),
+            owner=owner,
+        )
 
     def discover(self, ctx: AwsContext) -> list[Observed]:
         route53 = ctx.client("route53")
@@ -124,11 +131,11 @@ class DnsRecordDriver:
                 if parsed is None or parsed[0] != ctx.fabric:
                     continue
                 kind, logical = split_address(parsed[1])
-                if kind != KIND or not logical:
+                if kind != self.kind or not logical:
                     continue
                 found.append(
                     Observed(
-                        kind=KIND,
+                        kind=self.kind,
                         name=logical,
                         id=record_id(zid, name, rtype),
                         props=_props(zid, record),
@@ -156,7 +163,7 @@ class DnsRecordDriver:
         wait_insync(ctx, answer.get("ChangeInfo", {}), f"record {record['Name']} {record['Type']}")
         observed_props = _props(props["zone_id"], record)
         return Observed(
-            kind=KIND,
+            kind=self.kind,
             name=resource.name,
             id=record_id(props["zone_id"], props["name"], props["type"]),
             props=observed_props,

@@ -5,9 +5,10 @@ Real processes on 127.0.0.1, recorded in ``<state dir>/local/kube.json`` so that
 
 * ``etcd`` (Debian's etcd-server 3.4) on two free ports, data in ``<kube dir>/etcd``;
 * ``kube-apiserver`` 1.20.2 on a free HTTPS port: serving cert from a generated CA, token auth
-  (``tokens.csv``; the ``weft-admin`` user is in ``system:masters``), ``--authorization-mode=RBAC``,
-  service-account keys, ``--service-cluster-ip-range=10.96.0.0/16``, the ServiceAccount admission
-  plugin off (nothing mounts tokens into the simulated pods);
+  (``tokens.csv``; the ``weft-admin`` user is in ``system:masters``; with a local AWS, EKS tokens
+  too, through the authenticator webhook the local AWS serves: :mod:`weft.local.eks_auth`),
+  ``--authorization-mode=RBAC``, service-account keys, ``--service-cluster-ip-range=10.96.0.0/16``,
+  the ServiceAccount admission plugin off (nothing mounts tokens into the simulated pods);
 * ``kube-controller-manager`` 1.20.2 (Deployments, ReplicaSets, Jobs, CronJobs, GC, namespace
   finalization, node lifecycle, endpoints, service accounts...; no cloud provider);
 * the simulators process (:mod:`weft.local.kube.simulators`: kubelet + load-balancer controller).
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from weft.errors import LocalCloudError
+from weft.local import eks_auth
 from weft.local.kube import binaries, certs
 from weft.local.state import local_dir
 
@@ -324,9 +326,23 @@ def _start_etcd(kdir: Path, deadline: float) -> tuple[KubeProcess, str]:
 
 
 def _start_apiserver(
-    kdir: Path, etcd_url: str, paths: certs.CertPaths, token: str, deadline: float
+    kdir: Path,
+    etcd_url: str,
+    paths: certs.CertPaths,
+    token: str,
+    deadline: float,
+    aws_endpoint: str | None,
 ) -> tuple[KubeProcess, str]:
     tokens = kdir / "tokens.csv"
+    webhook: list[str] = []
+    if aws_endpoint:
+        # EKS tokens (``weft token``) are checked by the local AWS, as EKS's authenticator does.
+        config = kdir / "eks-authenticator.kubeconfig"
+        config.write_text(json.dumps(eks_auth.webhook_kubeconfig(aws_endpoint), indent=2))
+        webhook = [
+            f"--authentication-token-webhook-config-file={config}",
+            "--authentication-token-webhook-cache-ttl=30s",
+        ]
     for _attempt in range(3):
         port = _free_port()
         endpoint = f"https://127.0.0.1:{port}"
@@ -343,6 +359,7 @@ def _start_apiserver(
                 f"--tls-private-key-file={paths.serving_key}",
                 f"--client-ca-file={paths.ca_cert}",
                 f"--token-auth-file={tokens}",
+                *webhook,
                 "--authorization-mode=RBAC",
                 "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
                 f"--service-account-key-file={paths.sa_pub}",
@@ -500,7 +517,9 @@ def start_kube(
     try:
         procs["etcd"], etcd_url = _start_etcd(kdir, deadline)
         _save(directory, record(etcd_url=etcd_url))
-        procs["kube-apiserver"], endpoint = _start_apiserver(kdir, etcd_url, paths, admin, deadline)
+        procs["kube-apiserver"], endpoint = _start_apiserver(
+            kdir, etcd_url, paths, admin, deadline, aws_endpoint
+        )
         _save(directory, record(endpoint, etcd_url))
         write_kubeconfig(kdir / "kubeconfig", endpoint, paths.ca_cert, admin)
         write_kubeconfig(

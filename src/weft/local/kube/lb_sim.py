@@ -64,6 +64,8 @@ SCHEME_INGRESS = "alb.ingress.kubernetes.io/scheme"
 GROUP_INGRESS = "alb.ingress.kubernetes.io/group.name"
 RESYNC_EVERY = 15.0
 COMPONENT = "aws-load-balancer-controller"
+#: The label weft puts on every object of a fabric's apps.
+FABRIC_LABEL = "weft.dev/fabric"
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class LoadBalancerController:
         self.services: dict[tuple[str, str], dict[str, Any]] = {}
         self.ingresses: dict[tuple[str, str], dict[str, Any]] = {}
         self._where: tuple[float, float, Where] | None = None
+        self._by_fabric: dict[str, tuple[float, Where | None]] = {}
         self._warned: dict[str, str] = {}
 
     # ----------------------------------------------------------------------------- AWS side
@@ -124,8 +127,49 @@ class LoadBalancerController:
             aws_secret_access_key=LOCAL_SECRET_KEY,
         )
 
-    def where(self) -> Where:
-        """Cluster, region and VPC to use; cached 10 s, or until kube-cluster.json changes."""
+    def where(self, obj: dict[str, Any] | None = None) -> Where:
+        """Cluster, region and VPC for ``obj``: the EKS cluster of the fabric named by its
+        ``weft.dev/fabric`` label when there is one (several fabrics share the local API
+        server), else the configured or first cluster. Cached 10 s."""
+        fabric = ((meta(obj).get("labels") or {}).get(FABRIC_LABEL)) if obj else None
+        if fabric:
+            found = self._fabric_where(str(fabric))
+            if found is not None:
+                return found
+        return self._default_where()
+
+    def _fabric_where(self, fabric: str) -> Where | None:
+        cached = self._by_fabric.get(fabric)
+        if cached and time.monotonic() - cached[0] < 10:
+            return cached[1]
+        default_region = os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        try:
+            described = self._aws("ec2", default_region).describe_regions()["Regions"]
+            regions = [r["RegionName"] for r in described]
+        except (ClientError, BotoCoreError):
+            regions = [default_region]
+        result = None
+        for region in regions:
+            eks = self._aws("eks", region)
+            try:
+                names = eks.list_clusters().get("clusters") or []
+            except (ClientError, BotoCoreError):
+                continue
+            for name in names:
+                try:
+                    desc = eks.describe_cluster(name=name)["cluster"]
+                except (ClientError, BotoCoreError):
+                    continue
+                if (desc.get("tags") or {}).get("weft:fabric") == fabric:
+                    vpc = (desc.get("resourcesVpcConfig") or {}).get("vpcId")
+                    result = Where(cluster=name, region=region, vpc_id=vpc)
+                    break
+            if result:
+                break
+        self._by_fabric[fabric] = (time.monotonic(), result)
+        return result
+
+    def _default_where(self) -> Where:
         path = self.state_dir / "kube-cluster.json"
         try:
             stamp = path.stat().st_mtime
@@ -457,7 +501,7 @@ class LoadBalancerController:
         wants_lb = spec.get("type") == "LoadBalancer" and not m.get("deletionTimestamp")
         if not wants_lb:
             if ours:
-                where = self.where()
+                where = self.where(svc)
                 self._delete_lb(where, stack, scheme, "Service")
                 if not m.get("deletionTimestamp"):
                     self._set_hostname(Service.Status, svc, None)
@@ -465,7 +509,7 @@ class LoadBalancerController:
                 log.info("Service %s: finalizer %s removed", stack, SERVICE_FINALIZER)
             return
         svc = self._add_finalizer(Service, svc, SERVICE_FINALIZER)
-        where = self.where()
+        where = self.where(svc)
         hostname = self._ensure_lb(
             where, svc, kind="Service", stack=stack, scheme=scheme, ports=spec.get("ports") or []
         )
@@ -514,13 +558,13 @@ class LoadBalancerController:
                     and self._ingress_stack(o) == stack
                 ]
             if not others:
-                self._delete_lb(self.where(), stack, scheme, "Ingress")
+                self._delete_lb(self.where(ing), stack, scheme, "Ingress")
             self._remove_finalizer(Ingress, ing, INGRESS_FINALIZER)
             log.info("Ingress %s/%s: finalizer %s removed", *key(ing), INGRESS_FINALIZER)
             return
         ing = self._add_finalizer(Ingress, ing, INGRESS_FINALIZER)
         hostname = self._ensure_lb(
-            self.where(), ing, kind="Ingress", stack=stack, scheme=scheme, ports=[]
+            self.where(ing), ing, kind="Ingress", stack=stack, scheme=scheme, ports=[]
         )
         if hostname:
             self._set_hostname(Ingress.Status, ing, hostname)
