@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import secrets as random
 import string
 from collections.abc import Iterator
@@ -42,10 +41,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from weft.aws import errors
 from weft.aws.context import AwsContext
 from weft.errors import CloudError, NotFound, PermanentError, UsageError
+from weft.spec.checks import SECRET_NAME_RE, secret_name_problem
 
 PREFIX = "secrets/"
 FORMAT_VERSION = 1
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9/_.-]{0,127}$")
+#: The grammar of a secret's name; it lives in the spec, which checks names in fabric files too.
+NAME_RE = SECRET_NAME_RE
 #: Letters and digits: accepted as an RDS master password and an ElastiCache auth token alike.
 DEFAULT_ALPHABET = string.ascii_letters + string.digits
 DEFAULT_LENGTH = 32
@@ -68,11 +69,9 @@ def default_key_alias(ctx: AwsContext) -> str:
 
 def check_name(name: str) -> str:
     """``name`` if it is a valid secret name, else :class:`UsageError` saying what is allowed."""
-    if not isinstance(name, str) or not NAME_RE.fullmatch(name) or ".." in name.split("/"):
-        raise UsageError(
-            f"{name!r} is not a valid secret name: expected 1 to 128 characters of lowercase "
-            "letters, digits, '/', '_', '.' and '-', starting with a letter or digit",
-        )
+    message = secret_name_problem(name)
+    if message is not None:
+        raise UsageError(message)
     return name
 
 

@@ -7,10 +7,22 @@ A :class:`Fabric` has the network (:class:`Network`) and optional sections: ``cl
 (:class:`Cluster`, with :class:`Addon` add-ons), ``nodegroups`` (:class:`NodeGroup`, with
 :class:`Taint` taints), ``fargate`` (:class:`FargateProfile`, with :class:`FargateSelector`
 selectors), ``databases`` (:class:`Database`), ``caches`` (:class:`Cache`), ``buckets``
-(:class:`Bucket`) and ``dns`` (:class:`Dns`). Defaults are resolved on the models.
+(:class:`Bucket`), ``dns`` (:class:`Dns`), ``apps`` (:class:`App`, with :class:`Resources`,
+:class:`Health`, :class:`Ingress`, :class:`Autoscale`, :class:`Disruption` and :class:`Rollout`)
+and ``cronjobs`` (:class:`CronJob`). Defaults are resolved on the models.
 :func:`check_version_step` tells, at plan time, whether a running cluster can move to a version.
 """
 
+from weft.spec.apps import (
+    App,
+    Autoscale,
+    CronJob,
+    Disruption,
+    Health,
+    Ingress,
+    Resources,
+    Rollout,
+)
 from weft.spec.cluster import (
     SUPPORTED_K8S_VERSIONS,
     Addon,
@@ -33,16 +45,24 @@ from weft.spec.template import render_fabric_file
 __all__ = [
     "SUPPORTED_K8S_VERSIONS",
     "Addon",
+    "App",
+    "Autoscale",
     "Bucket",
     "Cache",
     "Cluster",
+    "CronJob",
     "Database",
+    "Disruption",
     "Dns",
     "Fabric",
     "FargateProfile",
     "FargateSelector",
+    "Health",
+    "Ingress",
     "Network",
     "NodeGroup",
+    "Resources",
+    "Rollout",
     "SubnetPlan",
     "Taint",
     "check_version_step",

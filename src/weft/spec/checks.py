@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 
 __all__ = [
     "PROBLEM",
+    "SECRET_NAME_RE",
     "Path",
     "check_in_range",
     "check_label",
@@ -37,6 +38,7 @@ __all__ = [
     "none_as_empty",
     "problem",
     "quote_hint",
+    "secret_name_problem",
     "suggestions",
 ]
 
@@ -47,6 +49,9 @@ Path = tuple[str | int, ...]
 PROBLEM = "weft"
 
 _LABEL_RE = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
+
+#: The grammar of a name in weft's secrets store (``database/main/password``).
+SECRET_NAME_RE = re.compile(r"[a-z0-9][a-z0-9/_.-]{0,127}")
 
 
 def problem(*problems: tuple[Path, str]) -> PydanticCustomError:
@@ -239,3 +244,17 @@ def ipv4_network_problem(value: str, example: str) -> tuple[str | None, str]:
             "",
         )
     return None, str(network)
+
+
+def secret_name_problem(name: object) -> str | None:
+    """Why ``name`` is not a valid name in weft's secrets store, or None when it is.
+
+    1 to 128 characters of lowercase letters, digits, ``/``, ``_``, ``.`` and ``-``, starting with
+    a letter or digit, with no ``..`` between slashes. :mod:`weft.aws.secrets` uses it too.
+    """
+    if isinstance(name, str) and SECRET_NAME_RE.fullmatch(name) and ".." not in name.split("/"):
+        return None
+    return (
+        f"{name!r} is not a valid secret name: expected 1 to 128 characters of lowercase "
+        "letters, digits, '/', '_', '.' and '-', starting with a letter or digit"
+    )

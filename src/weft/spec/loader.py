@@ -31,7 +31,9 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from weft.errors import ConfigError
+from weft.spec.apps import App, CronJob
 from weft.spec.cluster import SUPPORTED_K8S_VERSIONS
+from weft.spec.dns import Dns
 from weft.spec.schema import (
     PROBLEM,
     USER_KEYS,
@@ -69,6 +71,21 @@ _REQUIRED_HINTS: dict[Path, str] = {
     ("caches", "[]", "node_type"): "e.g. node_type: cache.t4g.small",
     ("buckets", "[]", "name"): "e.g. name: uploads",
     ("dns", "domain"): "e.g. domain: example.com",
+    ("apps", "[]", "name"): "e.g. name: web",
+    ("apps", "[]", "image"): "e.g. image: ghcr.io/acme/web",
+    ("apps", "[]", "version"): 'e.g. version: "1.0.0"',
+    ("apps", "[]", "resources", "cpu"): "e.g. cpu: 250m",
+    ("apps", "[]", "resources", "memory"): "e.g. memory: 256Mi",
+    ("apps", "[]", "health", "path"): "e.g. path: /healthz",
+    ("apps", "[]", "ingress", "host"): "e.g. host: www.example.com",
+    ("apps", "[]", "autoscale", "min"): "e.g. min: 2",
+    ("apps", "[]", "autoscale", "max"): "e.g. max: 10",
+    ("cronjobs", "[]", "name"): "e.g. name: nightly-report",
+    ("cronjobs", "[]", "schedule"): 'e.g. schedule: "0 3 * * *"',
+    ("cronjobs", "[]", "image"): "e.g. image: ghcr.io/acme/jobs",
+    ("cronjobs", "[]", "version"): 'e.g. version: "1.0.0"',
+    ("cronjobs", "[]", "resources", "cpu"): "e.g. cpu: 250m",
+    ("cronjobs", "[]", "resources", "memory"): "e.g. memory: 256Mi",
 }
 
 _SIMPLE_KEY_RE = re.compile(r"[A-Za-z0-9_:/@+=.-]+")
@@ -434,7 +451,8 @@ def _type_message(kind: str, value: Any, loc: Path) -> str:
 def _cross_check_despite(error: ValidationError, data: dict[str, Any]) -> list[tuple[Path, str]]:
     """Rules across sections, which pydantic skips when any key of the fabric failed.
 
-    They run on whatever is valid: region, network, and the names of list entries.
+    They run on whatever is valid: region, network, the DNS domain, the names of list entries,
+    and the apps and cron jobs that are valid on their own.
     """
     locs = [tuple(detail["loc"]) for detail in error.errors(include_url=False)]
     failed = {loc[:1] for loc in locs}
@@ -459,6 +477,23 @@ def _cross_check_despite(error: ValidationError, data: dict[str, Any]) -> list[t
             found.append(name if isinstance(name, str) and index not in bad else None)
         return found
 
+    def workloads(key: str, model: type[App] | type[CronJob]) -> list[Any] | None:
+        entry_names = names(key)
+        if entry_names is None:
+            return None
+        found: list[Any] = []
+        for item, name in zip(data.get(key) or [], entry_names, strict=True):
+            try:
+                found.append(model.model_validate(item))
+            except ValidationError:
+                found.append(name)
+        return found
+
+    domain: str | None = None
+    if ("dns",) not in failed:
+        with contextlib.suppress(ValidationError):
+            domain = Dns.model_validate(data.get("dns")).domain
+
     return cross_problems(
         region if ("region",) not in failed and isinstance(region, str) else None,
         network,
@@ -468,6 +503,10 @@ def _cross_check_despite(error: ValidationError, data: dict[str, Any]) -> list[t
         databases=names("databases"),
         caches=names("caches"),
         buckets=names("buckets"),
+        apps=workloads("apps", App),
+        cronjobs=workloads("cronjobs", CronJob),
+        has_dns=data.get("dns") is not None,
+        domain=domain,
     )
 
 

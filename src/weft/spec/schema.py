@@ -7,13 +7,15 @@ pydantic's built-in errors, into file:line messages.
 
 A fabric is ``name``, ``region``, ``network`` and optional sections: ``cluster``, ``nodegroups``
 and ``fargate`` (:mod:`weft.spec.cluster`), ``databases``, ``caches`` and ``buckets``
-(:mod:`weft.spec.data`) and ``dns`` (:mod:`weft.spec.dns`). A list section written with no
-entries (``databases:`` and nothing below) is empty.
+(:mod:`weft.spec.data`), ``dns`` (:mod:`weft.spec.dns`), ``apps`` and ``cronjobs``
+(:mod:`weft.spec.apps`). A list section written with no entries (``databases:`` and nothing
+below) is empty.
 
 Defaults that depend on other keys are resolved here: ``protect`` is true when the name contains
-"prod"; ``nat`` is ``single`` for layout private and ``none`` for layout public. Rules across
-sections (zones of the region, names shared by databases, caches and buckets, what needs a
-cluster, private subnets or two zones) are :func:`cross_problems`.
+"prod"; ``environment`` is the name; ``nat`` is ``single`` for layout private and ``none`` for
+layout public. Rules across sections (zones of the region, names shared by databases, caches and
+buckets, what needs a cluster, private subnets or two zones, what apps and cron jobs refer to)
+are :func:`cross_problems`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,18 @@ from pydantic import (
     model_validator,
 )
 
+from weft.spec.apps import (
+    App,
+    Autoscale,
+    CronJob,
+    Disruption,
+    Health,
+    Ingress,
+    Resources,
+    Rollout,
+    StoreKind,
+    workload_problems,
+)
 from weft.spec.checks import (
     PROBLEM,
     Path,
@@ -67,17 +81,25 @@ __all__ = [
     "SCHEMA_VERSIONS",
     "USER_KEYS",
     "Addon",
+    "App",
+    "Autoscale",
     "Bucket",
     "Cache",
     "Cluster",
+    "CronJob",
     "Database",
+    "Disruption",
     "Dns",
     "Fabric",
     "FargateProfile",
     "FargateSelector",
+    "Health",
+    "Ingress",
     "Network",
     "NodeGroup",
     "Path",
+    "Resources",
+    "Rollout",
     "Taint",
     "cross_problems",
     "describe",
@@ -102,6 +124,8 @@ RESERVED_TAG_PREFIXES = ("aws:", "weft:")
 RESERVED_TAG_KEYS = ("Name",)
 
 _ACCOUNT_RE = re.compile(r"[0-9]{12}")
+_LABEL_VALUE_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?")
+MAX_LABEL_VALUE_LENGTH = 63
 _ZONE_SHAPE_RE = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+[a-z]")
 
 
@@ -118,6 +142,20 @@ def _check_version(value: Any) -> Any:
 
 
 _check_name = check_label(MAX_NAME_LENGTH, "the name becomes part of AWS resource names")
+
+
+def _check_environment(value: str) -> str:
+    if not value or len(value) > MAX_LABEL_VALUE_LENGTH or not _LABEL_VALUE_RE.fullmatch(value):
+        shown = describe(value) if value else "an empty name"
+        raise problem(
+            (
+                (),
+                f"{shown} is not a valid environment: it is the value of the Kubernetes label "
+                "'environment': 1 to 63 letters, digits, '-', '_' or '.', starting and ending "
+                "with a letter or digit",
+            )
+        )
+    return value
 
 
 def _check_region(value: str) -> str:
@@ -339,14 +377,20 @@ def cross_problems(
     databases: Sequence[str | None] | None,
     caches: Sequence[str | None] | None,
     buckets: Sequence[str | None] | None,
+    apps: Sequence[App | str | None] | None = (),
+    cronjobs: Sequence[CronJob | str | None] | None = (),
+    has_dns: bool = False,
+    domain: str | None = None,
 ) -> list[tuple[Path, str]]:
     """The rules across sections of a fabric; paths are relative to the fabric.
 
-    The list sections are given as the names of their entries: the rules need no more. It works
-    on a partly valid file too (the loader calls it when other keys failed): ``region`` or
-    ``network`` is None when it is not valid, a list section is None when it is not a list, and a
-    name is None when it is not valid. Checks that need something unknown are skipped.
-    ``has_cluster`` tells whether a cluster section is written (valid or not).
+    The list sections are given as the names of their entries: the rules need no more, except
+    for apps and cron jobs, given as their models (or only their names when they are not valid;
+    see :func:`weft.spec.apps.workload_problems`). It works on a partly valid file too (the
+    loader calls it when other keys failed): ``region`` or ``network`` is None when it is not
+    valid, a list section is None when it is not a list, and a name is None when it is not valid.
+    Checks that need something unknown are skipped. ``has_cluster`` and ``has_dns`` tell whether
+    a cluster or dns section is written (valid or not); ``domain`` is the valid DNS domain.
     """
     found: list[tuple[Path, str]] = []
     if region is not None and network is not None:
@@ -434,6 +478,29 @@ def cross_problems(
                         "namespace, so each name may be used once",
                     )
                 )
+    stores: dict[str, StoreKind] | None = {}
+    store_sections: tuple[tuple[StoreKind, Sequence[str | None] | None], ...] = (
+        ("database", databases),
+        ("cache", caches),
+        ("bucket", buckets),
+    )
+    for kind, names in store_sections:
+        if stores is None or names is None or None in names:
+            stores = None
+            continue
+        for store in names:
+            assert store is not None
+            stores.setdefault(store, kind)
+    found.extend(
+        workload_problems(
+            apps,
+            cronjobs,
+            has_cluster=has_cluster,
+            has_dns=has_dns,
+            domain=domain,
+            stores=stores,
+        )
+    )
     return found
 
 
@@ -502,6 +569,8 @@ class Fabric(BaseModel):
     provider: Annotated[Provider, BeforeValidator(choice(PROVIDERS))] = "aws"
     protect: bool = False
     tags: Annotated[dict[str, str], AfterValidator(_check_tags)] = Field(default_factory=dict)
+    # Always set after validation (the default is resolved from name).
+    environment: Annotated[str, AfterValidator(_check_environment)] = ""
     network: Network
     cluster: Cluster | None = None
     nodegroups: Annotated[list[NodeGroup], BeforeValidator(none_as_empty(list))] = Field(
@@ -520,6 +589,10 @@ class Fabric(BaseModel):
         default_factory=list
     )
     dns: Dns | None = None
+    apps: Annotated[list[App], BeforeValidator(none_as_empty(list))] = Field(default_factory=list)
+    cronjobs: Annotated[list[CronJob], BeforeValidator(none_as_empty(list))] = Field(
+        default_factory=list
+    )
     version: Annotated[Literal[1], BeforeValidator(_check_version)] = 1
     source: str = Field(default="<string>", exclude=True)
 
@@ -529,6 +602,15 @@ class Fabric(BaseModel):
         if isinstance(data, dict) and "protect" not in data:
             name = data.get("name")
             data = {**data, "protect": isinstance(name, str) and "prod" in name}
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_environment(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "environment" not in data:
+            name = data.get("name")
+            if isinstance(name, str) and _LABEL_VALUE_RE.fullmatch(name) and len(name) <= 63:
+                data = {**data, "environment": name}
         return data
 
     @model_validator(mode="after")
@@ -542,6 +624,10 @@ class Fabric(BaseModel):
             databases=[entry.name for entry in self.databases],
             caches=[entry.name for entry in self.caches],
             buckets=[entry.name for entry in self.buckets],
+            apps=self.apps,
+            cronjobs=self.cronjobs,
+            has_dns=self.dns is not None,
+            domain=self.dns.domain if self.dns is not None else None,
         )
         if found:
             raise problem(*found)
@@ -580,6 +666,14 @@ USER_KEYS: dict[type[BaseModel], tuple[str, ...]] = {
             Cache,
             Bucket,
             Dns,
+            App,
+            Resources,
+            Health,
+            Ingress,
+            Autoscale,
+            Disruption,
+            Rollout,
+            CronJob,
         )
     },
 }

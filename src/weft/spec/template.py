@@ -1,7 +1,8 @@
 """The commented fabric file that ``weft init`` writes.
 
 The text explains every key and its allowed values, so the file is its own documentation. The
-optional sections (cluster, node groups, Fargate, databases, caches, buckets, DNS) are written as
+optional sections (cluster, node groups, Fargate, databases, caches, buckets, DNS, apps and cron
+jobs) are written as
 commented-out examples: removing the leading ``# `` of an example's lines turns it on. The text
 is validated before it is returned: what ``weft init`` writes always loads, and it still loads
 with every example turned on (the tests check both).
@@ -178,4 +179,48 @@ def _optional_sections() -> str:
 # Optional: the fabric's DNS zone (lowercase, no trailing dot); created, or adopted if it exists.
 # dns:
 #   domain: example.com
+
+# Optional: the value of the `environment` label on the apps' Kubernetes objects (default: name).
+# environment: production
+
+# Optional: apps on the cluster (they need the cluster). Names: lowercase, at most 40 characters.
+# apps:
+#   - name: web
+#     # The image without a tag, and its version (semantic, in quotes). The tag is tag_format
+#     # with {{version}} replaced: "v{{version}}" deploys ghcr.io/acme/web:v1.0.0.
+#     image: ghcr.io/acme/web
+#     version: "1.0.0"
+#     tag_format: "{{version}}"
+#     # Pods (0 to 1000), and the port the app listens on (no port: no Service).
+#     replicas: 2
+#     port: 8080
+#     # Environment variables, and secrets of `weft secrets` (stripe/api-key: STRIPE_API_KEY).
+#     env: {{LOG_LEVEL: info}}
+#     secrets: []
+#     # Databases, caches and buckets it uses: MAIN_HOST, MAIN_PORT, MAIN_DATABASE, MAIN_USER,
+#     # MAIN_PASSWORD; SESSIONS_HOST, SESSIONS_PORT, SESSIONS_AUTH_TOKEN; UPLOADS_BUCKET, ...
+#     uses: [main, sessions, uploads]
+#     # Requests (and optional cpu_limit, memory_limit) of each pod.
+#     resources: {{cpu: 250m, memory: 256Mi}}
+#     # Readiness and liveness probes: an HTTP path (and optional port, initial_delay).
+#     health: {{path: /healthz}}
+#     # A route on the fabric's load balancer: a host in the DNS domain, a path, HTTPS (tls).
+#     # Or `load_balancer: true` for a load balancer of the app's own.
+#     ingress: {{host: www.example.com, path: /, tls: true}}
+#     # Scaling on cpu use (min >= 1, max >= min; cpu: % of the request), disruption budget,
+#     # and the rolling update (pods added and missing at a time, seconds until it fails).
+#     autoscale: {{min: 2, max: 10, cpu: 80}}
+#     disruption: {{max_unavailable: 1}}
+#     rollout: {{max_surge: "25%", max_unavailable: 0, progress_deadline: 600}}
+
+# Optional: jobs on a schedule (five-field cron, like "0 3 * * *" or @daily, in UTC on EKS).
+# cronjobs:
+#   - name: nightly-report
+#     schedule: "0 3 * * *"
+#     image: ghcr.io/acme/jobs
+#     version: "1.0.0"
+#     command: [report]
+#     uses: [main]
+#     # What to do when the previous run is still going: Allow, Forbid or Replace.
+#     concurrency: Forbid
 """

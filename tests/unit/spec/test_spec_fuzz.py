@@ -18,6 +18,11 @@ KEYS = [
     "min", "max", "desired", "spot", "disk_gb", "labels", "taints", "key", "value", "effect",
     "selectors", "namespace", "engine_version", "instance_class", "storage_gb", "multi_az",
     "backup_days", "db_name", "username", "node_type", "replicas", "versioning", "domain",
+    "environment", "apps", "cronjobs", "image", "tag_format", "port", "command", "args", "env",
+    "secrets", "uses", "resources", "cpu", "memory", "cpu_limit", "memory_limit", "health",
+    "path", "initial_delay", "ingress", "host", "tls", "load_balancer", "autoscale",
+    "disruption", "min_available", "max_unavailable", "rollout", "max_surge", "schedule",
+    "concurrency",
 ]  # fmt: skip
 
 scalars = st.one_of(
@@ -119,6 +124,77 @@ cache = st.fixed_dictionaries(
         "replicas": small_ints,
     },
 )
+workload_keys = {
+    "image": st.sampled_from(["ghcr.io/acme/web", "web:1.0.0", "Acme/web", "", "a@b"]),
+    "version": st.one_of(scalars, st.sampled_from(["1.0.0", "v1.0.0", "1.0", "1.0.0+b"])),
+    "tag_format": st.sampled_from(["{version}", "v{version}", "x", "{v}", ".{version}"]),
+    "command": st.one_of(values, st.lists(st.text(max_size=5), max_size=2)),
+    "env": st.one_of(values, st.dictionaries(st.sampled_from(["A", "1x", "MAIN_HOST"]), scalars)),
+    "secrets": st.lists(st.sampled_from(["a/b", "a-b", "Bad", "1x", "main/host"]), max_size=3),
+    "uses": st.lists(st.sampled_from(["main", "sessions", "mian", "web"]), max_size=3),
+    "resources": st.one_of(
+        values,
+        st.fixed_dictionaries(
+            {},
+            optional={
+                key: st.one_of(scalars, st.sampled_from(["500m", "1Gi", "512", "1e3", "2Ki"]))
+                for key in ("cpu", "memory", "cpu_limit", "memory_limit")
+            },
+        ),
+    ),
+}
+app = st.fixed_dictionaries(
+    {"name": names},
+    optional={
+        **workload_keys,
+        "replicas": small_ints,
+        "port": small_ints,
+        "health": st.one_of(
+            values, st.fixed_dictionaries({"path": scalars}, optional={"port": small_ints})
+        ),
+        "ingress": st.one_of(
+            values,
+            st.fixed_dictionaries(
+                {"host": st.sampled_from(["a.com", "www.a.com", "x.y.a.com", "b.org", "A"])},
+                optional={"path": st.sampled_from(["/", "/api", "api", "//"]), "tls": scalars},
+            ),
+        ),
+        "load_balancer": scalars,
+        "autoscale": st.one_of(
+            values,
+            st.fixed_dictionaries(
+                {"min": small_ints, "max": small_ints}, optional={"cpu": small_ints}
+            ),
+        ),
+        "disruption": st.one_of(
+            values,
+            st.fixed_dictionaries(
+                {}, optional={"min_available": scalars, "max_unavailable": scalars}
+            ),
+        ),
+        "rollout": st.one_of(
+            values,
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "max_surge": st.sampled_from([0, 1, "0%", "25%", "x"]),
+                    "max_unavailable": st.sampled_from([0, 1, "0%", "101%"]),
+                    "progress_deadline": small_ints,
+                },
+            ),
+        ),
+    },
+)
+cronjob = st.fixed_dictionaries(
+    {"name": names},
+    optional={
+        **workload_keys,
+        "schedule": st.one_of(
+            scalars, st.sampled_from(["@daily", "0 3 * * *", "0 0 30 2 *", "* * *", "@every"])
+        ),
+        "concurrency": st.sampled_from(["Allow", "forbid", "Never"]),
+    },
+)
 sections = st.fixed_dictionaries(
     {
         "name": st.just("demo"),
@@ -162,6 +238,9 @@ sections = st.fixed_dictionaries(
         "dns": st.one_of(
             values, st.fixed_dictionaries({"domain": st.sampled_from(["a.com", "A.com.", "x"])})
         ),
+        "environment": st.one_of(scalars, st.sampled_from(["prod", "a b", ""])),
+        "apps": st.one_of(values, st.lists(app, max_size=3)),
+        "cronjobs": st.one_of(values, st.lists(cronjob, max_size=2)),
     },
 )
 documents = st.one_of(

@@ -26,7 +26,7 @@ def _expectation(path: Path) -> tuple[int, str | None, str]:
 
 
 def test_there_are_enough_bad_files() -> None:
-    assert len(BAD) >= 95
+    assert len(BAD) >= 130
 
 
 @pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
@@ -65,8 +65,8 @@ def test_unknown_key_message_matches_the_documented_example() -> None:
         parse_fabric(text, "fabric.yaml")
     assert (
         "fabric.yaml:3: netwrok: unknown key; did you mean 'network'? Allowed keys here: name, "
-        "region, account_id, provider, protect, tags, network, cluster, nodegroups, fargate, "
-        "databases, caches, buckets, dns, version"
+        "region, account_id, provider, protect, tags, environment, network, cluster, nodegroups, "
+        "fargate, databases, caches, buckets, dns, apps, cronjobs, version"
     ) in caught.value.problems
 
 

@@ -62,8 +62,10 @@ def _uncommented(text: str) -> str:
 
 def test_optional_sections_are_commented_out_examples() -> None:
     text = render_fabric_file("demo", "us-east-2", ["us-east-2a", "us-east-2b", "us-east-2c"])
-    for section in ("cluster", "nodegroups", "fargate", "databases", "caches", "buckets", "dns"):
+    sections = ("cluster", "nodegroups", "fargate", "databases", "caches", "buckets", "dns")
+    for section in (*sections, "apps", "cronjobs"):
         assert f"\n# {section}:\n" in text
+    assert "\n# environment: production\n" in text
     fabric = parse_fabric(text)
     assert fabric.cluster is None
     assert fabric.nodegroups == fabric.databases == fabric.buckets == []
@@ -83,3 +85,13 @@ def test_the_examples_load_when_turned_on() -> None:
     assert [cache.name for cache in fabric.caches] == ["sessions"]
     assert [bucket.name for bucket in fabric.buckets] == ["uploads"]
     assert fabric.dns is not None and fabric.dns.domain == "example.com"
+    assert fabric.environment == "production"
+    (web,) = fabric.apps
+    assert (web.name, web.version, web.port, web.uses) == (
+        "web",
+        "1.0.0",
+        8080,
+        ["main", "sessions", "uploads"],
+    )
+    assert web.ingress is not None and web.ingress.host == "www.example.com"
+    assert [job.schedule for job in fabric.cronjobs] == ["0 3 * * *"]
