@@ -739,6 +739,7 @@ def workload_problems(
                 )
             )
     found.extend(_name_problems(apps or [], cronjobs or []))
+    found.extend(_tls_problems(apps or []))
     routes: dict[tuple[str, str], tuple[str, int]] = {}
     for key, entries in (("apps", apps), ("cronjobs", cronjobs)):
         for index, entry in enumerate(entries or []):
@@ -780,6 +781,29 @@ def _name_problems(
                     "labels are named after them), so each name may be used once"
                 )
             found.append(((key, index, "name"), message))
+    return found
+
+
+def _tls_problems(apps: Sequence[App | str | None]) -> list[tuple[Path, str]]:
+    """Ingresses share the fabric's one ALB, whose HTTP-to-HTTPS redirect applies to all of them."""
+    found: list[tuple[Path, str]] = []
+    first: tuple[int, bool] | None = None
+    for index, app in enumerate(apps):
+        if not isinstance(app, App) or app.ingress is None:
+            continue
+        if first is None:
+            first = (index, app.ingress.tls)
+        elif app.ingress.tls != first[1]:
+            found.append(
+                (
+                    ("apps", index, "ingress", "tls"),
+                    f"tls is {str(app.ingress.tls).lower()} here and "
+                    f"{str(first[1]).lower()} for apps[{first[0]}] (first as "
+                    f"apps[{first[0]}].ingress); the ingresses of a fabric share one load "
+                    "balancer, whose redirect from HTTP to HTTPS applies to all of them, so tls "
+                    "must be the same for all",
+                )
+            )
     return found
 
 

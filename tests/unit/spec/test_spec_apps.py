@@ -106,7 +106,7 @@ def test_the_apps_example_loads_with_every_key() -> None:
     assert web.env == {"LOG_LEVEL": "info", "FEATURES": "a,b"}
     assert web.args == ["--listen", ":8080"]
     assert api.version == "2.0.0-rc.1+build.7"
-    assert api.ingress == Ingress(host="example.com", path="/api", tls=False)
+    assert api.ingress == Ingress(host="example.com", path="/api", tls=True)
     assert api.disruption == Disruption(min_available="50%")
     assert edge.load_balancer is True and edge.health == Health(path="/", port=8081)
     assert worker.replicas == 0 and worker.port is None
