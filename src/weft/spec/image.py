@@ -66,7 +66,7 @@ _PLACEHOLDER = "{version}"
 def version_problem(value: object) -> str | None:
     """Why ``value`` is not a version weft deploys (with a fix when there is one), or None.
 
-    :func:`weft.spec.App` checks ``version`` with it; commands that take a version (``weft
+    :class:`weft.spec.App` checks ``version`` with it; commands that take a version (``weft
     release APP VERSION``) check their argument with it too.
     """
     if isinstance(value, int | float) and not isinstance(value, bool):
