@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from weft import __version__
-from weft.cli import access, render, secrets
+from weft.cli import access, apps, render, secrets
 from weft.cli.common import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -515,6 +515,8 @@ def local_status(as_json: bool) -> None:
 cli.add_command(access.kubeconfig)
 cli.add_command(access.token)
 cli.add_command(secrets.secrets)
+for _command in apps.COMMANDS:
+    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,292 @@
+"""The application commands: deploy, release, rollback, history, render (and verify).
+
+They act on the fabric's own cluster (found in the cloud, reached with an EKS token), never on
+whatever a kubeconfig's current context happens to be. Progress goes to the terminal as one line
+per change (``--json``: one JSON object per line on standard output, then the result).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from weft.cli import render
+from weft.cli.common import EXIT_ERROR, Exit, connect, fabric_options, out
+
+TIMEOUT_HELP = "Seconds to wait for each rollout before it counts as failed."
+
+
+def _reporter(as_json: bool) -> Callable[[Any], None]:
+    console = out(as_json)
+    last: dict[str, str] = {}
+
+    def report(event: Any) -> None:
+        if as_json:
+            render.emit_json(event.to_dict())
+            return
+        key = f"{event.app}/{event.phase}"
+        if event.phase == "progress" and last.get(key) == event.message:
+            return
+        last[key] = event.message
+        style = {"failed": "red", "rollback": "yellow", "done": "green", "pruned": "yellow"}.get(
+            event.phase, "dim" if event.phase in ("applied", "progress") else ""
+        )
+        text = render.escape(event.message)
+        marked = f"[{style}]{text}[/]" if style else text
+        console.print(f"  {event.elapsed:6.1f}s  [bold]{render.escape(event.app)}[/]  {marked}")
+
+    return report
+
+
+def _open(file: Path, local: bool, as_json: bool, command: str) -> Any:
+    from weft.ops.apps import Apps
+
+    target = connect(file, local, as_json, command)
+    return Apps(target, _reporter(as_json))
+
+
+def _finish(result: Any, as_json: bool, what: str) -> None:
+    if as_json:
+        render.emit_json({"result": result.to_dict()})
+    else:
+        console = out(as_json)
+        rows = []
+        for o in result.outcomes:
+            note = f"rolled back to revision {o.rolled_back_to}" if o.rolled_back_to else ""
+            rows.append(
+                {
+                    "app": o.app,
+                    "version": o.version,
+                    "outcome": o.outcome,
+                    "revision": "" if o.revision is None else str(o.revision),
+                    "time": f"{o.seconds:.1f}s",
+                    "note": note,
+                }
+            )
+        if rows:
+            render.rows_table(
+                console, rows, ["app", "version", "outcome", "revision", "time", "note"], what
+            )
+        for record in result.records:
+            console.print(f"DNS: {render.escape(record)}")
+        for o in result.outcomes:
+            for problem in o.problems:
+                console.print(f"[red]{render.escape(o.app)}:[/] {render.escape(problem)}")
+    if not result.ok:
+        raise Exit(EXIT_ERROR)
+
+
+@click.command()
+@click.argument("apps", nargs=-1)
+@fabric_options
+@click.option("--timeout", default=900.0, show_default=True, type=float, help=TIMEOUT_HELP)
+@click.option("--no-prune", is_flag=True, help="Keep objects the file no longer names.")
+def deploy(
+    apps: tuple[str, ...], file: Path, local: bool, as_json: bool, timeout: float, no_prune: bool
+) -> None:
+    """Apply the apps and cron jobs of the fabric file (or only APPS) and wait for them.
+
+    A rollout that fails is rolled back to the previous revision, and the command exits 1
+    naming the pods and why they fail.
+    """
+    runner = _open(file, local, as_json, "deploy")
+    try:
+        result = runner.deploy(list(apps) or None, timeout=timeout, prune=not no_prune)
+    finally:
+        runner.close()
+    _finish(result, as_json, "Deploy")
+
+
+@click.command()
+@click.argument("app")
+@click.argument("version")
+@fabric_options
+@click.option("--timeout", default=900.0, show_default=True, type=float, help=TIMEOUT_HELP)
+def release(app: str, version: str, file: Path, local: bool, as_json: bool, timeout: float) -> None:
+    """Deploy VERSION of APP, record the release, and write VERSION into the fabric file."""
+    from weft.errors import UsageError
+    from weft.spec.edit import set_version
+    from weft.spec.image import version_problem
+
+    problem = version_problem(version)
+    if problem is not None:
+        raise UsageError(f"VERSION: {problem}")
+    runner = _open(file, local, as_json, "release")
+    try:
+        result = runner.release(app, version, timeout=timeout)
+    finally:
+        runner.close()
+    if result.ok:
+        old = set_version(file, app, version)
+        if old is not None and not as_json:
+            out(as_json).print(f"{file}: {app} version {old} → {version}")
+    _finish(result, as_json, "Release")
+
+
+@click.command()
+@click.argument("app")
+@click.option("--to", "to", type=int, default=None, help="The revision to restore (see history).")
+@fabric_options
+@click.option("--timeout", default=900.0, show_default=True, type=float, help=TIMEOUT_HELP)
+def rollback(
+    app: str, to: int | None, file: Path, local: bool, as_json: bool, timeout: float
+) -> None:
+    """Restore the previous revision of APP (or --to REVISION) and write its version back."""
+    from weft.spec.edit import set_version
+
+    runner = _open(file, local, as_json, "rollback")
+    try:
+        outcome = runner.rollback(app, to, timeout=timeout)
+    finally:
+        runner.close()
+    old = set_version(file, app, outcome.version) if outcome.version != "?" else None
+    if as_json:
+        render.emit_json({"result": outcome.to_dict()})
+        return
+    console = out(as_json)
+    console.print(
+        f"[green]{render.escape(app)}[/] is back at revision {outcome.rolled_back_to} "
+        f"(version {render.escape(outcome.version)}), now revision {outcome.revision}, "
+        f"in {outcome.seconds:.1f}s."
+    )
+    if old is not None:
+        console.print(f"{file}: {app} version {old} → {outcome.version}")
+
+
+@click.command()
+@click.argument("app")
+@fabric_options
+def history(app: str, file: Path, local: bool, as_json: bool) -> None:
+    """List the releases of APP: revision, version, when, outcome."""
+    runner = _open(file, local, as_json, "history")
+    try:
+        entries = runner.history(app)
+    finally:
+        runner.close()
+    if as_json:
+        render.emit_json({"app": app, "releases": [e.to_dict() for e in entries]})
+        return
+    rows = []
+    for e in entries:
+        outcome = e.outcome
+        if e.rolled_back_to is not None:
+            outcome += (
+                f" (to revision {e.rolled_back_to})"
+                if e.outcome == "rollback"
+                else (f", rolled back to revision {e.rolled_back_to}")
+            )
+        rows.append(
+            {
+                "revision": "" if e.revision is None else str(e.revision),
+                "version": e.version,
+                "when": e.at,
+                "outcome": outcome,
+                "detail": render.short(e.detail, 80) if e.detail else "",
+            }
+        )
+    console = out(as_json)
+    if not rows:
+        console.print(f"No release of {render.escape(app)} recorded yet.")
+        return
+    render.rows_table(console, rows, ["revision", "version", "when", "outcome", "detail"], app)
+
+
+@click.command("render")
+@click.argument("apps", nargs=-1)
+@fabric_options
+def render_(apps: tuple[str, ...], file: Path, local: bool, as_json: bool) -> None:
+    """Print the manifests weft would apply (secret values redacted), as YAML or --json."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    # the banner goes to standard error: standard output is the manifests alone
+    runner = _open(file, local, True, "render")
+    try:
+        objects = runner.render(list(apps) or None)
+    finally:
+        runner.close()
+    if as_json:
+        render.emit_json({"objects": objects})
+        return
+    yaml = YAML()
+    yaml.default_flow_style = False
+    buf = io.StringIO()
+    yaml.dump_all(objects, buf)
+    click.echo(buf.getvalue(), nl=False)
+
+
+@click.command()
+@fabric_options
+@click.option(
+    "--http/--no-http",
+    default=None,
+    help="Also GET the canary through its DNS name (default: on AWS yes; on the local cloud "
+    "no, its load balancers have no data plane).",
+)
+@click.option("--image", default=None, help="The canary's image (a web server on port 80).")
+@click.option(
+    "--versions",
+    default=None,
+    help="Two versions of the image, first and upgrade, e.g. 1.27.0,1.27.1.",
+)
+@click.option("--timeout", default=600.0, show_default=True, type=float, help=TIMEOUT_HELP)
+def verify(
+    file: Path,
+    local: bool,
+    as_json: bool,
+    http: bool | None,
+    image: str | None,
+    versions: str | None,
+    timeout: float,
+) -> None:
+    """Deploy a canary, check it is reachable, upgrade it without downtime, delete it."""
+    from weft.errors import UsageError
+    from weft.ops import verify as procedure
+    from weft.spec.image import version_problem
+
+    pair = procedure.VERSIONS
+    if versions:
+        parts = tuple(v.strip() for v in versions.split(","))
+        problems = [p for v in parts if (p := version_problem(v))]
+        if len(parts) != 2 or problems or parts[0] == parts[1]:
+            raise UsageError(
+                "--versions takes two different versions, e.g. 1.27.0,1.27.1"
+                + (f": {problems[0]}" if problems else "")
+            )
+        pair = (parts[0], parts[1])
+    target = connect(file, local, as_json, "verify")
+    console = out(as_json)
+
+    def step(s: Any) -> None:
+        if as_json:
+            render.emit_json({"event": "step", **s.to_dict()})
+            return
+        mark = "[green]✓[/]" if s.ok else "[red]✗[/]"
+        console.print(f"{mark} {s.name:<16} {s.seconds:6.1f}s  {render.escape(s.detail)}")
+
+    runner = procedure.Verify(
+        target,
+        _reporter(as_json) if as_json else (lambda _e: None),
+        step,
+        image=image or procedure.IMAGE,
+        versions=pair,
+        http=(target.local_url is None) if http is None else http,
+        timeout=timeout,
+    )
+    result = runner.run()
+    if as_json:
+        render.emit_json({"result": result.to_dict()})
+    elif result.ok:
+        total = sum(s.seconds for s in result.steps)
+        console.print(f"[green]Verified[/] in {total:.1f}s: every step held.")
+    if not result.ok:
+        if not as_json:
+            console.print("[red]Verification failed.[/]")
+        raise Exit(EXIT_ERROR)
+
+
+COMMANDS = (deploy, release, rollback, history, render_, verify)

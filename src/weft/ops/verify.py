@@ -1,0 +1,260 @@
+"""``weft verify``: prove the fabric runs applications end to end, then leave nothing behind.
+
+The procedure the older setups kept in a VERIFY.md, as one command. A canary app (not in the
+fabric file) goes into its own namespace, ``weft-verify``:
+
+1. **deploy**: 2 replicas of a small web server behind its own load balancer, with a Route 53
+   record ``weft-verify.<domain>`` when the fabric has DNS;
+2. **reachable**: the record points at the load balancer, which exists and is active; with
+   ``http`` on, an HTTP GET through the record's name answers (on AWS; the local cloud's load
+   balancers have no data plane, so there the check says it was not made);
+3. **rolling upgrade** to a second version, watching the Deployment all along: the available
+   replicas never drop below the desired count (the canary's rollout allows no unavailable pod);
+4. **delete**: the namespace goes; then its pods, service, load balancer and DNS record must be
+   gone.
+
+Each step reports its time; the result is ok only when every step held. The canary is removed
+even when a step fails.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from weft.errors import WeftError
+from weft.ops.apps import Apps, Report
+from weft.ops.target import Target
+from weft.spec import Fabric
+from weft.spec.apps import App
+
+CANARY = "weft-verify"
+NAMESPACE = "weft-verify"
+IMAGE = "public.ecr.aws/nginx/nginx"
+VERSIONS = ("1.27.0", "1.27.1")
+GONE_TIMEOUT = 600.0
+
+
+@dataclass
+class Step:
+    name: str
+    ok: bool
+    seconds: float
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class VerifyResult:
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.steps) and all(s.ok for s in self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "steps": [s.to_dict() for s in self.steps]}
+
+
+def canary_fabric(fabric: Fabric, image: str, version: str) -> Fabric:
+    """The fabric with the canary as its only app."""
+    app = App.model_validate(
+        {
+            "name": CANARY,
+            "image": image,
+            "version": version,
+            "replicas": 2,
+            "port": 80,
+            "health": {"path": "/"},
+            "load_balancer": True,
+            "resources": {"cpu": "50m", "memory": "64Mi"},
+            "rollout": {"max_surge": 1, "max_unavailable": 0, "progress_deadline": 300},
+        }
+    )
+    return fabric.model_copy(update={"apps": [app], "cronjobs": []})
+
+
+class Verify:
+    def __init__(
+        self,
+        target: Target,
+        report: Report,
+        step_report: Callable[[Step], None],
+        *,
+        image: str = IMAGE,
+        versions: tuple[str, str] = VERSIONS,
+        http: bool = True,
+        timeout: float = 600.0,
+    ) -> None:
+        self.target = target
+        self.report = report
+        self.step_report = step_report
+        self.image = image
+        self.versions = versions
+        self.http = http
+        self.timeout = timeout
+        self.result = VerifyResult()
+
+    def _apps(self, version: str) -> Apps:
+        return Apps(
+            self.target,
+            self.report,
+            fabric=canary_fabric(self.target.fabric, self.image, version),
+            namespace=NAMESPACE,
+        )
+
+    def _step(self, name: str, fn: Callable[[], str]) -> bool:
+        start = time.monotonic()
+        try:
+            detail, ok = fn(), True
+        except (WeftError, AssertionError) as exc:
+            detail, ok = str(exc), False
+        step = Step(name, ok, round(time.monotonic() - start, 2), detail)
+        self.result.steps.append(step)
+        self.step_report(step)
+        return ok
+
+    def run(self) -> VerifyResult:
+        first = self._apps(self.versions[0])
+        try:
+            if self._step("deploy", lambda: self._deploy(first)) and self._step(
+                "reachable", lambda: self._reachable(first)
+            ):
+                self._step("rolling upgrade", self._upgrade)
+        finally:
+            self._step("delete", lambda: self._delete(first))
+            first.close()
+        return self.result
+
+    # ----------------------------------------------------------------------------- steps
+    def _deploy(self, apps: Apps) -> str:
+        result = apps.deploy(timeout=self.timeout, prune=False)
+        outcome = result.outcomes[0]
+        if not result.ok:
+            raise AssertionError(
+                f"the canary did not roll out: {'; '.join(outcome.problems) or outcome.outcome}"
+            )
+        return f"{CANARY} {outcome.version}: 2/2 available in {outcome.seconds:.1f}s"
+
+    def _reachable(self, apps: Apps) -> str:
+        hostname = apps.lb_hostname("Service", CANARY)
+        if not hostname:
+            raise AssertionError("the canary's Service has no load balancer")
+        lb = self._load_balancer(hostname)
+        if lb is None:
+            raise AssertionError(f"no load balancer {hostname} in the account")
+        state = (lb.get("State") or {}).get("Code")
+        if state != "active":
+            raise AssertionError(f"load balancer {lb['LoadBalancerName']} is {state}")
+        parts = [f"load balancer {lb['LoadBalancerName']} active"]
+        name = hostname
+        if self.target.fabric.dns is not None:
+            record = self._record(apps)
+            if record is None:
+                raise AssertionError(f"no DNS record for {CANARY}")
+            alias = record.props.get("alias") or {}
+            if str(alias.get("dns_name", "")).lower() != hostname.lower():
+                raise AssertionError(
+                    f"record {record.props.get('name')} points at {alias.get('dns_name')}, "
+                    f"not at {hostname}"
+                )
+            name = str(record.props.get("name", "")).rstrip(".")
+            parts.append(f"{name} -> {hostname}")
+        if self.http:
+            parts.append(self._http(name))
+        else:
+            parts.append("HTTP check not made (--no-http)")
+        return "; ".join(parts)
+
+    def _upgrade(self) -> str:
+        apps = self._apps(self.versions[1])
+        floor: list[int] = []
+        stop = threading.Event()
+
+        def watch() -> None:
+            while not stop.is_set():
+                dep = apps.kube.get("apps/v1", "Deployment", CANARY, NAMESPACE)
+                if dep is not None:
+                    floor.append(int((dep.get("status") or {}).get("availableReplicas") or 0))
+                stop.wait(0.2)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            result = apps.deploy(timeout=self.timeout, prune=False)
+        finally:
+            stop.set()
+            watcher.join()
+            apps.close()
+        outcome = result.outcomes[0]
+        if not result.ok:
+            raise AssertionError(f"the upgrade failed: {'; '.join(outcome.problems)}")
+        lowest = min(floor) if floor else 0
+        if lowest < 2:
+            raise AssertionError(f"available replicas dropped to {lowest} of 2 during the upgrade")
+        return (
+            f"{self.versions[0]} -> {self.versions[1]} in {outcome.seconds:.1f}s; available "
+            f"replicas never below 2 ({len(floor)} readings)"
+        )
+
+    def _delete(self, apps: Apps) -> str:
+        kube = apps.kube
+        hostname = apps.lb_hostname("Service", CANARY)
+        kube.delete("v1", "Namespace", NAMESPACE)
+        deadline = time.monotonic() + GONE_TIMEOUT
+        left: list[str] = []
+        while time.monotonic() < deadline:
+            left = []
+            if kube.list("v1", "Pod", NAMESPACE):
+                left.append("pods")
+            if kube.get("v1", "Service", CANARY, NAMESPACE) is not None:
+                left.append("service")
+            if hostname and self._load_balancer(hostname) is not None:
+                left.append(f"load balancer {hostname}")
+            if kube.get("v1", "Namespace", NAMESPACE) is not None:
+                left.append("namespace")
+            if not left:
+                break
+            time.sleep(1.0)
+        record = self._record(apps)
+        if record is not None:
+            apps.remove_record(record)
+            if self._record(apps) is not None:
+                left.append(f"record {record.props.get('name')}")
+        if left:
+            raise AssertionError(f"still there after {GONE_TIMEOUT:.0f}s: {', '.join(left)}")
+        return "pods, service, load balancer, DNS record and namespace gone"
+
+    # --------------------------------------------------------------------------- helpers
+    def _load_balancer(self, hostname: str) -> dict[str, Any] | None:
+        elbv2 = self.target.session.client("elbv2")
+        for page in elbv2.get_paginator("describe_load_balancers").paginate():
+            for lb in page["LoadBalancers"]:
+                if str(lb["DNSName"]).lower() == hostname.lower():
+                    return dict(lb)
+        return None
+
+    def _record(self, apps: Apps) -> Any:
+        inv = apps.inventory(fresh=True)
+        return inv.by_address.get(f"app_record.{CANARY}")
+
+    def _http(self, name: str) -> str:
+        deadline = time.monotonic() + self.timeout
+        last = ""
+        while time.monotonic() < deadline:
+            try:
+                socket.getaddrinfo(name, 80)
+                with urllib.request.urlopen(f"http://{name}/", timeout=10) as answer:
+                    return f"HTTP GET http://{name}/ answered {answer.status}"
+            except (OSError, urllib.error.URLError) as exc:
+                last = str(exc)
+            time.sleep(5.0)
+        raise AssertionError(f"http://{name}/ did not answer within {self.timeout:.0f}s: {last}")

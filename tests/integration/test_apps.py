@@ -1,0 +1,302 @@
+"""Applications on the fabric's cluster, against the local cloud: a real kube-apiserver 1.20 with
+its controller manager (ReplicaSets, revisions, garbage collection), the kubelet and load-balancer
+simulators, and moto for everything AWS.
+
+One fabric (network, cluster, database, cache, bucket, zone and certificate) is built once for
+the module; each test then drives the application commands through :class:`weft.ops.apps.Apps`
+or the CLI, as a user would.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from weft.aws import secrets
+from weft.cli.main import main
+from weft.errors import ConfigError, UsageError
+from weft.kube import releases
+from weft.local.kube.control_plane import KubeEndpoint
+from weft.ops.apps import Apps, DeployResult, teardown
+from weft.ops.target import Target
+from weft.ops.verify import Verify
+from weft.spec import parse_fabric
+
+from .helpers import down, target_for, up
+
+pytestmark = [pytest.mark.integration, pytest.mark.k8s]
+
+FABRIC = "appsfab"
+DOMAIN = "apps.example.com"
+
+BASE = f"""\
+name: {FABRIC}
+region: us-east-2
+provider: local
+network: {{cidr: 10.60.0.0/16, zones: 3, nat: single, layout: private}}
+cluster: {{version: "1.31"}}
+nodegroups:
+  - {{name: general, instance_types: [m6i.large], min: 2, max: 4, desired: 3}}
+databases:
+  - {{name: main, engine_version: "16.3", instance_class: db.t4g.medium}}
+caches:
+  - {{name: sessions, engine_version: "7.1", node_type: cache.t4g.small}}
+buckets:
+  - name: uploads
+dns: {{domain: {DOMAIN}}}
+"""
+
+
+def apps_section(
+    web: str = "1.0.0", *, api: bool = True, report: bool = True, web_secrets: str = "[api-key]"
+) -> str:
+    text = f"""\
+apps:
+  - name: web
+    image: registry.example.com/acme/web
+    version: "{web}"
+    replicas: 3
+    port: 8080
+    env: {{LOG_LEVEL: info}}
+    secrets: {web_secrets}
+    uses: [main, sessions, uploads]
+    health: {{path: /healthz}}
+    ingress: {{host: www.{DOMAIN}}}
+"""
+    if api:
+        text += """\
+  - name: api
+    image: registry.example.com/acme/api
+    version: "2.0.0"
+    replicas: 2
+    port: 9000
+    load_balancer: true
+"""
+    if report:
+        text += """\
+cronjobs:
+  - name: report
+    schedule: "0 3 * * *"
+    image: registry.example.com/acme/jobs
+    version: "1.0.0"
+    command: [report]
+    uses: [main]
+"""
+    return text
+
+
+def target_of(text: str) -> Target:
+    return target_for(text)
+
+
+@pytest.fixture(scope="module")
+def fabric(kube_api: KubeEndpoint, moto_url: str) -> Iterator[Target]:
+    target = target_of(BASE + apps_section())
+    outcome = up(target)
+    assert outcome.ok, outcome
+    secrets.put_secret(target.context(), "api-key", "s3cr3t-api-key-value")
+    yield target
+    runner = Apps(target)
+    runner.kube.delete("v1", "Namespace", FABRIC)
+    runner.close()
+
+
+def run(target: Target, text: str, **kw: Any) -> tuple[DeployResult, Apps]:
+    t = target_of(text)
+    runner = Apps(t)
+    return runner.deploy(timeout=120, grace=3, **kw), runner
+
+
+def by_kind(runner: Apps) -> dict[str, set[str]]:
+    kube = runner.kube
+    v = runner.versions
+    out: dict[str, set[str]] = {}
+    for api_version, kind in [
+        ("apps/v1", "Deployment"),
+        ("v1", "Service"),
+        ("v1", "Secret"),
+        (v.ingress, "Ingress"),
+        (v.cronjob, "CronJob"),
+    ]:
+        labels = {"app.kubernetes.io/managed-by": "weft", "weft.dev/fabric": FABRIC}
+        out[kind] = {o["metadata"]["name"] for o in kube.list(api_version, kind, FABRIC, labels)}
+    return out
+
+
+def test_deploy_rolls_out_apps_and_cron_jobs_with_records(fabric: Target) -> None:
+    result, runner = run(fabric, BASE + apps_section())
+    assert result.ok, result.to_dict()
+    outcomes = {o.app: o.outcome for o in result.outcomes}
+    assert outcomes == {"web": "deployed", "api": "deployed", "report": "applied"}
+    objects = by_kind(runner)
+    assert {"web", "api"} <= objects["Deployment"]
+    assert objects["Ingress"] == {"web"}
+    assert objects["CronJob"] == {"report"}
+    # Kubernetes 1.20: the CronJob went in as batch/v1beta1
+    assert runner.versions.cronjob == "batch/v1beta1"
+    # connection settings and secrets reach the pods through one Secret per app
+    secret = runner.kube.get("v1", "Secret", "web-env", FABRIC)
+    assert secret is not None
+    data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    assert data["API_KEY"] == "s3cr3t-api-key-value"
+    assert data["MAIN_PASSWORD"] == secrets.get_secret(fabric.context(), "database/main/password")
+    dep = runner.kube.get("apps/v1", "Deployment", "web", FABRIC)
+    assert dep is not None
+    env = {e["name"]: e for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert "valueFrom" in env["MAIN_PASSWORD"] and "value" not in env["MAIN_PASSWORD"]
+    assert env["MAIN_HOST"]["value"]
+    # one record per load balancer, each an alias of the load balancer the controller made
+    records = {
+        o.name: o
+        for o in runner.inventory(fresh=True).by_address.values()
+        if o.kind == "app_record"
+    }
+    assert set(records) == {"web", "api"}
+    assert records["web"].props["name"] == f"www.{DOMAIN}."
+    assert records["api"].props["name"] == f"api.{DOMAIN}."
+    hostname = runner.lb_hostname("Ingress", "web")
+    assert records["web"].props["alias"]["dns_name"] == hostname
+    # a second deploy changes nothing and records no release
+    again, _ = run(fabric, BASE + apps_section())
+    assert {o.app: o.outcome for o in again.outcomes}["web"] == "unchanged"
+    assert again.records == []
+    history = releases.load(runner.kube, FABRIC, "web")
+    assert [(r.version, r.outcome) for r in history] == [("1.0.0", "deployed")]
+
+
+def test_release_failure_rollback_and_history(fabric: Target) -> None:
+    text = BASE + apps_section()
+    good, runner = run(fabric, text)
+    assert good.ok
+    start = len(releases.load(runner.kube, FABRIC, "web"))
+    released = runner.release("web", "1.1.0", timeout=120, grace=3)
+    assert released.ok, released.to_dict()
+    dep = runner.kube.get("apps/v1", "Deployment", "web", FABRIC)
+    assert dep is not None
+    image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == "registry.example.com/acme/web:1.1.0"
+    # a version whose image cannot be pulled fails fast and is rolled back at once
+    failed = runner.release("web", "1.2.0-fail", timeout=120, grace=3)
+    assert not failed.ok
+    outcome = failed.outcomes[0]
+    assert outcome.outcome == "rolled back"
+    assert any("ImagePullBackOff" in p or "ErrImagePull" in p for p in outcome.problems)
+    dep = runner.kube.get("apps/v1", "Deployment", "web", FABRIC)
+    assert dep is not None
+    image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == "registry.example.com/acme/web:1.1.0"
+    assert dep["status"]["availableReplicas"] == 3
+    history = releases.load(runner.kube, FABRIC, "web")[start:]
+    assert [(r.version, r.outcome) for r in history] == [
+        ("1.1.0", "deployed"),
+        ("1.2.0-fail", "failed"),
+    ]
+    assert history[1].rolled_back_to == history[0].revision
+    # back to the first version by hand
+    first_revision = releases.load(runner.kube, FABRIC, "web")[0].revision
+    back = runner.rollback("web", first_revision, timeout=120, grace=3)
+    assert back.version == "1.0.0"
+    dep = runner.kube.get("apps/v1", "Deployment", "web", FABRIC)
+    assert dep is not None
+    image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == "registry.example.com/acme/web:1.0.0"
+    with pytest.raises(UsageError, match="no revision 99"):
+        runner.rollback("web", 99)
+
+
+def test_prune_removes_what_the_file_no_longer_names(fabric: Target) -> None:
+    full, runner = run(fabric, BASE + apps_section())
+    assert full.ok
+    api_lb = runner.lb_hostname("Service", "api")
+    assert api_lb
+    pruned, runner = run(fabric, BASE + apps_section(api=False, report=False))
+    assert pruned.ok
+    objects = by_kind(runner)
+    assert "api" not in objects["Deployment"] and "api" not in objects["Service"]
+    assert objects["CronJob"] == set()
+    assert any("api" in p for p in pruned.pruned)
+    records = {
+        o.name for o in runner.inventory(fresh=True).by_address.values() if o.kind == "app_record"
+    }
+    assert records == {"web"}
+    restored, _ = run(fabric, BASE + apps_section())
+    assert restored.ok
+
+
+def test_an_unknown_secret_stops_before_anything_is_applied(fabric: Target) -> None:
+    text = BASE + apps_section(web="3.0.0", web_secrets="[api-key, not-set-anywhere]")
+    runner = Apps(target_of(text))
+    before = runner.kube.get("apps/v1", "Deployment", "web", FABRIC)
+    with pytest.raises(ConfigError, match="not-set-anywhere"):
+        runner.deploy(timeout=60)
+    after = runner.kube.get("apps/v1", "Deployment", "web", FABRIC)
+    assert (before or {}).get("metadata", {}).get("generation") == (after or {}).get(
+        "metadata", {}
+    ).get("generation")
+
+
+def test_render_redacts_secret_values(fabric: Target) -> None:
+    runner = Apps(target_of(BASE + apps_section()))
+    objects = runner.render()
+    text = repr(objects)
+    assert "s3cr3t-api-key-value" not in text
+    secret = next(
+        o for o in objects if o["kind"] == "Secret" and o["metadata"]["name"] == "web-env"
+    )
+    assert set(secret["stringData"].values()) == {"<redacted>"}
+
+
+def test_verify_end_to_end(fabric: Target) -> None:
+    steps: list[Any] = []
+    result = Verify(fabric, lambda _e: None, steps.append, http=False, timeout=120).run()
+    assert [s.name for s in result.steps] == ["deploy", "reachable", "rolling upgrade", "delete"]
+    assert result.ok, result.to_dict()
+
+
+def test_cli_release_writes_the_version_into_the_file(
+    fabric: Target, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "fabric.yaml"
+    path.write_text(BASE + apps_section())
+    assert main(["release", "web", "1.3.0", "-f", str(path), "--local"]) == 0
+    assert parse_fabric(path.read_text(), "f").apps[0].version == "1.3.0"
+    assert main(["history", "web", "-f", str(path), "--local", "--json"]) == 0
+    assert '"1.3.0"' in capsys.readouterr().out
+    assert main(["release", "web", "1.4.0-fail", "-f", str(path), "--local"]) == 1
+    assert parse_fabric(path.read_text(), "f").apps[0].version == "1.3.0"
+    assert main(["rollback", "web", "-f", str(path), "--local"]) == 0
+    err = capsys.readouterr()
+    assert "s3cr3t-api-key-value" not in err.out + err.err
+
+
+def test_down_removes_the_apps_load_balancers_first(moto_url: str, kube_api: KubeEndpoint) -> None:
+    other = "down.example.com"
+    text = (BASE + apps_section(api=True, report=False)).replace(FABRIC, "appsdown")
+    text = text.replace(DOMAIN, other)
+    target = target_of(text)
+    assert up(target).ok
+    secrets.put_secret(target.context(), "api-key", "another-secret-value")
+    runner = Apps(target)
+    assert runner.deploy(timeout=120, grace=3).ok
+    cluster = runner.cluster().id
+
+    def controller_lbs() -> list[str]:
+        elbv2 = target.session.client("elbv2")
+        arns = [lb["LoadBalancerArn"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]]
+        tags = elbv2.describe_tags(ResourceArns=arns)["TagDescriptions"] if arns else []
+        return [
+            t["ResourceArn"]
+            for t in tags
+            if {"Key": "elbv2.k8s.aws/cluster", "Value": cluster} in t["Tags"]
+        ]
+
+    assert len(controller_lbs()) == 2  # the ingress's ALB and the api's NLB
+    report = teardown(runner, ["appsdown"], timeout=120)
+    assert report.reachable and report.ok, report
+    assert controller_lbs() == []
+    assert sorted(report.records) == [f"api.{other}. removed", f"www.{other}. removed"]
+    assert down(target).ok
