@@ -132,7 +132,7 @@ SCENARIOS: dict[str, Scenario] = {
             "6-zone network, NAT per zone, + 200 subnets, 150 app security groups x 4 rules",
             SCENARIO_DIR / "huge.yaml",
             _synthetic(subnets=200, groups=150, rules_per_group=4),
-            latency=False,
+            baselines=False,
         ),
     )
 }

@@ -8,7 +8,7 @@ Per scenario, on a fresh moto server behind the counting proxy:
    for their peak memory.
 2. with the latency model (scenarios that have ``latency=True``): ``up`` from empty with weft's
    default parallelism, then on an emptied cloud the same ``up`` with one worker, then the plain
-   boto3 sequential script (bench/baseline_network.py). The critical-path bound comes from the
+   boto3 sequential script (bench/baseline.py). The critical-path bound comes from the
    first of these.
 """
 
@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench import baseline_network, report
+from bench import baseline, report
 from bench.fabrics import SCENARIOS, Scenario, desired, patched
 from bench.harness import (
     REPO,
@@ -116,7 +116,12 @@ def run_up(
             "sum_of_node_weights": sum(weights.values()),
             "calls_in_nodes": sum(sum(c.values()) for c in attribution.by_node.values()),
         }
+        # with ``workers`` threads the executor can do no better than the total work spread
+        # evenly over them: long waits (a NAT gateway, a cluster) hold a worker too
+        worker_bound = max(bound, sum(weights.values()) / workers)
+        result["critical_path"]["bound_with_workers"] = worker_bound
         result["wall_over_bound"] = wall / bound if bound else None
+        result["wall_over_worker_bound"] = wall / worker_bound if worker_bound else None
         result["executor_over_bound"] = result["executor_wall"] / bound if bound else None
         # the same bound if every call also took moto's measured mean service time in this run
         counts = cloud.proxy.counts()
@@ -204,8 +209,8 @@ def run_baseline(
     cloud.proxy.latency = latency
     cloud.proxy.reset_counts()
     try:
-        done = baseline_network.create_all(wanted, url=cloud.proxy.url, region=fabric.region)
-    except baseline_network.Unsupported as exc:
+        done = baseline.create_all(wanted, url=cloud.proxy.url, region=fabric.region)
+    except baseline.Unsupported as exc:
         return {"skipped": str(exc)}
     finally:
         cloud.proxy.latency = None

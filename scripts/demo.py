@@ -1,8 +1,9 @@
 """The whole fabric lifecycle on the embedded local cloud, offline, through the real CLI.
 
-init → validate → plan → up → plan (no changes) → status → down → independent check that nothing
-tagged with the fabric remains. Every step runs the `weft` command a user would run; the check at
-the end reads the cloud directly with boto3. Prints a summary with timings.
+init → validate → plan → up → plan (no changes) → status → secrets → kubeconfig → deploy →
+release → a failing release rolled back → history → rollback → verify → down → independent check
+that nothing tagged with the fabric remains. Every step runs the `weft` command a user would run;
+the check at the end reads the cloud directly with boto3. Prints a summary with timings.
 """
 
 from __future__ import annotations
@@ -50,6 +51,25 @@ buckets:
 
 dns:
   domain: demo.example.com
+
+apps:
+  - name: web
+    image: registry.example.com/acme/web
+    version: "1.0.0"
+    replicas: 3
+    port: 8080
+    secrets: [api-key]
+    uses: [main, sessions, uploads]
+    health: {path: /healthz}
+    ingress: {host: www.demo.example.com}
+
+cronjobs:
+  - name: nightly-report
+    schedule: "0 3 * * *"
+    image: registry.example.com/acme/jobs
+    version: "1.0.0"
+    command: [report]
+    uses: [main]
 """
 WEFT = shutil.which("weft", path=str(Path(sys.executable).parent)) or "weft"
 
@@ -173,6 +193,13 @@ def main() -> int:
         kubeconfig = work / "kubeconfig"
         run("kubeconfig", ["kubeconfig", "--kubeconfig", str(kubeconfig)], 0, timings, work)
         print(kubeconfig.read_text())
+        run("deploy", ["deploy"], 0, timings, work)
+        run("release v1.1.0", ["release", "web", "1.1.0"], 0, timings, work)
+        # the local kubelet cannot pull an image whose tag says "fail": weft rolls it back
+        run("release failing", ["release", "web", "1.2.0-fail"], 1, timings, work)
+        run("history", ["history", "web"], 0, timings, work)
+        run("rollback", ["rollback", "web"], 0, timings, work)
+        run("verify", ["verify"], 0, timings, work)
         run("down", ["down", "--yes"], 0, timings, work)
         left = tagged_leftovers(endpoint)
         if left:

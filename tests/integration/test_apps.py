@@ -10,6 +10,7 @@ or the CLI, as a user would.
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,8 +102,9 @@ def fabric(kube_api: KubeEndpoint, moto_url: str) -> Iterator[Target]:
     secrets.put_secret(target.context(), "api-key", "s3cr3t-api-key-value")
     yield target
     runner = Apps(target)
-    runner.kube.delete("v1", "Namespace", FABRIC)
+    assert teardown(runner, [FABRIC], timeout=120).ok
     runner.close()
+    assert down(target).ok
 
 
 def run(target: Target, text: str, **kw: Any) -> tuple[DeployResult, Apps]:
@@ -125,6 +127,23 @@ def by_kind(runner: Apps) -> dict[str, set[str]]:
         labels = {"app.kubernetes.io/managed-by": "weft", "weft.dev/fabric": FABRIC}
         out[kind] = {o["metadata"]["name"] for o in kube.list(api_version, kind, FABRIC, labels)}
     return out
+
+
+def test_the_node_group_is_the_cluster_s_nodes(fabric: Target) -> None:
+    runner = Apps(fabric)
+    deadline = time.monotonic() + 30
+    mine: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        nodes = runner.kube.list("v1", "Node")
+        mine = [n for n in nodes if n["metadata"]["labels"].get("weft.local/cluster") == FABRIC]
+        if len(mine) == 3:
+            break
+        time.sleep(0.5)
+    assert len(mine) == 3, [n["metadata"]["name"] for n in mine]
+    labels = mine[0]["metadata"]["labels"]
+    assert labels["eks.amazonaws.com/nodegroup"].startswith("general")
+    assert labels["node.kubernetes.io/instance-type"] == "m6i.large"
+    assert labels["topology.kubernetes.io/zone"].startswith("us-east-2")
 
 
 def test_deploy_rolls_out_apps_and_cron_jobs_with_records(fabric: Target) -> None:
@@ -223,6 +242,15 @@ def test_prune_removes_what_the_file_no_longer_names(fabric: Target) -> None:
         o.name for o in runner.inventory(fresh=True).by_address.values() if o.kind == "app_record"
     }
     assert records == {"web"}
+    # the Service went, and with it the load balancer the controller had made for it
+    elbv2 = fabric.session.client("elbv2")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        names = {lb["DNSName"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]}
+        if api_lb not in names:
+            break
+        time.sleep(0.5)
+    assert api_lb not in names
     restored, _ = run(fabric, BASE + apps_section())
     assert restored.ok
 

@@ -4,11 +4,13 @@ delete, delete again."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from weft.aws.applier import AwsApplier
 from weft.aws.context import AwsContext
 from weft.aws.drivers import DRIVERS
 from weft.aws.session import AwsSession
@@ -514,3 +516,37 @@ def test_fabric_bucket_of_someone_else_is_refused(ctx: AwsContext) -> None:
     )
     with pytest.raises(PermanentError, match="is not this fabric's"):
         DRIVERS["fabric_bucket"].discover(ctx)
+
+
+@pytest.mark.parametrize("kind", ["vpc", "subnet", "security_group", "security_group_rule"])
+def test_first_attempt_looks_for_nothing_and_a_retry_adopts(ctx: AwsContext, kind: str) -> None:
+    """Through the applier (as the executor runs it): the first attempt of a create makes only
+    the writes it needs; a second attempt of the same address finds and adopts what the first
+    made, whatever happened to its answer."""
+    vpc = make_vpc(ctx)
+    group = make_group(ctx, vpc.id, "nodes")
+    props = {
+        "vpc": {"cidr": "10.40.0.0/16", "dns_support": True, "dns_hostnames": True},
+        "subnet": {
+            "vpc_id": vpc.id,
+            "cidr": "10.20.9.0/24",
+            "zone": "us-east-2a",
+            "map_public_ip": False,
+        },
+        "security_group": {
+            "vpc_id": vpc.id,
+            "group_name": f"weft-{ctx.fabric}-other",
+            "description": "other",
+        },
+        "security_group_rule": _rule(group.id, cidr="10.0.0.0/8"),
+    }[kind]
+    resource, full = desired(ctx, kind, "x", **props)
+    applier = AwsApplier(ctx)
+    before = Counter(ctx.session.counter.counts)
+    first = applier.create(resource, full, lambda _: None)
+    calls = Counter(ctx.session.counter.counts)
+    calls.subtract(before)
+    assert not [k for k, n in calls.items() if n and k.split(":")[1].startswith("Describe")], calls
+    second = applier.create(resource, full, lambda _: None)
+    assert second.id == first.id
+    assert [o.name for o in DRIVERS[kind].discover(ctx)].count("x") == 1

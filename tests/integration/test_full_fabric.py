@@ -5,6 +5,7 @@ create-then-delete, and a teardown that leaves nothing but the database's final 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -265,6 +266,16 @@ def test_full_fabric_down_of_a_partial_up(clean_cloud: str) -> None:
     first = runner.up(lifecycle.make_plan(target))
     assert not first.ok and first.result.cancelled
     assert 0 < len(lifecycle.inventory(target)) < sum(EXPECTED_KINDS.values())
+    # A certificate requested before the stop is issued a second later (the local cloud's ACM
+    # validation wait), which makes its validation appear: a down planned before that would be
+    # refused as stale (rightly: the cloud changed). Let it settle first.
+    acm = target.session.client("acm")
+    for _ in range(100):
+        arns = [c["CertificateArn"] for c in acm.list_certificates()["CertificateSummaryList"]]
+        states = {acm.describe_certificate(CertificateArn=a)["Certificate"]["Status"] for a in arns}
+        if "PENDING_VALIDATION" not in states:
+            break
+        time.sleep(0.1)
     gone = down(target)
     assert gone.ok, [str(r.error) for r in gone.result.failed]
     assert leftovers.find(target) == []

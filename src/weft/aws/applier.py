@@ -2,11 +2,13 @@
 
 Every botocore error leaves here translated (:func:`weft.aws.errors.translate`) with the
 resource's address and the action, so the executor decides on retries from ``retryable`` alone.
-A delete of something already gone succeeds.
+A delete of something already gone succeeds. The first attempt to create a resource is marked
+(``ctx.first_attempt``): the drivers skip looking for what an earlier attempt left (adoption).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -38,6 +40,8 @@ class AwsApplier:
     def __init__(self, ctx: AwsContext, drivers: Mapping[str, Driver] = DRIVERS) -> None:
         self.ctx = ctx
         self.drivers = dict(drivers)
+        self._attempted: set[str] = set()
+        self._lock = threading.Lock()
 
     def driver(self, kind: str) -> Driver:
         try:
@@ -47,7 +51,10 @@ class AwsApplier:
 
     def create(self, resource: Resource, props: Mapping[str, Any], report: Report) -> Observed:
         driver = self.driver(resource.kind)
-        ctx = self.ctx.with_reporter(report)
+        with self._lock:
+            first = resource.address not in self._attempted
+            self._attempted.add(resource.address)
+        ctx = replace(self.ctx.with_reporter(report), first_attempt=first)
         with _translated(resource.address, "create"):
             observed = driver.create(ctx, resource, thaw(props))
         return self._with_deps(resource, observed)

@@ -66,6 +66,10 @@ class AwsContext:
     run_id: str = "plan"
     report: Reporter = field(default=_ignore, compare=False)
     shared: SharedReads | None = field(default=None, compare=False)
+    #: Set by the applier on the first attempt of a create in a run (whose plan was read
+    #: under the apply lock): no earlier attempt can have left a resource behind, so the
+    #: create need not look for one to adopt (see :mod:`weft.aws.drivers.adoption`).
+    first_attempt: bool = field(default=False, compare=False)
 
     @property
     def region(self) -> str:

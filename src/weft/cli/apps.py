@@ -184,14 +184,20 @@ def history(app: str, file: Path, local: bool, as_json: bool) -> None:
                 "version": e.version,
                 "when": e.at,
                 "outcome": outcome,
-                "detail": render.short(e.detail, 80) if e.detail else "",
+                "detail": render.short(e.detail, 120) if e.detail else "",
             }
         )
     console = out(as_json)
     if not rows:
         console.print(f"No release of {render.escape(app)} recorded yet.")
         return
-    render.rows_table(console, rows, ["revision", "version", "when", "outcome", "detail"], app)
+    render.rows_table(
+        console,
+        rows,
+        ["revision", "version", "when", "outcome", "detail"],
+        f"Releases of {app}",
+        wrap=("outcome", "detail"),
+    )
 
 
 @click.command("render")
@@ -275,6 +281,11 @@ def verify(
         image=image or procedure.IMAGE,
         versions=pair,
         http=(target.local_url is None) if http is None else http,
+        no_http_reason=(
+            "--no-http"
+            if http is False
+            else "the local cloud's load balancers have no data plane; --http to try anyway"
+        ),
         timeout=timeout,
     )
     result = runner.run()

@@ -168,10 +168,17 @@ class Progress:
             self.out.print(f"  [dim]- {e.node} not started (interrupted)[/]")
 
 
-def rows_table(out: Console, rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
+def rows_table(
+    out: Console,
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    title: str,
+    wrap: tuple[str, ...] = ("note",),
+) -> None:
+    """A table of ``rows``; only the ``wrap`` columns fold when the terminal is narrow."""
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for col in columns:
-        table.add_column(col, no_wrap=col != "note")
+        table.add_column(col, no_wrap=col not in wrap)
     for row in rows:
         style = "dim" if row.get("state") == "absent" else None
         table.add_row(*(str(row.get(c) or "") for c in columns), style=style)

@@ -1,6 +1,9 @@
 """The executor: walks a plan's graph with a bounded thread pool.
 
 - A node starts when everything it waits for has succeeded; at most ``max_workers`` run at once.
+  Among the nodes ready to start, those heading the longest chains still to run go first (then
+  by name), so a worker limit never holds back the critical path: the subnet that a NAT gateway
+  and its route table wait for starts before a batch of independent rules.
 - A failure skips everything that depends on it; everything else still finishes, and all errors
   are reported together.
 - Temporary errors (``error.retryable``) are retried with exponential backoff and full jitter
@@ -15,6 +18,7 @@ been updated or deleted; a replacement is a delete node and a create node.
 
 from __future__ import annotations
 
+import heapq
 import random
 import threading
 import time
@@ -172,6 +176,14 @@ def execution_graph(plan: Plan) -> tuple[Graph, dict[str, Step]]:
     return graph, steps
 
 
+def chain_lengths(graph: Graph) -> dict[str, int]:
+    """For each node, the number of nodes on the longest chain that starts with it."""
+    length: dict[str, int] = {}
+    for node in reversed(graph.topological_order()):
+        length[node] = 1 + max((length[n] for n in graph.successors(node)), default=0)
+    return length
+
+
 class Executor:
     def __init__(
         self,
@@ -213,7 +225,9 @@ class Executor:
                 outputs[ch.address] = ch.observed.outputs
         result = ApplyResult()
         waiting = {n: set(graph.predecessors(n)) for n in graph.nodes}
-        ready = sorted(n for n, preds in waiting.items() if not preds)
+        height = chain_lengths(graph)
+        ready = [(-height[n], n) for n, preds in waiting.items() if not preds]
+        heapq.heapify(ready)
         running: dict[Future[StepResult], str] = {}
 
         def finish(res: StepResult) -> None:
@@ -222,7 +236,7 @@ class Executor:
                 for nxt in sorted(graph.successors(res.node)):
                     waiting[nxt].discard(res.node)
                     if not waiting[nxt] and nxt not in result.results:
-                        ready.append(nxt)
+                        heapq.heappush(ready, (-height[nxt], nxt))
             else:
                 for nxt in sorted(graph.descendants(res.node)):
                     if nxt in result.results:
@@ -240,7 +254,7 @@ class Executor:
         with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="weft") as pool:
             while ready or running:
                 while ready and len(running) < self.max_workers and not self._cancel.is_set():
-                    node = ready.pop(0)
+                    _, node = heapq.heappop(ready)
                     if node in result.results:
                         continue
                     fut = pool.submit(self._run_step, steps[node], outputs)

@@ -19,7 +19,9 @@ corrects, each restoring what AWS does:
   Kubernetes exactly as they reach an EKS cluster (tokens: :mod:`weft.local.eks_auth`); the
   default VPC settings AWS fills in, and a cluster security group in its VPC
   (removed with the cluster). Deleting a cluster that still has Fargate profiles is refused.
-- **Node groups** report the cluster's Kubernetes version (moto: always 1.19).
+- **Node groups** report the cluster's Kubernetes version (moto: always 1.19), and become nodes
+  of the local Kubernetes: ``LOCAL_DIR/nodes.json``, which the kubelet simulator follows, holds
+  ``desiredSize`` nodes per group with the labels and taints EKS gives them.
 - **Deletes** answer with status ``DELETING`` (moto: ``ACTIVE``).
 - **Tags**: TagResource, UntagResource and ListTagsForResource work on node groups, Fargate
   profiles and add-ons too (moto: clusters only).
@@ -521,10 +523,87 @@ def _nodegroup_fixes() -> None:
         result.status = "DELETING"
         return result
 
+    def write_nodes_after(method: Any) -> Any:
+        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = method(self, *args, **kwargs)
+            write_nodes()
+            return result
+
+        return wrapped
+
+    create_nodegroup = write_nodes_after(create_nodegroup)
+    update_nodegroup_config = write_nodes_after(update_nodegroup_config)
+    delete_nodegroup = write_nodes_after(delete_nodegroup)
+
     EKSBackend.create_nodegroup = create_nodegroup  # type: ignore[method-assign]
     EKSBackend.update_nodegroup_config = update_nodegroup_config  # type: ignore[assignment]
     EKSBackend.delete_nodegroup = delete_nodegroup  # type: ignore[method-assign]
     EKSBackend.delete_fargate_profile = delete_fargate_profile  # type: ignore[method-assign]
+
+
+#: EKS's taint effects, as Kubernetes spells them.
+_EFFECTS = {
+    "NO_SCHEDULE": "NoSchedule",
+    "NO_EXECUTE": "NoExecute",
+    "PREFER_NO_SCHEDULE": "PreferNoSchedule",
+}
+
+
+def nodes_of(nodegroups: list[Any]) -> list[dict[str, Any]]:
+    """The nodes the local kubelet simulator registers for these node groups: ``desiredSize``
+    nodes each, labelled and tainted as EKS labels and taints a managed node group's nodes."""
+    nodes = []
+    for ng in sorted(nodegroups, key=lambda n: (n.cluster_name, n.nodegroup_name)):
+        if getattr(ng, "status", "ACTIVE") == "DELETING":
+            continue
+        size = int((ng.scaling_config or {}).get("desiredSize") or 0)
+        for i in range(size):
+            zone = f"{ng.region}{'abc'[i % 3]}"
+            labels = {
+                "eks.amazonaws.com/nodegroup": ng.nodegroup_name,
+                "eks.amazonaws.com/capacityType": ng.capacity_type or "ON_DEMAND",
+                "node.kubernetes.io/instance-type": (ng.instance_types or ["m5.large"])[0],
+                "topology.kubernetes.io/zone": zone,
+                "topology.kubernetes.io/region": ng.region,
+                "weft.local/cluster": ng.cluster_name,
+                **{str(k): str(v) for k, v in (ng.labels or {}).items()},
+            }
+            taints = [
+                {
+                    "key": t["key"],
+                    **({"value": t["value"]} if t.get("value") else {}),
+                    "effect": _EFFECTS.get(t.get("effect", ""), t.get("effect", "NoSchedule")),
+                }
+                for t in ng.taints or []
+            ]
+            name = f"{ng.cluster_name}-{ng.nodegroup_name}-{i + 1}"[:253]
+            nodes.append({"name": name, "labels": labels, "taints": taints})
+    return nodes
+
+
+def write_nodes() -> None:
+    """Keep ``LOCAL_DIR/nodes.json`` (read by the kubelet simulator) in step with every node
+    group of the local EKS; without node groups the file goes and the simulator falls back to
+    its three generic nodes, so the local Kubernetes always has somewhere to run pods."""
+    if LOCAL_DIR is None:
+        return
+    from moto.eks.models import eks_backends
+
+    groups = [
+        ng
+        for regions in eks_backends.values()
+        for backend in regions.values()
+        for cluster in backend.clusters.values()
+        for ng in cluster.nodegroups.values()
+    ]
+    path = LOCAL_DIR / "nodes.json"
+    nodes = nodes_of(groups)
+    if not nodes:
+        path.unlink(missing_ok=True)
+        return
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(nodes, indent=1))
+    tmp.replace(path)
 
 
 # ------------------------------------------------------------------------------------- updates

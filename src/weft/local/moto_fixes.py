@@ -96,6 +96,32 @@ def _presigned_urls_reach_their_service() -> None:
     DomainDispatcherApplication.infer_service_region_host = infer_service_region_host  # type: ignore[method-assign]
 
 
+def _ec2_tags_by_resource() -> None:
+    """AWS answers a tag-filtered Describe* in a time that does not grow with the account.
+
+    moto 5.2.5 reads the tags of each candidate resource by scanning every tag of every EC2
+    resource in the region (``describe_tags`` with a ``resource-id`` filter, one regular
+    expression match per tag), so one filtered describe costs (resources x all tags): with a
+    thousand tagged resources a single DescribeSecurityGroupRules took most of a second and an
+    ``up`` of that size spent minutes inside moto. The tags are read here from moto's own
+    per-resource table, with the same answer.
+    """
+    from moto.ec2.models.core import TaggedEC2Resource
+    from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
+
+    def get_tags(self: Any) -> list[dict[str, str]]:
+        if not self.id:
+            return []
+        tags = self.ec2_backend.tags.get(self.id) or {}
+        kind = EC2_PREFIX_TO_RESOURCE.get(get_prefix(self.id), "")
+        return [
+            {"resource_id": self.id, "key": k, "value": v, "resource_type": kind}
+            for k, v in list(tags.items())
+        ]
+
+    TaggedEC2Resource.get_tags = get_tags  # type: ignore[method-assign]
+
+
 def _data_stores() -> None:
     """RDS and ElastiCache corrections: see :mod:`weft.local.moto_data`."""
     from weft.local import moto_data
@@ -115,6 +141,7 @@ FIXES = (
     _nat_gateway_tag_filters,
     _target_groups_of_a_bare_load_balancer,
     _presigned_urls_reach_their_service,
+    _ec2_tags_by_resource,
     _data_stores,
     _eks,
 )

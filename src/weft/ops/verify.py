@@ -92,6 +92,7 @@ class Verify:
         image: str = IMAGE,
         versions: tuple[str, str] = VERSIONS,
         http: bool = True,
+        no_http_reason: str = "--no-http",
         timeout: float = 600.0,
     ) -> None:
         self.target = target
@@ -100,6 +101,7 @@ class Verify:
         self.image = image
         self.versions = versions
         self.http = http
+        self.no_http_reason = no_http_reason
         self.timeout = timeout
         self.result = VerifyResult()
 
@@ -171,7 +173,7 @@ class Verify:
         if self.http:
             parts.append(self._http(name))
         else:
-            parts.append("HTTP check not made (--no-http)")
+            parts.append(f"HTTP check not made ({self.no_http_reason})")
         return "; ".join(parts)
 
     def _upgrade(self) -> str:

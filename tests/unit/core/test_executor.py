@@ -222,3 +222,26 @@ def test_removed_resource_goes_after_its_referrer_is_repointed():
     result = Executor(cloud, retry=FAST).run(plan("f", desired, observed, SCHEMAS))
     assert result.ok
     assert cloud.calls == [("update", "route_table.rt"), ("delete", "nat.b")]
+
+
+def test_ready_nodes_heading_the_longest_chains_start_first():
+    """With one worker, the subnet a longer chain waits on starts before independent nodes
+    that sort before it by name."""
+    res = [Resource("vpc", "main", {"cidr": "10.0.0.0/16"})]
+    res += [Resource("eip", f"a{i}", {"vpc_id": Ref("vpc.main")}) for i in range(3)]
+    res.append(Resource("subnet", "z", {"vpc_id": Ref("vpc.main"), "cidr": "10.0.9.0/24"}))
+    res.append(Resource("nat", "z", {"subnet_id": Ref("subnet.z")}))
+    res.append(Resource("route_table", "z", {"nat_id": Ref("nat.z")}))
+    cloud = MemoryCloud()
+    result = Executor(cloud, max_workers=1, retry=FAST).run(plan("f", res, [], SCHEMAS))
+    assert result.ok
+    assert [a for _, a in cloud.calls] == [
+        "vpc.main",
+        "subnet.z",
+        "nat.z",
+        # then chains of one node each, by name
+        "eip.a0",
+        "eip.a1",
+        "eip.a2",
+        "route_table.z",
+    ]

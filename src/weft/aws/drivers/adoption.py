@@ -6,11 +6,17 @@ Most EC2 creates take no ``ClientToken``: if a create succeeded but a later step
 when its immutable properties are the desired ones, adopts it: the remaining steps run as an
 update. A candidate with different immutable properties is never adopted (it is an old one
 awaiting replacement, which the planner deletes).
+
+The look is only needed after an attempt: on the first attempt of a create in a run
+(``ctx.first_attempt``, set by the applier) the plan being applied was read from the cloud
+under the apply lock moments before and found nothing at this address, so
+:func:`earlier_attempts` makes no request. Resources made by a run that crashed are found by
+that reading (they are tagged at creation) and never planned as creates again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from weft.aws.context import AwsContext
@@ -19,6 +25,12 @@ from weft.core.resource import KindSchema, Observed, Resource
 
 if TYPE_CHECKING:
     from weft.aws.drivers.base import Driver
+
+
+def earlier_attempts(ctx: AwsContext, find: Callable[[], list[Observed]]) -> list[Observed]:
+    """What earlier attempts to create this resource may have left (``find()``); nothing to
+    look for, and no request, on the first attempt."""
+    return [] if ctx.first_attempt else find()
 
 
 def changed_fields(

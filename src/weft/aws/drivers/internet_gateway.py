@@ -52,7 +52,7 @@ class InternetGatewayDriver:
 
     def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
         client = ctx.client("ec2")
-        candidates = self._find(ctx, resource.address)
+        candidates = adoption.earlier_attempts(ctx, lambda: self._find(ctx, resource.address))
         # A gateway left detached by an interrupted create is adopted too.
         existing = adoption.adoptable(self.schema, candidates, props) or next(
             (c for c in candidates if c.props["vpc_id"] is None), None

@@ -58,7 +58,11 @@ class NatGatewayDriver:
         return self._find(ctx)
 
     def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
-        existing = adoption.adoptable(self.schema, self._find(ctx, resource.address), props)
+        existing = adoption.adoptable(
+            self.schema,
+            adoption.earlier_attempts(ctx, lambda: self._find(ctx, resource.address)),
+            props,
+        )
         if existing is not None:
             nat_id = existing.id
             ec2.update_tags(ctx, nat_id, existing.props.get("tags", {}), props["tags"])

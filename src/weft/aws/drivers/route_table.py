@@ -90,7 +90,11 @@ class RouteTableDriver:
         return self._find(ctx)
 
     def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
-        existing = adoption.adoptable(self.schema, self._find(ctx, resource.address), props)
+        existing = adoption.adoptable(
+            self.schema,
+            adoption.earlier_attempts(ctx, lambda: self._find(ctx, resource.address)),
+            props,
+        )
         if existing is None:
             table = ctx.client("ec2").create_route_table(
                 VpcId=props["vpc_id"],

@@ -50,7 +50,13 @@ class SecurityGroupDriver:
         return self._find(ctx)
 
     def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
-        adopted = adoption.adopt(self, ctx, resource, props, self._find(ctx, resource.address))
+        adopted = adoption.adopt(
+            self,
+            ctx,
+            resource,
+            props,
+            adoption.earlier_attempts(ctx, lambda: self._find(ctx, resource.address)),
+        )
         if adopted is not None:
             return adopted
         answer = ctx.client("ec2").create_security_group(

@@ -126,7 +126,13 @@ class SecurityGroupRuleDriver:
         props["from_port"], props["to_port"] = _ports(
             props["protocol"], props["from_port"], props["to_port"]
         )
-        adopted = adoption.adopt(self, ctx, resource, props, self._find(ctx, resource.address))
+        adopted = adoption.adopt(
+            self,
+            ctx,
+            resource,
+            props,
+            adoption.earlier_attempts(ctx, lambda: self._find(ctx, resource.address)),
+        )
         if adopted is not None:
             return adopted
         client = ctx.client("ec2")

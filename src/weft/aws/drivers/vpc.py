@@ -48,7 +48,13 @@ class VpcDriver:
         return self._find(ctx)
 
     def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
-        adopted = adoption.adopt(self, ctx, resource, props, self._find(ctx, resource.address))
+        adopted = adoption.adopt(
+            self,
+            ctx,
+            resource,
+            props,
+            adoption.earlier_attempts(ctx, lambda: self._find(ctx, resource.address)),
+        )
         if adopted is not None:
             return adopted
         vpc = ctx.client("ec2").create_vpc(
