@@ -190,7 +190,8 @@ def _targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
                     f"{n}: {t} requests for {by[n]['resources']} resources"
                     for n, t in totals.items()
                 )
-                + f" ({drivers} kinds discovered); writes {writes}",
+                + f" ({drivers} kinds discovered; network, large and huge hold the same"
+                " kinds, standard more of them and kinds read per resource); writes " + str(writes),
                 "met" if len(same_kinds) <= 1 and writes == 0 else "not met",
             )
         )

@@ -101,8 +101,17 @@ def build(found: list[Observed]) -> Inventory:
     return inventory
 
 
-def discover(ctx: AwsContext, drivers: Mapping[str, Driver], *, max_workers: int = 8) -> Inventory:
+#: At most this many kinds are read at once.
+MAX_READERS = 32
+
+
+def discover(
+    ctx: AwsContext, drivers: Mapping[str, Driver], *, max_workers: int | None = None
+) -> Inventory:
     """Run every driver's discovery concurrently; raise the first failure (in kind order).
+
+    By default every kind is read at once (up to :data:`MAX_READERS`): a discovery is a few
+    reads per kind, so its time is that of the slowest kind, not a sum over rounds of them.
 
     The drivers share one :class:`~weft.aws.context.SharedReads`: a read that several of them
     need (the fabric's EKS clusters, certificates, hosted zones) is made once per discovery.
@@ -117,7 +126,8 @@ def discover(ctx: AwsContext, drivers: Mapping[str, Driver], *, max_workers: int
                 exc, address=None, action="read", subject=f"{kind} resources"
             ) from exc
 
-    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="discover") as pool:
+    workers = max_workers if max_workers is not None else min(MAX_READERS, len(drivers))
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="discover") as pool:
         futures = {kind: pool.submit(run, kind, driver) for kind, driver in drivers.items()}
     found: list[Observed] = []
     failures: list[BaseException] = []
