@@ -328,3 +328,26 @@ def test_down_removes_the_apps_load_balancers_first(moto_url: str, kube_api: Kub
     assert controller_lbs() == []
     assert sorted(report.records) == [f"api.{other}. removed", f"www.{other}. removed"]
     assert down(target).ok
+
+
+def test_the_kubeconfig_weft_writes_reaches_the_cluster_through_weft_token(
+    fabric: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import sys
+
+    from lightkube import Client
+    from lightkube.config.kubeconfig import KubeConfig
+    from lightkube.resources.core_v1 import Namespace
+
+    path = tmp_path / "fabric.yaml"
+    path.write_text(BASE + apps_section())
+    kubeconfig = tmp_path / "kubeconfig"
+    assert main(["kubeconfig", "-f", str(path), "--local", "--kubeconfig", str(kubeconfig)]) == 0
+    text = kubeconfig.read_text()
+    assert "token:" not in text and "k8s-aws-v1" not in text  # no credential in the file
+    # kubectl (here lightkube) runs `weft token` for a fresh token on each connection
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    client = Client(KubeConfig.from_file(str(kubeconfig)))
+    names = {ns.metadata.name for ns in client.list(Namespace)}  # type: ignore[union-attr]
+    assert {"default", "kube-system"} <= names

@@ -354,10 +354,15 @@ class Apps:
             return out
 
     def _certificate_or_none(self) -> str | None:
+        """The certificate's ARN, or (for ``weft render`` before ``weft up`` made it) a
+        placeholder saying so."""
         try:
-            return self.certificate_arn()
+            found = self.certificate_arn()
         except (KubeError, GuardError):
-            return None
+            found = None
+        if found is None and self.fabric.dns is not None:
+            return manifests.UNKNOWN
+        return found
 
     def _versions_or_default(self) -> manifests.ApiVersions:
         try:
