@@ -344,3 +344,33 @@ def test_validation_progress_names_the_domain(ctx: AwsContext, domain: str, rec:
     assert waits and waits[0].startswith(
         f"waiting for DNS validation of *.{domain}: PENDING_VALIDATION ("
     )
+
+
+def test_local_cloud_issues_a_certificate_once_its_record_is_in_route53(
+    ctx: AwsContext, domain: str
+) -> None:
+    """As ACM does: pending until the validation CNAME is in DNS, issued once it is there
+    (moto alone issues a fixed time after the request, records or not)."""
+    zone = make_zone(ctx, domain)
+    acm = ctx.client("acm")
+    arn = acm.request_certificate(DomainName=domain, ValidationMethod="DNS")["CertificateArn"]
+    cert = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    assert cert["Status"] == "PENDING_VALIDATION"
+    record = cert["DomainValidationOptions"][0]["ResourceRecord"]
+    ctx.client("route53").change_resource_record_sets(
+        HostedZoneId=zone.id,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "CREATE",
+                    "ResourceRecordSet": {
+                        "Name": record["Name"],
+                        "Type": "CNAME",
+                        "TTL": 300,
+                        "ResourceRecords": [{"Value": record["Value"]}],
+                    },
+                }
+            ]
+        },
+    )
+    assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED"

@@ -122,6 +122,55 @@ def _ec2_tags_by_resource() -> None:
     TaggedEC2Resource.get_tags = get_tags  # type: ignore[method-assign]
 
 
+def _acm_validation_through_route53() -> None:
+    """AWS issues a DNS-validated certificate once its validation records are in DNS.
+
+    moto 5.2.5 issues it ``MOTO_ACM_VALIDATION_WAIT`` seconds after the request (60 by
+    default; the local cloud sets 1) whether or not the records exist. Here a pending
+    certificate is issued as soon as every validation CNAME it asks for is in a Route 53 zone
+    of the local cloud; the wait stays as the fallback for records kept outside Route 53.
+    """
+    from moto.acm.models import CertBundle
+    from moto.route53.models import route53_backends
+    from moto.utilities.utils import get_partition
+
+    def fqdn(name: str) -> str:
+        return name.lower().rstrip(".") + "."
+
+    original = CertBundle.check
+
+    def check(self: Any) -> None:
+        original(self)
+        if self.type != "AMAZON_ISSUED" or self.status != "PENDING_VALIDATION":
+            return
+        options = self.describe()["Certificate"].get("DomainValidationOptions") or []
+        wanted = {
+            (fqdn(o["ResourceRecord"]["Name"]), fqdn(o["ResourceRecord"]["Value"]))
+            for o in options
+            if o.get("ResourceRecord")
+        }
+        _, _, _, region, account, _ = str(self.arn).split(":", 5)
+        backend = route53_backends[account][get_partition(region)]
+        present = {
+            (fqdn(record.name), fqdn(str(value)))
+            for zone in list(backend.zones.values())
+            for record in list(zone.rrsets)
+            if record.type == "CNAME"
+            for value in record.records or []
+        }
+        if wanted and wanted <= present:
+            self.status = "ISSUED"
+
+    CertBundle.check = check  # type: ignore[method-assign]
+
+
+def _data_stores() -> None:
+    """RDS and ElastiCache corrections: see :mod:`weft.local.moto_data`."""
+    from weft.local import moto_data
+
+    moto_data.apply_all()
+
+
 def _data_stores() -> None:
     """RDS and ElastiCache corrections: see :mod:`weft.local.moto_data`."""
     from weft.local import moto_data
@@ -142,6 +191,7 @@ FIXES = (
     _target_groups_of_a_bare_load_balancer,
     _presigned_urls_reach_their_service,
     _ec2_tags_by_resource,
+    _acm_validation_through_route53,
     _data_stores,
     _eks,
 )
