@@ -67,6 +67,8 @@ PRUNABLE = (
     ("v1", "ConfigMap"),
 )
 LB_TIMEOUT = 600.0
+#: Where ``weft verify`` puts its canary.
+VERIFY_NAMESPACE = "weft-verify"
 POLL = 1.0
 
 
@@ -806,6 +808,18 @@ def teardown(
     return report
 
 
+def kubernetes_first(
+    target: Target, report: Report = _ignore, *, timeout: float = LB_TIMEOUT
+) -> TeardownReport:
+    """The Kubernetes phase of ``weft down`` for the fabric's apps and ``weft verify``'s canary
+    (see :func:`teardown`)."""
+    apps = Apps(target, report)
+    try:
+        return teardown(apps, [namespace_of(target.fabric), VERIFY_NAMESPACE], timeout=timeout)
+    finally:
+        apps.close()
+
+
 def _record_differs(current: Observed, props: Mapping[str, Any]) -> bool:
     return any(thaw(current.props.get(k)) != v for k, v in props.items())
 
@@ -850,5 +864,7 @@ __all__ = [
     "AppOutcome",
     "Apps",
     "DeployResult",
+    "kubernetes_first",
     "namespace_of",
+    "teardown",
 ]

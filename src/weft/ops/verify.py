@@ -29,13 +29,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from weft.errors import WeftError
-from weft.ops.apps import Apps, Report
+from weft.ops.apps import VERIFY_NAMESPACE, Apps, Report
 from weft.ops.target import Target
 from weft.spec import Fabric
 from weft.spec.apps import App
 
 CANARY = "weft-verify"
-NAMESPACE = "weft-verify"
+NAMESPACE = VERIFY_NAMESPACE
 IMAGE = "public.ecr.aws/nginx/nginx"
 VERSIONS = ("1.27.0", "1.27.1")
 GONE_TIMEOUT = 600.0
