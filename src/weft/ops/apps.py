@@ -455,7 +455,18 @@ class Apps:
             outcome.outcome = "failed"
             outcome.problems = [result.failure, *(str(p) for p in result.problems)]
             self._emit(app, "failed", "; ".join(outcome.problems))
-            back = self._roll_back(rendered, None, timeout, grace)
+            # Undo only what this deploy changed, back to what ran before it; a rollout that
+            # fails without a change (a crash with the same template) has nothing to undo.
+            back = None
+            if changed and before is not None:
+                try:
+                    back = self._roll_back(rendered, rollout.revision_of(before), timeout, grace)
+                except UsageError as exc:  # the revision that ran before is no longer kept
+                    self._emit(app, "rollback", str(exc))
+            elif not changed:
+                self._emit(app, "rollback", "nothing changed in this deploy: nothing to undo")
+            else:
+                self._emit(app, "rollback", "a first release has no earlier revision")
             if back is not None:
                 rev, _template, back_progress = back
                 outcome.outcome = "rolled back"
