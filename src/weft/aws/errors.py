@@ -70,6 +70,8 @@ _TRANSIENT_STATE = frozenset(
         "InvalidIPAddress.InUse",
         "ConcurrentModificationException",
         "ResourceInUseException",
+        # ELBv2: a target group still used by a load balancer that is going away
+        "ResourceInUse",
         # data stores and DNS: busy with a change, or still used by something going away
         "InvalidDBInstanceState",
         "InvalidDBSubnetGroupStateFault",

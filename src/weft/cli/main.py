@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -195,27 +196,46 @@ def validate(file: Path, as_json: bool) -> None:
 )
 def plan(file: Path, local: bool, as_json: bool, out_file: Path | None) -> None:
     """Show what up would change (exit 0: no changes, 2: changes, 1: error)."""
-    from weft.ops import lifecycle
+    from weft.ops import guard, lifecycle
 
     target = _connect(file, local, as_json, "plan")
     the_plan = lifecycle.make_plan(target)
+    destructive = guard.destructive(target, the_plan)
     requests = target.session.counter.snapshot()
     the_plan.meta["requests"] = requests
     if out_file:
         out_file.write_text(the_plan.to_json())
     if as_json:
-        render.emit_json({"target": target.banner(), **the_plan.to_dict()})
+        render.emit_json(
+            {
+                "target": target.banner(),
+                **the_plan.to_dict(),
+                "destructive": [d.to_dict() for d in destructive],
+                "protected": target.fabric.protect,
+            }
+        )
     else:
         out = render.console()
         render.plan_table(out, the_plan)
+        render.destructive(out, destructive, target.name, protected=target.fabric.protect)
         out.print(f"[dim]{requests['total']} AWS requests ({requests['writes']} writes)[/]")
         if out_file:
             out.print(f"Saved to {out_file}: apply it with weft up {out_file}")
     raise Exit(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
 
 
-def _run(target: Any, approved: Any, as_json: bool, parallelism: int, command: str) -> Any:
-    """Apply (``up``) or tear down (``down``) an approved plan with live progress."""
+def _run(
+    target: Any,
+    approved: Any,
+    as_json: bool,
+    parallelism: int,
+    command: str,
+    apply: Callable[[Any], Any],
+) -> Any:
+    """Apply (``up``) or tear down (``down``) an approved plan with live progress.
+
+    ``apply`` runs the plan on a :class:`weft.ops.lifecycle.Runner`.
+    """
     from weft.ops import lifecycle
 
     out = _out(as_json)
@@ -227,7 +247,7 @@ def _run(target: Any, approved: Any, as_json: bool, parallelism: int, command: s
             max_workers=parallelism,
             cancel=cancel,
         )
-        outcome = runner.up(approved) if command == "up" else runner.down(approved)
+        outcome = apply(runner)
     res = outcome.result
     summary = {
         "ok": outcome.ok,
@@ -258,10 +278,24 @@ def _run(target: Any, approved: Any, as_json: bool, parallelism: int, command: s
     for r in res.failed:
         out.print(f"  [red]✗[/] {r.node}: {r.error}")
     out.print("Fix the cause and run the same command again: weft resumes, it does not start over.")
+    if command == "down":
+        return outcome
     raise Exit(EXIT_ERROR)
 
 
 # ----------------------------------------------------------------------------------------- up
+_CONFIRM = click.option(
+    "--confirm",
+    metavar="NAME",
+    help="The fabric's name: required to go ahead on a protected fabric (protect: true).",
+)
+_DELETE_DATA = click.option(
+    "--delete-data",
+    is_flag=True,
+    help="Empty buckets that hold objects (and delete volumes Kubernetes left) before deleting.",
+)
+
+
 @cli.command()
 @click.argument(
     "planfile", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
@@ -269,15 +303,25 @@ def _run(target: Any, approved: Any, as_json: bool, parallelism: int, command: s
 @fabric_options
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
 @click.option("--parallelism", default=8, show_default=True, type=click.IntRange(1, 64))
+@_CONFIRM
+@_DELETE_DATA
 def up(
-    planfile: Path | None, file: Path, local: bool, as_json: bool, yes: bool, parallelism: int
+    planfile: Path | None,
+    file: Path,
+    local: bool,
+    as_json: bool,
+    yes: bool,
+    parallelism: int,
+    confirm: str | None,
+    delete_data: bool,
 ) -> None:
     """Create or update the fabric so the cloud matches the file."""
     from weft.core.plan import Plan
-    from weft.ops import lifecycle
+    from weft.ops import guard, lifecycle
 
     target = _connect(file, local, as_json, "up")
     out = _out(as_json)
+    lifecycle.ensure_unlocked(target)
     if planfile:
         try:
             approved = Plan.from_dict(json.loads(planfile.read_text()))
@@ -298,13 +342,26 @@ def up(
         yes = True  # the saved plan was the review
     else:
         approved = lifecycle.make_plan(target)
+    destructive = guard.destructive(target, approved)
     render.plan_table(out, approved)
+    render.destructive(out, destructive, target.name, protected=target.fabric.protect)
     if not approved.has_changes:
         if as_json:
             render.emit_json({"result": {"ok": True, "done": 0, "changes": 0}})
         return
+    if as_json and destructive:
+        render.emit_json({"destructive": [d.to_dict() for d in destructive]})
+    guard.require_confirmation(target, confirm, command="up", changes=destructive)
+    guard.refuse_data_loss(target, approved, delete_data=delete_data)
     _confirm("Apply these changes?", yes)
-    _run(target, approved, as_json, parallelism, "up")
+    _run(
+        target,
+        approved,
+        as_json,
+        parallelism,
+        "up",
+        lambda runner: runner.up(approved, confirm=confirm, delete_data=delete_data),
+    )
 
 
 # ------------------------------------------------------------------------------------- status
@@ -352,30 +409,120 @@ def status(file: Path, local: bool, as_json: bool) -> None:
 @fabric_options
 @click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
 @click.option("--parallelism", default=8, show_default=True, type=click.IntRange(1, 64))
-def down(file: Path, local: bool, as_json: bool, yes: bool, parallelism: int) -> None:
-    """Delete everything the fabric holds, in reverse dependency order."""
-    from weft.ops import leftovers, lifecycle
+@_CONFIRM
+@_DELETE_DATA
+@click.option(
+    "--no-final-snapshot",
+    "no_final_snapshot",
+    is_flag=True,
+    help="Delete databases without taking a final snapshot first.",
+)
+@click.option(
+    "--keep-journal",
+    is_flag=True,
+    help="Keep the fabric bucket with the journal of every apply (and this teardown).",
+)
+def down(
+    file: Path,
+    local: bool,
+    as_json: bool,
+    yes: bool,
+    parallelism: int,
+    confirm: str | None,
+    delete_data: bool,
+    no_final_snapshot: bool,
+    keep_journal: bool,
+) -> None:
+    """Delete everything the fabric holds, in reverse dependency order, and prove nothing is left.
+
+    \b
+    First what Kubernetes made for the fabric's cluster (load balancers, target groups, security
+    groups, network interfaces, volumes), found by tag in the fabric's VPC; then the fabric,
+    dependents first; the fabric bucket last. Ends with the leftover report (exit 1 when
+    anything unintended remains).
+    """
+    from weft.ops import guard, lifecycle, teardown
 
     target = _connect(file, local, as_json, "down")
     out = _out(as_json)
-    approved = lifecycle.destroy_plan(target)
-    if not approved.has_changes:
+    options = teardown.TeardownOptions(
+        confirm=confirm,
+        final_snapshot=not no_final_snapshot,
+        delete_data=delete_data,
+        keep_journal=keep_journal,
+    )
+    guard.require_confirmation(target, confirm, command="down")
+    lifecycle.ensure_unlocked(target)
+    inv = lifecycle.inventory(target)
+    approved = lifecycle.destroy_plan(target, inv)
+    found = teardown.sweep_plan(target, inv)
+    if as_json:
+        render.emit_json(
+            {
+                "teardown": approved.to_dict(),
+                "found_by_tag": [c.to_dict() for c in found.actionable],
+            }
+        )
+    outcome = None
+    if not approved.has_changes and not found.has_changes:
         out.print("Nothing to delete: the cloud holds nothing of this fabric.")
     else:
         render.plan_table(out, approved, title="Teardown")
-        _confirm(f"Delete all {len(approved.actionable)} resources of fabric {target.name}?", yes)
-        _run(target, approved, as_json, parallelism, "down")
+        if found.has_changes:
+            render.plan_table(out, found, title="Found by tag (made by Kubernetes or others)")
+        teardown.check(target, approved, inv, options, teardown.sweep_scope(target, inv))
+        total = len(approved.actionable) + len(found.actionable)
+        _confirm(f"Delete all {total} resources of fabric {target.name}?", yes)
+        outcome = _run(
+            target,
+            approved,
+            as_json,
+            parallelism,
+            "down",
+            lambda runner: runner.down(approved, options),
+        )
+    code = _report_leftovers(target, out, as_json)
+    if outcome is not None and not outcome.ok:
+        raise Exit(EXIT_ERROR)
+    if code:
+        raise Exit(code)
+
+
+def _report_leftovers(target: Any, out: Any, as_json: bool) -> int:
+    """Print the leftover report; the exit code it calls for (1: something unintended)."""
+    from weft.ops import leftovers
+
     found = leftovers.find(target, include_intended=True)
     left = [item for item in found if not item.intended]
     kept = [item for item in found if item.intended]
     if as_json:
-        render.emit_json({"leftovers": [item.to_dict() for item in found]})
+        render.emit_json({"leftovers": [item.to_dict() for item in found], "unintended": len(left)})
     if kept:
         render.rows_table(out, [i.to_dict() for i in kept], ["kind", "id", "why"], "Kept by design")
     if left:
         render.rows_table(out, [i.to_dict() for i in left], ["kind", "id", "why"], "Left behind")
-        raise Exit(EXIT_ERROR)
+        out.print(f"[red]{len(left)} resources of fabric {target.name} remain.[/]")
+        return EXIT_ERROR
     out.print("[green]Nothing tagged with the fabric remains[/] (beyond what is kept by design).")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------- leftovers
+@cli.command()
+@fabric_options
+def leftovers(file: Path, local: bool, as_json: bool) -> None:
+    """Everything still in the cloud for the fabric or its cluster (exit 1: unintended ones).
+
+    \b
+    weft's own discovery, the Resource Groups Tagging API (the fabric's tag and the cluster's
+    tags), and per-service scans for what that API misses. What is kept by design (a database's
+    final snapshot, a KMS key waiting for deletion, a journal kept with --keep-journal) is listed
+    apart and does not fail the command.
+    """
+    target = _connect(file, local, as_json, "leftovers")
+    code = _report_leftovers(target, _out(as_json), as_json)
+    if code:
+        raise Exit(code)
 
 
 # ------------------------------------------------------------------------------------- unlock

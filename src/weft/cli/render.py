@@ -105,6 +105,17 @@ def plan_table(out: Console, plan: Plan, *, title: str = "Plan") -> None:
     out.print(summary_line(plan))
 
 
+def destructive(out: Console, changes: list[Any], fabric: str, *, protected: bool) -> None:
+    """The plan's destructive changes, listed apart in red (``changes``: guard.Destructive)."""
+    if not changes:
+        return
+    out.print(f"[bold red]Destructive changes ({len(changes)}):[/]")
+    for change in changes:
+        out.print(f"  [red]✗ {change.address}: {escape(change.what)}[/]")
+    if protected:
+        out.print(f"[red]Fabric {fabric} is protected: applying needs --confirm {fabric}.[/]")
+
+
 def summary_line(plan: Plan) -> str:
     c = plan.counts()
     return (
@@ -139,6 +150,9 @@ class Progress:
     def _render(self, e: Event) -> None:
         verb = e.action
         if e.type == "started":
+            return
+        if e.type == "phase":
+            self.out.print(f"[bold]{e.node}[/] [dim]{e.message}[/]")
             return
         if e.type == "done":
             word = PAST.get(verb.split(" ")[0], verb)

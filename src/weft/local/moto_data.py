@@ -201,10 +201,15 @@ def _replication_groups() -> None:
     def delete_replication_group(
         self: Any, replication_group_id: str, retain_primary_cluster: bool | None
     ) -> Any:
+        # moto drops the primary from the member list when it is not retained: read it first.
+        before = self.replication_groups.get(replication_group_id)
+        members = list(before.member_clusters) if before is not None else []
+        primary = before.primary_cluster_id if before is not None else None
         group = original_delete(self, replication_group_id, retain_primary_cluster)
         self.replication_groups.pop(replication_group_id, None)
-        for cluster_id in group.member_clusters:
-            self.cache_clusters.pop(cluster_id, None)
+        for cluster_id in members:
+            if not (retain_primary_cluster and cluster_id == primary):
+                self.cache_clusters.pop(cluster_id, None)
         self.tagging_service.delete_all_tags_for_resource(group.arn)
         return group
 

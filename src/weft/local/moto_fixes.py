@@ -171,11 +171,11 @@ def _data_stores() -> None:
     moto_data.apply_all()
 
 
-def _data_stores() -> None:
-    """RDS and ElastiCache corrections: see :mod:`weft.local.moto_data`."""
-    from weft.local import moto_data
+def _network_in_use() -> None:
+    """Subnets and security groups still in use are not deleted: see :mod:`.moto_network`."""
+    from weft.local import moto_network
 
-    moto_data.apply_all()
+    moto_network.apply()
 
 
 def _eks() -> None:
@@ -193,6 +193,7 @@ FIXES = (
     _ec2_tags_by_resource,
     _acm_validation_through_route53,
     _data_stores,
+    _network_in_use,
     _eks,
 )
 

@@ -16,27 +16,33 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import json
 import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from weft import __version__
 from weft.aws import fabric_bucket as bucket_store
 from weft.aws.applier import AwsApplier
+from weft.aws.context import AwsContext
 from weft.aws.drivers import DRIVERS
+from weft.aws.drivers.base import Driver
+from weft.aws.drivers.bucket import BucketDriver
 from weft.aws.inventory import Inventory, discover
 from weft.core import planner
 from weft.core.events import EventSink, discard
 from weft.core.executor import ApplyResult, Executor, RetryPolicy
 from weft.core.plan import Action, Plan
 from weft.core.resource import KindSchema, Observed
-from weft.errors import ConfigError, StalePlan
+from weft.errors import ConfigError, LockHeld, StalePlan
 from weft.model import desired_resources
+from weft.ops import guard, retrying
 from weft.ops.target import Target
+from weft.ops.teardown import TeardownOptions
 from weft.spec import check_version_step
 
 BUCKET = "fabric_bucket.fabric"
@@ -60,7 +66,65 @@ def holder() -> str:
 
 
 def inventory(target: Target) -> Inventory:
-    return discover(target.context(), DRIVERS)
+    """Everything the cloud holds for the fabric (every driver's discovery; a reading that
+    failed for a temporary reason is tried again: see :mod:`weft.ops.retrying`)."""
+    return retrying.attempt(lambda: discover(target.context(), DRIVERS))
+
+
+def take_lock(ctx: AwsContext, command: str) -> bucket_store.LockInfo:
+    """The fabric's apply lock, taken for this run (retried on temporary errors; a put whose
+    answer was lost but which took the lock is recognised by its run id)."""
+
+    def once() -> bucket_store.LockInfo:
+        try:
+            return bucket_store.acquire_lock(ctx, command=command, holder=holder())
+        except LockHeld:
+            current = bucket_store.read_lock(ctx)
+            if current is not None and current.run_id == ctx.run_id:
+                return current
+            raise
+
+    return retrying.attempt(once)
+
+
+def release_lock(ctx: AwsContext, lock: bucket_store.LockInfo) -> None:
+    retrying.attempt(lambda: bucket_store.release_lock(ctx, lock))
+
+
+def holder_gone(lock: bucket_store.LockInfo) -> bool:
+    """The lock's holder was a process on this host that no longer runs (a crashed weft)."""
+    user_host, _, pid = lock.holder.rpartition(" pid ")
+    host = user_host.rpartition("@")[2]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def ensure_unlocked(target: Target) -> None:
+    """Fail at once, naming who holds the fabric's lock and since when, if someone does.
+
+    ``up`` and ``down`` call this before reading the cloud; taking the lock (a conditional put)
+    later is what actually guarantees one writer.
+    """
+    lock = bucket_store.read_lock(target.context())
+    if lock is None:
+        return
+    unlock = f"weft unlock -f {target.fabric.source}"
+    if holder_gone(lock):
+        hint = f"that process no longer runs on this host (a crash): break the lock with {unlock}"
+    else:
+        hint = f"wait for it to finish; if that process is gone, run: {unlock}"
+    raise LockHeld(
+        f"fabric {target.name} is locked by {lock.holder} since {lock.since} ({lock.command}); "
+        "nothing was done",
+        hint=hint,
+    )
 
 
 def _meta(target: Target, kind: str) -> dict[str, Any]:
@@ -134,6 +198,26 @@ def signature(plan: Plan, skip: Iterable[str] = ()) -> list[Any]:
     ]
 
 
+def moved(fresh: Plan, approved: Plan, skip: Iterable[str] = ()) -> list[str]:
+    """Addresses whose change differs between ``fresh`` and ``approved`` (empty: the same plan).
+
+    Any difference refuses the apply, even when the cloud moved towards the plan (a resource it
+    would create now exists: a request still in flight when a previous run died): what was
+    approved is exactly what is applied.
+    """
+    one = {json.dumps(entry, default=str): entry[1] for entry in signature(fresh, skip)}
+    two = {json.dumps(entry, default=str): entry[1] for entry in signature(approved, skip)}
+    return sorted({one[k] for k in one.keys() - two.keys()} | {two[k] for k in two.keys() - one})
+
+
+def stale(changed: list[str], what: str) -> StalePlan:
+    listed = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    return StalePlan(
+        f"the cloud changed since this plan was made ({listed}); nothing was {what}",
+        hint="run the command again and review the new plan",
+    )
+
+
 def _subplan(plan: Plan, addresses: set[str]) -> Plan:
     return Plan(
         plan.fabric,
@@ -167,9 +251,9 @@ class Runner:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     cancel: threading.Event = field(default_factory=threading.Event)
 
-    def _executor(self, run_id: str) -> Executor:
+    def _executor(self, run_id: str, drivers: Mapping[str, Driver] = DRIVERS) -> Executor:
         return Executor(
-            AwsApplier(self.target.context(run_id), DRIVERS),
+            AwsApplier(self.target.context(run_id), drivers),
             max_workers=self.max_workers,
             retry=self.retry,
             on_event=self.on_event,
@@ -197,62 +281,45 @@ class Runner:
                 for r in sorted(result.results.values(), key=lambda r: r.node)
             ],
         }
-        return bucket_store.write_journal(self.target.context(run_id), entry)
+        ctx = self.target.context(run_id)
+        return retrying.attempt(lambda: bucket_store.write_journal(ctx, entry))
 
-    def up(self, approved: Plan) -> Outcome:
+    def up(
+        self, approved: Plan, *, confirm: str | None = None, delete_data: bool = False
+    ) -> Outcome:
+        """Apply an approved plan. On a protected fabric, destructive changes need ``confirm``
+        (the fabric's name); a bucket that holds objects is emptied only with ``delete_data``.
+        """
         run_id = new_run_id()
         ctx = self.target.context(run_id)
-        executor = self._executor(run_id)
+        drivers = {**DRIVERS, "bucket": BucketDriver(delete_data=delete_data)}
+        executor = self._executor(run_id, drivers)
         boot: ApplyResult | None = None
         boot_change = [c for c in approved.actionable if c.address == BUCKET]
         if boot_change:
             boot = executor.run(_subplan(approved, {BUCKET}))
             if not boot.ok:
                 return Outcome(approved, boot, run_id, bootstrap=boot)
-        lock = bucket_store.acquire_lock(ctx, command="up", holder=holder())
+        lock = take_lock(ctx, "up")
         try:
             fresh = make_plan(self.target)
-            if signature(fresh, skip={BUCKET}) != signature(approved, skip={BUCKET}):
-                raise StalePlan(
-                    "the cloud changed since this plan was made; nothing was applied",
-                    hint="run weft plan again and review the new changes",
-                )
+            changed = moved(fresh, approved, skip={BUCKET})
+            if changed:
+                raise stale(changed, "applied")
+            changes = guard.destructive(self.target, fresh)
+            guard.require_confirmation(self.target, confirm, command="up", changes=changes)
+            guard.refuse_data_loss(self.target, fresh, delete_data=delete_data)
             result = executor.run(fresh)
             key = self._journal(run_id, "up", fresh, result)
             return Outcome(fresh, result, run_id, journal_key=key, bootstrap=boot)
         finally:
-            bucket_store.release_lock(ctx, lock)
+            release_lock(ctx, lock)
 
-    def down(self, approved: Plan) -> Outcome:
-        run_id = new_run_id()
-        ctx = self.target.context(run_id)
-        executor = self._executor(run_id)
-        has_bucket = any(c.address == BUCKET for c in approved.actionable)
-        lock = (
-            bucket_store.acquire_lock(ctx, command="down", holder=holder()) if has_bucket else None
-        )
-        released = False
-        try:
-            fresh = destroy_plan(self.target)
-            if signature(fresh) != signature(approved):
-                raise StalePlan(
-                    "the cloud changed since this plan was made; nothing was deleted",
-                    hint="run weft down again and review what it will delete",
-                )
-            rest = {c.address for c in fresh.actionable if c.address != BUCKET}
-            result = executor.run(_subplan(fresh, rest))
-            if not result.ok or not has_bucket:
-                key = self._journal(run_id, "down", fresh, result) if has_bucket else None
-                return Outcome(fresh, result, run_id, journal_key=key)
-            # Everything else is gone: the bucket, with its lock and journal, goes last.
-            last = executor.run(_subplan(fresh, {BUCKET}))
-            released = last.ok
-            result.results.update(last.results)
-            result.cancelled = result.cancelled or last.cancelled
-            return Outcome(fresh, result, run_id)
-        finally:
-            if lock is not None and not released:
-                bucket_store.release_lock(ctx, lock)
+    def down(self, approved: Plan, options: TeardownOptions | None = None) -> Outcome:
+        """Tear the fabric down: see :mod:`weft.ops.teardown` for the phases."""
+        from weft.ops.teardown import Teardown
+
+        return Teardown(self, options or TeardownOptions()).run(approved)
 
 
 @dataclass(frozen=True)

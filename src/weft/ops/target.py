@@ -10,6 +10,7 @@ from weft.aws.context import AwsContext
 from weft.aws.errors import translate
 from weft.aws.session import AwsSession
 from weft.errors import ConfigError, GuardError
+from weft.ops import retrying
 from weft.spec import Fabric
 
 
@@ -110,12 +111,12 @@ def connect(fabric: Fabric, *, local: bool = False) -> Target:
     """Open the session, check the account the fabric allows, and resolve its zones."""
     use_local = local or fabric.provider == "local"
     session, url = open_session(fabric.region, local=use_local)
-    account, arn = identity(session)
+    account, arn = retrying.attempt(lambda: identity(session))
     if fabric.account_id and fabric.account_id != account:
         raise GuardError(
             f"{fabric.source}: fabric {fabric.name} belongs to account {fabric.account_id}, "
             f"but the credentials are for account {account} ({arn}); nothing was done",
             hint="switch credentials (AWS_PROFILE, aws sso login) or correct account_id",
         )
-    zones = choose_zones(fabric, available_zones(session))
+    zones = choose_zones(fabric, retrying.attempt(lambda: available_zones(session)))
     return Target(fabric, session, account, arn, tuple(zones), url)
