@@ -201,6 +201,15 @@ def main() -> int:
         run("rollback", ["rollback", "web"], 0, timings, work)
         run("verify", ["verify"], 0, timings, work)
         run("down", ["down", "--yes"], 0, timings, work)
+        out = run("leftovers", ["leftovers", "--json"], 0, timings, work, capture=True)
+        report = json.loads(out.splitlines()[-1])
+        kept = [item for item in report["leftovers"] if item["intended"]]
+        print(
+            f"leftover report: {report['unintended']} unintended, {len(kept)} kept by design"
+            + "".join(f"\n  kept: {item['kind']} {item['id']} ({item['why']})" for item in kept)
+        )
+        if report["unintended"]:
+            raise DemoFailed(f"weft leftovers found: {report['leftovers']}")
         left = tagged_leftovers(endpoint)
         if left:
             raise DemoFailed(f"left behind after down: {left}")

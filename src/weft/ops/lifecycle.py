@@ -8,8 +8,13 @@ Apply order of business (``up``):
    approved (or saved), refuse: the cloud moved;
 4. run the plan through the executor; write a journal entry; release the lock.
 
-``down`` is the same with nothing desired; the fabric bucket (and with it the lock and journal)
-goes last, once everything else is gone.
+``down`` (:mod:`weft.ops.teardown`) is the same with nothing desired, plus what others made for
+the fabric, found by tag; the fabric bucket (and with it the lock and journal) goes last, once
+everything else is gone.
+
+Guard rails (:mod:`weft.ops.guard`) are checked before anything is changed and again under the
+lock; reads and the lock and journal calls are retried on temporary errors
+(:mod:`weft.ops.retrying`).
 """
 
 from __future__ import annotations
