@@ -8,14 +8,15 @@
 2. **lock** — the fabric's apply lock (while its bucket exists), then the cloud is read again and
    the teardown refused if it moved away from the plan the user approved.
 
-   *The Kubernetes phase* (deleting the fabric's Services of type LoadBalancer and Ingresses
-   through the Kubernetes API while it answers, waiting for their load balancers to go, then the
-   applications' namespaces) belongs here, right before ``sweep``: what it deletes, the sweep
-   then no longer finds.
-3. **sweep** — what others made for the fabric or its cluster, found by tag in the fabric's VPCs
+3. **kubernetes** — while the fabric's cluster API answers (:func:`weft.ops.apps.teardown`):
+   its Services of type LoadBalancer and Ingresses are deleted and weft waits until their
+   controller has deleted the load balancers, then the applications' namespaces go, then the
+   apps' DNS records. Left to the sweep alone, a controller still running would make the load
+   balancers again; and when the API does not answer, the sweep still removes them by tag.
+4. **sweep** — what others made for the fabric or its cluster, found by tag in the fabric's VPCs
    (:mod:`weft.aws.sweep`): load balancers, target groups, security groups, network interfaces,
    volumes. It works whether or not the cluster's API answers.
-4. **fabric** — the fabric's resources (the fabric bucket excepted) and what the sweep found, as
+5. **fabric** — the fabric's resources (the fabric bucket excepted) and what the sweep found, as
    one graph walked by the executor: reverse dependency order, in parallel where independent
    (node groups, Fargate profiles and add-ons before the cluster, which goes in parallel with
    the caches and databases; DNS records and the certificate; then NAT gateways, Elastic IPs,
@@ -23,10 +24,10 @@
    nothing uses them). Swept load balancers go before the subnets they sit in, their target
    groups and security groups after them. DependencyViolation while something is still going
    away is retried with backoff up to the executor's deadline, then reported: never a loop.
-5. **after** — a second sweep, for what the deleted instances and cluster held until they went
+6. **after** — a second sweep, for what the deleted instances and cluster held until they went
    (detached volumes and interfaces, the cluster's security group if EKS left it). When the
    fabric phase failed and this sweep deleted something, the fabric phase runs once more.
-6. **bucket** — the fabric bucket, with its lock and journal, last; ``--keep-journal`` keeps it
+7. **bucket** — the fabric bucket, with its lock and journal, last; ``--keep-journal`` keeps it
    (the journal records the teardown, the lock is released).
 
 The command then runs the leftover report (:mod:`weft.ops.leftovers`).
@@ -77,6 +78,8 @@ class TeardownOptions:
     delete_data: bool = False
     #: keep the fabric bucket with its journal (``--keep-journal``)
     keep_journal: bool = False
+    #: delete what the apps made through the cluster API first (the Kubernetes phase)
+    kubernetes: bool = True
 
 
 def sweep_scope(target: Target, inv: Inventory, *, any_vpc: bool = False) -> Scope:
@@ -233,7 +236,8 @@ class Teardown:
                 raise lifecycle.stale(changed, "deleted")
             scope = sweep_scope(target, inv)
             check(target, fresh, inv, self.options, scope)
-            # The Kubernetes phase belongs here, before the sweep (see the module docstring).
+            if self.options.kubernetes:
+                self._kubernetes(inv)
             result, plan = self._fabric(run_id, inv, scope)
             if not result.cancelled:
                 self._after(run_id, scope, result)
@@ -249,6 +253,28 @@ class Teardown:
         finally:
             if lock is not None and not released:
                 lifecycle.release_lock(ctx, lock)
+
+    def _kubernetes(self, inv: Inventory) -> None:
+        from weft.ops import apps
+
+        if apps.CLUSTER not in inv.by_address:
+            return
+        self._phase("kubernetes", "the apps' load balancers and namespaces, through the cluster")
+        report = apps.kubernetes_first(
+            self.target, lambda e: self._phase("kubernetes", f"{e.app}: {e.message}")
+        )
+        if not report.reachable:
+            why = (report.note or "no answer").splitlines()[0]
+            self._phase(
+                "kubernetes",
+                f"the cluster API did not answer ({why}); the sweep removes what Kubernetes "
+                "made, by tag",
+            )
+        elif report.left:
+            self._phase("kubernetes", "still going, left to the sweep: " + "; ".join(report.left))
+        else:
+            done = len(report.deleted) + len(report.records)
+            self._phase("kubernetes", f"{done} objects and records deleted in {report.seconds}s")
 
     def _fabric(self, run_id: str, inv: Inventory, scope: Scope) -> tuple[ApplyResult, Plan]:
         """The sweep and fabric phases: one graph of the fabric (bucket excepted) and the swept."""

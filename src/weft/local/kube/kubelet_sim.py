@@ -21,7 +21,9 @@
   - pods of Jobs (``restartPolicy`` Never/OnFailure) run for ~1 s then Succeed (exit 0), or with
     a ``crash`` image fail (Never) or crash-loop (OnFailure).
 * **Deletion**: a pod with ``deletionTimestamp`` on one of our nodes (or never bound) is finalised
-  with a grace period of 0, as a kubelet does once the containers stopped.
+  with a grace period of 0, as a kubelet does once the containers stopped. When a node leaves
+  ``nodes.json`` (its node group shrank or went), its pods are ended with it, as a managed node
+  group drains a node it removes; the file is followed within a second.
 """
 
 from __future__ import annotations
@@ -196,6 +198,7 @@ class Kubelet:
         self.stop = stop
         self.lock = threading.RLock()
         self.nodes: dict[str, dict[str, Any]] = {}  # our nodes, latest object
+        self.dropped: set[str] = set()  # our nodes deleted since (their pods are ours to end)
         self.node_ips: dict[str, str] = {}
         self.pods: dict[tuple[str, str], dict[str, Any]] = {}
         self.tracks: dict[str, Track] = {}  # by pod uid
@@ -318,6 +321,18 @@ class Kubelet:
                     log.info("deleted node %s (no longer in nodes.json)", name)
                 except ApiError as exc:
                     log.warning("could not delete node %s: %s", name, exc)
+                    continue
+                self.dropped.add(name)
+                # its pods go with it (a managed node group drains a node it removes); their
+                # controllers make new ones on the nodes that remain
+                with self.lock:
+                    stranded = [
+                        p
+                        for p in self.pods.values()
+                        if (p.get("spec") or {}).get("nodeName") == name
+                    ]
+                for pod in stranded:
+                    self._finalize(pod)
         if force_status or time.monotonic() - self.last_status >= STATUS_EVERY:
             self.last_status = time.monotonic()
         with self.lock:
@@ -363,11 +378,23 @@ class Kubelet:
             self.client.create(from_dict(body))
 
     def heartbeat_loop(self) -> None:
-        while not self.stop.wait(LEASE_EVERY):
+        """Renew the nodes every LEASE_EVERY seconds, and follow nodes.json within a second."""
+        last_sync, last_stamp = time.monotonic(), self._nodes_stamp()
+        while not self.stop.wait(1.0):
+            stamp = self._nodes_stamp()
+            if stamp == last_stamp and time.monotonic() - last_sync < LEASE_EVERY:
+                continue
+            last_sync, last_stamp = time.monotonic(), stamp
             try:
                 self.sync_nodes()
             except Exception:
                 log.exception("node heartbeat failed")
+
+    def _nodes_stamp(self) -> float | None:
+        try:
+            return (self.state_dir / "nodes.json").stat().st_mtime
+        except OSError:
+            return None
 
     # ----------------------------------------------------------------------------- pods
     def on_pod(self, event_type: str, pod: dict[str, Any]) -> None:
@@ -384,7 +411,7 @@ class Kubelet:
             self.pods[k] = pod
         node = (pod.get("spec") or {}).get("nodeName")
         if m.get("deletionTimestamp"):
-            if not node or node in self.nodes:
+            if not node or node in self.nodes or node in self.dropped:
                 self._finalize(pod)
             return
         if node and node in self.nodes:
