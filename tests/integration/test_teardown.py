@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from weft.aws import fabric_bucket as store
+from weft.aws.sweep import Scope
 from weft.cli.main import main
 from weft.core.executor import RetryPolicy
 from weft.errors import GuardError, LockHeld
@@ -403,7 +404,8 @@ def test_full_fabric_goes_in_reverse_dependency_order_without_final_snapshot(cle
     assert set(done) >= set(inv.by_address)
     for first, later in ORDER:
         assert done.index(first) < done.index(later), (first, later)
-    assert [e.node for e in log.of("phase")][:2] == ["sweep", "fabric"]
+    phases = [e.node for e in log.of("phase")]
+    assert phases.index("sweep") < phases.index("fabric") < phases.index("bucket")
     kept = leftovers.find(target, include_intended=True)
     assert [k.kind for k in kept] == ["kms key"], kept  # no final snapshot was taken
     rds = target.session.client("rds")
@@ -584,3 +586,23 @@ def test_a_dead_holder_is_named_as_such(clean_cloud):
             lifecycle.destroy_plan(target), TeardownOptions(confirm="someone-else")
         )
     assert lifecycle.Runner(target, retry=FAST_RETRY).down(lifecycle.destroy_plan(target)).ok
+
+
+def test_the_sweep_claims_only_what_is_the_fabrics():
+    """Which tags make a resource the fabric's to sweep (pure: no cloud)."""
+    scope = Scope("shop", "shop", frozenset({"vpc-1"}))
+    claim = scope.claim
+    assert claim({"weft:fabric": "shop"}) == "tagged weft:fabric=shop"
+    assert claim({"weft:fabric": "shop", "weft:id": "vpc.main"}) is None  # weft's own
+    assert claim({"weft:fabric": "other", "kubernetes.io/cluster/shop": "owned"}) is None
+    assert claim({"kubernetes.io/cluster/shop": "shared"}) == "tagged kubernetes.io/cluster/shop"
+    assert claim({"elbv2.k8s.aws/cluster": "shop"}) is not None
+    assert claim({"cluster.k8s.amazonaws.com/name": "shop"}) is not None
+    assert claim({"elbv2.k8s.aws/cluster": "shop-2"}) is None
+    assert claim({"kubernetes.io/cluster/shop-2": "owned"}) is None
+    assert claim({}) is None
+    no_cluster = Scope("shop", None, frozenset({"vpc-1"}))
+    assert no_cluster.claim({"kubernetes.io/cluster/shop": "owned"}) is None
+    assert no_cluster.claim({"weft:fabric": "shop"}) is not None
+    assert scope.in_vpc("vpc-1") and not scope.in_vpc("vpc-2") and not scope.in_vpc(None)
+    assert Scope("shop", None, None).in_vpc("vpc-2")  # the report looks everywhere

@@ -27,7 +27,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from weft import __version__
@@ -153,16 +153,28 @@ def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
     kinds = schemas()
     # What `weft deploy` manages (the apps' DNS records) is not the fabric file's to plan away.
     mine = [o for o in inv.by_address.values() if kinds[o.kind].owner == "fabric"]
-    the_plan = planner.plan(
-        target.name,
-        desired,
-        mine,
-        kinds,
-        duplicates=[d for d in inv.duplicates if kinds[d.kind].owner == "fabric"],
-        meta=_meta(target, "up"),
+    the_plan = _duplicates_named(
+        planner.plan(target.name, desired, mine, kinds, meta=_meta(target, "up")), inv
     )
     check_plan(target, the_plan)
     return the_plan
+
+
+def _duplicates_named(plan: Plan, inv: Inventory) -> Plan:
+    """Say why a duplicate (``name#2``, renamed by the inventory) is deleted.
+
+    The inventory lists duplicates under their own address, so the planner deletes each of
+    them as a resource the file does not name; passing them again as ``duplicates`` would
+    delete each one twice.
+    """
+    extra = {d.address for d in inv.duplicates}
+    plan.changes = [
+        replace(c, reason=f"duplicate of {c.address.partition('#')[0]}")
+        if c.address in extra and c.action is Action.DELETE
+        else c
+        for c in plan.changes
+    ]
+    return plan
 
 
 def check_plan(target: Target, plan: Plan) -> None:
@@ -183,13 +195,11 @@ def check_plan(target: Target, plan: Plan) -> None:
 def destroy_plan(target: Target, inv: Inventory | None = None) -> Plan:
     """What ``down`` would delete: everything the cloud holds for the fabric."""
     inv = inv or inventory(target)
-    return planner.plan(
-        target.name,
-        [],
-        inv.by_address.values(),
-        schemas(),
-        duplicates=inv.duplicates,
-        meta=_meta(target, "down"),
+    return _duplicates_named(
+        planner.plan(
+            target.name, [], inv.by_address.values(), schemas(), meta=_meta(target, "down")
+        ),
+        inv,
     )
 
 
@@ -372,8 +382,10 @@ def status_rows(target: Target, inv: Inventory | None = None) -> list[StatusRow]
         else:
             rows.append(StatusRow(res.address, res.kind, obs.id, obs.state, "", _endpoint(obs)))
     extra: list[Observed] = [o for a, o in inv.by_address.items() if a not in seen]
-    for obs in [*extra, *inv.duplicates]:
-        rows.append(StatusRow(obs.address, obs.kind, obs.id, obs.state, "not in the fabric file"))
+    duplicates = {d.address for d in inv.duplicates}
+    for obs in extra:  # duplicates (``name#2``) included
+        note = "a duplicate" if obs.address in duplicates else "not in the fabric file"
+        rows.append(StatusRow(obs.address, obs.kind, obs.id, obs.state, note))
     return rows
 
 
