@@ -436,10 +436,12 @@ def down(
     """Delete everything the fabric holds, in reverse dependency order, and prove nothing is left.
 
     \b
-    First what Kubernetes made for the fabric's cluster (load balancers, target groups, security
-    groups, network interfaces, volumes), found by tag in the fabric's VPC; then the fabric,
-    dependents first; the fabric bucket last. Ends with the leftover report (exit 1 when
-    anything unintended remains).
+    First, while the cluster API answers, the apps' load-balanced Services and Ingresses (weft
+    waits until their load balancers are gone), namespaces and DNS records; then what Kubernetes
+    made for the fabric's cluster (load balancers, target groups, security groups, network
+    interfaces, volumes), found by tag in the fabric's VPC; then the fabric, dependents first;
+    the fabric bucket last. Ends with the leftover report (exit 1 when anything unintended
+    remains).
     """
     from weft.ops import guard, lifecycle, teardown
 
