@@ -146,7 +146,13 @@ def main() -> int:
     noop_requests = None
     try:
         out = run("local cloud up", ["local", "up", "--json"], 0, timings, work, capture=True)
-        endpoint = json.loads(out)["aws_endpoint"]
+        local_cloud = json.loads(out)
+        endpoint = local_cloud["aws_endpoint"]
+        # Without the local Kubernetes (its one-time build impossible here), the apps cannot
+        # run: say why and go on with the rest of the lifecycle.
+        kube_missing = local_cloud.get("kube_unavailable")
+        if kube_missing:
+            print(f"\n\033[33mno local Kubernetes\033[0m ({kube_missing}): skipping the app steps")
         run(
             "init",
             [
@@ -193,13 +199,14 @@ def main() -> int:
         kubeconfig = work / "kubeconfig"
         run("kubeconfig", ["kubeconfig", "--kubeconfig", str(kubeconfig)], 0, timings, work)
         print(kubeconfig.read_text())
-        run("deploy", ["deploy"], 0, timings, work)
-        run("release v1.1.0", ["release", "web", "1.1.0"], 0, timings, work)
-        # the local kubelet cannot pull an image whose tag says "fail": weft rolls it back
-        run("release failing", ["release", "web", "1.2.0-fail"], 1, timings, work)
-        run("history", ["history", "web"], 0, timings, work)
-        run("rollback", ["rollback", "web"], 0, timings, work)
-        run("verify", ["verify"], 0, timings, work)
+        if not kube_missing:
+            run("deploy", ["deploy"], 0, timings, work)
+            run("release v1.1.0", ["release", "web", "1.1.0"], 0, timings, work)
+            # the local kubelet cannot pull an image whose tag says "fail": weft rolls it back
+            run("release failing", ["release", "web", "1.2.0-fail"], 1, timings, work)
+            run("history", ["history", "web"], 0, timings, work)
+            run("rollback", ["rollback", "web"], 0, timings, work)
+            run("verify", ["verify"], 0, timings, work)
         run("down", ["down", "--yes"], 0, timings, work)
         out = run("leftovers", ["leftovers", "--json"], 0, timings, work, capture=True)
         report = json.loads(out.splitlines()[-1])
