@@ -31,7 +31,7 @@ from weft.aws import errors, secrets
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
 from weft.aws.drivers import adoption, pagination
-from weft.aws.drivers.db_subnet_group import is_ours, name_prefix, update_tags
+from weft.aws.drivers.subnet_group import is_ours, name_prefix, update_tags
 from weft.aws.waiting import wait_until
 from weft.core.resource import KindSchema, Observed, Resource
 from weft.errors import PermanentError
