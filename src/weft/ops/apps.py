@@ -708,6 +708,20 @@ class Apps:
         self._emit(obs.name, "dns", f"record {obs.props.get('name')} removed")
         return f"{obs.props.get('name')} removed"
 
+    def load_balancers(self) -> dict[str, dict[str, Any]]:
+        """The account's ELBv2 load balancers in the region, by lower-case DNS name."""
+        elbv2 = self.target.session.client("elbv2")
+        lbs = _translated(
+            "load balancers",
+            "read",
+            lambda: [
+                lb
+                for page in elbv2.get_paginator("describe_load_balancers").paginate()
+                for lb in page["LoadBalancers"]
+            ],
+        )
+        return {str(lb["DNSName"]).lower(): lb for lb in lbs}
+
     def _lb_zones(
         self, wanted: Mapping[str, tuple[str, str, str]], wait: float
     ) -> dict[str, tuple[str, str]]:
@@ -725,17 +739,7 @@ class Apps:
             time.sleep(POLL)
         if not names:
             return {}
-        elbv2 = self.target.session.client("elbv2")
-        lbs = _translated(
-            "load balancers",
-            "read",
-            lambda: [
-                lb
-                for page in elbv2.get_paginator("describe_load_balancers").paginate()
-                for lb in page["LoadBalancers"]
-            ],
-        )
-        by_dns = {str(lb["DNSName"]).lower(): lb for lb in lbs}
+        by_dns = self.load_balancers()
         out = {}
         for app, hostname in names.items():
             lb = by_dns.get(hostname.lower())

@@ -150,7 +150,7 @@ class Verify:
         hostname = apps.lb_hostname("Service", CANARY)
         if not hostname:
             raise AssertionError("the canary's Service has no load balancer")
-        lb = self._load_balancer(hostname)
+        lb = self._load_balancer(apps, hostname)
         if lb is None:
             raise AssertionError(f"no load balancer {hostname} in the account")
         state = (lb.get("State") or {}).get("Code")
@@ -219,7 +219,7 @@ class Verify:
                 left.append("pods")
             if kube.get("v1", "Service", CANARY, NAMESPACE) is not None:
                 left.append("service")
-            if hostname and self._load_balancer(hostname) is not None:
+            if hostname and self._load_balancer(apps, hostname) is not None:
                 left.append(f"load balancer {hostname}")
             if kube.get("v1", "Namespace", NAMESPACE) is not None:
                 left.append("namespace")
@@ -236,13 +236,9 @@ class Verify:
         return "pods, service, load balancer, DNS record and namespace gone"
 
     # --------------------------------------------------------------------------- helpers
-    def _load_balancer(self, hostname: str) -> dict[str, Any] | None:
-        elbv2 = self.target.session.client("elbv2")
-        for page in elbv2.get_paginator("describe_load_balancers").paginate():
-            for lb in page["LoadBalancers"]:
-                if str(lb["DNSName"]).lower() == hostname.lower():
-                    return dict(lb)
-        return None
+    @staticmethod
+    def _load_balancer(apps: Apps, hostname: str) -> dict[str, Any] | None:
+        return apps.load_balancers().get(hostname.lower())
 
     def _record(self, apps: Apps) -> Any:
         inv = apps.inventory(fresh=True)

@@ -49,6 +49,16 @@ def tags_in_batches(
     return tags
 
 
+def elbv2_tags(client: Any, arns: list[str]) -> dict[str, dict[str, str]]:
+    """The tags of ELBv2 load balancers or target groups, by ARN (one call per 20)."""
+
+    def read(batch: list[str]) -> list[tuple[str, dict[str, str]]]:
+        answer = client.describe_tags(ResourceArns=batch)
+        return [(d["ResourceArn"], raw_tags(d.get("Tags"))) for d in answer["TagDescriptions"]]
+
+    return tags_in_batches(arns, read)
+
+
 class Sweeper:
     """The driver contract for resources weft only ever deletes."""
 

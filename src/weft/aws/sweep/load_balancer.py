@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from weft.aws import errors
 from weft.aws.context import AwsContext
 from weft.aws.drivers import pagination
-from weft.aws.sweep.base import Sweeper, raw_tags, tags_in_batches
+from weft.aws.sweep.base import Sweeper, elbv2_tags
 from weft.aws.waiting import wait_until
 from weft.core.resource import KindSchema, Observed
 
@@ -36,11 +36,7 @@ class LoadBalancerSweeper(Sweeper):
             if self.scope.in_vpc(lb.get("VpcId"))
         ]
 
-        def read(arns: list[str]) -> list[tuple[str, dict[str, str]]]:
-            answer = client.describe_tags(ResourceArns=arns)
-            return [(d["ResourceArn"], raw_tags(d.get("Tags"))) for d in answer["TagDescriptions"]]
-
-        tags = tags_in_batches([lb["LoadBalancerArn"] for lb in balancers], read)
+        tags = elbv2_tags(client, [lb["LoadBalancerArn"] for lb in balancers])
         # A load balancer's listeners use its target groups: it goes first (it refers to them).
         groups: dict[str, list[str]] = {}
         if balancers:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from weft.aws.context import AwsContext
 from weft.aws.drivers import pagination
-from weft.aws.sweep.base import Sweeper, raw_tags, tags_in_batches
+from weft.aws.sweep.base import Sweeper, elbv2_tags
 from weft.core.resource import KindSchema, Observed
 
 KIND = "elbv2_target_group"
@@ -26,11 +26,7 @@ class TargetGroupSweeper(Sweeper):
             if self.scope.in_vpc(tg.get("VpcId"))
         ]
 
-        def read(arns: list[str]) -> list[tuple[str, dict[str, str]]]:
-            answer = client.describe_tags(ResourceArns=arns)
-            return [(d["ResourceArn"], raw_tags(d.get("Tags"))) for d in answer["TagDescriptions"]]
-
-        tags = tags_in_batches([tg["TargetGroupArn"] for tg in groups], read)
+        tags = elbv2_tags(client, [tg["TargetGroupArn"] for tg in groups])
         found = []
         for tg in groups:
             arn = tg["TargetGroupArn"]
