@@ -39,10 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO / "scripts"))
     import demo
 
+    from weft.fabricfile import parse_fabric
     from weft.local import aws_server
     from weft.ops import lifecycle
     from weft.ops.target import Target, available_zones, choose_zones, identity, local_session
-    from weft.spec import parse_fabric
 
     directory = Path(tempfile.mkdtemp(prefix="weft-demo-requests-"))
     server = aws_server.start(directory)

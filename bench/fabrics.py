@@ -24,10 +24,10 @@ from typing import Any
 
 from weft.aws.drivers import DRIVERS
 from weft.core.resource import Ref, Resource
+from weft.fabricfile import Fabric, parse_fabric
 from weft.model import desired_resources as model_resources
 from weft.model.builder import Builder
 from weft.ops import lifecycle
-from weft.spec import Fabric, parse_fabric
 
 HERE = Path(__file__).resolve().parent
 SCENARIO_DIR = HERE / "scenarios"

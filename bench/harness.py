@@ -22,12 +22,12 @@ from botocore.config import Config
 
 from weft.aws.session import AwsSession, RequestCounter
 from weft.core.events import Event
+from weft.fabricfile import Fabric
 from weft.local import aws_server
 from weft.local.aws_server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, LocalAws
 from weft.local.proxy import Latency, Proxy, start_proxy
 from weft.ops import lifecycle
 from weft.ops.target import Target, available_zones, choose_zones, identity, local_session
-from weft.spec import Fabric
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from weft.core.events import Event
 from weft.core.executor import RetryPolicy
+from weft.fabricfile import parse_fabric
 from weft.ops import lifecycle
 from weft.ops.target import Target, connect
-from weft.spec import parse_fabric
 
 FAST_RETRY = RetryPolicy(base=0.05, cap=0.5, deadline=30.0)
 

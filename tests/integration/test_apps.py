@@ -20,13 +20,13 @@ import pytest
 from weft.aws import secrets
 from weft.cli.main import main
 from weft.errors import ConfigError, UsageError
+from weft.fabricfile import parse_fabric
 from weft.kube import releases
 from weft.local.kube.control_plane import KubeEndpoint
 from weft.ops import leftovers, lifecycle
 from weft.ops.apps import Apps, DeployResult, teardown
 from weft.ops.target import Target
 from weft.ops.verify import Verify
-from weft.spec import parse_fabric
 
 from .helpers import FAST_RETRY, down, target_for, up
 

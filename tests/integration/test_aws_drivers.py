@@ -15,8 +15,8 @@ from weft.aws.context import AwsContext
 from weft.aws.drivers import DRIVERS
 from weft.aws.session import AwsSession
 from weft.core.resource import Observed, Resource, thaw
+from weft.fabricfile import load_fabric
 from weft.model import desired_resources
-from weft.spec import load_fabric
 
 pytestmark = pytest.mark.integration
 
@@ -117,7 +117,7 @@ def make_group(ctx: AwsContext, vpc_id: str, name: str) -> Observed:
 
 def test_registry_has_every_kind() -> None:
     """Every kind a fabric can ask for has a driver, and no driver is registered for nothing."""
-    good = Path(__file__).parents[1] / "unit" / "spec" / "good"
+    good = Path(__file__).parents[1] / "unit" / "fabricfile" / "good"
     wanted: set[str] = set()
     for path in sorted(good.glob("*.yaml")):
         fabric = load_fabric(path)

@@ -31,10 +31,10 @@ import pytest
 from weft.aws import fabric_bucket as store
 from weft.core.plan import Action
 from weft.errors import LockHeld, StalePlan
+from weft.fabricfile import parse_fabric
 from weft.model import desired_resources
 from weft.ops import leftovers, lifecycle
 from weft.ops.target import Target
-from weft.spec import parse_fabric
 
 from .helpers import cloud_counts, down, fabric_text, target_for, up
 from .test_teardown import FULL

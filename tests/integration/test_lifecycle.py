@@ -6,9 +6,9 @@ import pytest
 
 from weft.core.plan import Action
 from weft.errors import GuardError, StalePlan
+from weft.fabricfile import parse_fabric
 from weft.ops import leftovers, lifecycle
 from weft.ops.target import connect
-from weft.spec import parse_fabric
 
 from .helpers import EventLog, cloud_counts, down, fabric_text, target_for, up
 

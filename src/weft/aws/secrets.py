@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from weft.aws import errors
 from weft.aws.context import AwsContext
 from weft.errors import CloudError, NotFound, PermanentError, UsageError
-from weft.spec.checks import SECRET_NAME_RE, secret_name_problem
+from weft.fabricfile.checks import SECRET_NAME_RE, secret_name_problem
 
 PREFIX = "secrets/"
 FORMAT_VERSION = 1

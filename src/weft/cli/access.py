@@ -103,8 +103,8 @@ def kubeconfig(file: Path, local: bool, as_json: bool, path: Path | None) -> Non
 def token(fabric_name: str, file: Path, local: bool) -> None:
     """Print an EKS token as a kubectl exec credential (used by the kubeconfig weft writes)."""
     from weft.aws.eks_token import get_token
+    from weft.fabricfile import load_fabric
     from weft.ops.target import open_session
-    from weft.spec import load_fabric
 
     fabric = load_fabric(file)
     if fabric.name != fabric_name:

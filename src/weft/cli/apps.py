@@ -108,8 +108,8 @@ def deploy(
 def release(app: str, version: str, file: Path, local: bool, as_json: bool, timeout: float) -> None:
     """Deploy VERSION of APP, record the release, and write VERSION into the fabric file."""
     from weft.errors import UsageError
-    from weft.spec.edit import set_version
-    from weft.spec.image import version_problem
+    from weft.fabricfile.edit import set_version
+    from weft.fabricfile.image import version_problem
 
     problem = version_problem(version)
     if problem is not None:
@@ -135,7 +135,7 @@ def rollback(
     app: str, to: int | None, file: Path, local: bool, as_json: bool, timeout: float
 ) -> None:
     """Restore the previous revision of APP (or --to REVISION) and write its version back."""
-    from weft.spec.edit import set_version
+    from weft.fabricfile.edit import set_version
 
     runner = _open(file, local, as_json, "rollback")
     try:
@@ -251,8 +251,8 @@ def verify(
 ) -> None:
     """Deploy a canary, check it is reachable, upgrade it without downtime, delete it."""
     from weft.errors import UsageError
+    from weft.fabricfile.image import version_problem
     from weft.ops import verify as procedure
-    from weft.spec.image import version_problem
 
     pair = procedure.VERSIONS
     if versions:

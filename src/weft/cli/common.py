@@ -45,8 +45,8 @@ def out(as_json: bool) -> Any:
 
 
 def connect(file: Path, local: bool, as_json: bool, command: str) -> Any:
+    from weft.fabricfile import load_fabric
     from weft.ops.target import connect
-    from weft.spec import load_fabric
 
     fabric = load_fabric(file)
     target = connect(fabric, local=local)

@@ -113,8 +113,8 @@ def init(
     force: bool,
 ) -> None:
     """Write a commented fabric file, with the region's availability zones discovered from EC2."""
+    from weft.fabricfile import render_fabric_file
     from weft.ops.target import available_zones, open_session
-    from weft.spec import render_fabric_file
 
     if file.exists() and not force:
         raise UsageError(
@@ -166,7 +166,7 @@ def init(
 def validate(file: Path, as_json: bool) -> None:
     """Check a fabric file without touching the cloud."""
     from weft.errors import ConfigError
-    from weft.spec import load_fabric
+    from weft.fabricfile import load_fabric
 
     try:
         fabric = load_fabric(file)

@@ -23,8 +23,8 @@ the version.
 Environment variables of a container, in this order: the entry's ``env``; for each store in
 ``uses``, its plain settings (``MAIN_HOST``, ...) as values and its credential
 (``MAIN_PASSWORD``, ``SESSIONS_AUTH_TOKEN``) from the Secret; then each of ``secrets``
-(``STRIPE_API_KEY``) from the Secret. The names are made by :func:`weft.spec.apps.store_env`
-and :func:`weft.spec.apps.secret_env`. Secret values appear in the Secret's ``stringData`` and
+(``STRIPE_API_KEY``) from the Secret. The names are made by :func:`weft.fabricfile.apps.store_env`
+and :func:`weft.fabricfile.apps.secret_env`. Secret values appear in the Secret's ``stringData`` and
 nowhere else; the pod template carries ``weft.dev/secret-hash``, a slow salted hash of the
 Secret's data (scrypt, so a short one does not give weak values away to who can read
 Deployments), so that a changed secret rolls the pods. Service links are off
@@ -46,16 +46,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from weft.errors import UsageError
-from weft.spec import App, CronJob, Fabric
-from weft.spec.apps import (
+from weft.fabricfile import App, CronJob, Fabric
+from weft.fabricfile.apps import (
     STORE_CREDENTIAL,
     STORE_SETTINGS,
     credential_secret,
     secret_env,
     store_env,
 )
-from weft.spec.checks import did_you_mean
-from weft.spec.image import image_tag, tag_problem, version_label, version_problem
+from weft.fabricfile.checks import did_you_mean
+from weft.fabricfile.image import image_tag, tag_problem, version_label, version_problem
 
 __all__ = [
     "APPLY_ORDER",
@@ -154,7 +154,7 @@ class ApiVersions:
 class DataStore:
     """Facts about one database, cache or bucket, read from the cloud.
 
-    ``settings`` are the plain values of :data:`weft.spec.apps.STORE_SETTINGS` for its kind
+    ``settings`` are the plain values of :data:`weft.fabricfile.apps.STORE_SETTINGS` for its kind
     (``host``, ``port``, ``database``, ``user`` of a database; ``host``, ``port`` of a cache;
     ``bucket``, ``region`` of a bucket); one that is missing renders as :data:`UNKNOWN`.
     ``secret`` is the secrets-store name of its credential (``database/<n>/password``,

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from weft.core.resource import Ref, Resource
+from weft.fabricfile import Fabric
 from weft.model.tags import resource_tags
-from weft.spec import Fabric
 
 
 class Builder:

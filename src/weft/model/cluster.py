@@ -15,10 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from weft.core.resource import Fmt, Ref, Resource
+from weft.fabricfile import Fabric
+from weft.fabricfile.subnets import zone_suffix
 from weft.model.builder import Builder
 from weft.model.naming import bounded, digest
-from weft.spec import Fabric
-from weft.spec.subnets import zone_suffix
 
 AWS_POLICY = "arn:aws:iam::aws:policy/"
 

@@ -9,10 +9,10 @@ Deletion protection follows the fabric's ``protect``.
 from __future__ import annotations
 
 from weft.core.resource import Ref, Resource
+from weft.fabricfile import Fabric
+from weft.fabricfile.subnets import zone_suffix
 from weft.model.builder import Builder
 from weft.model.naming import bounded
-from weft.spec import Fabric
-from weft.spec.subnets import zone_suffix
 
 KMS_ARN = Ref("kms_key.fabric", "arn")
 DATA_SG = Ref("security_group.data")

@@ -7,8 +7,8 @@ ACM gives the wildcard and the apex the same validation record, so one record va
 from __future__ import annotations
 
 from weft.core.resource import Ref, Resource
+from weft.fabricfile import Fabric
 from weft.model.builder import Builder
-from weft.spec import Fabric
 
 CERT = "acm_certificate.wildcard"
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from weft.core.resource import Resource
+from weft.fabricfile import Fabric
 from weft.model.cluster import cluster_resources
 from weft.model.data import data_resources
 from weft.model.dns import dns_resources
 from weft.model.network import network_resources
 from weft.model.tags import resource_tags
-from weft.spec import Fabric
 
 
 def fabric_bucket_name(fabric: str, account_id: str, region: str) -> str:

@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from weft.core.resource import Ref, Resource
+from weft.fabricfile import Fabric, plan_subnets
+from weft.fabricfile.subnets import zone_suffix
 from weft.model.builder import Builder
-from weft.spec import Fabric, plan_subnets
-from weft.spec.subnets import zone_suffix
 
 ANYWHERE = "0.0.0.0/0"
 

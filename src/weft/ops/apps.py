@@ -42,11 +42,11 @@ from weft.aws.errors import translate
 from weft.aws.inventory import Inventory, discover
 from weft.core.resource import Observed, Resource, thaw
 from weft.errors import ConfigError, GuardError, KubeError, RolloutFailed, UsageError
+from weft.fabricfile import App, CronJob, Fabric
 from weft.kube import manifests, releases, rollout
 from weft.kube.client import Kube, describe
 from weft.model.tags import resource_tags
 from weft.ops.target import Target
-from weft.spec import App, CronJob, Fabric
 
 #: The cloud resources the application commands read.
 KINDS = (

@@ -44,11 +44,11 @@ from weft.core.executor import ApplyResult, Executor, RetryPolicy
 from weft.core.plan import Action, Plan
 from weft.core.resource import KindSchema, Observed
 from weft.errors import ConfigError, LockHeld, StalePlan
+from weft.fabricfile import check_version_step
 from weft.model import desired_resources
 from weft.ops import guard, retrying
 from weft.ops.target import Target
 from weft.ops.teardown import TeardownOptions
-from weft.spec import check_version_step
 
 BUCKET = "fabric_bucket.fabric"
 

@@ -10,8 +10,8 @@ from weft.aws.context import AwsContext
 from weft.aws.errors import translate
 from weft.aws.session import AwsSession
 from weft.errors import ConfigError, GuardError
+from weft.fabricfile import Fabric
 from weft.ops import retrying
-from weft.spec import Fabric
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from weft.errors import WeftError
+from weft.fabricfile import Fabric
+from weft.fabricfile.apps import App
 from weft.ops.apps import VERIFY_NAMESPACE, Apps, Report
 from weft.ops.target import Target
-from weft.spec import Fabric
-from weft.spec.apps import App
 
 CANARY = "weft-verify"
 NAMESPACE = VERIFY_NAMESPACE

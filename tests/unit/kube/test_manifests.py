@@ -18,6 +18,7 @@ import pytest
 from lightkube import codecs
 
 from weft.errors import UsageError
+from weft.fabricfile import Fabric, load_fabric, parse_fabric
 from weft.kube.manifests import (
     APPLY_ORDER,
     MANAGED_BY,
@@ -36,9 +37,8 @@ from weft.kube.manifests import (
     secret_names,
     selector,
 )
-from weft.spec import Fabric, load_fabric, parse_fabric
 
-EXAMPLE = Path(__file__).parents[1] / "spec" / "good" / "apps.yaml"
+EXAMPLE = Path(__file__).parents[1] / "fabricfile" / "good" / "apps.yaml"
 CERT = "arn:aws:acm:us-east-2:123456789012:certificate/0b7e6f4c"
 SECRETS = {
     "database/main/password": "db-password-0123456789abcdef",

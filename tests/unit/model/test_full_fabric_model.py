@@ -1,6 +1,6 @@
 """The desired resources of a fabric that uses every section.
 
-The fabric is tests/unit/spec/good/production.yaml.
+The fabric is tests/unit/fabricfile/good/production.yaml.
 """
 
 from collections import Counter
@@ -8,11 +8,11 @@ from pathlib import Path
 
 from weft.core.planner import desired_graph
 from weft.core.resource import Fmt, Ref
+from weft.fabricfile import load_fabric, parse_fabric
 from weft.model import desired_resources
 from weft.model.cluster import nodegroup_name
-from weft.spec import load_fabric, parse_fabric
 
-PRODUCTION = Path(__file__).parents[1] / "spec" / "good" / "production.yaml"
+PRODUCTION = Path(__file__).parents[1] / "fabricfile" / "good" / "production.yaml"
 
 
 def build(path=PRODUCTION, text=None):

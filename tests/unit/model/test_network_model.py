@@ -4,8 +4,8 @@ import pytest
 
 from weft.core.planner import desired_graph
 from weft.core.resource import Ref
+from weft.fabricfile import parse_fabric
 from weft.model import desired_resources
-from weft.spec import parse_fabric
 
 ZONES = ["us-east-2a", "us-east-2b", "us-east-2c"]
 

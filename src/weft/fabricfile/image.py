@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from weft.spec.checks import describe, problem, quote_hint
+from weft.fabricfile.checks import describe, problem, quote_hint
 
 __all__ = [
     "MAX_VERSION_LENGTH",
@@ -66,7 +66,7 @@ _PLACEHOLDER = "{version}"
 def version_problem(value: object) -> str | None:
     """Why ``value`` is not a version weft deploys (with a fix when there is one), or None.
 
-    :class:`weft.spec.App` checks ``version`` with it; commands that take a version (``weft
+    :class:`weft.fabricfile.App` checks ``version`` with it; commands that take a version (``weft
     release APP VERSION``) check their argument with it too.
     """
     if isinstance(value, int | float) and not isinstance(value, bool):

@@ -1,13 +1,13 @@
 """Generated fabric files through the real CLI: accepted, or refused cleanly before any AWS call.
 
-hypothesis writes fabric files (structured documents, and the example files of tests/unit/spec/good
-mangled line by line) and runs the commands a user would: ``validate``, and for a file the spec
-refuses, also ``plan``, ``up``, ``down``, ``leftovers`` and ``status``. A refused file must give
-exit code 1 and a message naming the file, never a traceback, and must not cause a single AWS
-request: the standard AWS configuration points at a recording HTTP server on 127.0.0.1 (which
-counts every request), and the local cloud's state directory must stay empty (a file saying
-``provider: local`` would start it). A check at the end shows the recorder does see the requests
-of an accepted file, so "no request" means something.
+hypothesis writes fabric files (structured documents, and the example files of
+tests/unit/fabricfile/good mangled line by line) and runs the commands a user would: ``validate``,
+and for a file the spec refuses, also ``plan``, ``up``, ``down``, ``leftovers`` and ``status``. A
+refused file must give exit code 1 and a message naming the file, never a traceback, and must not
+cause a single AWS request: the standard AWS configuration points at a recording HTTP server on
+127.0.0.1 (which counts every request), and the local cloud's state directory must stay empty (a
+file saying ``provider: local`` would start it). A check at the end shows the recorder does see the
+requests of an accepted file, so "no request" means something.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 
 from weft.cli.main import main
 from weft.errors import ConfigError
+from weft.fabricfile import parse_fabric
 from weft.local import aws_server
-from weft.spec import parse_fabric
 
 from .test_spec_fuzz import documents, sections
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from weft.errors import ConfigError
-from weft.spec import (
+from weft.fabricfile import (
     SUPPORTED_K8S_VERSIONS,
     Addon,
     Bucket,

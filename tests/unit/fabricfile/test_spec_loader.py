@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from weft.errors import ConfigError
-from weft.spec import Fabric, Network, load_fabric, parse_fabric
+from weft.fabricfile import Fabric, Network, load_fabric, parse_fabric
 
 HERE = Path(__file__).parent
 BAD = sorted((HERE / "bad").glob("*.yaml"))

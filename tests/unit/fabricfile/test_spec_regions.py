@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from weft.spec import known_zones
-from weft.spec.regions import REGION_ZONES, known_regions
+from weft.fabricfile import known_zones
+from weft.fabricfile.regions import REGION_ZONES, known_regions
 
 
 def test_known_zones() -> None:

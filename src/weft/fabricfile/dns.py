@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
-from weft.spec.checks import describe, problem
+from weft.fabricfile.checks import describe, problem
 
 __all__ = ["Dns", "domain_problem"]
 

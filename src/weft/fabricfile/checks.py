@@ -2,15 +2,15 @@
 
 A check raises :func:`problem` errors: a pydantic custom error of type ``"weft"`` whose context
 carries one or more ``(sub-path, message)`` pairs, so one validator can point at several places
-(``tags.aws:x``, ``network.zones[2]``) below its own location. :mod:`weft.spec.loader` turns them,
-and pydantic's built-in errors, into file:line messages.
+(``tags.aws:x``, ``network.zones[2]``) below its own location.
+:mod:`weft.fabricfile.loader` turns them, and pydantic's built-in errors, into file:line messages.
 
 A message that mentions another entry writes it as ``(first as <field path>)``; the loader adds
 that entry's line (``(first as databases[0] on line 12)``) when it knows it.
 
 The helpers here are shared by the modules that define sections of the file
-(:mod:`~weft.spec.schema`, :mod:`~weft.spec.cluster`, :mod:`~weft.spec.data`,
-:mod:`~weft.spec.dns`); they import nothing from those modules.
+(:mod:`~weft.fabricfile.schema`, :mod:`~weft.fabricfile.cluster`, :mod:`~weft.fabricfile.data`,
+:mod:`~weft.fabricfile.dns`); they import nothing from those modules.
 """
 
 from __future__ import annotations

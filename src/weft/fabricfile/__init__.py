@@ -13,7 +13,7 @@ and ``cronjobs`` (:class:`CronJob`). Defaults are resolved on the models.
 :func:`check_version_step` tells, at plan time, whether a running cluster can move to a version.
 """
 
-from weft.spec.apps import (
+from weft.fabricfile.apps import (
     App,
     Autoscale,
     CronJob,
@@ -23,7 +23,7 @@ from weft.spec.apps import (
     Resources,
     Rollout,
 )
-from weft.spec.cluster import (
+from weft.fabricfile.cluster import (
     SUPPORTED_K8S_VERSIONS,
     Addon,
     Cluster,
@@ -34,13 +34,13 @@ from weft.spec.cluster import (
     check_version_step,
     k8s_minor,
 )
-from weft.spec.data import Bucket, Cache, Database
-from weft.spec.dns import Dns
-from weft.spec.loader import load_fabric, parse_fabric
-from weft.spec.regions import known_zones
-from weft.spec.schema import Fabric, Network
-from weft.spec.subnets import SubnetPlan, plan_subnets
-from weft.spec.template import render_fabric_file
+from weft.fabricfile.data import Bucket, Cache, Database
+from weft.fabricfile.dns import Dns
+from weft.fabricfile.loader import load_fabric, parse_fabric
+from weft.fabricfile.regions import known_zones
+from weft.fabricfile.schema import Fabric, Network
+from weft.fabricfile.subnets import SubnetPlan, plan_subnets
+from weft.fabricfile.template import render_fabric_file
 
 __all__ = [
     "SUPPORTED_K8S_VERSIONS",

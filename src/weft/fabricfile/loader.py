@@ -6,8 +6,8 @@ every problem is reported as one line::
 
     fabric.yaml:7: network.nat: 'per_zone' is not allowed; expected one of: none, single, per-zone
 
-A message that names an earlier entry as ``(first as databases[0])`` gets that entry's line
-added when it is on another line. Rules across sections (:func:`~weft.spec.schema.cross_problems`)
+A message that names an earlier entry as ``(first as databases[0])`` gets that entry's line added
+when it is on another line. Rules across sections (:func:`~weft.fabricfile.schema.cross_problems`)
 still run when unrelated keys failed, on whatever is valid. All problems of a file are collected
 into one :class:`~weft.errors.ConfigError` (``problems`` holds them one by one). No pydantic or
 ruamel exception escapes, and no pydantic wording is shown.
@@ -31,10 +31,10 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from weft.errors import ConfigError
-from weft.spec.apps import App, CronJob
-from weft.spec.cluster import SUPPORTED_K8S_VERSIONS
-from weft.spec.dns import Dns
-from weft.spec.schema import (
+from weft.fabricfile.apps import App, CronJob
+from weft.fabricfile.cluster import SUPPORTED_K8S_VERSIONS
+from weft.fabricfile.dns import Dns
+from weft.fabricfile.schema import (
     PROBLEM,
     USER_KEYS,
     Fabric,

@@ -7,7 +7,13 @@ import re
 import pytest
 
 from weft.errors import ConfigError
-from weft.spec import SUPPORTED_K8S_VERSIONS, Fabric, Network, parse_fabric, render_fabric_file
+from weft.fabricfile import (
+    SUPPORTED_K8S_VERSIONS,
+    Fabric,
+    Network,
+    parse_fabric,
+    render_fabric_file,
+)
 
 
 def test_template_round_trip() -> None:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from weft.spec import SubnetPlan, plan_subnets
-from weft.spec.subnets import zone_suffix
+from weft.fabricfile import SubnetPlan, plan_subnets
+from weft.fabricfile.subnets import zone_suffix
 
 ZONES = [f"us-east-1{letter}" for letter in "abcdef"]
 

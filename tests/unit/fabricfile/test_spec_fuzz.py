@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from weft.errors import ConfigError
-from weft.spec import Fabric, parse_fabric
+from weft.fabricfile import Fabric, parse_fabric
 
 KEYS = [
     "name", "region", "account_id", "provider", "protect", "tags", "network", "version",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from weft.spec.cron import MACROS, CronSchedule, parse_schedule, schedule_problem
+from weft.fabricfile.cron import MACROS, CronSchedule, parse_schedule, schedule_problem
 
 ALL_MINUTES = frozenset(range(60))
 ALL_HOURS = frozenset(range(24))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from weft.spec.image import (
+from weft.fabricfile.image import (
     image_problem,
     image_tag,
     tag_format_problem,

@@ -2,13 +2,13 @@
 
 The models are strict (no silent coercion: ``zones: "3"`` is an error, not 3) and frozen, and
 reject unknown keys. Every check that can fail explains what is allowed. A check raises
-:func:`problem` errors (see :mod:`weft.spec.checks`); :mod:`weft.spec.loader` turns them, and
-pydantic's built-in errors, into file:line messages.
+:func:`problem` errors (see :mod:`weft.fabricfile.checks`); :mod:`weft.fabricfile.loader` turns
+them, and pydantic's built-in errors, into file:line messages.
 
 A fabric is ``name``, ``region``, ``network`` and optional sections: ``cluster``, ``nodegroups``
-and ``fargate`` (:mod:`weft.spec.cluster`), ``databases``, ``caches`` and ``buckets``
-(:mod:`weft.spec.data`), ``dns`` (:mod:`weft.spec.dns`), ``apps`` and ``cronjobs``
-(:mod:`weft.spec.apps`). A list section written with no entries (``databases:`` and nothing
+and ``fargate`` (:mod:`weft.fabricfile.cluster`), ``databases``, ``caches`` and ``buckets``
+(:mod:`weft.fabricfile.data`), ``dns`` (:mod:`weft.fabricfile.dns`), ``apps`` and ``cronjobs``
+(:mod:`weft.fabricfile.apps`). A list section written with no entries (``databases:`` and nothing
 below) is empty.
 
 Defaults that depend on other keys are resolved here: ``protect`` is true when the name contains
@@ -35,7 +35,7 @@ from pydantic import (
     model_validator,
 )
 
-from weft.spec.apps import (
+from weft.fabricfile.apps import (
     App,
     Autoscale,
     CronJob,
@@ -47,7 +47,7 @@ from weft.spec.apps import (
     StoreKind,
     workload_problems,
 )
-from weft.spec.checks import (
+from weft.fabricfile.checks import (
     PROBLEM,
     Path,
     check_label,
@@ -58,7 +58,7 @@ from weft.spec.checks import (
     problem,
     suggestions,
 )
-from weft.spec.cluster import (
+from weft.fabricfile.cluster import (
     SUPPORTED_K8S_VERSIONS,
     Addon,
     Cluster,
@@ -67,10 +67,10 @@ from weft.spec.cluster import (
     NodeGroup,
     Taint,
 )
-from weft.spec.data import Bucket, Cache, Database
-from weft.spec.dns import Dns
-from weft.spec.regions import REGION_ZONES, known_zones
-from weft.spec.subnets import MAX_SUBNET_PREFIX, plan_subnets
+from weft.fabricfile.data import Bucket, Cache, Database
+from weft.fabricfile.dns import Dns
+from weft.fabricfile.regions import REGION_ZONES, known_zones
+from weft.fabricfile.subnets import MAX_SUBNET_PREFIX, plan_subnets
 
 __all__ = [
     "LAYOUTS",
@@ -386,7 +386,7 @@ def cross_problems(
 
     The list sections are given as the names of their entries: the rules need no more, except
     for apps and cron jobs, given as their models (or only their names when they are not valid;
-    see :func:`weft.spec.apps.workload_problems`). It works on a partly valid file too (the
+    see :func:`weft.fabricfile.apps.workload_problems`). It works on a partly valid file too (the
     loader calls it when other keys failed): ``region`` or ``network`` is None when it is not
     valid, a list section is None when it is not a list, and a name is None when it is not valid.
     Checks that need something unknown are skipped. ``has_cluster`` and ``has_dns`` tell whether

@@ -20,7 +20,7 @@ exactly the listed ones when it is given; a node group's ``desired`` is ``max(mi
 to ``max``.
 
 Rules that involve other sections (a cluster needs two zones; node groups and Fargate profiles
-need a cluster) live in :func:`weft.spec.schema.cross_problems`. Whether an upgrade from the
+need a cluster) live in :func:`weft.fabricfile.schema.cross_problems`. Whether an upgrade from the
 version running in the cloud is possible is :func:`check_version_step`, called at plan time.
 """
 
@@ -39,7 +39,7 @@ from pydantic import (
     model_validator,
 )
 
-from weft.spec.checks import (
+from weft.fabricfile.checks import (
     Path,
     check_in_range,
     check_label,

@@ -41,7 +41,7 @@ pods) and ``progress_deadline`` 600 s, ``concurrency`` Forbid, ``autoscale.cpu``
 
 Rules within an entry are checked on its model. Rules that need the rest of the fabric (a
 cluster, the DNS domain, the data stores, the other entries) are :func:`workload_problems`,
-which :func:`weft.spec.schema.cross_problems` calls.
+which :func:`weft.fabricfile.schema.cross_problems` calls.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ from pydantic import (
     model_validator,
 )
 
-from weft.spec.checks import (
+from weft.fabricfile.checks import (
     Path,
     check_in_range,
     check_label,
@@ -73,9 +73,9 @@ from weft.spec.checks import (
     problem,
     secret_name_problem,
 )
-from weft.spec.cron import check_schedule
-from weft.spec.dns import domain_problem
-from weft.spec.image import (
+from weft.fabricfile.cron import check_schedule
+from weft.fabricfile.dns import domain_problem
+from weft.fabricfile.image import (
     check_image,
     check_tag_format,
     check_version,

@@ -12,10 +12,16 @@ from __future__ import annotations
 
 import json
 
-from weft.spec.cluster import ADDONS, ENDPOINTS, LOG_TYPES, SUPPORTED_K8S_VERSIONS, TAINT_EFFECTS
-from weft.spec.data import SUPPORTED_POSTGRES_MAJORS, SUPPORTED_REDIS_MAJORS
-from weft.spec.loader import parse_fabric
-from weft.spec.schema import LAYOUTS, MAX_ZONES, NATS
+from weft.fabricfile.cluster import (
+    ADDONS,
+    ENDPOINTS,
+    LOG_TYPES,
+    SUPPORTED_K8S_VERSIONS,
+    TAINT_EFFECTS,
+)
+from weft.fabricfile.data import SUPPORTED_POSTGRES_MAJORS, SUPPORTED_REDIS_MAJORS
+from weft.fabricfile.loader import parse_fabric
+from weft.fabricfile.schema import LAYOUTS, MAX_ZONES, NATS
 
 __all__ = ["render_fabric_file"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from weft.errors import ConfigError
-from weft.spec import (
+from weft.fabricfile import (
     App,
     Autoscale,
     CronJob,
@@ -20,7 +20,7 @@ from weft.spec import (
     load_fabric,
     parse_fabric,
 )
-from weft.spec.apps import (
+from weft.fabricfile.apps import (
     credential_secret,
     injected_env,
     parse_quantity,
@@ -28,7 +28,7 @@ from weft.spec.apps import (
     store_env,
     workload_problems,
 )
-from weft.spec.checks import secret_name_problem
+from weft.fabricfile.checks import secret_name_problem
 
 GOOD = Path(__file__).parent / "good"
 

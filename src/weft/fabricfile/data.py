@@ -14,7 +14,7 @@ Defaults resolved here: a database's ``db_name`` is its ``name`` with ``-`` repl
 
 Databases, caches and buckets share one namespace (a name may be used once across the three);
 that rule, and that databases and caches need private subnets in two zones, live in
-:func:`weft.spec.schema.cross_problems`.
+:func:`weft.fabricfile.schema.cross_problems`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, PlainValidator, model_validator
 
-from weft.spec.checks import check_in_range, check_label, describe, problem, quote_hint
+from weft.fabricfile.checks import check_in_range, check_label, describe, problem, quote_hint
 
 __all__ = [
     "DEFAULT_USERNAME",

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from weft.spec.checks import describe, did_you_mean, problem, suggestions
+from weft.fabricfile.checks import describe, did_you_mean, problem, suggestions
 
 __all__ = ["MACROS", "CronSchedule", "check_schedule", "parse_schedule", "schedule_problem"]
 

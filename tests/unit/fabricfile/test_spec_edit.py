@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from weft.errors import ConfigError
-from weft.spec.edit import set_version
+from weft.fabricfile.edit import set_version
 
 TEXT = """\
 name: x   # a comment
