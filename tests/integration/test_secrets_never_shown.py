@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from weft.aws import secrets as store
-from weft.aws.drivers.cache_replication_group import auth_secret
-from weft.aws.drivers.db_instance import password_secret
 from weft.cli.main import main
+from weft.fabricfile.secret_names import cache_auth_token, database_password
 from weft.ops.target import Target
 
 from .helpers import target_for
@@ -104,8 +103,8 @@ def test_no_secret_value_appears_in_any_output(
     target = target_for(text)
     ctx = target.context()
     values = {
-        "database password": store.get_secret(ctx, password_secret("main")),
-        "cache auth token": store.get_secret(ctx, auth_secret("sessions")),
+        "database password": store.get_secret(ctx, database_password("main")),
+        "cache auth token": store.get_secret(ctx, cache_auth_token("sessions")),
         "user secret": store.get_secret(ctx, "api-key"),
     }
     assert values["user secret"] == user_value

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from weft.aws.session import AwsSession
+from weft.model.naming import fabric_bucket_name
 
 T = TypeVar("T")
 
@@ -98,4 +99,4 @@ class AwsContext:
     @property
     def fabric_bucket(self) -> str:
         """The fabric bucket's name: unique per fabric, account and region."""
-        return f"weft-{self.fabric}-{self.account_id}-{self.region}"
+        return fabric_bucket_name(self.fabric, self.account_id, self.region)

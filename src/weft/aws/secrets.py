@@ -42,6 +42,7 @@ from weft.aws import errors
 from weft.aws.context import AwsContext
 from weft.errors import CloudError, NotFound, PermanentError, UsageError
 from weft.fabricfile.checks import SECRET_NAME_RE, secret_name_problem
+from weft.model.naming import kms_alias
 
 PREFIX = "secrets/"
 FORMAT_VERSION = 1
@@ -63,8 +64,8 @@ class SecretInfo:
 
 
 def default_key_alias(ctx: AwsContext) -> str:
-    """The alias of the fabric's KMS key (as :mod:`weft.model.fabric` names it)."""
-    return f"alias/weft/{ctx.fabric}"
+    """The alias of the fabric's KMS key."""
+    return kms_alias(ctx.fabric)
 
 
 def check_name(name: str) -> str:

@@ -11,9 +11,19 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from weft.core.resource import split_address
+from weft.model.tags import FABRIC_TAG, ID_TAG
 
-FABRIC_TAG = "weft:fabric"
-ID_TAG = "weft:id"
+__all__ = [
+    "FABRIC_TAG",
+    "ID_TAG",
+    "changes",
+    "from_aws",
+    "is_reserved",
+    "name_from_id_tag",
+    "tag_specifications",
+    "to_aws",
+]
+
 AWS_PREFIX = "aws:"
 
 

@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from weft.cli import render
 from weft.cli.common import connect, fabric_options, out
 from weft.errors import GuardError, UsageError
+from weft.model.addresses import CLUSTER
 
 
 def default_kubeconfig() -> Path:
@@ -64,7 +65,7 @@ def kubeconfig(file: Path, local: bool, as_json: bool, path: Path | None) -> Non
 
     target = connect(file, local, as_json, "kubeconfig")
     found = discover(target.context(), {"eks_cluster": DRIVERS["eks_cluster"]})
-    cluster = found.by_address.get("eks_cluster.main")
+    cluster = found.by_address.get(CLUSTER)
     if cluster is None:
         raise GuardError(f"fabric {target.name} has no cluster yet", hint="create it with: weft up")
     endpoint, ca_data = cluster.outputs.get("endpoint"), cluster.outputs.get("ca_data")

@@ -82,6 +82,7 @@ from weft.fabricfile.image import (
     image_tag,
     tag_problem,
 )
+from weft.fabricfile.secret_names import credential_secret
 
 __all__ = [
     "CONCURRENCY_POLICIES",
@@ -169,19 +170,6 @@ def store_env(store: str, setting: str) -> str:
 def secret_env(secret: str) -> str:
     """The environment variable of a secret: ``stripe/api-key`` -> ``STRIPE_API_KEY``."""
     return re.sub(r"[/.-]", "_", secret.upper())
-
-
-def credential_secret(kind: str, store: str) -> str | None:
-    """The secrets-store name of a data store's credential (None for buckets).
-
-    The data drivers store them under these names: ``database/<name>/password`` and
-    ``cache/<name>/auth-token``.
-    """
-    if kind == "database":
-        return f"database/{store}/password"
-    if kind == "cache":
-        return f"cache/{store}/auth-token"
-    return None
 
 
 def injected_env(kind: str, store: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ from typing import Any
 from weft.core.resource import Fmt, Ref, Resource
 from weft.fabricfile import Fabric
 from weft.fabricfile.subnets import zone_suffix
+from weft.model import addresses
 from weft.model.builder import Builder
 from weft.model.naming import bounded, digest
 
@@ -45,7 +46,7 @@ ROLE_POLICIES: dict[str, tuple[str, list[str]]] = {
 EBS_CSI_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:ebs-csi-controller-sa"
 EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 
-CLUSTER = Ref("eks_cluster.main")
+CLUSTER = Ref(addresses.CLUSTER)
 
 
 def _service_trust(service: str) -> dict[str, Any]:
@@ -64,7 +65,7 @@ def _service_trust(service: str) -> dict[str, Any]:
 
 
 def _irsa_trust(service_account: str) -> dict[str, Any]:
-    issuer = Ref("eks_cluster.main", "oidc_issuer_host")
+    issuer = Ref(addresses.CLUSTER, "oidc_issuer_host")
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -129,14 +130,14 @@ def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
             "endpoint_private": spec.endpoint in ("private", "both"),
             "public_access_cidrs": list(spec.api_cidrs) if public else [],
             "logging": list(spec.logs),
-            "encryption_key_arn": Ref("kms_key.fabric", "arn") if spec.encrypt_secrets else None,
+            "encryption_key_arn": Ref(addresses.KMS_KEY, "arn") if spec.encrypt_secrets else None,
         },
     )
     b.add(
         "oidc_provider",
         "cluster",
         {
-            "url": Ref("eks_cluster.main", "oidc_issuer"),
+            "url": Ref(addresses.CLUSTER, "oidc_issuer"),
             "client_ids": ["sts.amazonaws.com"],
             "thumbprints": [EKS_OIDC_THUMBPRINT],
         },

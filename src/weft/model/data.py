@@ -11,10 +11,11 @@ from __future__ import annotations
 from weft.core.resource import Ref, Resource
 from weft.fabricfile import Fabric
 from weft.fabricfile.subnets import zone_suffix
+from weft.model.addresses import KMS_KEY
 from weft.model.builder import Builder
 from weft.model.naming import bounded
 
-KMS_ARN = Ref("kms_key.fabric", "arn")
+KMS_ARN = Ref(KMS_KEY, "arn")
 DATA_SG = Ref("security_group.data")
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from weft.core.resource import Ref, Resource
 from weft.fabricfile import Fabric
+from weft.model.addresses import CERTIFICATE
 from weft.model.builder import Builder
 
-CERT = "acm_certificate.wildcard"
+CERT = CERTIFICATE
 
 
 def dns_resources(fabric: Fabric) -> list[Resource]:

@@ -7,12 +7,9 @@ from weft.fabricfile import Fabric
 from weft.model.cluster import cluster_resources
 from weft.model.data import data_resources
 from weft.model.dns import dns_resources
+from weft.model.naming import fabric_bucket_name, kms_alias
 from weft.model.network import network_resources
 from weft.model.tags import resource_tags
-
-
-def fabric_bucket_name(fabric: str, account_id: str, region: str) -> str:
-    return f"weft-{fabric}-{account_id}-{region}"
 
 
 def foundation_resources(fabric: Fabric, account_id: str) -> list[Resource]:
@@ -35,7 +32,7 @@ def foundation_resources(fabric: Fabric, account_id: str) -> list[Resource]:
             "fabric",
             {
                 "description": f"weft fabric {name}: secrets and data at rest",
-                "alias": f"alias/weft/{name}",
+                "alias": kms_alias(name),
                 "rotation": True,
                 "tags": resource_tags(name, "kms_key", "fabric", fabric.tags),
             },

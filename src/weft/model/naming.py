@@ -18,3 +18,14 @@ def bounded(name: str, limit: int) -> str:
         return name
     tail = digest(name)
     return f"{name[: limit - len(tail) - 1].rstrip('-')}-{tail}"
+
+
+def fabric_bucket_name(fabric: str, account_id: str, region: str) -> str:
+    """The fabric bucket's name: unique per fabric, account and region, so it is found without a
+    search."""
+    return f"weft-{fabric}-{account_id}-{region}"
+
+
+def kms_alias(fabric: str) -> str:
+    """The alias of the fabric's KMS key."""
+    return f"alias/weft/{fabric}"

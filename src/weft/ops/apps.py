@@ -36,15 +36,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from weft.aws import eks_token, secrets
 from weft.aws.applier import AwsApplier
 from weft.aws.drivers import DRIVERS
-from weft.aws.drivers.cache_replication_group import auth_secret
-from weft.aws.drivers.db_instance import password_secret
 from weft.aws.errors import translate
 from weft.aws.inventory import Inventory, discover
 from weft.core.resource import Observed, Resource, thaw
 from weft.errors import ConfigError, GuardError, KubeError, RolloutFailed, UsageError
 from weft.fabricfile import App, CronJob, Fabric
+from weft.fabricfile.secret_names import cache_auth_token, database_password
 from weft.kube import manifests, releases, rollout
 from weft.kube.client import Kube, describe
+from weft.model.addresses import CERTIFICATE, CLUSTER, HOSTED_ZONE
 from weft.model.tags import resource_tags
 from weft.ops.target import Target
 
@@ -58,7 +58,6 @@ KINDS = (
     "hosted_zone",
     "app_record",
 )
-CLUSTER = "eks_cluster.main"
 #: Kinds weft applies for apps, in the versions of a given cluster (prune lists these).
 PRUNABLE = (
     ("apps/v1", "Deployment"),
@@ -251,7 +250,7 @@ class Apps:
                         "database": db.db_name,
                         "user": db.username,
                     },
-                    password_secret(db.name),
+                    database_password(db.name),
                 )
         for cache in self.fabric.caches:
             if cache.name in used:
@@ -263,7 +262,7 @@ class Apps:
                         "host": str(obs.outputs.get("endpoint") or ""),
                         "port": str(obs.outputs.get("port") or 6379),
                     },
-                    auth_secret(cache.name),
+                    cache_auth_token(cache.name),
                 )
         for bucket in self.fabric.buckets:
             if bucket.name in used:
@@ -289,7 +288,7 @@ class Apps:
         return found
 
     def certificate_arn(self) -> str | None:
-        cert = self.inventory().by_address.get("acm_certificate.wildcard")
+        cert = self.inventory().by_address.get(CERTIFICATE)
         return str(cert.outputs.get("arn")) if cert is not None else None
 
     def secret_values(
@@ -656,7 +655,7 @@ class Apps:
     ) -> list[str]:
         """Alias records for the apps' load balancers; with ``prune``, the records of apps that
         no longer have one go."""
-        zone = self.inventory(fresh=True).by_address.get("hosted_zone.main")
+        zone = self.inventory(fresh=True).by_address.get(HOSTED_ZONE)
         existing = {
             o.name: o for o in self.inventory().by_address.values() if o.kind == "app_record"
         }

@@ -46,11 +46,12 @@ from weft.core.resource import KindSchema, Observed
 from weft.errors import ConfigError, LockHeld, StalePlan
 from weft.fabricfile import check_version_step
 from weft.model import desired_resources
+from weft.model.addresses import FABRIC_BUCKET
 from weft.ops import guard, retrying
 from weft.ops.target import Target
 from weft.ops.teardown import TeardownOptions
 
-BUCKET = "fabric_bucket.fabric"
+BUCKET = FABRIC_BUCKET
 
 
 def schemas() -> dict[str, KindSchema]:

@@ -26,6 +26,7 @@ from weft.aws.drivers.subnet_group import is_ours, name_prefix, read_tags, updat
 from weft.aws.waiting import wait_until
 from weft.core.resource import KindSchema, Observed, Resource
 from weft.errors import PermanentError
+from weft.fabricfile.secret_names import cache_auth_token
 
 KIND = "cache_replication_group"
 TIMEOUT = 40 * 60.0
@@ -35,11 +36,6 @@ _ID_RE = re.compile(r"[a-z][a-z0-9-]*")
 TOKEN_ALPHABET = string.ascii_letters + string.digits
 _GONE_STATES = frozenset({"deleting"})
 _FAILED_STATES = frozenset({"create-failed"})
-
-
-def auth_secret(name: str) -> str:
-    """The secret holding the AUTH token of cache ``name``."""
-    return f"cache/{name}/auth-token"
 
 
 def check_id(group_id: str, address: str) -> str:
@@ -100,7 +96,7 @@ def _observed(
             "arn": group.get("ARN"),
             "endpoint": endpoint.get("Address"),
             "port": endpoint.get("Port"),
-            "auth_secret": auth_secret(name),
+            "auth_secret": cache_auth_token(name),
         },
         state=str(group.get("Status", "creating")),
     )
@@ -168,7 +164,9 @@ class CacheReplicationGroupDriver:
         adopted = adoption.adopt(self, ctx, resource, props, self._find(ctx, resource.address))
         if adopted is not None:
             return adopted
-        token = secrets.ensure_generated(ctx, auth_secret(resource.name), alphabet=TOKEN_ALPHABET)
+        token = secrets.ensure_generated(
+            ctx, cache_auth_token(resource.name), alphabet=TOKEN_ALPHABET
+        )
         ctx.client("elasticache").create_replication_group(
             ReplicationGroupId=group_id,
             ReplicationGroupDescription=props["description"],

@@ -35,6 +35,7 @@ from weft.aws.drivers.subnet_group import is_ours, name_prefix, update_tags
 from weft.aws.waiting import wait_until
 from weft.core.resource import KindSchema, Observed, Resource
 from weft.errors import PermanentError
+from weft.fabricfile.secret_names import database_password
 
 KIND = "db_instance"
 TIMEOUT = 40 * 60.0
@@ -54,11 +55,6 @@ _FAILED_STATES = frozenset(
 )
 _GONE_STATES = frozenset({"deleting"})
 _USABLE_STATES = frozenset({"available", "storage-optimization"})
-
-
-def password_secret(name: str) -> str:
-    """The secret holding the master password of database ``name``."""
-    return f"database/{name}/password"
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -105,7 +101,7 @@ def _observed(name: str, db: dict[str, Any], all_tags: dict[str, str]) -> Observ
             "arn": db.get("DBInstanceArn"),
             "endpoint": endpoint.get("Address"),
             "port": endpoint.get("Port"),
-            "password_secret": password_secret(name),
+            "password_secret": database_password(name),
             "engine_version_running": running,
         },
         state=str(db.get("DBInstanceStatus", "creating")),
@@ -148,7 +144,7 @@ class DbInstanceDriver:
         if adopted is not None:
             return adopted
         identifier = props["identifier"]
-        password = secrets.ensure_generated(ctx, password_secret(resource.name))
+        password = secrets.ensure_generated(ctx, database_password(resource.name))
         version = str(props["engine_version"])
         ctx.client("rds").create_db_instance(
             DBInstanceIdentifier=identifier,
