@@ -7,9 +7,10 @@ import uuid
 
 import pytest
 
-from weft.aws import fabric_bucket
 from weft.aws.context import AwsContext
 from weft.aws.drivers import DRIVERS
+from weft.aws.journal import read_journal, write_journal
+from weft.aws.lock import LockInfo, acquire_lock, break_lock, read_lock, release_lock
 from weft.aws.session import AwsSession
 from weft.core.resource import Resource
 from weft.errors import LockHeld, NotFound
@@ -43,66 +44,66 @@ def fabric(moto_url: str) -> str:
 def test_lock_acquire_conflict_release(moto_url: str, fabric: str) -> None:
     first = make_ctx(moto_url, fabric, "run-1")
     second = make_ctx(moto_url, fabric, "run-2")
-    assert fabric_bucket.read_lock(first) is None
+    assert read_lock(first) is None
 
-    lock = fabric_bucket.acquire_lock(first, command="apply", holder="ann@laptop pid 1")
+    lock = acquire_lock(first, command="apply", holder="ann@laptop pid 1")
     assert lock.run_id == "run-1"
-    assert fabric_bucket.read_lock(second) == lock
+    assert read_lock(second) == lock
 
     with pytest.raises(LockHeld) as held:
-        fabric_bucket.acquire_lock(second, command="destroy")
+        acquire_lock(second, command="destroy")
     message = str(held.value)
     assert f"fabric {fabric} is locked by ann@laptop pid 1 since {lock.since} (apply)" in message
     assert "weft unlock" in message
 
     # not ours: release does nothing
-    other = fabric_bucket.LockInfo(holder="x", command="apply", since="now", run_id="run-2")
-    assert fabric_bucket.release_lock(second, other) is False
-    assert fabric_bucket.read_lock(first) == lock
+    other = LockInfo(holder="x", command="apply", since="now", run_id="run-2")
+    assert release_lock(second, other) is False
+    assert read_lock(first) == lock
 
-    assert fabric_bucket.release_lock(first, lock) is True
-    assert fabric_bucket.read_lock(first) is None
-    assert fabric_bucket.release_lock(first, lock) is False  # twice: nothing left
+    assert release_lock(first, lock) is True
+    assert read_lock(first) is None
+    assert release_lock(first, lock) is False  # twice: nothing left
 
-    again = fabric_bucket.acquire_lock(second, command="destroy")
+    again = acquire_lock(second, command="destroy")
     assert again.holder.endswith(f"pid {os.getpid()}")
 
 
 def test_break_lock(moto_url: str, fabric: str) -> None:
     ctx = make_ctx(moto_url, fabric, "run-1")
-    assert fabric_bucket.break_lock(ctx) is None
-    lock = fabric_bucket.acquire_lock(ctx, command="apply")
-    assert fabric_bucket.break_lock(make_ctx(moto_url, fabric, "other")) == lock
-    assert fabric_bucket.read_lock(ctx) is None
-    fabric_bucket.acquire_lock(ctx, command="apply")  # free again
+    assert break_lock(ctx) is None
+    lock = acquire_lock(ctx, command="apply")
+    assert break_lock(make_ctx(moto_url, fabric, "other")) == lock
+    assert read_lock(ctx) is None
+    acquire_lock(ctx, command="apply")  # free again
 
 
 def test_lock_without_bucket(moto_url: str) -> None:
     ctx = make_ctx(moto_url, f"t{uuid.uuid4().hex[:10]}", "run-1")
-    assert fabric_bucket.read_lock(ctx) is None
+    assert read_lock(ctx) is None
     with pytest.raises(NotFound, match="does not exist"):
-        fabric_bucket.acquire_lock(ctx, command="apply")
-    assert fabric_bucket.read_journal(ctx) == []
+        acquire_lock(ctx, command="apply")
+    assert read_journal(ctx) == []
 
 
 def test_journal_newest_first(moto_url: str, fabric: str) -> None:
     keys = []
     for i in range(4):
         ctx = make_ctx(moto_url, fabric, f"run-{i}")
-        keys.append(fabric_bucket.write_journal(ctx, {"command": "apply", "n": i}))
+        keys.append(write_journal(ctx, {"command": "apply", "n": i}))
     assert all(k.startswith("journal/") and k.endswith(".json") for k in keys)
     ctx = make_ctx(moto_url, fabric, "reader")
-    entries = fabric_bucket.read_journal(ctx)
+    entries = read_journal(ctx)
     assert [e["n"] for e in entries] == [3, 2, 1, 0]
     assert entries[0]["journal_key"] == keys[3]
-    assert [e["n"] for e in fabric_bucket.read_journal(ctx, limit=2)] == [3, 2]
+    assert [e["n"] for e in read_journal(ctx, limit=2)] == [3, 2]
 
 
 def test_bucket_delete_takes_lock_and_journal_along(moto_url: str, fabric: str) -> None:
     ctx = make_ctx(moto_url, fabric, "run-1")
-    lock = fabric_bucket.acquire_lock(ctx, command="destroy")
-    fabric_bucket.write_journal(ctx, {"command": "destroy"})
+    lock = acquire_lock(ctx, command="destroy")
+    write_journal(ctx, {"command": "destroy"})
     (bucket,) = DRIVERS["fabric_bucket"].discover(ctx)
     DRIVERS["fabric_bucket"].delete(ctx, bucket)
     assert DRIVERS["fabric_bucket"].discover(ctx) == []
-    assert fabric_bucket.release_lock(ctx, lock) is False  # bucket gone: nothing to release
+    assert release_lock(ctx, lock) is False  # bucket gone: nothing to release

@@ -137,7 +137,7 @@ def test_local_status_json(workdir, capsys):
 
 
 def test_unlock_breaks_a_stale_lock(workdir, capsys):
-    from weft.aws import fabric_bucket as store
+    from weft.aws.lock import acquire_lock
 
     from .helpers import target_for, up
 
@@ -145,7 +145,7 @@ def test_unlock_breaks_a_stale_lock(workdir, capsys):
     (workdir / "fabric.yaml").write_text(text)
     target = target_for(text)
     assert up(target).ok
-    store.acquire_lock(target.context("crashed-run"), command="up", holder="ghost@host pid 1")
+    acquire_lock(target.context("crashed-run"), command="up", holder="ghost@host pid 1")
     code, out, err = weft(capsys, "down", "--yes")
     assert code == 1 and "ghost@host pid 1" in err
     code, out, _ = weft(capsys, "status")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from weft.aws import fabric_bucket as store
+from weft.aws.lock import break_lock
 from weft.core.plan import Action
 from weft.errors import LockHeld, StalePlan
 from weft.fabricfile import parse_fabric
@@ -121,7 +121,7 @@ def recover(target: Target) -> None:
         lifecycle.ensure_unlocked(target)
     except LockHeld as held:
         assert "no longer runs on this host" in str(held), held
-        store.break_lock(target.context())
+        break_lock(target.context())
 
 
 def _reset(url: str) -> None:

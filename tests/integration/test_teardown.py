@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from weft.aws import fabric_bucket as store
+from weft.aws.journal import read_journal
+from weft.aws.lock import acquire_lock, break_lock, read_lock
 from weft.aws.sweep import Scope
 from weft.cli.main import main
 from weft.core.executor import RetryPolicy
@@ -301,7 +302,7 @@ def test_an_unswept_load_balancer_blocks_the_network_and_down_gives_up_with_a_re
         "vpc.main",
         "fabric_bucket.fabric",
     }
-    assert store.read_lock(target.context()) is None
+    assert read_lock(target.context()) is None
     # Once the obstacle is gone, the same command finishes the job.
     elbv2.delete_load_balancer(LoadBalancerArn=arn)
     assert lifecycle.Runner(target, retry=FAST_RETRY).down(lifecycle.destroy_plan(target)).ok
@@ -480,8 +481,8 @@ def test_keep_journal_keeps_the_bucket_and_the_report_says_so(workdir, capsys):
     code, out, err = weft(capsys, "down", "--yes", "--keep-journal")
     assert code == 0, out + err
     assert set(lifecycle.inventory(target).by_address) == {"fabric_bucket.fabric"}
-    assert store.read_lock(target.context()) is None
-    entry = store.read_journal(target.context(), 1)[0]
+    assert read_lock(target.context()) is None
+    entry = read_journal(target.context(), 1)[0]
     assert entry["command"] == "down" and entry["ok"] is True
     kept = leftovers.find(target, include_intended=True)
     assert [(k.kind, k.intended) for k in kept if k.kind == "fabric_bucket"] == [
@@ -549,7 +550,7 @@ def test_a_second_writer_fails_at_once_naming_the_holder(workdir, capsys, monkey
     try:
         lock = None
         while lock is None and child.poll() is None:
-            lock = store.read_lock(target.context())
+            lock = read_lock(target.context())
         child.send_signal(signal.SIGSTOP)
         assert lock is not None and f"pid {child.pid}" in lock.holder
         for command in (["down", "--yes"], ["up", "--yes"], ["down", "--yes", "--json"]):
@@ -564,7 +565,7 @@ def test_a_second_writer_fails_at_once_naming_the_holder(workdir, capsys, monkey
         child.send_signal(signal.SIGCONT)
         assert child.wait(timeout=300) == 0
         proxy.stop()
-    assert store.read_lock(target.context()) is None
+    assert read_lock(target.context()) is None
     assert lifecycle.inventory(target).by_address["vpc.main"].props["tags"]["team"] == "web"
     assert lifecycle.Runner(target, retry=FAST_RETRY).down(lifecycle.destroy_plan(target)).ok
     assert cloud_counts(target) == {}
@@ -576,11 +577,11 @@ def test_a_dead_holder_is_named_as_such(clean_cloud):
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     holder = f"someone@{os.uname().nodename} pid {child.pid}"
-    store.acquire_lock(target.context("crashed"), command="up", holder=holder)
+    acquire_lock(target.context("crashed"), command="up", holder=holder)
     with pytest.raises(LockHeld) as info:
         lifecycle.ensure_unlocked(target)
     assert "no longer runs on this host" in str(info.value)
-    store.break_lock(target.context())
+    break_lock(target.context())
     with pytest.raises(GuardError):
         lifecycle.Runner(target).down(
             lifecycle.destroy_plan(target), TeardownOptions(confirm="someone-else")

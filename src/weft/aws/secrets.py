@@ -40,11 +40,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from weft.aws import errors
 from weft.aws.context import AwsContext
+from weft.aws.fabric_store import SECRETS_PREFIX, missing_bucket
 from weft.errors import CloudError, NotFound, PermanentError, UsageError
 from weft.fabricfile.checks import SECRET_NAME_RE, secret_name_problem
 from weft.model.naming import kms_alias
 
-PREFIX = "secrets/"
+PREFIX = SECRETS_PREFIX
 FORMAT_VERSION = 1
 #: The grammar of a secret's name; it lives in the spec, which checks names in fabric files too.
 NAME_RE = SECRET_NAME_RE
@@ -102,11 +103,7 @@ def _translated(name: str, action: str) -> Iterator[None]:
 
 
 def _missing_bucket(ctx: AwsContext, name: str) -> NotFound:
-    return NotFound(
-        f"the fabric bucket {ctx.fabric_bucket} does not exist",
-        address=_address(name),
-        hint="it is made by the first `weft apply` of this fabric",
-    )
+    return missing_bucket(ctx, _address(name))
 
 
 # ------------------------------------------------------------------------------------ envelope

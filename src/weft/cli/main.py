@@ -369,15 +369,16 @@ def up(
 @fabric_options
 def status(file: Path, local: bool, as_json: bool) -> None:
     """Every resource of the fabric, its id and state."""
-    from weft.aws import fabric_bucket as store
+    from weft.aws.journal import read_journal
+    from weft.aws.lock import read_lock
     from weft.ops import lifecycle
 
     target = _connect(file, local, as_json, "status")
     rows = [r.to_dict() for r in lifecycle.status_rows(target)]
     ctx = target.context()
     present = any(r["address"] == lifecycle.BUCKET and r["id"] for r in rows)
-    lock = store.read_lock(ctx) if present else None
-    last = store.read_journal(ctx, limit=1) if present else []
+    lock = read_lock(ctx) if present else None
+    last = read_journal(ctx, limit=1) if present else []
     data = {
         "target": target.banner(),
         "resources": rows,
@@ -533,11 +534,11 @@ def leftovers(file: Path, local: bool, as_json: bool) -> None:
 @click.option("--yes", "-y", is_flag=True)
 def unlock(file: Path, local: bool, as_json: bool, yes: bool) -> None:
     """Break a stale apply lock (after a crash)."""
-    from weft.aws import fabric_bucket as store
+    from weft.aws.lock import break_lock, read_lock
 
     target = _connect(file, local, as_json, "unlock")
     ctx = target.context()
-    lock = store.read_lock(ctx)
+    lock = read_lock(ctx)
     out = _out(as_json)
     if lock is None:
         out.print("The fabric is not locked.")
@@ -546,7 +547,7 @@ def unlock(file: Path, local: bool, as_json: bool, yes: bool) -> None:
         return
     out.print(f"Locked by {lock.holder} since {lock.since} ({lock.command}).")
     _confirm("Break this lock? Only do so if that process is gone.", yes)
-    broken = store.break_lock(ctx)
+    broken = break_lock(ctx)
     if as_json:
         render.emit_json({"broken": broken.to_dict() if broken else None})
     out.print("Lock broken.")

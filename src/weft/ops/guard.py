@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 
 from weft.aws import errors
-from weft.aws.fabric_bucket import S3BucketDriver
+from weft.aws.bucket_contents import count_objects
 from weft.core.plan import Action, Plan
 from weft.errors import GuardError
 from weft.ops.target import Target
@@ -55,7 +55,7 @@ def _counted(n: int, noun: str) -> str:
 
 def _objects(target: Target, bucket: str) -> int:
     try:
-        return S3BucketDriver.count_objects(target.context(), bucket)
+        return count_objects(target.context(), bucket)
     except ClientError as exc:
         if errors.is_no_such_bucket(exc):
             return 0

@@ -24,7 +24,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from weft.aws import errors
-from weft.aws import fabric_bucket as bucket_store
+from weft.aws.journal import read_journal
 from weft.aws.sweep import CLUSTER_TAG_PREFIX, ELBV2_CLUSTER_TAG, Scope, sweepers
 from weft.aws.sweep.security_group import tag_filters
 from weft.model.tags import FABRIC_TAG
@@ -170,7 +170,7 @@ def _find(target: Target) -> list[Leftover]:
     scope = sweep_scope(target, inv, any_vpc=True)
     found: list[Leftover] = []
     for obs in inv.by_address.values():  # duplicates (name#2) included
-        if obs.address == BUCKET and kept_journal(bucket_store.read_journal(target.context(), 1)):
+        if obs.address == BUCKET and kept_journal(read_journal(target.context(), 1)):
             found.append(
                 Leftover(
                     obs.kind, obs.id, "the fabric's journal, kept by down --keep-journal", True

@@ -20,10 +20,7 @@ lock; reads and the lock and journal calls are retried on temporary errors
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
-import os
-import socket
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
@@ -31,13 +28,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from weft import __version__
-from weft.aws import fabric_bucket as bucket_store
+from weft.aws import lock as fabric_lock
 from weft.aws.applier import AwsApplier
 from weft.aws.context import AwsContext
 from weft.aws.drivers import DRIVERS
 from weft.aws.drivers.base import Driver
 from weft.aws.drivers.bucket import BucketDriver
 from weft.aws.inventory import Inventory, discover
+from weft.aws.journal import write_journal
+from weft.aws.lock import LockInfo
 from weft.core import planner
 from weft.core.events import EventSink, discard
 from weft.core.executor import ApplyResult, Executor, RetryPolicy
@@ -63,29 +62,23 @@ def new_run_id() -> str:
     return f"{stamp}-{uuid.uuid4().hex[:8]}"
 
 
-def holder() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()} pid {os.getpid()}"
-
-
 def inventory(target: Target) -> Inventory:
     """Everything the cloud holds for the fabric (every driver's discovery; a reading that
     failed for a temporary reason is tried again: see :mod:`weft.ops.retrying`)."""
     return retrying.attempt(lambda: discover(target.context(), DRIVERS))
 
 
-def take_lock(ctx: AwsContext, command: str) -> bucket_store.LockInfo:
+def take_lock(ctx: AwsContext, command: str) -> LockInfo:
     """The fabric's apply lock, taken for this run (retried on temporary errors; a put whose
     answer was lost but which took the lock is recognised by its run id)."""
 
-    def once() -> bucket_store.LockInfo:
+    def once() -> LockInfo:
         try:
-            return bucket_store.acquire_lock(ctx, command=command, holder=holder())
+            return fabric_lock.acquire_lock(
+                ctx, command=command, holder=fabric_lock.default_holder()
+            )
         except LockHeld:
-            current = bucket_store.read_lock(ctx)
+            current = fabric_lock.read_lock(ctx)
             if current is not None and current.run_id == ctx.run_id:
                 return current
             raise
@@ -93,23 +86,8 @@ def take_lock(ctx: AwsContext, command: str) -> bucket_store.LockInfo:
     return retrying.attempt(once)
 
 
-def release_lock(ctx: AwsContext, lock: bucket_store.LockInfo) -> None:
-    retrying.attempt(lambda: bucket_store.release_lock(ctx, lock))
-
-
-def holder_gone(lock: bucket_store.LockInfo) -> bool:
-    """The lock's holder was a process on this host that no longer runs (a crashed weft)."""
-    user_host, _, pid = lock.holder.rpartition(" pid ")
-    host = user_host.rpartition("@")[2]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
+def release_lock(ctx: AwsContext, lock: LockInfo) -> None:
+    retrying.attempt(lambda: fabric_lock.release_lock(ctx, lock))
 
 
 def ensure_unlocked(target: Target) -> None:
@@ -118,11 +96,11 @@ def ensure_unlocked(target: Target) -> None:
     ``up`` and ``down`` call this before reading the cloud; taking the lock (a conditional put)
     later is what actually guarantees one writer.
     """
-    lock = bucket_store.read_lock(target.context())
+    lock = fabric_lock.read_lock(target.context())
     if lock is None:
         return
     unlock = f"weft unlock -f {target.fabric.source}"
-    if holder_gone(lock):
+    if fabric_lock.holder_gone(lock):
         hint = f"that process no longer runs on this host (a crash): break the lock with {unlock}"
     else:
         hint = f"wait for it to finish; if that process is gone, run: {unlock}"
@@ -280,7 +258,7 @@ class Runner:
         entry = {
             "run_id": run_id,
             "command": command,
-            "by": holder(),
+            "by": fabric_lock.default_holder(),
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "weft": __version__,
             "summary": plan.counts(),
@@ -298,7 +276,7 @@ class Runner:
             ],
         }
         ctx = self.target.context(run_id)
-        return retrying.attempt(lambda: bucket_store.write_journal(ctx, entry))
+        return retrying.attempt(lambda: write_journal(ctx, entry))
 
     def up(
         self, approved: Plan, *, confirm: str | None = None, delete_data: bool = False

@@ -7,7 +7,6 @@ of creates without an idempotency token).
 
 from __future__ import annotations
 
-from weft.aws import fabric_bucket
 from weft.aws.drivers import (
     acm_certificate,
     app_record,
@@ -23,6 +22,7 @@ from weft.aws.drivers import (
     eks_cluster,
     eks_fargate_profile,
     eks_nodegroup,
+    fabric_bucket,
     hosted_zone,
     iam_role,
     internet_gateway,

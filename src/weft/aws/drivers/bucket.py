@@ -1,6 +1,6 @@
 """Application S3 buckets: versioned or not, SSE-KMS with the fabric key, never public.
 
-The S3 code is the fabric bucket's (:class:`weft.aws.fabric_bucket.S3BucketDriver`). Buckets are
+The S3 code is the fabric bucket's (:class:`weft.aws.drivers.s3_bucket.S3BucketDriver`). Buckets are
 found through the Resource Groups Tagging API (S3 has no tag filter of its own): one paginated
 call gives this fabric's bucket ARNs with their tags; then each bucket's settings are read.
 
@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from weft.aws import errors
+from weft.aws import bucket_contents, errors
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
 from weft.aws.drivers import pagination
-from weft.aws.fabric_bucket import S3BucketDriver
+from weft.aws.drivers.s3_bucket import S3BucketDriver
 from weft.core.resource import KindSchema, Observed
 from weft.errors import PermanentError
 
@@ -68,14 +68,14 @@ class BucketDriver(S3BucketDriver):
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
         bucket = observed.id
         s3 = ctx.client("s3")
-        count = self.count_objects(ctx, bucket)  # NoSuchBucket: already gone
+        count = bucket_contents.count_objects(ctx, bucket)  # NoSuchBucket: already gone
         if count and not self.delete_data:
             raise PermanentError(
                 f"bucket {bucket} is not empty: weft does not delete data",
                 address=observed.address,
                 hint=f"it holds {count} objects; empty it first, or pass --delete-data",
             )
-        deleted = self._empty(ctx, bucket, observed.address)
+        deleted = bucket_contents.empty(ctx, bucket, observed.address)
         if count:
             ctx.report(f"deleted {deleted} object versions from {bucket}")
         s3.delete_bucket(Bucket=bucket)
