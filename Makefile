@@ -24,10 +24,11 @@ demo: setup kube
 test: setup lint typecheck kube
 	$(BIN)/python -m pytest -q
 
-## The local Kubernetes: kube-apiserver + kube-controller-manager 1.20.2 built once from Debian's
-## source package (~10 min on 2 cores; needs root and apt), cached in ~/.cache/weft/k8s
-## ($WEFT_K8S_CACHE). A no-op when cached. Where it cannot build, it says why and the Kubernetes
-## tests skip with that reason.
+## The local Kubernetes: kube-apiserver + kube-controller-manager, cached per version in
+## ~/.cache/weft/k8s ($WEFT_K8S_CACHE): built from $WEFT_K8S_SOURCE (a server source tarball, Go
+## from Debian's packages, ~6 min on 2 cores), else the official release binaries where they can
+## be downloaded (SHA-256 checked), else Debian bookworm's 1.20.2 source package (root, ~7 min).
+## A no-op when cached. Where nothing can be built, it says why and the Kubernetes tests skip.
 kube: setup
 	$(BIN)/python -m weft.local.kube.setup --if-possible
 

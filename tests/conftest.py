@@ -44,13 +44,16 @@ def moto_url(local_state_dir: Path) -> Iterator[str]:
 def kube_api(local_state_dir: Path, moto_url: str) -> Iterator[KubeEndpoint]:
     """The local Kubernetes for this test session: (kubeconfig path, https endpoint).
 
-    A genuine kube-apiserver + kube-controller-manager 1.20.2 on etcd, with the kubelet and
-    load-balancer controller simulators (the latter creating load balancers in ``moto_url``).
-    Skips, with the reason, when the binaries are not built (``make kube``)."""
+    A genuine kube-apiserver + kube-controller-manager (the newest version ``make kube`` cached,
+    or ``$WEFT_K8S_VERSION``) on etcd, with the kubelet and load-balancer controller simulators
+    (the latter creating load balancers in ``moto_url``). Skips, with the reason, when the
+    binaries are not built (``make kube``); fails instead when ``$WEFT_REQUIRE_KUBE`` is set."""
     from weft.local.kube import binaries, control_plane
 
     reason = binaries.unavailable_reason()
     if reason:
+        if os.environ.get("WEFT_REQUIRE_KUBE"):  # CI: a skip must never turn red into green
+            pytest.fail(f"local Kubernetes unavailable and WEFT_REQUIRE_KUBE is set: {reason}")
         pytest.skip(f"local Kubernetes unavailable: {reason}")
     directory = local_state_dir / "local"
     info = control_plane.start_kube(directory, aws_endpoint=moto_url)

@@ -1,5 +1,6 @@
-"""The parts of the local Kubernetes that need no running cluster: the build step's decisions,
-the kubelet simulator's scheduling rules and the load-balancer controller's naming."""
+"""The parts of the local Kubernetes that need no running cluster: the kubelet simulator's
+scheduling rules and the load-balancer controller's naming (the build step's decisions are in
+``tests/unit/local/test_kube_setup.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from weft.local.kube import binaries, kubelet_sim, lb_sim, setup
+from weft.local.kube import kubelet_sim, lb_sim
 from weft.local.kube.certs import generate
 
 
@@ -90,59 +91,6 @@ def test_load_balancer_names_follow_the_controller() -> None:
     assert name == lb_sim.lb_name("prod", "shop-frontend/storefront-web", "internet-facing")
     assert name != lb_sim.lb_name("prod", "shop-frontend/storefront-web", "internal")
     assert len(lb_sim.lb_name("prod", "a-very-long-ingress-group-name", "internal")) <= 32
-
-
-def test_deb_src_entries_mirror_the_release(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    sources = tmp_path / "sources.list.d"
-    sources.mkdir()
-    (sources / "debian.sources").write_text(
-        "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\n"
-        "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
-        "Types: deb\nURIs: http://other.example/debian\nSuites: trixie\nComponents: main\n"
-    )
-    (sources / "node.sources").write_text(
-        "Types: deb\nURIs: https://deb.nodesource.com/node_20.x\nSuites: nodistro\n"
-        "Components: main\n"
-    )
-    monkeypatch.setattr(setup, "SOURCES_DIR", sources)
-    deb822, _oneline = setup.deb_src_entries("bookworm")
-    assert deb822 == (
-        "Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\n"
-        "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg"
-    )
-
-
-def test_an_impossible_build_says_why_and_the_tests_skip_with_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("WEFT_K8S_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(setup.os, "geteuid", lambda: 1000)
-    monkeypatch.setattr(setup.shutil, "which", lambda name: f"/usr/bin/{name}")
-    assert setup.main([]) == setup.EXIT_UNAVAILABLE
-    assert setup.main(["--if-possible"]) == 0
-    err = capsys.readouterr().err
-    assert "building needs root" in err
-    reason = binaries.unavailable_reason()
-    assert reason and "building needs root" in reason and str(tmp_path / "cache") in reason
-
-
-def test_cached_binaries_make_the_build_a_no_op(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("WEFT_K8S_CACHE", str(cache))
-    target = cache / binaries.K8S_VERSION
-    target.mkdir(parents=True)
-    for name in binaries.BINARIES:
-        (target / name).write_text("#!/bin/sh\n")
-        (target / name).chmod(0o755)
-    monkeypatch.setattr(binaries, "etcd_binary", lambda: "/usr/bin/etcd")
-    monkeypatch.setattr(setup, "etcd_binary", lambda: "/usr/bin/etcd")
-    monkeypatch.setattr(setup, "_preflight", lambda: pytest.fail("must not build"))
-    assert setup.main([]) == 0
-    assert "nothing to do" in capsys.readouterr().out
 
 
 def test_generated_certificates_chain_to_the_ca(tmp_path: Path) -> None:

@@ -4,13 +4,15 @@ Real processes on 127.0.0.1, recorded in ``<state dir>/local/kube.json`` so that
 ``weft`` invocations share one control plane (like :mod:`weft.local.aws_server`):
 
 * ``etcd`` (Debian's etcd-server 3.4) on two free ports, data in ``<kube dir>/etcd``;
-* ``kube-apiserver`` 1.20.2 on a free HTTPS port: serving cert from a generated CA, token auth
+* ``kube-apiserver`` (the version :func:`weft.local.kube.binaries.selected_version` picks: 1.36
+  where it was built or downloaded, Debian's 1.20.2 otherwise; its flags by version:
+  :mod:`weft.local.kube.flags`) on a free HTTPS port: serving cert from a generated CA, token auth
   (``tokens.csv``; the ``weft-admin`` user is in ``system:masters``; with a local AWS, EKS tokens
   too, through the authenticator webhook the local AWS serves: :mod:`weft.local.eks_auth`),
   ``--authorization-mode=RBAC``, service-account keys, ``--service-cluster-ip-range=10.96.0.0/16``,
   the ServiceAccount admission plugin off (nothing mounts tokens into the simulated pods);
-* ``kube-controller-manager`` 1.20.2 (Deployments, ReplicaSets, Jobs, CronJobs, GC, namespace
-  finalization, node lifecycle, endpoints, service accounts...; no cloud provider);
+* ``kube-controller-manager`` of the same version (Deployments, ReplicaSets, Jobs, CronJobs, GC,
+  namespace finalization, node lifecycle, endpoints, service accounts...; no cloud provider);
 * the simulators process (:mod:`weft.local.kube.simulators`: kubelet + load-balancer controller).
 
 ``<kube dir>`` is ``<state dir>/local/kube``. Every start is a fresh cluster (etcd data and certs
@@ -40,7 +42,7 @@ from typing import Any, NamedTuple
 
 from weft.errors import LocalCloudError
 from weft.local import eks_auth
-from weft.local.kube import binaries, certs
+from weft.local.kube import binaries, certs, flags
 from weft.local.state import local_dir
 
 RECORD = "kube.json"
@@ -88,6 +90,8 @@ class LocalKube:
     processes: dict[str, KubeProcess] = field(default_factory=dict)
     #: True when the API server answers /readyz and every recorded process is alive.
     healthy: bool = True
+    #: How the binaries were obtained (:meth:`weft.local.kube.binaries.Origin.describe`).
+    origin: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -327,49 +331,38 @@ def _start_etcd(kdir: Path, deadline: float) -> tuple[KubeProcess, str]:
 
 def _start_apiserver(
     kdir: Path,
+    version: str,
     etcd_url: str,
     paths: certs.CertPaths,
     token: str,
     deadline: float,
     aws_endpoint: str | None,
 ) -> tuple[KubeProcess, str]:
-    tokens = kdir / "tokens.csv"
-    webhook: list[str] = []
+    webhook: Path | None = None
     if aws_endpoint:
         # EKS tokens (``weft token``) are checked by the local AWS, as EKS's authenticator does.
-        config = kdir / "eks-authenticator.kubeconfig"
-        config.write_text(json.dumps(eks_auth.webhook_kubeconfig(aws_endpoint), indent=2))
-        webhook = [
-            f"--authentication-token-webhook-config-file={config}",
-            "--authentication-token-webhook-cache-ttl=30s",
-        ]
+        webhook = kdir / "eks-authenticator.kubeconfig"
+        webhook.write_text(json.dumps(eks_auth.webhook_kubeconfig(aws_endpoint), indent=2))
     for _attempt in range(3):
         port = _free_port()
         endpoint = f"https://127.0.0.1:{port}"
+        config = flags.ApiServerConfig(
+            etcd_url=etcd_url,
+            port=port,
+            cert_dir=kdir / "certs",
+            serving_cert=paths.serving_cert,
+            serving_key=paths.serving_key,
+            ca_cert=paths.ca_cert,
+            tokens=kdir / "tokens.csv",
+            sa_pub=paths.sa_pub,
+            sa_key=paths.sa_key,
+            service_cidr=certs.SERVICE_CIDR,
+            webhook_config=webhook,
+        )
         proc = _spawn(
             [
-                str(binaries.binary("kube-apiserver")),
-                f"--etcd-servers={etcd_url}",
-                "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
-                f"--secure-port={port}",
-                "--insecure-port=0",
-                f"--cert-dir={kdir / 'certs'}",
-                f"--tls-cert-file={paths.serving_cert}",
-                f"--tls-private-key-file={paths.serving_key}",
-                f"--client-ca-file={paths.ca_cert}",
-                f"--token-auth-file={tokens}",
-                *webhook,
-                "--authorization-mode=RBAC",
-                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-                f"--service-account-key-file={paths.sa_pub}",
-                f"--service-account-signing-key-file={paths.sa_key}",
-                f"--service-cluster-ip-range={certs.SERVICE_CIDR}",
-                "--disable-admission-plugins=ServiceAccount",
-                "--allow-privileged=true",
-                "--profiling=false",
-                "--logtostderr=true",
-                "--v=1",
+                str(binaries.binary("kube-apiserver", version)),
+                *flags.apiserver_args(version, config),
             ],
             kdir / "logs" / "kube-apiserver.log",
             marker="kube-apiserver",
@@ -389,21 +382,21 @@ def _start_apiserver(
 
 
 def _start_controller_manager(
-    kdir: Path, paths: certs.CertPaths, kubeconfig: Path, endpoint: str, token: str, deadline: float
+    kdir: Path,
+    version: str,
+    paths: certs.CertPaths,
+    kubeconfig: Path,
+    endpoint: str,
+    token: str,
+    deadline: float,
 ) -> KubeProcess:
+    config = flags.ControllerManagerConfig(
+        kubeconfig=kubeconfig, sa_key=paths.sa_key, ca_cert=paths.ca_cert, cluster_name=CLUSTER_NAME
+    )
     proc = _spawn(
         [
-            str(binaries.binary("kube-controller-manager")),
-            f"--kubeconfig={kubeconfig}",
-            "--port=0",
-            "--secure-port=0",
-            "--leader-elect=false",
-            f"--service-account-private-key-file={paths.sa_key}",
-            f"--root-ca-file={paths.ca_cert}",
-            f"--cluster-name={CLUSTER_NAME}",
-            "--use-service-account-credentials=false",
-            "--logtostderr=true",
-            "--v=1",
+            str(binaries.binary("kube-controller-manager", version)),
+            *flags.controller_manager_args(version, config),
         ],
         kdir / "logs" / "kube-controller-manager.log",
         marker="kube-controller-manager",
@@ -481,8 +474,12 @@ def start_kube(
     if reason:
         raise KubeUnavailable(
             f"the local Kubernetes cannot run: {reason}",
-            hint="run `make kube` (builds kube-apiserver 1.20.2 from Debian source, ~10 min once)",
+            hint="run `make kube` once: it builds or downloads kube-apiserver and "
+            "kube-controller-manager into the cache (see the README)",
         )
+    wanted = binaries.selected_version()
+    assert wanted is not None  # unavailable_reason() said there is one
+    origin = binaries.origin(wanted).describe()
     t0 = time.monotonic()
     deadline = t0 + timeout
     kdir = kube_dir(directory)
@@ -512,13 +509,14 @@ def start_kube(
             cold_start_seconds=round(time.monotonic() - t0, 2),
             aws_endpoint=aws_endpoint,
             processes=dict(procs),
+            origin=origin,
         )
 
     try:
         procs["etcd"], etcd_url = _start_etcd(kdir, deadline)
         _save(directory, record(etcd_url=etcd_url))
         procs["kube-apiserver"], endpoint = _start_apiserver(
-            kdir, etcd_url, paths, admin, deadline, aws_endpoint
+            kdir, wanted, etcd_url, paths, admin, deadline, aws_endpoint
         )
         _save(directory, record(endpoint, etcd_url))
         write_kubeconfig(kdir / "kubeconfig", endpoint, paths.ca_cert, admin)
@@ -539,7 +537,7 @@ def start_kube(
         code, body = api_get(endpoint, "/version", admin, str(paths.ca_cert))
         version = json.loads(body).get("gitVersion", "") if code == 200 else ""
         procs["kube-controller-manager"] = _start_controller_manager(
-            kdir, paths, kdir / "kcm.kubeconfig", endpoint, admin, deadline
+            kdir, wanted, paths, kdir / "kcm.kubeconfig", endpoint, admin, deadline
         )
         _save(directory, record(endpoint, etcd_url, version))
         if simulators:

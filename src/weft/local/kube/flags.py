@@ -1,0 +1,100 @@
+"""The command lines of the local control plane, by Kubernetes version (pure).
+
+Flags come and go between versions, and a flag a version no longer knows stops the process at
+start. The ones that matter here:
+
+- ``kube-apiserver --insecure-port=0``: required to be 0 from 1.20 (insecure serving was
+  deprecated), removed in 1.24 ("the insecure address flags ... are removed", CHANGELOG-1.24).
+- ``kube-controller-manager --port=0``: turned off the insecure port; removed in 1.24 with it.
+- ``--logtostderr``: a klog flag deprecated by KEP-2845 (1.23) and removed from the components
+  in 1.26; logging goes to stderr by default since.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from weft.local.kube.binaries import minor_of
+
+#: The first minor versions without each flag.
+INSECURE_PORT_REMOVED = 24
+KLOG_FLAGS_REMOVED = 26
+
+
+@dataclass(frozen=True)
+class ApiServerConfig:
+    etcd_url: str
+    port: int
+    cert_dir: Path
+    serving_cert: Path
+    serving_key: Path
+    ca_cert: Path
+    tokens: Path
+    sa_pub: Path
+    sa_key: Path
+    service_cidr: str
+    webhook_config: Path | None = None
+
+
+def apiserver_args(version: str, config: ApiServerConfig) -> list[str]:
+    minor = minor_of(version)
+    args = [
+        f"--etcd-servers={config.etcd_url}",
+        "--bind-address=127.0.0.1",
+        "--advertise-address=127.0.0.1",
+        f"--secure-port={config.port}",
+    ]
+    if minor < INSECURE_PORT_REMOVED:
+        args.append("--insecure-port=0")
+    args += [
+        f"--cert-dir={config.cert_dir}",
+        f"--tls-cert-file={config.serving_cert}",
+        f"--tls-private-key-file={config.serving_key}",
+        f"--client-ca-file={config.ca_cert}",
+        f"--token-auth-file={config.tokens}",
+    ]
+    if config.webhook_config is not None:
+        args += [
+            f"--authentication-token-webhook-config-file={config.webhook_config}",
+            "--authentication-token-webhook-cache-ttl=30s",
+        ]
+    args += [
+        "--authorization-mode=RBAC",
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        f"--service-account-key-file={config.sa_pub}",
+        f"--service-account-signing-key-file={config.sa_key}",
+        f"--service-cluster-ip-range={config.service_cidr}",
+        "--disable-admission-plugins=ServiceAccount",
+        "--allow-privileged=true",
+        "--profiling=false",
+    ]
+    return args + _logging(minor)
+
+
+@dataclass(frozen=True)
+class ControllerManagerConfig:
+    kubeconfig: Path
+    sa_key: Path
+    ca_cert: Path
+    cluster_name: str
+
+
+def controller_manager_args(version: str, config: ControllerManagerConfig) -> list[str]:
+    minor = minor_of(version)
+    args = [f"--kubeconfig={config.kubeconfig}"]
+    if minor < INSECURE_PORT_REMOVED:
+        args.append("--port=0")
+    args += [
+        "--secure-port=0",
+        "--leader-elect=false",
+        f"--service-account-private-key-file={config.sa_key}",
+        f"--root-ca-file={config.ca_cert}",
+        f"--cluster-name={config.cluster_name}",
+        "--use-service-account-credentials=false",
+    ]
+    return args + _logging(minor)
+
+
+def _logging(minor: int) -> list[str]:
+    return (["--logtostderr=true"] if minor < KLOG_FLAGS_REMOVED else []) + ["--v=1"]
