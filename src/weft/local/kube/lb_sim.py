@@ -52,7 +52,9 @@ from lightkube.resources.networking_v1 import Ingress
 from lightkube.types import PatchType
 
 from weft.local.aws_server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
-from weft.local.kube.simcommon import emit_event, key, meta, watch_forever
+from weft.local.kube.event import emit_event
+from weft.local.kube.meta import key, meta
+from weft.local.kube.watch import watch_forever
 
 log = logging.getLogger("weft.local.kube.lb")
 
