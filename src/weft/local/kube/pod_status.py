@@ -238,20 +238,11 @@ def advance(
                     )
                 next_due = min(next_due, now + track.backoff)
         elif phase == "Succeeded":
-            statuses.append(
-                {
-                    **base,
-                    "state": {
-                        "terminated": {
-                            "exitCode": 0,
-                            "reason": "Completed",
-                            "startedAt": started_at,
-                            "finishedAt": stamp,
-                            "containerID": f"simulated://{track.uid[:12]}-{cname}",
-                        }
-                    },
-                }
-            )
+            completed = {
+                **_completed(started_at, stamp),
+                "containerID": f"simulated://{track.uid[:12]}-{cname}",
+            }
+            statuses.append({**base, "state": {"terminated": completed}})
         else:
             statuses.append(
                 {
@@ -313,6 +304,11 @@ def advance(
     )
 
 
+def _completed(started_at: str, stamp: str) -> dict[str, Any]:
+    """A container's ``terminated`` state once it ran to completion (exit 0)."""
+    return {"exitCode": 0, "reason": "Completed", "startedAt": started_at, "finishedAt": stamp}
+
+
 def _status(
     pod: dict[str, Any],
     spec: dict[str, Any],
@@ -355,14 +351,7 @@ def _status(
             "imageID": "",
             "ready": True,
             "restartCount": 0,
-            "state": {
-                "terminated": {
-                    "exitCode": 0,
-                    "reason": "Completed",
-                    "startedAt": started_at,
-                    "finishedAt": stamp,
-                }
-            },
+            "state": {"terminated": _completed(started_at, stamp)},
         }
         for c in spec.get("initContainers") or []
     ]

@@ -39,12 +39,10 @@ def apply() -> None:
         cluster = backend.cluster(self.eks_backend, cluster_name)
         addon = backend.addons_of(cluster).get(addon_name)
         if addon is None:
-            raise backend.errors().ResourceNotFoundException(
-                clusterName=cluster_name,
-                nodegroupName=None,
-                fargateProfileName=None,
-                addonName=addon_name,
-                message=f"No addon: {addon_name} found in cluster: {cluster_name}",
+            raise backend.not_found(
+                f"No addon: {addon_name} found in cluster: {cluster_name}",
+                cluster=cluster_name,
+                addon=addon_name,
             )
         return cluster, addon
 

@@ -36,23 +36,8 @@ def serve(paths: tuple[str, ...]) -> None:
         urls.url_paths.setdefault(path, dispatch)
 
 
-def cluster(backend: Any, name: str) -> Any:
-    """The cluster ``name``, or EKS's ResourceNotFoundException."""
-    found = backend.clusters.get(name)
-    if found is None:
-        raise errors().ResourceNotFoundException(
-            clusterName=name,
-            nodegroupName=None,
-            fargateProfileName=None,
-            addonName=None,
-            message=f"No cluster found for name: {name}.",
-        )
-    return found
-
-
-def invalid(message: str, **names: Any) -> Exception:
-    """EKS's InvalidParameterException, naming the ``cluster``, ``nodegroup`` or ``addon``."""
-    error: Exception = errors().InvalidParameterException(
+def _error(kind: str, message: str, names: dict[str, Any]) -> Exception:
+    error: Exception = getattr(errors(), kind)(
         clusterName=names.get("cluster"),
         nodegroupName=names.get("nodegroup"),
         fargateProfileName=None,
@@ -60,6 +45,24 @@ def invalid(message: str, **names: Any) -> Exception:
         message=message,
     )
     return error
+
+
+def not_found(message: str, **names: Any) -> Exception:
+    """EKS's ResourceNotFoundException, naming the ``cluster``, ``nodegroup`` or ``addon``."""
+    return _error("ResourceNotFoundException", message, names)
+
+
+def cluster(backend: Any, name: str) -> Any:
+    """The cluster ``name``, or EKS's ResourceNotFoundException."""
+    found = backend.clusters.get(name)
+    if found is None:
+        raise not_found(f"No cluster found for name: {name}.", cluster=name)
+    return found
+
+
+def invalid(message: str, **names: Any) -> Exception:
+    """EKS's InvalidParameterException, naming the ``cluster``, ``nodegroup`` or ``addon``."""
+    return _error("InvalidParameterException", message, names)
 
 
 def in_use(cluster_name: str, message: str, addon: str | None = None) -> Exception:

@@ -26,13 +26,7 @@ def apply() -> None:
             for addon in backend.addons_of(cluster).values():
                 if addon["addonArn"] == arn:
                     return addon["tags"]
-        raise backend.errors().ResourceNotFoundException(
-            clusterName=None,
-            nodegroupName=None,
-            fargateProfileName=None,
-            addonName=None,
-            message=f"Resource was not found: {arn}",
-        )
+        raise backend.not_found(f"Resource was not found: {arn}")
 
     def tag_resource(self: Any, resource_arn: str, tags: dict[str, str]) -> None:
         tag_holder(self, resource_arn).update(tags or {})

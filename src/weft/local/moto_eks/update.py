@@ -65,12 +65,11 @@ def apply() -> None:
         addon = self._get_param("addonName")
         update = backend.updates_of(backend.cluster(self.eks_backend, name)).get(update_id)
         if update is None or not backend.concerns(update, nodegroup, addon):
-            raise backend.errors().ResourceNotFoundException(
-                clusterName=name,
-                nodegroupName=nodegroup,
-                fargateProfileName=None,
-                addonName=addon,
-                message=f"No update found for ID: {update_id}",
+            raise backend.not_found(
+                f"No update found for ID: {update_id}",
+                cluster=name,
+                nodegroup=nodegroup,
+                addon=addon,
             )
         return ActionResult({"update": backend.public(update)})
 
