@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from weft.aws import errors
 from weft.errors import TemporaryError, WeftError
 from weft.local.aws_server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
-from weft.local.proxy import Faults, Latency, Proxy, classify, start_proxy
+from weft.local.proxy import Faults, Latency, Proxy, start_proxy
 from weft.ops import lifecycle
 from weft.ops.target import Target, local_session
 
@@ -190,20 +190,6 @@ def test_faults_can_be_limited_to_some_calls(proxy: Proxy) -> None:
     with pytest.raises(ClientError):
         ec2.create_vpc(CidrBlock="10.7.0.0/16")
     assert proxy.counts().faults == 1
-
-
-def test_rest_calls_are_named_from_the_botocore_model() -> None:
-    headers = {"Authorization": "AWS4-HMAC-SHA256 Credential=k/20250101/us-east-2/s3/aws4_request"}
-    assert classify("PUT", "/b/k/with/slashes", headers, b"").action == "PutObject"
-    assert classify("PUT", "/b?tagging", headers, b"").action == "PutBucketTagging"
-    assert classify("PUT", "/b", headers, b"").action == "CreateBucket"
-    assert classify("POST", "/b?delete", headers, b"").action == "DeleteObjects"
-    assert classify("GET", "/", headers, b"").action == "ListBuckets"
-    eks = {"Authorization": "AWS4-HMAC-SHA256 Credential=k/20250101/us-east-2/eks/aws4_request"}
-    assert classify("DELETE", "/clusters/c/node-groups/n", eks, b"").key == "eks:DeleteNodegroup"
-    r53 = {"Authorization": "AWS4-HMAC-SHA256 Credential=k/20250101/us-east-1/route53/aws4_request"}
-    call = classify("POST", "/2013-04-01/hostedzone/Z1/rrset/", r53, b"")
-    assert call.action == "ChangeResourceRecordSets" and not call.read
 
 
 def _proxied(target: Target, url: str) -> Target:

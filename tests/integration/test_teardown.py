@@ -26,7 +26,7 @@ from weft.cli.main import main
 from weft.core.executor import RetryPolicy
 from weft.errors import GuardError, LockHeld
 from weft.local.aws_server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
-from weft.local.kube.lb_sim import lb_name, tg_name
+from weft.local.kube.load_balancer import lb_name, tg_name
 from weft.local.proxy import Latency, start_proxy
 from weft.ops import leftovers, lifecycle
 from weft.ops.target import Target

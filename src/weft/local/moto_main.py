@@ -27,10 +27,11 @@ def main() -> int:
     )
     from werkzeug.serving import make_server
 
-    from weft.local import eks_auth, moto_eks, moto_fixes
+    from weft.local import eks_auth, moto_fixes
+    from weft.local.moto_eks import local_kube
 
     moto_fixes.apply()
-    moto_eks.LOCAL_DIR = port_file.parent
+    local_kube.LOCAL_DIR = port_file.parent
 
     class Server(ThreadedMotoServer):
         def _server_entry(self) -> None:

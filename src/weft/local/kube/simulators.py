@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from weft.local.kube.kubelet_sim import Kubelet
-from weft.local.kube.simcommon import make_client
+from weft.local.kube.watch import make_client
 
 log = logging.getLogger("weft.local.kube")
 

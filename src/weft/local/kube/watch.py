@@ -1,17 +1,16 @@
-"""What the two simulators share: the lightkube client, a resilient list+watch loop, Events."""
+"""How the simulators read the API server: their lightkube client and a resilient list+watch."""
 
 from __future__ import annotations
 
-import datetime
 import logging
 import threading
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lightkube import ALL_NS, ApiError, Client, KubeConfig
-from lightkube.codecs import from_dict
+from lightkube import ALL_NS, Client, KubeConfig
+
+from weft.local.kube.meta import key
 
 log = logging.getLogger("weft.local.kube")
 
@@ -22,23 +21,6 @@ def make_client(kubeconfig: Path, field_manager: str) -> Client:
     return Client(
         KubeConfig.from_file(str(kubeconfig)), field_manager=field_manager, trust_env=False
     )
-
-
-def now_iso() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def now_micro() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def meta(obj: dict[str, Any]) -> dict[str, Any]:
-    return obj.get("metadata") or {}
-
-
-def key(obj: dict[str, Any]) -> tuple[str, str]:
-    m = meta(obj)
-    return (m.get("namespace") or "", m.get("name") or "")
 
 
 def watch_forever(
@@ -104,48 +86,3 @@ def _safe(handler: WatchHandler, event_type: str, obj: dict[str, Any], label: st
         handler(event_type, obj)
     except Exception:
         log.exception("handling %s %s %s/%s failed", event_type, label, *key(obj))
-
-
-def emit_event(
-    client: Client,
-    obj: dict[str, Any],
-    reason: str,
-    message: str,
-    *,
-    type_: str = "Normal",
-    component: str,
-    host: str | None = None,
-) -> None:
-    """Record a core/v1 Event about ``obj`` (best effort, like every controller does)."""
-    m = meta(obj)
-    namespace = m.get("namespace") or "default"
-    stamp = now_iso()
-    body: dict[str, Any] = {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {
-            "name": f"{m.get('name', 'object')}.{uuid.uuid4().hex[:16]}",
-            "namespace": namespace,
-        },
-        "involvedObject": {
-            "apiVersion": obj.get("apiVersion"),
-            "kind": obj.get("kind"),
-            "name": m.get("name"),
-            "namespace": m.get("namespace"),
-            "uid": m.get("uid"),
-            "resourceVersion": m.get("resourceVersion"),
-        },
-        "reason": reason,
-        "message": message,
-        "type": type_,
-        "source": {"component": component, **({"host": host} if host else {})},
-        "firstTimestamp": stamp,
-        "lastTimestamp": stamp,
-        "count": 1,
-        "reportingComponent": component,
-        "reportingInstance": host or component,
-    }
-    try:
-        client.create(from_dict(body))
-    except ApiError as exc:
-        log.debug("event %s on %s/%s not recorded: %s", reason, namespace, m.get("name"), exc)

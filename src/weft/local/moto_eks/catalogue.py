@@ -1,0 +1,121 @@
+"""The local EKS's add-on catalogue, as data: the four add-ons weft installs and their versions
+for each Kubernetes version, one ``defaultVersion`` each, as DescribeAddonVersions lists them.
+
+Pure: nothing here touches moto. The versions are the emulator's own (close to what EKS offered
+when they were written), not read from weft, so a version weft expects wrongly is not also the
+emulator's truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: Kubernetes versions the add-on catalogue covers (those EKS offers, give or take).
+CATALOGUE_MINORS = range(23, 36)
+
+
+@dataclass(frozen=True)
+class Addon:
+    """One add-on of the catalogue.
+
+    ``versions`` pairs the first Kubernetes minor a list serves with that list (newest, the
+    default, first); the last pair whose minor is not above a cluster's applies to it. In a
+    version, ``{minor}`` stands for the cluster's minor (kube-proxy follows Kubernetes).
+    """
+
+    type: str
+    versions: tuple[tuple[int, tuple[str, ...]], ...]
+    requires_iam_permissions: bool = False
+
+
+ADDONS: Mapping[str, Addon] = {
+    "vpc-cni": Addon("networking", ((0, ("v1.19.2-eksbuild.1", "v1.18.6-eksbuild.1")),)),
+    "coredns": Addon(
+        "networking",
+        (
+            (0, ("v1.11.3-eksbuild.2", "v1.11.1-eksbuild.9")),
+            (32, ("v1.12.3-eksbuild.2", "v1.12.1-eksbuild.9")),
+        ),
+    ),
+    "kube-proxy": Addon(
+        "networking", ((0, ("v1.{minor}.3-eksbuild.2", "v1.{minor}.0-eksbuild.3")),)
+    ),
+    "aws-ebs-csi-driver": Addon(
+        "storage",
+        ((0, ("v1.38.1-eksbuild.1", "v1.37.0-eksbuild.1")),),
+        requires_iam_permissions=True,
+    ),
+}
+
+ADDON_NAMES = tuple(ADDONS)
+
+
+def minor_of(version: str) -> int | None:
+    """The minor of a Kubernetes version ``1.<minor>``; None for anything else."""
+    parts = str(version).split(".")
+    if len(parts) < 2 or parts[0] != "1" or not parts[1].isdigit():
+        return None
+    return int(parts[1])
+
+
+def versions(addon: str, minor: int) -> list[str]:
+    """The add-on versions for Kubernetes 1.<minor>, newest (the default) first."""
+    entry = ADDONS.get(addon)
+    if entry is None:
+        return []
+    chosen: tuple[str, ...] = ()
+    for since, listed in entry.versions:
+        if since <= minor:
+            chosen = listed
+    return [v.format(minor=minor) for v in chosen]
+
+
+def default_version(addon: str, k8s_version: str) -> str | None:
+    """The version CreateAddon installs when none is asked for; None outside the catalogue."""
+    minor = minor_of(k8s_version)
+    if minor is None or minor not in CATALOGUE_MINORS:
+        return None
+    found = versions(addon, minor)
+    return found[0] if found else None
+
+
+def compatible(addon: str, version: str, k8s_version: str) -> bool:
+    """Whether ``version`` of the add-on runs on Kubernetes ``k8s_version``."""
+    minor = minor_of(k8s_version)
+    return minor is not None and version in versions(addon, minor)
+
+
+def addon_info(addon: str, k8s_version: str | None) -> dict[str, Any]:
+    """One AddonInfo of DescribeAddonVersions (every covered version when ``k8s_version`` is
+    None)."""
+    minors = [m for m in CATALOGUE_MINORS if k8s_version is None or minor_of(k8s_version) == m]
+    by_version: dict[str, list[dict[str, Any]]] = {}
+    for minor in minors:
+        for i, version in enumerate(versions(addon, minor)):
+            by_version.setdefault(version, []).append(
+                {
+                    "clusterVersion": f"1.{minor}",
+                    "platformVersions": ["*"],
+                    "defaultVersion": i == 0,
+                }
+            )
+    return {
+        "addonName": addon,
+        "type": ADDONS[addon].type,
+        "owner": "aws",
+        "publisher": "eks",
+        "defaultNamespace": "kube-system",
+        "addonVersions": [
+            {
+                "addonVersion": version,
+                "architecture": ["amd64", "arm64"],
+                "computeTypes": ["ec2"],
+                "compatibilities": compat,
+                "requiresConfiguration": False,
+                "requiresIamPermissions": ADDONS[addon].requires_iam_permissions,
+            }
+            for version, compat in sorted(by_version.items(), reverse=True)
+        ],
+    }

@@ -1,0 +1,168 @@
+"""The local EKS's clusters, as AWS makes them (moto 5.2.5 differs where noted).
+
+- **Identity**: each cluster has its own OIDC issuer and endpoint (moto draws one of each per
+  process, shared by every cluster), and a certificate authority that is a real base64-encoded
+  PEM certificate (moto: 30 random characters).
+- **VPC**: the default VPC settings AWS fills in (:func:`.cluster_config.with_vpc_defaults`),
+  the VPC of the cluster's subnets, and a cluster security group in that VPC, removed with the
+  cluster (moto: no VPC id, no cluster security group).
+- **Logging** is described as AWS describes it: enabled types, then disabled ones.
+- **Deletes**: deleting a cluster that still has Fargate profiles is refused (moto deletes it),
+  and the answer says ``DELETING`` (moto: ``ACTIVE``).
+- **UpdateClusterConfig** answers with its ``update`` (moto answers nothing), merges the VPC and
+  logging settings into the cluster's (moto replaces them), and refuses a request that changes
+  both or neither, as AWS does.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime
+import threading
+import uuid
+from typing import Any
+
+from weft.local.moto_eks import backend, cluster_config
+
+_CA_LOCK = threading.Lock()
+_CA_PEM: list[str] = []
+
+
+def ca_data() -> str:
+    """A base64-encoded PEM certificate of a self-signed CA, made once per process.
+
+    ``cryptography`` is a dependency of moto itself, so it is there wherever the local cloud is.
+    """
+    with _CA_LOCK:
+        if not _CA_PEM:
+            _CA_PEM.append(_make_ca())
+        return _CA_PEM[0]
+
+
+def _make_ca() -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
+    now = backend.now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    return base64.b64encode(pem).decode()
+
+
+def apply() -> None:
+    from moto.eks.models import EKSBackend
+    from moto.eks.responses import EKSResponse
+
+    original_create = EKSBackend.create_cluster
+    original_delete = EKSBackend.delete_cluster
+
+    def create_cluster(self: Any, *args: Any, **kwargs: Any) -> Any:
+        cluster = original_create(self, *args, **kwargs)
+        region = self.region_name
+        cluster.identity = {
+            "oidc": {"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{backend.hex32()}"}
+        }
+        cluster.endpoint = f"https://{backend.hex32()}.gr7.{region}.eks.amazonaws.com"
+        cluster.certificate_authority = {"data": ca_data()}
+        config = cluster_config.with_vpc_defaults(cluster.resources_vpc_config)
+        vpc_id = _vpc_of_subnets(self.account_id, region, config["subnetIds"])
+        if vpc_id:
+            config["vpcId"] = vpc_id
+            group = _make_cluster_group(self.account_id, region, cluster.name, vpc_id)
+            if group:
+                config["clusterSecurityGroupId"] = group
+        cluster.resources_vpc_config = config
+        cluster.logging = cluster_config.logging_state(cluster_config.enabled_logs(cluster.logging))
+        return cluster
+
+    def delete_cluster(self: Any, name: str) -> Any:
+        cluster = self.clusters.get(name)
+        if cluster is not None and cluster.fargate_profiles:
+            raise backend.in_use(name, "Cluster has fargate profiles attached")
+        result = original_delete(self, name)
+        group = (result.resources_vpc_config or {}).get("clusterSecurityGroupId")
+        if group:
+            _delete_group(self.account_id, self.region_name, group)
+        result.status = "DELETING"
+        return result
+
+    EKSBackend.create_cluster = create_cluster  # type: ignore[method-assign]
+    EKSBackend.delete_cluster = delete_cluster  # type: ignore[method-assign]
+
+    def update_cluster_config(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+
+        name = self._get_param("name")
+        vpc_config = self._get_param("resourcesVpcConfig")
+        logging = self._get_param("logging")
+        cluster = backend.cluster(self.eks_backend, name)
+        if vpc_config and logging:
+            raise backend.invalid("Only one type of update can be allowed.", cluster=name)
+        if vpc_config:
+            cluster.resources_vpc_config = {**(cluster.resources_vpc_config or {}), **vpc_config}
+            kind, params = cluster_config.vpc_update(vpc_config)
+            update = backend.record_update(cluster, kind, params)
+        elif logging:
+            cluster.logging = cluster_config.logging_after(cluster.logging, logging)
+            update = backend.record_update(
+                cluster, "LoggingUpdate", cluster_config.logging_update_params(logging)
+            )
+        else:
+            raise backend.invalid(
+                "No changes needed for the provided cluster config.", cluster=name
+            )
+        return ActionResult({"update": update})
+
+    EKSResponse.update_cluster_config = update_cluster_config  # type: ignore[method-assign]
+
+
+def _vpc_of_subnets(account_id: str, region: str, subnet_ids: list[str]) -> str | None:
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[account_id][region]
+    for subnet_id in subnet_ids:
+        try:
+            return str(ec2.get_subnet(subnet_id).vpc_id)
+        except Exception:  # an unknown subnet: moto does not validate EKS subnets
+            continue
+    return None
+
+
+def _make_cluster_group(account_id: str, region: str, cluster: str, vpc_id: str) -> str | None:
+    """The security group EKS creates for a cluster's control plane and managed nodes."""
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[account_id][region]
+    try:
+        group = ec2.create_security_group(
+            name=f"eks-cluster-sg-{cluster}-{uuid.uuid4().int % 10**10}",
+            description="EKS created security group applied to ENI that is attached to EKS "
+            "Control Plane master nodes, as well as any managed workloads.",
+            vpc_id=vpc_id,
+            tags={"aws:eks:cluster-name": cluster, f"kubernetes.io/cluster/{cluster}": "owned"},
+        )
+    except Exception:  # not worth failing the cluster for: AWS always has one, moto may not
+        return None
+    return str(group.id)
+
+
+def _delete_group(account_id: str, region: str, group_id: str) -> None:
+    from moto.ec2.models import ec2_backends
+
+    with contextlib.suppress(Exception):  # already gone
+        ec2_backends[account_id][region].delete_security_group(group_id=group_id)

@@ -1,0 +1,83 @@
+"""The local EKS's add-on catalogue (pure): versions per Kubernetes minor, one default each."""
+
+from __future__ import annotations
+
+import pytest
+
+from weft.local.moto_eks import catalogue
+
+
+def test_the_four_addons_weft_installs_in_order() -> None:
+    assert catalogue.ADDON_NAMES == ("vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver")
+
+
+@pytest.mark.parametrize(
+    ("version", "minor"),
+    [
+        ("1.29", 29),
+        ("1.31.2", 31),
+        ("1.9", 9),
+        ("2.0", None),
+        ("1", None),
+        ("1.x", None),
+        ("", None),
+    ],
+)
+def test_minor_of(version: str, minor: int | None) -> None:
+    assert catalogue.minor_of(version) == minor
+
+
+def test_versions_follow_the_kubernetes_minor() -> None:
+    assert catalogue.versions("kube-proxy", 30) == ["v1.30.3-eksbuild.2", "v1.30.0-eksbuild.3"]
+    assert catalogue.versions("coredns", 31)[0] == "v1.11.3-eksbuild.2"
+    assert catalogue.versions("coredns", 32)[0] == "v1.12.3-eksbuild.2"
+    assert catalogue.versions("vpc-cni", 23) == catalogue.versions("vpc-cni", 35)
+    assert catalogue.versions("no-such-addon", 30) == []
+
+
+def test_the_default_is_the_newest_and_only_inside_the_catalogue() -> None:
+    assert catalogue.default_version("coredns", "1.33") == "v1.12.3-eksbuild.2"
+    assert catalogue.default_version("kube-proxy", "1.29.4") == "v1.29.3-eksbuild.2"
+    assert catalogue.default_version("kube-proxy", "1.22") is None
+    assert catalogue.default_version("kube-proxy", "1.36") is None
+    assert catalogue.default_version("no-such-addon", "1.30") is None
+    assert catalogue.default_version("vpc-cni", "latest") is None
+
+
+def test_compatibility_is_per_kubernetes_minor() -> None:
+    assert catalogue.compatible("kube-proxy", "v1.30.0-eksbuild.3", "1.30")
+    assert not catalogue.compatible("kube-proxy", "v1.30.0-eksbuild.3", "1.31")
+    assert catalogue.compatible("coredns", "v1.11.1-eksbuild.9", "1.31")
+    assert not catalogue.compatible("coredns", "v1.11.1-eksbuild.9", "1.32")
+    assert not catalogue.compatible("vpc-cni", "v1.19.2-eksbuild.1", "not-a-version")
+
+
+def test_addon_info_has_one_default_per_cluster_version() -> None:
+    info = catalogue.addon_info("coredns", None)
+    assert (info["addonName"], info["type"], info["owner"]) == ("coredns", "networking", "aws")
+    defaults: dict[str, list[str]] = {}
+    for entry in info["addonVersions"]:
+        for compat in entry["compatibilities"]:
+            if compat["defaultVersion"]:
+                defaults.setdefault(compat["clusterVersion"], []).append(entry["addonVersion"])
+    assert sorted(defaults) == sorted(f"1.{m}" for m in catalogue.CATALOGUE_MINORS)
+    assert all(len(v) == 1 for v in defaults.values())
+    versions = [e["addonVersion"] for e in info["addonVersions"]]
+    assert versions == sorted(versions, reverse=True)
+
+
+def test_addon_info_for_one_kubernetes_version() -> None:
+    info = catalogue.addon_info("aws-ebs-csi-driver", "1.30")
+    assert info["type"] == "storage"
+    assert [e["addonVersion"] for e in info["addonVersions"]] == [
+        "v1.38.1-eksbuild.1",
+        "v1.37.0-eksbuild.1",
+    ]
+    assert all(e["requiresIamPermissions"] for e in info["addonVersions"])
+    assert info["addonVersions"][0]["compatibilities"] == [
+        {"clusterVersion": "1.30", "platformVersions": ["*"], "defaultVersion": True}
+    ]
+    assert catalogue.addon_info("kube-proxy", "1.12")["addonVersions"] == []
+    assert not catalogue.addon_info("kube-proxy", "1.30")["addonVersions"][0][
+        "requiresIamPermissions"
+    ]
