@@ -1,5 +1,6 @@
-"""The local Kubernetes: a genuine kube-apiserver + kube-controller-manager 1.20.2 on etcd, with
-the kubelet and load-balancer controller simulators of weft.local.
+"""The local Kubernetes: a genuine kube-apiserver + kube-controller-manager (the version `make kube`
+cached: 1.36, or 1.20 as the last resort) on etcd, with the kubelet and load-balancer controller
+simulators of weft.local.
 
 Every test works in a namespace of its own. They skip, with the reason, when the binaries are not
 built (``make kube``)."""
@@ -27,7 +28,10 @@ from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import Event, Namespace, Node, Pod, Service
 from lightkube.resources.networking_v1 import Ingress
 
-from weft.local.kube.control_plane import KubeEndpoint, read_token
+from weft.local.kube.admin import read_token
+from weft.local.kube.control_plane import KubeEndpoint
+
+from .kube_versions import running_version
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
@@ -196,9 +200,7 @@ def load_balancer(moto_url: str, dns: str) -> tuple[dict[str, Any], dict[str, st
 
 
 # -------------------------------------------------------------------------------------- tests
-def test_a_genuine_api_server_v1_20_2_with_ready_nodes(
-    kube_api: KubeEndpoint, kube: Client
-) -> None:
+def test_a_genuine_api_server_with_ready_nodes(kube_api: KubeEndpoint, kube: Client) -> None:
     data = json.loads(kube_api.kubeconfig.read_text())
     ca = data["clusters"][0]["cluster"]["certificate-authority-data"]
     ctx = ssl.create_default_context(cadata=base64.b64decode(ca).decode())
@@ -208,8 +210,9 @@ def test_a_genuine_api_server_v1_20_2_with_ready_nodes(
     )
     with urllib.request.urlopen(req, context=ctx, timeout=5) as resp:
         version = json.loads(resp.read())
-    assert version["gitVersion"] == "v1.20.2"
-    assert (version["major"], version["minor"]) == ("1", "20")
+    running = running_version()
+    assert version["gitVersion"] == f"v{running}"
+    assert (version["major"], version["minor"]) == tuple(running.split(".")[:2])
     assert kube_api.endpoint.startswith("https://127.0.0.1:")
     # Without the token the API refuses: authentication is real.
     with pytest.raises(urllib.error.HTTPError) as refused:
@@ -222,7 +225,7 @@ def test_a_genuine_api_server_v1_20_2_with_ready_nodes(
         assert node["metadata"]["labels"]["weft.local/simulated"] == "true"
         ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"]
         assert ready and ready[0]["status"] == "True"
-        assert node["status"]["nodeInfo"]["kubeletVersion"] == "v1.20.2"
+        assert node["status"]["nodeInfo"]["kubeletVersion"] == f"v{running}"
 
 
 def test_server_side_apply_deployment_becomes_ready(kube: Client, namespace: str) -> None:

@@ -22,16 +22,10 @@ The admin kubeconfig is ``<kube dir>/kubeconfig``.
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import json
 import os
 import secrets
 import shutil
-import signal
-import socket
-import ssl
-import subprocess
 import sys
 import time
 import urllib.error
@@ -42,13 +36,11 @@ from typing import Any, NamedTuple
 
 from weft.errors import LocalCloudError
 from weft.local import eks_auth
-from weft.local.kube import binaries, certs, flags
+from weft.local.kube import admin, binaries, certs, flags, processes
 from weft.local.state import local_dir
 
 RECORD = "kube.json"
 START_TIMEOUT = 90.0
-CLUSTER_NAME = "weft-local"
-ADMIN_USER = "weft-admin"
 #: Order in which processes are stopped (reverse of start).
 STOP_ORDER = ("simulators", "kube-controller-manager", "kube-apiserver", "etcd")
 
@@ -65,18 +57,6 @@ class KubeEndpoint(NamedTuple):
 
 
 @dataclass(frozen=True)
-class KubeProcess:
-    pid: int
-    log: str
-    #: A word that must appear in /proc/<pid>/cmdline, so a recycled pid is never killed.
-    marker: str
-    alive: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
 class LocalKube:
     endpoint: str
     kubeconfig: str
@@ -87,7 +67,7 @@ class LocalKube:
     started_at: float
     cold_start_seconds: float
     aws_endpoint: str | None
-    processes: dict[str, KubeProcess] = field(default_factory=dict)
+    processes: dict[str, processes.KubeProcess] = field(default_factory=dict)
     #: True when the API server answers /readyz and every recorded process is alive.
     healthy: bool = True
     #: How the binaries were obtained (:meth:`weft.local.kube.binaries.Origin.describe`).
@@ -100,7 +80,7 @@ class LocalKube:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LocalKube:
-        procs = {name: KubeProcess(**p) for name, p in data.pop("processes", {}).items()}
+        procs = {name: processes.KubeProcess(**p) for name, p in data.pop("processes", {}).items()}
         return cls(**data, processes=procs)
 
 
@@ -113,132 +93,6 @@ def _record_path(directory: Path | None) -> Path:
     return (directory or local_dir()) / RECORD
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _alive(proc: KubeProcess) -> bool:
-    """Is the recorded process still running (and still the same program, not a recycled pid)?"""
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(proc.pid, os.WNOHANG)  # reap it if it is our child and exited
-    try:
-        stat = Path(f"/proc/{proc.pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    except OSError:  # no /proc: ask the kernel
-        try:
-            os.kill(proc.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    if stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]:
-        return False
-    try:
-        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    # The command line reads empty for an instant while the process execs: give it the benefit.
-    return not cmdline or proc.marker.encode() in cmdline
-
-
-def _terminate(proc: KubeProcess, timeout: float) -> bool:
-    if not _alive(proc):
-        return False
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while _alive(proc) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if _alive(proc):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while _alive(proc) and time.monotonic() < deadline:
-            time.sleep(0.05)
-    return True
-
-
-def _spawn(
-    cmd: list[str], log: Path, marker: str, env: dict[str, str] | None = None
-) -> KubeProcess:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, **(env or {})},
-        )
-    return KubeProcess(pid=proc.pid, log=str(log), marker=marker)
-
-
-def _log_tail(path: str, lines: int = 8) -> str:
-    try:
-        text = Path(path).read_text(errors="replace").strip().splitlines()
-    except OSError:
-        return ""
-    return "\n".join(text[-lines:])
-
-
-def _ssl_context(ca_file: str) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=ca_file)
-
-
-def api_get(
-    endpoint: str, path: str, token: str, ca_file: str, timeout: float = 3.0
-) -> tuple[int, bytes]:
-    """GET ``path`` on the API server with the bearer token; (status, body), 0 when unreachable."""
-    req = urllib.request.Request(f"{endpoint}{path}", headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout, context=_ssl_context(ca_file)) as resp:
-            return int(resp.status), resp.read()
-    except urllib.error.HTTPError as exc:
-        return int(exc.code), exc.read()
-    except (urllib.error.URLError, OSError, ssl.SSLError):
-        return 0, b""
-
-
-def write_kubeconfig(
-    path: Path, endpoint: str, ca_file: Path, token: str, user: str = ADMIN_USER
-) -> None:
-    """A kubeconfig with the CA inline and a bearer token (JSON, which is valid YAML)."""
-    ca_data = base64.b64encode(ca_file.read_bytes()).decode()
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": CLUSTER_NAME,
-                "cluster": {"server": endpoint, "certificate-authority-data": ca_data},
-            }
-        ],
-        "users": [{"name": user, "user": {"token": token}}],
-        "contexts": [
-            {
-                "name": CLUSTER_NAME,
-                "context": {"cluster": CLUSTER_NAME, "user": user, "namespace": "default"},
-            }
-        ],
-        "current-context": CLUSTER_NAME,
-        "preferences": {},
-    }
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(config, indent=2) + "\n")
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-
-
-def read_token(kubeconfig: str | Path) -> str:
-    data = json.loads(Path(kubeconfig).read_text())
-    return str(data["users"][0]["user"]["token"])
-
-
 # ------------------------------------------------------------------------------------ status
 def kube_status(directory: Path | None = None) -> LocalKube | None:
     """The recorded local Kubernetes with live process and health flags, or None if none is
@@ -247,15 +101,15 @@ def kube_status(directory: Path | None = None) -> LocalKube | None:
         info = LocalKube.from_dict(json.loads(_record_path(directory).read_text()))
     except (OSError, ValueError, TypeError, KeyError):
         return None
-    procs = {name: replace(p, alive=_alive(p)) for name, p in info.processes.items()}
+    procs = {name: replace(p, alive=processes.alive(p)) for name, p in info.processes.items()}
     healthy = all(p.alive for p in procs.values())
     if healthy:
         try:
-            token = read_token(info.kubeconfig)
+            token = admin.read_token(info.kubeconfig)
         except (OSError, ValueError, KeyError, IndexError):
             healthy = False
         else:
-            code, _ = api_get(info.endpoint, "/readyz", token, info.ca_file)
+            code, _ = admin.api_get(info.endpoint, "/readyz", token, info.ca_file)
             healthy = code == 200
     return replace(info, processes=procs, healthy=healthy)
 
@@ -268,32 +122,16 @@ def _save(directory: Path | None, info: LocalKube) -> None:
 
 
 # ------------------------------------------------------------------------------------- start
-def _wait(what: str, check: Any, proc: KubeProcess, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if not _alive(proc):
-            raise LocalCloudError(
-                f"{what} exited at start:\n{_log_tail(proc.log)}",
-                hint=f"see its log: {proc.log}",
-            )
-        if check():
-            return
-        time.sleep(0.1)
-    raise LocalCloudError(
-        f"{what} did not become ready in time:\n{_log_tail(proc.log)}",
-        hint=f"see its log: {proc.log}",
-    )
-
-
-def _start_etcd(kdir: Path, deadline: float) -> tuple[KubeProcess, str]:
+def _start_etcd(kdir: Path, deadline: float) -> tuple[processes.KubeProcess, str]:
     etcd = binaries.etcd_binary()
     assert etcd is not None
     data = kdir / "etcd"
     shutil.rmtree(data, ignore_errors=True)
     for _attempt in range(3):
-        client, peer = _free_port(), _free_port()
+        client, peer = processes.free_port(), processes.free_port()
         url = f"http://127.0.0.1:{client}"
         peer_url = f"http://127.0.0.1:{peer}"
-        proc = _spawn(
+        proc = processes.spawn(
             [
                 etcd,
                 "--name=weft-local",
@@ -319,12 +157,12 @@ def _start_etcd(kdir: Path, deadline: float) -> tuple[KubeProcess, str]:
                 return False
 
         try:
-            _wait("etcd", healthy, proc, deadline)
+            processes.wait_until_ready("etcd", healthy, proc, deadline)
             return proc, url
         except LocalCloudError:
-            if "address already in use" not in _log_tail(proc.log, 30):
+            if "address already in use" not in processes.log_tail(proc.log, 30):
                 raise
-            _terminate(proc, 2)
+            processes.terminate(proc, 2)
             shutil.rmtree(data, ignore_errors=True)
     raise LocalCloudError("etcd found no free port")
 
@@ -337,14 +175,14 @@ def _start_apiserver(
     token: str,
     deadline: float,
     aws_endpoint: str | None,
-) -> tuple[KubeProcess, str]:
+) -> tuple[processes.KubeProcess, str]:
     webhook: Path | None = None
     if aws_endpoint:
         # EKS tokens (``weft token``) are checked by the local AWS, as EKS's authenticator does.
         webhook = kdir / "eks-authenticator.kubeconfig"
         webhook.write_text(json.dumps(eks_auth.webhook_kubeconfig(aws_endpoint), indent=2))
     for _attempt in range(3):
-        port = _free_port()
+        port = processes.free_port()
         endpoint = f"https://127.0.0.1:{port}"
         config = flags.ApiServerConfig(
             etcd_url=etcd_url,
@@ -359,7 +197,7 @@ def _start_apiserver(
             service_cidr=certs.SERVICE_CIDR,
             webhook_config=webhook,
         )
-        proc = _spawn(
+        proc = processes.spawn(
             [
                 str(binaries.binary("kube-apiserver", version)),
                 *flags.apiserver_args(version, config),
@@ -369,15 +207,15 @@ def _start_apiserver(
         )
 
         def ready(endpoint: str = endpoint) -> bool:
-            return api_get(endpoint, "/readyz", token, str(paths.ca_cert), 2)[0] == 200
+            return admin.api_get(endpoint, "/readyz", token, str(paths.ca_cert), 2)[0] == 200
 
         try:
-            _wait("kube-apiserver", ready, proc, deadline)
+            processes.wait_until_ready("kube-apiserver", ready, proc, deadline)
             return proc, endpoint
         except LocalCloudError:
-            if "address already in use" not in _log_tail(proc.log, 30):
+            if "address already in use" not in processes.log_tail(proc.log, 30):
                 raise
-            _terminate(proc, 5)
+            processes.terminate(proc, 5)
     raise LocalCloudError("kube-apiserver found no free port")
 
 
@@ -389,11 +227,14 @@ def _start_controller_manager(
     endpoint: str,
     token: str,
     deadline: float,
-) -> KubeProcess:
+) -> processes.KubeProcess:
     config = flags.ControllerManagerConfig(
-        kubeconfig=kubeconfig, sa_key=paths.sa_key, ca_cert=paths.ca_cert, cluster_name=CLUSTER_NAME
+        kubeconfig=kubeconfig,
+        sa_key=paths.sa_key,
+        ca_cert=paths.ca_cert,
+        cluster_name=admin.CLUSTER_NAME,
     )
-    proc = _spawn(
+    proc = processes.spawn(
         [
             str(binaries.binary("kube-controller-manager", version)),
             *flags.controller_manager_args(version, config),
@@ -405,15 +246,19 @@ def _start_controller_manager(
     # The serviceaccount controller creating "default" in "default" shows the controllers run.
     def running() -> bool:
         path = "/api/v1/namespaces/default/serviceaccounts/default"
-        return api_get(endpoint, path, token, str(paths.ca_cert))[0] == 200
+        return admin.api_get(endpoint, path, token, str(paths.ca_cert))[0] == 200
 
-    _wait("kube-controller-manager", running, proc, deadline)
+    processes.wait_until_ready("kube-controller-manager", running, proc, deadline)
     return proc
 
 
 def start_simulators(
-    directory: Path | None, kubeconfig: Path, aws_endpoint: str | None, deadline: float
-) -> KubeProcess:
+    directory: Path | None,
+    kubeconfig: Path,
+    aws_endpoint: str | None,
+    deadline: float,
+    version: str = "",
+) -> processes.KubeProcess:
     """Start the kubelet + load-balancer controller simulators; wait until the nodes are Ready."""
     kdir = kube_dir(directory)
     ready_file = kdir / "simulators.ready"
@@ -428,8 +273,12 @@ def start_simulators(
     ]
     if aws_endpoint:
         cmd.append(f"--aws-endpoint={aws_endpoint}")
-    proc = _spawn(cmd, kdir / "logs" / "simulators.log", marker="weft.local.kube.simulators")
-    _wait("the kube simulators", ready_file.exists, proc, deadline)
+    if version:
+        cmd.append(f"--kubelet-version={version}")
+    proc = processes.spawn(
+        cmd, kdir / "logs" / "simulators.log", marker="weft.local.kube.simulators"
+    )
+    processes.wait_until_ready("the kube simulators", ready_file.exists, proc, deadline)
     return proc
 
 
@@ -456,7 +305,11 @@ def start_kube(
         if others_ok and (sims is None or not sims.alive) and simulators:
             deadline = time.monotonic() + timeout
             proc = start_simulators(
-                directory, kube_dir(directory) / "simulators.kubeconfig", aws_endpoint, deadline
+                directory,
+                kube_dir(directory) / "simulators.kubeconfig",
+                aws_endpoint,
+                deadline,
+                current.version,
             )
             current = replace(
                 current,
@@ -486,16 +339,16 @@ def start_kube(
     kdir.mkdir(parents=True, exist_ok=True)
     os.chmod(kdir, 0o700)
     paths = certs.generate(kdir / "certs")
-    admin, kcm_token, sim_token = (secrets.token_urlsafe(32) for _ in range(3))
+    admin_token, kcm_token, sim_token = (secrets.token_urlsafe(32) for _ in range(3))
     tokens = kdir / "tokens.csv"
     tokens.write_text(
-        f'{admin},{ADMIN_USER},uid-weft-admin,"system:masters"\n'
+        f'{admin_token},{admin.ADMIN_USER},uid-weft-admin,"system:masters"\n'
         f'{kcm_token},system:kube-controller-manager,uid-kcm,"system:masters"\n'
         f'{sim_token},weft-local-simulators,uid-weft-sims,"system:masters"\n'
     )
     os.chmod(tokens, 0o600)
 
-    procs: dict[str, KubeProcess] = {}
+    procs: dict[str, processes.KubeProcess] = {}
 
     def record(endpoint: str = "", etcd_url: str = "", version: str = "") -> LocalKube:
         return LocalKube(
@@ -516,33 +369,33 @@ def start_kube(
         procs["etcd"], etcd_url = _start_etcd(kdir, deadline)
         _save(directory, record(etcd_url=etcd_url))
         procs["kube-apiserver"], endpoint = _start_apiserver(
-            kdir, wanted, etcd_url, paths, admin, deadline, aws_endpoint
+            kdir, wanted, etcd_url, paths, admin_token, deadline, aws_endpoint
         )
         _save(directory, record(endpoint, etcd_url))
-        write_kubeconfig(kdir / "kubeconfig", endpoint, paths.ca_cert, admin)
-        write_kubeconfig(
+        admin.write_kubeconfig(kdir / "kubeconfig", endpoint, paths.ca_cert, admin_token)
+        admin.write_kubeconfig(
             kdir / "kcm.kubeconfig",
             endpoint,
             paths.ca_cert,
             kcm_token,
             "system:kube-controller-manager",
         )
-        write_kubeconfig(
+        admin.write_kubeconfig(
             kdir / "simulators.kubeconfig",
             endpoint,
             paths.ca_cert,
             sim_token,
             "weft-local-simulators",
         )
-        code, body = api_get(endpoint, "/version", admin, str(paths.ca_cert))
+        code, body = admin.api_get(endpoint, "/version", admin_token, str(paths.ca_cert))
         version = json.loads(body).get("gitVersion", "") if code == 200 else ""
         procs["kube-controller-manager"] = _start_controller_manager(
-            kdir, wanted, paths, kdir / "kcm.kubeconfig", endpoint, admin, deadline
+            kdir, wanted, paths, kdir / "kcm.kubeconfig", endpoint, admin_token, deadline
         )
         _save(directory, record(endpoint, etcd_url, version))
         if simulators:
             procs["simulators"] = start_simulators(
-                directory, kdir / "simulators.kubeconfig", aws_endpoint, deadline
+                directory, kdir / "simulators.kubeconfig", aws_endpoint, deadline, version
             )
         info = record(endpoint, etcd_url, version)
         _save(directory, info)
@@ -566,7 +419,7 @@ def stop_kube(directory: Path | None = None, timeout: float = 10.0) -> bool:
     stopped = False
     for name in STOP_ORDER:
         proc = info.processes.get(name)
-        if proc is not None and _terminate(proc, timeout):
+        if proc is not None and processes.terminate(proc, timeout):
             stopped = True
     path.unlink(missing_ok=True)
     return stopped
@@ -577,7 +430,7 @@ def stop_simulators(directory: Path | None = None, timeout: float = 10.0) -> boo
     info = kube_status(directory)
     if info is None or "simulators" not in info.processes:
         return False
-    stopped = _terminate(info.processes["simulators"], timeout)
+    stopped = processes.terminate(info.processes["simulators"], timeout)
     procs = {n: p for n, p in info.processes.items() if n != "simulators"}
     _save(directory, replace(info, processes=procs))
     return stopped

@@ -90,8 +90,10 @@ class Kubelet:
         stop: threading.Event,
         watch_client: Client | None = None,
         clock: Callable[[], float] = time.monotonic,
+        kubelet_version: str = nodes_.KUBELET_VERSION,
     ) -> None:
         self.client = client
+        self.kubelet_version = kubelet_version
         self.watch_client = watch_client or client
         self.state_dir = state_dir
         self.stop = stop
@@ -159,7 +161,7 @@ class Kubelet:
             self.nodes = {n: fresh[n] for n in names if n in fresh}
 
     def _patch_node_status(self, name: str) -> None:
-        status = nodes_.node_status(name, self.node_ips[name], now_iso())
+        status = nodes_.node_status(name, self.node_ips[name], now_iso(), self.kubelet_version)
         self.client.patch(Node.Status, name, {"status": status}, patch_type=PatchType.MERGE)
 
     def _renew_lease(self, name: str) -> None:

@@ -16,6 +16,7 @@ from weft.local.kube.meta import meta
 SIM_LABEL = "weft.local/simulated"
 #: The nodes registered when ``nodes.json`` is absent (no node group in the local EKS).
 DEFAULT_NODES = [{"name": f"local-node-{i}", "labels": {}, "taints": []} for i in (1, 2, 3)]
+#: What a node reports as its kubelet when not told the API server's version.
 KUBELET_VERSION = "v1.20.2"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 #: Taints with this prefix are the node-lifecycle controller's.
@@ -78,8 +79,11 @@ def node_patch(current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any] 
     }
 
 
-def node_status(name: str, ip: str, stamp: str) -> dict[str, Any]:
-    """A healthy node's status, every condition last heard of at ``stamp``."""
+def node_status(
+    name: str, ip: str, stamp: str, kubelet_version: str = KUBELET_VERSION
+) -> dict[str, Any]:
+    """A healthy node's status, every condition last heard of at ``stamp``; its kubelet is
+    ``kubelet_version`` (the API server's: nodes of a current cluster run its version)."""
 
     def cond(type_: str, status: str, reason: str, message: str) -> dict[str, str]:
         return {
@@ -113,8 +117,8 @@ def node_status(name: str, ip: str, stamp: str) -> dict[str, Any]:
             "kernelVersion": "simulated",
             "osImage": "weft local kubelet simulator",
             "containerRuntimeVersion": "simulated://1",
-            "kubeletVersion": KUBELET_VERSION,
-            "kubeProxyVersion": KUBELET_VERSION,
+            "kubeletVersion": kubelet_version,
+            "kubeProxyVersion": kubelet_version,
             "operatingSystem": "linux",
             "architecture": "amd64",
         },

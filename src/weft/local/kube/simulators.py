@@ -1,7 +1,7 @@
 """The simulated parts of the local Kubernetes, in one background process.
 
     python -m weft.local.kube.simulators --kubeconfig K --state-dir D [--aws-endpoint URL]
-        [--ready-file F]
+        [--ready-file F] [--kubelet-version vX.Y.Z]
 
 runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`) and, when an AWS endpoint is
 given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`) against the API
@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", required=True, type=Path)
     parser.add_argument("--aws-endpoint", default=None)
     parser.add_argument("--ready-file", type=Path, default=None)
+    parser.add_argument(
+        "--kubelet-version", default=None, help="what the nodes report (the API server's version)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO,
@@ -52,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         args.state_dir,
         stop,
         watch_client=make_client(args.kubeconfig, "weft-local-kubelet"),
+        **({"kubelet_version": args.kubelet_version} if args.kubelet_version else {}),
     )
     kubelet.start()
     log.info("kubelet simulator: nodes %s", ", ".join(sorted(kubelet.nodes)))
