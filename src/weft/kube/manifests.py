@@ -47,15 +47,10 @@ from typing import Any, Literal
 
 from weft.errors import UsageError
 from weft.fabricfile import App, CronJob, Fabric
-from weft.fabricfile.apps import (
-    STORE_CREDENTIAL,
-    STORE_SETTINGS,
-    credential_secret,
-    secret_env,
-    store_env,
-)
 from weft.fabricfile.checks import did_you_mean
+from weft.fabricfile.env_vars import STORE_CREDENTIAL, STORE_SETTINGS, secret_env, store_env
 from weft.fabricfile.image import image_tag, tag_problem, version_label, version_problem
+from weft.fabricfile.secret_names import credential_secret
 
 __all__ = [
     "APPLY_ORDER",
