@@ -1,4 +1,4 @@
-"""The managed node groups of a fabric's cluster: EC2 instances that join it, with labels, taints.
+"""The cluster's managed node groups: EC2 instances that join it, with their labels and taints.
 
 ::
 

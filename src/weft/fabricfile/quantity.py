@@ -23,6 +23,8 @@ MIN_MEMORY_BYTES = 4 * 2**20
 #: More cores than this without a unit is read as a forgotten ``m``.
 MAX_PLAIN_CPU = 100
 
+_MIN_MEMORY = f"{MIN_MEMORY_BYTES // 2**20}Mi"
+
 _QUANTITY_RE = re.compile(
     r"([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+|m|k|M|G|T|P|E)?"
 )
@@ -165,7 +167,7 @@ def check_memory(value: Any) -> str:
         raise problem(
             (
                 (),
-                f"{describe(text)} is {meaning}; a container needs at least 4Mi{hint}",
+                f"{describe(text)} is {meaning}; a container needs at least {_MIN_MEMORY}{hint}",
             )
         )
     return text
