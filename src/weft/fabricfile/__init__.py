@@ -23,22 +23,16 @@ from weft.fabricfile.apps import (
     Resources,
     Rollout,
 )
-from weft.fabricfile.cluster import (
-    SUPPORTED_K8S_VERSIONS,
-    Addon,
-    Cluster,
-    FargateProfile,
-    FargateSelector,
-    NodeGroup,
-    Taint,
-    check_version_step,
-    k8s_minor,
-)
+from weft.fabricfile.cluster import Addon, Cluster
 from weft.fabricfile.data import Bucket, Cache, Database
 from weft.fabricfile.dns import Dns
+from weft.fabricfile.fargate import FargateProfile, FargateSelector
+from weft.fabricfile.k8s_version import SUPPORTED_K8S_VERSIONS, check_version_step, k8s_minor
 from weft.fabricfile.loader import load_fabric, parse_fabric
+from weft.fabricfile.network import Network
+from weft.fabricfile.nodegroup import NodeGroup, Taint
 from weft.fabricfile.regions import known_zones
-from weft.fabricfile.schema import Fabric, Network
+from weft.fabricfile.schema import Fabric
 from weft.fabricfile.subnets import SubnetPlan, plan_subnets
 from weft.fabricfile.template import render_fabric_file
 

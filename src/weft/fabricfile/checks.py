@@ -8,9 +8,10 @@ carries one or more ``(sub-path, message)`` pairs, so one validator can point at
 A message that mentions another entry writes it as ``(first as <field path>)``; the loader adds
 that entry's line (``(first as databases[0] on line 12)``) when it knows it.
 
-The helpers here are shared by the modules that define sections of the file
-(:mod:`~weft.fabricfile.schema`, :mod:`~weft.fabricfile.cluster`, :mod:`~weft.fabricfile.data`,
-:mod:`~weft.fabricfile.dns`); they import nothing from those modules.
+The helpers here, and the configuration every model of the file shares (:data:`MODEL_CONFIG`),
+are used by the modules that define sections of the file (:mod:`~weft.fabricfile.schema`,
+:mod:`~weft.fabricfile.cluster`, :mod:`~weft.fabricfile.data`, :mod:`~weft.fabricfile.apps`, ...);
+they import nothing from those modules.
 """
 
 from __future__ import annotations
@@ -21,9 +22,13 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from pydantic import ConfigDict
 from pydantic_core import PydanticCustomError
 
 __all__ = [
+    "CLASS_PREFIXES",
+    "MODEL_CONFIG",
+    "NAME_RE",
     "PROBLEM",
     "SECRET_NAME_RE",
     "Path",
@@ -48,7 +53,17 @@ Path = tuple[str | int, ...]
 #: The pydantic error type of weft's own checks.
 PROBLEM = "weft"
 
-_LABEL_RE = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
+#: Every model of the file: frozen, no unknown keys, no silent coercion (``zones: "3"`` is an
+#: error, not 3).
+MODEL_CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+#: The grammar of a weft name (of the fabric, a data store, an app): a DNS label that starts with
+#: a letter. :func:`check_label` checks it, with a length limit.
+NAME_RE = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
+
+#: The service prefixes of AWS instance classes and types (``db.t4g.medium``,
+#: ``cache.t4g.small``), which hints strip when one is written where another belongs.
+CLASS_PREFIXES = ("db.", "cache.", "ec2.")
 
 #: The grammar of a name in weft's secrets store (``database/main/password``).
 SECRET_NAME_RE = re.compile(r"[a-z0-9][a-z0-9/_.-]{0,127}")
@@ -141,12 +156,12 @@ def check_label(max_length: int, why: str = "") -> Callable[[str], str]:
                     f"are allowed{reason}",
                 )
             )
-        if not _LABEL_RE.fullmatch(value):
+        if not NAME_RE.fullmatch(value):
             suggestion = re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-")
             suggestion = re.sub(r"^[^a-z]+", "", suggestion)
             hint = (
                 f" (did you mean {suggestion!r}?)"
-                if suggestion and _LABEL_RE.fullmatch(suggestion) and len(suggestion) <= max_length
+                if suggestion and NAME_RE.fullmatch(suggestion) and len(suggestion) <= max_length
                 else ""
             )
             shown = describe(value) if value else "an empty name"

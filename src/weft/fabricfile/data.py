@@ -14,7 +14,7 @@ Defaults resolved here: a database's ``db_name`` is its ``name`` with ``-`` repl
 
 Databases, caches and buckets share one namespace (a name may be used once across the three);
 that rule, and that databases and caches need private subnets in two zones, live in
-:func:`weft.fabricfile.schema.cross_problems`.
+:func:`weft.fabricfile.cross_check.cross_problems`.
 """
 
 from __future__ import annotations
@@ -22,12 +22,25 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainValidator, model_validator
+from pydantic import AfterValidator, BaseModel, PlainValidator, model_validator
 
-from weft.fabricfile.checks import check_in_range, check_label, describe, problem, quote_hint
+from weft.fabricfile.checks import (
+    CLASS_PREFIXES,
+    MODEL_CONFIG,
+    NAME_RE,
+    check_in_range,
+    check_label,
+    describe,
+    problem,
+    quote_hint,
+)
 
 __all__ = [
     "DEFAULT_USERNAME",
+    "MAX_BACKUP_DAYS",
+    "MAX_CACHE_REPLICAS",
+    "MAX_STORAGE_GB",
+    "MIN_STORAGE_GB",
     "RESERVED_DB_NAMES",
     "RESERVED_USERNAMES",
     "SUPPORTED_POSTGRES_MAJORS",
@@ -48,6 +61,10 @@ DEFAULT_USERNAME = "weft_admin"
 MAX_DATABASE_NAME_LENGTH = 30
 MAX_CACHE_NAME_LENGTH = 20
 MAX_BUCKET_NAME_LENGTH = 20
+MIN_STORAGE_GB = 20
+MAX_STORAGE_GB = 65536
+MAX_BACKUP_DAYS = 35
+MAX_CACHE_REPLICAS = 5
 
 _POSTGRES_VERSION_RE = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
 _REDIS_VERSION_RE = re.compile(r"([0-9]+)\.([0-9]+)")
@@ -55,9 +72,6 @@ _INSTANCE_CLASS_RE = re.compile(r"db\.[a-z0-9]+\.[a-z0-9]+")
 _NODE_TYPE_RE = re.compile(r"cache\.[a-z0-9]+\.[a-z0-9]+")
 _DB_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 _USERNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,15}")
-_LABEL_RE = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
-
-_MODEL_CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
 def default_db_name(name: str) -> str:
@@ -116,13 +130,11 @@ def _check_redis_version(value: Any) -> str:
 
 
 def _class_checker(prefix: str, pattern: re.Pattern[str], what: str, example: str) -> Any:
-    other_prefixes = ("db.", "cache.", "ec2.")
-
     def check(value: str) -> str:
         if pattern.fullmatch(value):
             return value
         guess = value.strip().lower()
-        for other in other_prefixes:
+        for other in CLASS_PREFIXES:
             if guess.startswith(other) and guess.count(".") >= 2:
                 guess = guess[len(other) :]
         guess = prefix + guess
@@ -158,7 +170,7 @@ def _check_identifier(
 class Database(BaseModel):
     """An RDS PostgreSQL instance in the private subnets, encrypted with the fabric KMS key."""
 
-    model_config = _MODEL_CONFIG
+    model_config = MODEL_CONFIG
 
     name: Annotated[
         str,
@@ -176,10 +188,13 @@ class Database(BaseModel):
         ),
     ]
     storage_gb: Annotated[
-        int, AfterValidator(check_in_range(20, 65536, "a storage size in GB"))
+        int,
+        AfterValidator(check_in_range(MIN_STORAGE_GB, MAX_STORAGE_GB, "a storage size in GB")),
     ] = 20
     multi_az: bool = True
-    backup_days: Annotated[int, AfterValidator(check_in_range(0, 35, "a number of days"))] = 7
+    backup_days: Annotated[
+        int, AfterValidator(check_in_range(0, MAX_BACKUP_DAYS, "a number of days"))
+    ] = 7
     # Always set after validation (the default is resolved from name).
     db_name: Annotated[
         str,
@@ -209,7 +224,7 @@ class Database(BaseModel):
     def _default_db_name(cls, data: Any) -> Any:
         if isinstance(data, dict) and "db_name" not in data:
             name = data.get("name")
-            if isinstance(name, str) and _LABEL_RE.fullmatch(name):
+            if isinstance(name, str) and NAME_RE.fullmatch(name):
                 derived = default_db_name(name)
                 if derived.lower() not in RESERVED_DB_NAMES:
                     data = {**data, "db_name": derived}
@@ -232,7 +247,7 @@ class Database(BaseModel):
 class Cache(BaseModel):
     """An ElastiCache Redis replication group: a primary and ``replicas`` read replicas."""
 
-    model_config = _MODEL_CONFIG
+    model_config = MODEL_CONFIG
 
     name: Annotated[
         str,
@@ -252,13 +267,15 @@ class Cache(BaseModel):
             )
         ),
     ]
-    replicas: Annotated[int, AfterValidator(check_in_range(0, 5, "a number of read replicas"))] = 1
+    replicas: Annotated[
+        int, AfterValidator(check_in_range(0, MAX_CACHE_REPLICAS, "a number of read replicas"))
+    ] = 1
 
 
 class Bucket(BaseModel):
     """An application S3 bucket, private and encrypted with the fabric KMS key."""
 
-    model_config = _MODEL_CONFIG
+    model_config = MODEL_CONFIG
 
     name: Annotated[
         str,

@@ -14,16 +14,17 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel
 
-from weft.fabricfile.checks import describe, problem
+from weft.fabricfile.checks import MODEL_CONFIG, describe, problem
 
-__all__ = ["Dns", "domain_problem"]
+__all__ = ["DOMAIN_LABEL_RE", "MAX_DOMAIN_LABEL_LENGTH", "Dns", "domain_problem"]
 
 MAX_DOMAIN_LENGTH = 253
+#: A label between dots: lowercase letters, digits and hyphens, not starting or ending with a
+#: hyphen, at most :data:`MAX_DOMAIN_LABEL_LENGTH` long (RFC 1123; Kubernetes namespaces too).
 MAX_DOMAIN_LABEL_LENGTH = 63
-
-_DOMAIN_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+DOMAIN_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 
 
 def _domain_fault(value: str) -> str | None:
@@ -46,7 +47,7 @@ def _domain_fault(value: str) -> str | None:
                 f"has a label of {len(label)} characters; each label between dots has at most "
                 f"{MAX_DOMAIN_LABEL_LENGTH}"
             )
-        if not _DOMAIN_LABEL_RE.fullmatch(label):
+        if not DOMAIN_LABEL_RE.fullmatch(label):
             return (
                 f"has an invalid label {label!r}; each label between dots is made of lowercase "
                 "letters, digits and hyphens and does not start or end with a hyphen"
@@ -75,6 +76,6 @@ def _check_domain(value: str) -> str:
 class Dns(BaseModel):
     """The fabric's DNS zone: ``domain``, a lowercase name like ``example.com``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = MODEL_CONFIG
 
     domain: Annotated[str, AfterValidator(_check_domain)]

@@ -24,6 +24,7 @@ import re
 from typing import Any
 
 from weft.fabricfile.checks import describe, problem, quote_hint
+from weft.fabricfile.k8s_names import LABEL_VALUE_RE, MAX_LABEL_VALUE_LENGTH
 
 __all__ = [
     "MAX_VERSION_LENGTH",
@@ -38,8 +39,8 @@ __all__ = [
     "version_problem",
 ]
 
-#: A version becomes a Kubernetes label value, which has at most 63 characters.
-MAX_VERSION_LENGTH = 63
+#: A version becomes a Kubernetes label value.
+MAX_VERSION_LENGTH = MAX_LABEL_VALUE_LENGTH
 MAX_NAME_LENGTH = 255
 MAX_TAG_LENGTH = 128
 
@@ -56,7 +57,6 @@ _SEMVER_RE = re.compile(
     rf"(?:-{_PRE_ID}(?:\.{_PRE_ID})*)?"
     r"(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?"
 )
-_LABEL_VALUE_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?")
 _PLACEHOLDER = "{version}"
 
 
@@ -83,7 +83,7 @@ def version_problem(value: object) -> str | None:
         )
     if not _SEMVER_RE.fullmatch(value):
         return f"{describe(value)} is not a semantic version; {_semver_hint(value)}"
-    if not _LABEL_VALUE_RE.fullmatch(version_label(value)):
+    if not LABEL_VALUE_RE.fullmatch(version_label(value)):
         return (
             f"{describe(value)} cannot be a Kubernetes label value, which must end with a "
             "letter or digit"

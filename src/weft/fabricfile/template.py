@@ -12,16 +12,29 @@ from __future__ import annotations
 
 import json
 
+from weft.fabricfile.apps import MAX_REPLICAS, MAX_WORKLOAD_NAME_LENGTH
 from weft.fabricfile.cluster import (
     ADDONS,
     ENDPOINTS,
     LOG_TYPES,
-    SUPPORTED_K8S_VERSIONS,
-    TAINT_EFFECTS,
+    MAX_API_CIDRS,
+    MAX_COMPUTE_NAME_LENGTH,
 )
-from weft.fabricfile.data import SUPPORTED_POSTGRES_MAJORS, SUPPORTED_REDIS_MAJORS
+from weft.fabricfile.data import (
+    MAX_BACKUP_DAYS,
+    MAX_CACHE_REPLICAS,
+    MAX_STORAGE_GB,
+    MIN_STORAGE_GB,
+    SUPPORTED_POSTGRES_MAJORS,
+    SUPPORTED_REDIS_MAJORS,
+)
+from weft.fabricfile.fargate import MAX_SELECTORS
+from weft.fabricfile.k8s_version import SUPPORTED_K8S_VERSIONS
 from weft.fabricfile.loader import parse_fabric
-from weft.fabricfile.schema import LAYOUTS, MAX_ZONES, NATS
+from weft.fabricfile.network import LAYOUTS, MAX_VPC_PREFIX, MAX_ZONES, MIN_VPC_PREFIX, NATS
+from weft.fabricfile.nodegroup import MAX_DISK_GB, MAX_INSTANCE_TYPES, MIN_DISK_GB, TAINT_EFFECTS
+from weft.fabricfile.schema import MAX_NAME_LENGTH, MAX_TAGS, RESERVED_TAG_PREFIXES
+from weft.fabricfile.subnets import MAX_SUBNET_PREFIX
 
 __all__ = ["render_fabric_file"]
 
@@ -55,12 +68,16 @@ def render_fabric_file(
     count = min(zone_count, len(zones)) if zones else zone_count
     discovered = ", ".join(zones) if zones else "none discovered"
     protect_default = "true" if "prod" in name else "false"
+    name_max, tags_max = MAX_NAME_LENGTH, MAX_TAGS
+    subnet_sizes = f"larger than the VPC's, at most {MAX_SUBNET_PREFIX}"
+    reserved = " or ".join(json.dumps(prefix) for prefix in RESERVED_TAG_PREFIXES)
+    vpc_prefixes = f"/{MIN_VPC_PREFIX} to /{MAX_VPC_PREFIX}"
     text = f"""\
 # weft fabric file, schema version 1. Validate it with `weft plan`; every key is explained below.
 version: 1
 
 # The fabric's name: lowercase letters, digits and hyphens; starts with a letter, ends with a
-# letter or digit; at most 30 characters. It is part of every AWS resource name and tag.
+# letter or digit; at most {name_max} characters. It is part of every AWS resource name and tag.
 name: {_scalar(name)}
 
 # The AWS region everything is created in.
@@ -77,12 +94,12 @@ provider: {provider}
 # name contains "prod", else false (for this name: {protect_default}).
 # protect: {protect_default}
 
-# Optional tags put on every resource: at most 40; keys may not start with "aws:" or "weft:",
+# Optional tags put on every resource: at most {tags_max}; keys may not start with {reserved},
 # and "Name" is set by weft.
 tags: {{}}
 
 network:
-  # The VPC's IPv4 range: prefix length /16 to /24, the address being the network's first one.
+  # The VPC's IPv4 range: prefix length {vpc_prefixes}, the address being the network's first one.
   cidr: {cidr}
   # availability zones in {region} (discovered from EC2): {discovered}
   # Either a count (1 to {MAX_ZONES}; the first N zones are used) or a list of zone names.
@@ -92,7 +109,7 @@ network:
   # Subnet layout: {", ".join(LAYOUTS)} (public: public subnets only; private: a private and a
   # public subnet in every zone).
   layout: {layout}
-  # Optional: the prefix length of every subnet (larger than the VPC's, at most 28). By default
+  # Optional: the prefix length of every subnet ({subnet_sizes}). By default
   # the VPC is split into equal slots with room for 4 zones, so adding a zone moves nothing.
   # subnet_size: 20
 """ + _optional_sections()
@@ -105,6 +122,13 @@ def _optional_sections() -> str:
     latest = SUPPORTED_K8S_VERSIONS[-1]
     postgres = ", ".join(str(major) for major in SUPPORTED_POSTGRES_MAJORS)
     redis = " or ".join(str(major) for major in SUPPORTED_REDIS_MAJORS)
+    cidrs, types_max = f"at most {MAX_API_CIDRS}", MAX_INSTANCE_TYPES
+    group_names = f"lowercase, at most {MAX_COMPUTE_NAME_LENGTH} characters"
+    app_names = f"lowercase, at most {MAX_WORKLOAD_NAME_LENGTH} characters"
+    selectors = f"1 to {MAX_SELECTORS} selectors"
+    disk, storage = f"{MIN_DISK_GB} to {MAX_DISK_GB}", f"{MIN_STORAGE_GB} to {MAX_STORAGE_GB}"
+    backups, cache_replicas = f"0 to {MAX_BACKUP_DAYS}", f"0 to {MAX_CACHE_REPLICAS}"
+    pods = f"0 to {MAX_REPLICAS}"
     return f"""\
 
 # Optional: an EKS cluster. Needs at least two zones. Remove the leading "# " to turn it on.
@@ -114,7 +138,7 @@ def _optional_sections() -> str:
 #   version: "{latest}"
 #   # Who reaches the API server: {", ".join(ENDPOINTS)} (both: public and inside the VPC).
 #   endpoint: both
-#   # Networks allowed to reach the public endpoint (at most 40); none for endpoint private.
+#   # Networks allowed to reach the public endpoint ({cidrs}); none for endpoint private.
 #   api_cidrs: ["0.0.0.0/0"]
 #   # Control plane logs sent to CloudWatch, any of:
 #   # {", ".join(LOG_TYPES)}.
@@ -129,10 +153,10 @@ def _optional_sections() -> str:
 #     kube-proxy: {{version: null}}
 #     aws-ebs-csi-driver: {{version: null}}
 
-# Optional: managed node groups (they need the cluster). Names: lowercase, at most 20 characters.
+# Optional: managed node groups (they need the cluster). Names: {group_names}.
 # nodegroups:
 #   - name: general
-#     # 1 to 20 EC2 instance types, family.size: m6i.large, t3.medium, c7g.2xlarge, ...
+#     # 1 to {types_max} EC2 instance types, family.size: m6i.large, t3.medium, c7g.2xlarge, ...
 #     instance_types: [m6i.large]
 #     # Scaling: min >= 0, max >= 1 and >= min; desired defaults to max(min, 1).
 #     min: 2
@@ -140,14 +164,14 @@ def _optional_sections() -> str:
 #     # desired: 3
 #     # Spot capacity instead of on-demand.
 #     spot: false
-#     # Root disk size in GB, 20 to 16384.
+#     # Root disk size in GB, {disk}.
 #     disk_gb: 50
 #     # Kubernetes labels and taints (effect: {", ".join(TAINT_EFFECTS)}).
 #     labels: {{role: general}}
 #     taints: []
 
 # Optional: Fargate profiles (they need the cluster and layout private): pods matching a
-# selector (a namespace, and optionally labels; 1 to 5 selectors) run on Fargate.
+# selector (a namespace, and optionally labels; {selectors}) run on Fargate.
 # fargate:
 #   - name: system
 #     selectors:
@@ -160,7 +184,7 @@ def _optional_sections() -> str:
 #     # PostgreSQL major ({postgres}) or major.minor, in quotes.
 #     engine_version: "16"
 #     instance_class: db.t4g.medium
-#     # Storage in GB (20 to 65536), a standby in a second zone, days of backups (0 to 35).
+#     # Storage in GB ({storage}), a standby in a second zone, days of backups ({backups}).
 #     storage_gb: 20
 #     multi_az: true
 #     backup_days: 7
@@ -174,7 +198,7 @@ def _optional_sections() -> str:
 #     # Redis major.minor ({redis}), in quotes.
 #     engine_version: "7.1"
 #     node_type: cache.t4g.small
-#     # Read replicas, 0 to 5.
+#     # Read replicas, {cache_replicas}.
 #     replicas: 1
 
 # Optional: S3 buckets for applications (private, encrypted).
@@ -189,7 +213,7 @@ def _optional_sections() -> str:
 # Optional: the value of the `environment` label on the apps' Kubernetes objects (default: name).
 # environment: production
 
-# Optional: apps on the cluster (they need the cluster). Names: lowercase, at most 40 characters.
+# Optional: apps on the cluster (they need the cluster). Names: {app_names}.
 # apps:
 #   - name: web
 #     # The image without a tag, and its version (semantic, in quotes). The tag is tag_format
@@ -197,7 +221,7 @@ def _optional_sections() -> str:
 #     image: ghcr.io/acme/web
 #     version: "1.0.0"
 #     tag_format: "{{version}}"
-#     # Pods (0 to 1000), and the port the app listens on (no port: no Service).
+#     # Pods ({pods}), and the port the app listens on (no port: no Service).
 #     replicas: 2
 #     port: 8080
 #     # Environment variables, and secrets of `weft secrets` (stripe/api-key: STRIPE_API_KEY).

@@ -20,15 +20,11 @@ from weft.fabricfile import (
     load_fabric,
     parse_fabric,
 )
-from weft.fabricfile.apps import (
-    credential_secret,
-    injected_env,
-    parse_quantity,
-    secret_env,
-    store_env,
-    workload_problems,
-)
 from weft.fabricfile.checks import secret_name_problem
+from weft.fabricfile.cross_check import workload_problems
+from weft.fabricfile.env_vars import injected_env, secret_env, store_env
+from weft.fabricfile.quantity import parse_quantity
+from weft.fabricfile.secret_names import credential_secret
 
 GOOD = Path(__file__).parent / "good"
 

@@ -19,9 +19,11 @@ from lightkube import codecs
 
 from weft.errors import UsageError
 from weft.fabricfile import Fabric, load_fabric, parse_fabric
+from weft.kube import client
 from weft.kube.manifests import (
     APPLY_ORDER,
     MANAGED_BY,
+    NEGOTIATED,
     REDACTED,
     UNKNOWN,
     ApiVersions,
@@ -811,3 +813,16 @@ def test_each_version_falls_back_on_its_own(fabric: Fabric, field: str, value: s
         "Ingress": defaults.ingress,
         "CronJob": value if field == "cronjob" else defaults.cronjob,
     }
+
+
+def test_api_versions_are_the_negotiated_ones() -> None:
+    """By default the newest of each pair; any of a pair is taken, nothing else. The client
+    negotiates over the same table."""
+    defaults = ApiVersions()
+    for kind, (field, allowed) in NEGOTIATED.items():
+        assert getattr(defaults, field) == allowed[0], kind
+        for version in allowed:
+            assert getattr(ApiVersions(**{field: version}), field) == version
+        with pytest.raises(ValueError, match=f"weft renders {field} in {allowed[0]} or"):
+            ApiVersions(**{field: "v0"})
+    assert dict(client.NEGOTIATED) == dict(NEGOTIATED)
