@@ -36,7 +36,7 @@ from lightkube.generic_resource import create_global_resource, create_namespaced
 from lightkube.types import CascadeType
 
 from weft.errors import KubeError
-from weft.kube.manifests import ApiVersions
+from weft.kube.manifests import NEGOTIATED, ApiVersions
 
 FIELD_MANAGER = "weft"
 #: Seconds a token is used before a new one is made (EKS accepts one for 15 minutes).
@@ -81,14 +81,6 @@ RESOURCES: tuple[Kind, ...] = (
 _BY_KEY = {(k.api_version, k.kind): k for k in RESOURCES}
 _CLASSES: dict[tuple[str, str], Any] = {}
 _CLASSES_LOCK = threading.Lock()
-
-#: Per kind, the versions weft renders, newest first (the ApiVersions field that holds it).
-NEGOTIATED: Mapping[str, tuple[str, tuple[str, ...]]] = {
-    "CronJob": ("cronjob", ("batch/v1", "batch/v1beta1")),
-    "HorizontalPodAutoscaler": ("hpa", ("autoscaling/v2", "autoscaling/v2beta2")),
-    "PodDisruptionBudget": ("pdb", ("policy/v1", "policy/v1beta1")),
-    "Ingress": ("ingress", ("networking.k8s.io/v1", "networking.k8s.io/v1beta1")),
-}
 
 
 def kind_of(api_version: str, kind: str) -> Kind:

@@ -115,11 +115,10 @@ def toolchain(release: str, build_dir: Path, say: Progress) -> Path:
     if not apt.have_apt():
         raise Unavailable(f"Go {release} is needed and this machine has no apt-get/dpkg-deb")
     packages = (f"golang-{release}-go", f"golang-{release}-src")
-    private = apt.PrivateApt(build_dir / "apt", GO_SUITES)
-    private.prepare(say)
-    debs = private.download(packages, build_dir / "debs", say)
+    debs = _download_go(packages, build_dir, say)
     partial = root.with_name(root.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
     for deb in debs:
         code = run(["dpkg-deb", "-x", str(deb), str(partial)], say)
         if code != 0:
@@ -133,6 +132,22 @@ def toolchain(release: str, build_dir: Path, say: Progress) -> Path:
         raise BuildFailed(f"the Go toolchain from {', '.join(d.name for d in debs)} does not run")
     say(f"{answer.stdout.strip()} ({', '.join(d.name for d in debs)}) in {root}")
     return goroot
+
+
+def _download_go(packages: tuple[str, ...], build_dir: Path, say: Progress) -> list[Path]:
+    """The toolchain's packages from the first suite in :data:`GO_SUITES` that has them (one
+    suite at a time: apt would otherwise prefer unstable's older build over a backport, which
+    it ranks lower)."""
+    reasons = []
+    for suite in GO_SUITES:
+        private = apt.PrivateApt(build_dir / "apt" / suite, [suite])
+        try:
+            private.prepare(say)
+            return private.download(packages, build_dir / "debs" / suite, say)
+        except Unavailable as exc:
+            reasons.append(f"{suite}: {exc}")
+            say(f"  not from {suite}: {exc}")
+    raise Unavailable(f"no {packages[0]} in Debian's archive ({'; '.join(reasons)})")
 
 
 def build(source: Source, build_dir: Path, say: Progress) -> tuple[dict[str, Path], str]:
