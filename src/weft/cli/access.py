@@ -61,7 +61,7 @@ def kubeconfig(file: Path, local: bool, as_json: bool, path: Path | None) -> Non
     """Write (or merge) the context weft-FABRIC for the fabric's cluster."""
     from weft.aws.drivers import DRIVERS
     from weft.aws.inventory import discover
-    from weft.kubeconfig import entry_name, merge, render_context
+    from weft.kube.kubeconfig import entry_name, merge, render_context
 
     target = connect(file, local, as_json, "kubeconfig")
     found = discover(target.context(), {"eks_cluster": DRIVERS["eks_cluster"]})
