@@ -6,7 +6,6 @@ Exit codes: 0 success (for ``plan``: no changes), 1 error, 2 ``plan`` found chan
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -32,7 +31,7 @@ from weft.cli.common import (
 from weft.cli.common import confirm as _confirm
 from weft.cli.common import connect as _connect
 from weft.cli.common import out as _out
-from weft.errors import GuardError, UsageError, WeftError
+from weft.errors import WeftError
 
 
 class _Interrupts:
@@ -113,41 +112,24 @@ def init(
     force: bool,
 ) -> None:
     """Write a commented fabric file, with the region's availability zones discovered from EC2."""
-    from weft.fabricfile import render_fabric_file
-    from weft.ops.target import available_zones, open_session
+    from weft.ops import fabric_file
 
-    if file.exists() and not force:
-        raise UsageError(
-            f"{file} already exists; nothing written", hint="pass --force to overwrite"
-        )
-    if layout == "public" and nat != "none":
-        nat = "none"
-    # Validate name and region before any AWS call, through the same checks as a file.
-    render_fabric_file(name, region, [], zone_count=zone_count, nat=nat, layout=layout, cidr=cidr)
-    session, url = open_session(region, local=local)
-    zones = available_zones(session)
-    if zone_count > len(zones):
-        raise UsageError(
-            f"{region} offers {len(zones)} availability zones ({', '.join(zones)}); "
-            f"asked for {zone_count}",
-            hint=f"use --zones {len(zones)} or fewer",
-        )
-    text = render_fabric_file(
+    written = fabric_file.init(
+        file,
         name,
         region,
-        zones,
         zone_count=zone_count,
         nat=nat,
         layout=layout,
         cidr=cidr,
-        provider="local" if local else "aws",
+        local=local,
+        force=force,
     )
-    file.write_text(text)
     out = render.console()
-    where = f"local cloud {url}" if url else "EC2"
+    where = f"local cloud {written.local_url}" if written.local_url else "EC2"
     out.print(
         f"Wrote {file}: fabric [bold]{name}[/] in {region}, "
-        f"zones {', '.join(zones[:zone_count])} (discovered from {where})."
+        f"zones {', '.join(written.zones)} (discovered from {where})."
     )
     out.print(f"Next: weft plan -f {file}")
 
@@ -196,12 +178,13 @@ def validate(file: Path, as_json: bool) -> None:
 )
 def plan(file: Path, local: bool, as_json: bool, out_file: Path | None) -> None:
     """Show what up would change (exit 0: no changes, 2: changes, 1: error)."""
-    from weft.ops import guard, lifecycle
+    from weft.ops import guard
+    from weft.ops.plan import make_plan
 
     target = _connect(file, local, as_json, "plan")
-    the_plan = lifecycle.make_plan(target)
+    the_plan = make_plan(target)
     destructive = guard.destructive(target, the_plan)
-    requests = target.session.counter.snapshot()
+    requests = target.requests()
     the_plan.meta["requests"] = requests
     if out_file:
         out_file.write_text(the_plan.to_json())
@@ -234,14 +217,14 @@ def _run(
 ) -> Any:
     """Apply (``up``) or tear down (``down``) an approved plan with live progress.
 
-    ``apply`` runs the plan on a :class:`weft.ops.lifecycle.Runner`.
+    ``apply`` runs the plan on a :class:`weft.ops.run.Runner`.
     """
-    from weft.ops import lifecycle
+    from weft.ops.run import Runner
 
     out = _out(as_json)
     what = "Apply" if command == "up" else "Teardown"
     with _Interrupts() as cancel:
-        runner = lifecycle.Runner(
+        runner = Runner(
             target,
             on_event=render.Progress(out, json_lines=as_json),
             max_workers=parallelism,
@@ -316,32 +299,18 @@ def up(
     delete_data: bool,
 ) -> None:
     """Create or update the fabric so the cloud matches the file."""
-    from weft.core.plan import Plan
-    from weft.ops import guard, lifecycle
+    from weft.ops import apply, guard
+    from weft.ops.plan import make_plan, read_saved
+    from weft.ops.run import ensure_unlocked
 
     target = _connect(file, local, as_json, "up")
     out = _out(as_json)
-    lifecycle.ensure_unlocked(target)
+    ensure_unlocked(target)
     if planfile:
-        try:
-            approved = Plan.from_dict(json.loads(planfile.read_text()))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise UsageError(f"{planfile} is not a weft plan: {exc}") from exc
-        if approved.fabric != target.name or approved.meta.get("kind") != "up":
-            raise GuardError(
-                f"{planfile} is a plan for fabric {approved.fabric!r}, not {target.name!r}"
-            )
-        if (
-            approved.meta.get("account") != target.account_id
-            or approved.meta.get("region") != target.region
-        ):
-            raise GuardError(
-                f"{planfile} was made for account {approved.meta.get('account')} in "
-                f"{approved.meta.get('region')}, not {target.account_id} in {target.region}"
-            )
+        approved = read_saved(target, planfile)
         yes = True  # the saved plan was the review
     else:
-        approved = lifecycle.make_plan(target)
+        approved = make_plan(target)
     destructive = guard.destructive(target, approved)
     render.plan_table(out, approved)
     render.destructive(out, destructive, target.name, protected=target.fabric.protect)
@@ -360,7 +329,7 @@ def up(
         as_json,
         parallelism,
         "up",
-        lambda runner: runner.up(approved, confirm=confirm, delete_data=delete_data),
+        lambda runner: apply.up(runner, approved, confirm=confirm, delete_data=delete_data),
     )
 
 
@@ -369,21 +338,17 @@ def up(
 @fabric_options
 def status(file: Path, local: bool, as_json: bool) -> None:
     """Every resource of the fabric, its id and state."""
-    from weft.aws.journal import read_journal
-    from weft.aws.lock import read_lock
-    from weft.ops import lifecycle
+    from weft.ops.status import status as read_status
 
     target = _connect(file, local, as_json, "status")
-    rows = [r.to_dict() for r in lifecycle.status_rows(target)]
-    ctx = target.context()
-    present = any(r["address"] == lifecycle.BUCKET and r["id"] for r in rows)
-    lock = read_lock(ctx) if present else None
-    last = read_journal(ctx, limit=1) if present else []
+    now = read_status(target)
+    rows = [r.to_dict() for r in now.rows]
+    lock, last = now.lock, now.last
     data = {
         "target": target.banner(),
         "resources": rows,
         "lock": lock.to_dict() if lock else None,
-        "last_apply": last[0] if last else None,
+        "last_apply": last,
     }
     if as_json:
         render.emit_json(data)
@@ -398,10 +363,9 @@ def status(file: Path, local: bool, as_json: bool) -> None:
     if lock:
         out.print(f"[yellow]Locked[/] by {lock.holder} since {lock.since} ({lock.command}).")
     if last:
-        entry = last[0]
         out.print(
-            f"Last apply: {entry.get('command')} {entry.get('at')} by {entry.get('by')}: "
-            f"{'ok' if entry.get('ok') else 'incomplete'}."
+            f"Last apply: {last.get('command')} {last.get('at')} by {last.get('by')}: "
+            f"{'ok' if last.get('ok') else 'incomplete'}."
         )
 
 
@@ -444,7 +408,7 @@ def down(
     the fabric bucket last. Ends with the leftover report (exit 1 when anything unintended
     remains).
     """
-    from weft.ops import guard, lifecycle, teardown
+    from weft.ops import teardown
 
     target = _connect(file, local, as_json, "down")
     out = _out(as_json)
@@ -454,11 +418,8 @@ def down(
         delete_data=delete_data,
         keep_journal=keep_journal,
     )
-    guard.require_confirmation(target, confirm, command="down")
-    lifecycle.ensure_unlocked(target)
-    inv = lifecycle.inventory(target)
-    approved = lifecycle.destroy_plan(target, inv)
-    found = teardown.sweep_plan(target, inv)
+    preview = teardown.prepare(target, options)
+    approved, found = preview.approved, preview.found
     if as_json:
         render.emit_json(
             {
@@ -467,22 +428,21 @@ def down(
             }
         )
     outcome = None
-    if not approved.has_changes and not found.has_changes:
+    if preview.empty:
         out.print("Nothing to delete: the cloud holds nothing of this fabric.")
     else:
         render.plan_table(out, approved, title="Teardown")
         if found.has_changes:
             render.plan_table(out, found, title="Found by tag (made by Kubernetes or others)")
-        teardown.check(target, approved, inv, options, teardown.sweep_scope(target, inv))
-        total = len(approved.actionable) + len(found.actionable)
-        _confirm(f"Delete all {total} resources of fabric {target.name}?", yes)
+        teardown.check(target, preview, options)
+        _confirm(f"Delete all {preview.total} resources of fabric {target.name}?", yes)
         outcome = _run(
             target,
             approved,
             as_json,
             parallelism,
             "down",
-            lambda runner: runner.down(approved, options),
+            lambda runner: teardown.down(runner, approved, options),
         )
     code = _report_leftovers(target, out, as_json)
     if outcome is not None and not outcome.ok:
@@ -534,11 +494,10 @@ def leftovers(file: Path, local: bool, as_json: bool) -> None:
 @click.option("--yes", "-y", is_flag=True)
 def unlock(file: Path, local: bool, as_json: bool, yes: bool) -> None:
     """Break a stale apply lock (after a crash)."""
-    from weft.aws.lock import break_lock, read_lock
+    from weft.ops.run import break_lock, current_lock
 
     target = _connect(file, local, as_json, "unlock")
-    ctx = target.context()
-    lock = read_lock(ctx)
+    lock = current_lock(target)
     out = _out(as_json)
     if lock is None:
         out.print("The fabric is not locked.")
@@ -547,7 +506,7 @@ def unlock(file: Path, local: bool, as_json: bool, yes: bool) -> None:
         return
     out.print(f"Locked by {lock.holder} since {lock.since} ({lock.command}).")
     _confirm("Break this lock? Only do so if that process is gone.", yes)
-    broken = break_lock(ctx)
+    broken = break_lock(target)
     if as_json:
         render.emit_json({"broken": broken.to_dict() if broken else None})
     out.print("Lock broken.")
