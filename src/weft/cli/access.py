@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from weft.cli import render
-from weft.cli.common import connect, fabric_options, out
+from weft.cli.common import connect, fabric_options, file_option, out
 
 
 @click.command()
@@ -48,14 +48,7 @@ def kubeconfig(file: Path, local: bool, as_json: bool, path: Path | None) -> Non
 
 @click.command()
 @click.argument("fabric_name", metavar="FABRIC")
-@click.option(
-    "-f",
-    "--file",
-    "file",
-    default="fabric.yaml",
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-)
+@file_option()
 @click.option("--local", is_flag=True)
 def token(fabric_name: str, file: Path, local: bool) -> None:
     """Print an EKS token as a kubectl exec credential (used by the kubeconfig weft writes)."""
@@ -64,3 +57,6 @@ def token(fabric_name: str, file: Path, local: bool) -> None:
 
     credential = exec_credential(load_fabric(file), fabric_name, local=local)
     sys.stdout.write(json.dumps(credential) + "\n")
+
+
+COMMANDS = (kubeconfig, token)
