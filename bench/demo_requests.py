@@ -39,10 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO / "scripts"))
     import demo
 
+    from weft.aws.account import available_zones, identity
     from weft.fabricfile import parse_fabric
     from weft.local import aws_server
-    from weft.ops import lifecycle
-    from weft.ops.target import Target, available_zones, choose_zones, identity, local_session
+    from weft.ops import apply, teardown
+    from weft.ops.plan import destroy_plan, make_plan
+    from weft.ops.run import Runner
+    from weft.ops.target import Target, choose_zones, local_session
 
     directory = Path(tempfile.mkdtemp(prefix="weft-demo-requests-"))
     server = aws_server.start(directory)
@@ -69,23 +72,23 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    {call} {n}")
 
     def up(t: Target) -> dict[str, int]:
-        plan = lifecycle.make_plan(t)
-        outcome = lifecycle.Runner(t).up(plan)
+        plan = make_plan(t)
+        outcome = apply.up(Runner(t), plan)
         if not outcome.ok:
             raise SystemExit(f"up failed: {[str(r.error) for r in outcome.result.failed]}")
         return plan.counts()
 
     def down(t: Target) -> dict[str, int]:
-        plan = lifecycle.destroy_plan(t)
-        outcome = lifecycle.Runner(t).down(plan)
+        plan = destroy_plan(t)
+        outcome = teardown.down(Runner(t), plan)
         if not outcome.ok:
             raise SystemExit(f"down failed: {[str(r.error) for r in outcome.result.failed]}")
         return plan.counts()
 
     try:
-        command("plan", lambda t: lifecycle.make_plan(t).counts())
+        command("plan", lambda t: make_plan(t).counts())
         command("up", up)
-        command("plan (no-op)", lambda t: lifecycle.make_plan(t).counts())
+        command("plan (no-op)", lambda t: make_plan(t).counts())
         command("down", down)
     finally:
         aws_server.stop(directory)

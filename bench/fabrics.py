@@ -9,8 +9,8 @@
   resources (same tags, same refs).
 
 While a scenario runs, :func:`patched` replaces the model's ``desired_resources`` as seen by
-:mod:`weft.ops.lifecycle`, so ``make_plan``, ``Runner.up`` (which re-plans under the lock) and
-``Runner.down`` run their real code paths on the scenario's resources.
+:mod:`weft.ops.plan`, so ``make_plan``, ``weft.ops.apply.up`` (which re-plans under the lock) and
+``weft.ops.teardown.down`` run their real code paths on the scenario's resources.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from weft.core.resource import Ref, Resource
 from weft.fabricfile import Fabric, parse_fabric
 from weft.model import desired_resources as model_resources
 from weft.model.builder import Builder
-from weft.ops import lifecycle
+from weft.ops import plan as planning
 
 HERE = Path(__file__).resolve().parent
 SCENARIO_DIR = HERE / "scenarios"
@@ -185,16 +185,16 @@ def _changed(res: Resource) -> Resource:
 
 @contextlib.contextmanager
 def patched(scenario: Scenario, *, change: bool = False) -> Iterator[None]:
-    """Make weft.ops.lifecycle plan and apply the scenario's resources."""
-    original = lifecycle.desired_resources
+    """Make weft.ops.plan plan (and so apply) the scenario's resources."""
+    original = planning.desired_resources
 
     def scenario_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> list[Resource]:
         return desired(
             scenario, fabric, account_id=account_id, zones=zones, change=change
         ).resources
 
-    lifecycle.desired_resources = scenario_resources
+    planning.desired_resources = scenario_resources
     try:
         yield
     finally:
-        lifecycle.desired_resources = original
+        planning.desired_resources = original

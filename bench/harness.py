@@ -20,14 +20,15 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from weft.aws.account import available_zones, identity
 from weft.aws.session import AwsSession, RequestCounter
 from weft.core.events import Event
 from weft.fabricfile import Fabric
 from weft.local import aws_server
 from weft.local.aws_server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, LocalAws
 from weft.local.proxy import Latency, Proxy, start_proxy
-from weft.ops import lifecycle
-from weft.ops.target import Target, available_zones, choose_zones, identity, local_session
+from weft.ops.plan import inventory
+from weft.ops.target import Target, choose_zones, local_session
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -85,7 +86,7 @@ def warm(target: Target) -> None:
     """Read the whole fabric once, untimed: every client weft needs is created (botocore loads
     its service model) and moto initialises every backend it will touch, so that neither lands
     in a measured phase. A real ``weft`` process pays the first once per command."""
-    lifecycle.inventory(target)
+    inventory(target)
 
 
 def weft_counts(counter: RequestCounter) -> dict[str, Any]:

@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, str(REPO))
     from bench.fabrics import SCENARIOS, patched
     from bench.harness import attach_attribution, target_for, weft_counts
-    from weft.ops import lifecycle
+    from weft.ops.plan import make_plan
 
     name, url = argv[0], argv[1]
     change = "--change" in argv
@@ -62,12 +62,12 @@ def main(argv: list[str]) -> int:
     connected = time.perf_counter()
     rss_before = _rss_mb()
     with patched(scenario, change=change):
-        plan = lifecycle.make_plan(target)
+        plan = make_plan(target)
         done = time.perf_counter()
         # again, with every client already made: the cost of reading and planning alone
         warm_counter = attach_attribution(target.session)
         warm_start = time.perf_counter()
-        again = lifecycle.make_plan(target)
+        again = make_plan(target)
         warm_wall = time.perf_counter() - warm_start
     assert again.counts() == plan.counts()
     peak = _peak_rss_mb()

@@ -19,11 +19,11 @@ DEFINITIONS = """\
   same requests on the client side, and every phase records whether the two agree call for call
   (`agree`). Reads are `Describe/Get/List/Head/Lookup/Search*`, everything else is a write.
 - **Phases** (no latency model: raw speed on this machine, moto answering as fast as it can):
-  `up` = `make_plan` + `Runner.up` (fabric bucket, lock, re-plan under the lock, executor,
+  `up` = `make_plan` + `apply.up` (fabric bucket, lock, re-plan under the lock, executor,
   journal, unlock) from an empty account; `plan` = `make_plan` on the created fabric, in a
   process of its own (bench/probe.py) so that its peak RSS can be read; `plan, 1 change` = the
   same after changing one rule's description (`security_group_rule.lb-http`: one in-place update
-  expected); `down` = `destroy_plan` + `Runner.down`. Plan wall time is the time to read the
+  expected); `down` = `destroy_plan` + `teardown.down`. Plan wall time is the time to read the
   cloud and plan, after the session exists (the process's start-up and imports are reported
   apart in the JSON as `import_wall`/`process_wall`).
 - **Latency model** (`weft.local.proxy.realistic_latency`): every call waits a round trip

@@ -41,7 +41,9 @@ from bench.harness import (
 from weft.aws.drivers import DRIVERS
 from weft.core.executor import execution_graph
 from weft.local.proxy import Latency, realistic_latency
-from weft.ops import lifecycle
+from weft.ops import apply, teardown
+from weft.ops.plan import destroy_plan, inventory, make_plan
+from weft.ops.run import Runner
 from weft.ops.target import Target
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -84,10 +86,10 @@ def run_up(
     cloud.proxy.reset_counts()
     with patched(scenario):
         start = time.perf_counter()
-        plan = lifecycle.make_plan(target)
+        plan = make_plan(target)
         planned = time.perf_counter()
-        runner = lifecycle.Runner(target, on_event=attribution.on_event, max_workers=workers)
-        outcome = runner.up(plan)
+        runner = Runner(target, on_event=attribution.on_event, max_workers=workers)
+        outcome = apply.up(runner, plan)
         wall = time.perf_counter() - start
     cloud.proxy.latency = None
     result: dict[str, Any] = {
@@ -139,8 +141,8 @@ def run_down(cloud: Cloud, scenario: Scenario, target: Target) -> dict[str, Any]
     cloud.proxy.reset_counts()
     with patched(scenario):
         start = time.perf_counter()
-        plan = lifecycle.destroy_plan(target)
-        outcome = lifecycle.Runner(target).down(plan)
+        plan = destroy_plan(target)
+        outcome = teardown.down(Runner(target), plan)
         wall = time.perf_counter() - start
     result: dict[str, Any] = {
         "ok": outcome.ok,
@@ -148,7 +150,7 @@ def run_down(cloud: Cloud, scenario: Scenario, target: Target) -> dict[str, Any]
         "summary": plan.counts(),
         "requests": _requests(cloud, weft_counts(counter)),
     }
-    left = len(lifecycle.inventory(target))
+    left = len(inventory(target))
     result["left_after"] = left
     return result
 

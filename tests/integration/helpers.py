@@ -8,7 +8,9 @@ from typing import Any
 from weft.core.events import Event
 from weft.core.executor import RetryPolicy
 from weft.fabricfile import parse_fabric
-from weft.ops import lifecycle
+from weft.ops import apply, teardown
+from weft.ops.plan import destroy_plan, make_plan
+from weft.ops.run import Outcome, Runner
 from weft.ops.target import Target, connect
 
 FAST_RETRY = RetryPolicy(base=0.05, cap=0.5, deadline=30.0)
@@ -32,13 +34,13 @@ def target_for(text: str) -> Target:
     return connect(parse_fabric(text, source="fabric.yaml"), local=True)
 
 
-def up(target: Target, **kwargs: Any) -> lifecycle.Outcome:
-    runner = lifecycle.Runner(target, retry=FAST_RETRY, **kwargs)
-    return runner.up(lifecycle.make_plan(target))
+def up(target: Target, **kwargs: Any) -> Outcome:
+    runner = Runner(target, retry=FAST_RETRY, **kwargs)
+    return apply.up(runner, make_plan(target))
 
 
-def down(target: Target) -> lifecycle.Outcome:
-    return lifecycle.Runner(target, retry=FAST_RETRY).down(lifecycle.destroy_plan(target))
+def down(target: Target) -> Outcome:
+    return teardown.down(Runner(target, retry=FAST_RETRY), destroy_plan(target))
 
 
 def cloud_counts(target: Target) -> Counter[str]:

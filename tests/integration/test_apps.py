@@ -3,8 +3,8 @@ its controller manager (ReplicaSets, revisions, garbage collection), the kubelet
 simulators, and moto for everything AWS.
 
 One fabric (network, cluster, database, cache, bucket, zone and certificate) is built once for
-the module; each test then drives the application commands through :class:`weft.ops.apps.Apps`
-or the CLI, as a user would.
+the module; each test then drives the application commands through :mod:`weft.ops.apps` (over
+a :class:`~weft.ops.apps.connection.Connection`) or the CLI, as a user would.
 """
 
 from __future__ import annotations
@@ -23,8 +23,15 @@ from weft.errors import ConfigError, UsageError
 from weft.fabricfile import parse_fabric
 from weft.kube import releases
 from weft.local.kube.control_plane import KubeEndpoint
-from weft.ops import leftovers, lifecycle
-from weft.ops.apps import Apps, DeployResult, teardown
+from weft.ops import leftovers, teardown
+from weft.ops.apps.connection import Connection
+from weft.ops.apps.deploy import DeployResult, deploy
+from weft.ops.apps.inputs import render
+from weft.ops.apps.records import lb_hostname
+from weft.ops.apps.release import release, rollback
+from weft.ops.apps.teardown import teardown as kubernetes_teardown
+from weft.ops.plan import destroy_plan
+from weft.ops.run import Runner
 from weft.ops.target import Target
 from weft.ops.verify import Verify
 
@@ -102,19 +109,19 @@ def fabric(kube_api: KubeEndpoint, moto_url: str) -> Iterator[Target]:
     assert outcome.ok, outcome
     secrets.put_secret(target.context(), "api-key", "s3cr3t-api-key-value")
     yield target
-    runner = Apps(target)
-    assert teardown(runner, [FABRIC], timeout=120).ok
+    runner = Connection(target)
+    assert kubernetes_teardown(runner, [FABRIC], timeout=120).ok
     runner.close()
     assert down(target).ok
 
 
-def run(target: Target, text: str, **kw: Any) -> tuple[DeployResult, Apps]:
+def run(target: Target, text: str, **kw: Any) -> tuple[DeployResult, Connection]:
     t = target_of(text)
-    runner = Apps(t)
-    return runner.deploy(timeout=120, grace=3, **kw), runner
+    runner = Connection(t)
+    return deploy(runner, timeout=120, grace=3, **kw), runner
 
 
-def by_kind(runner: Apps) -> dict[str, set[str]]:
+def by_kind(runner: Connection) -> dict[str, set[str]]:
     kube = runner.kube
     v = runner.versions
     out: dict[str, set[str]] = {}
@@ -131,7 +138,7 @@ def by_kind(runner: Apps) -> dict[str, set[str]]:
 
 
 def test_the_node_group_is_the_cluster_s_nodes(fabric: Target) -> None:
-    runner = Apps(fabric)
+    runner = Connection(fabric)
     deadline = time.monotonic() + 30
     mine: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
@@ -178,7 +185,7 @@ def test_deploy_rolls_out_apps_and_cron_jobs_with_records(fabric: Target) -> Non
     assert set(records) == {"web", "api"}
     assert records["web"].props["name"] == f"www.{DOMAIN}."
     assert records["api"].props["name"] == f"api.{DOMAIN}."
-    hostname = runner.lb_hostname("Ingress", "web")
+    hostname = lb_hostname(runner, "Ingress", "web")
     assert records["web"].props["alias"]["dns_name"] == hostname
     # a second deploy changes nothing and records no release
     again, _ = run(fabric, BASE + apps_section())
@@ -193,14 +200,14 @@ def test_release_failure_rollback_and_history(fabric: Target) -> None:
     good, runner = run(fabric, text)
     assert good.ok
     start = len(releases.load(runner.kube, FABRIC, "web"))
-    released = runner.release("web", "1.1.0", timeout=120, grace=3)
+    released = release(runner, "web", "1.1.0", timeout=120, grace=3)
     assert released.ok, released.to_dict()
     dep = runner.kube.get("apps/v1", "Deployment", "web", FABRIC)
     assert dep is not None
     image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
     assert image == "registry.example.com/acme/web:1.1.0"
     # a version whose image cannot be pulled fails fast and is rolled back at once
-    failed = runner.release("web", "1.2.0-fail", timeout=120, grace=3)
+    failed = release(runner, "web", "1.2.0-fail", timeout=120, grace=3)
     assert not failed.ok
     outcome = failed.outcomes[0]
     assert outcome.outcome == "rolled back"
@@ -218,25 +225,29 @@ def test_release_failure_rollback_and_history(fabric: Target) -> None:
     assert history[1].rolled_back_to == history[0].revision
     # back to the first version by hand
     first_revision = releases.load(runner.kube, FABRIC, "web")[0].revision
-    back = runner.rollback("web", first_revision, timeout=120, grace=3)
+    back = rollback(runner, "web", first_revision, timeout=120, grace=3)
     assert back.version == "1.0.0"
     dep = runner.kube.get("apps/v1", "Deployment", "web", FABRIC)
     assert dep is not None
     image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
     assert image == "registry.example.com/acme/web:1.0.0"
     with pytest.raises(UsageError, match="no revision 99"):
-        runner.rollback("web", 99)
+        rollback(runner, "web", 99)
 
 
 def test_prune_removes_what_the_file_no_longer_names(fabric: Target) -> None:
     full, runner = run(fabric, BASE + apps_section())
     assert full.ok
-    api_lb = runner.lb_hostname("Service", "api")
+    api_lb = lb_hostname(runner, "Service", "api")
     assert api_lb
     pruned, runner = run(fabric, BASE + apps_section(api=False, report=False))
     assert pruned.ok
     objects = by_kind(runner)
-    assert "api" not in objects["Deployment"] and "api" not in objects["Service"]
+    assert "api" not in objects["Deployment"]
+    # a load-balanced Service goes once its controller has deleted the load balancer and lifted
+    # its finalizer: right after the deploy it may still be terminating
+    service = runner.kube.get("v1", "Service", "api", FABRIC)
+    assert service is None or service["metadata"].get("deletionTimestamp"), service
     assert objects["CronJob"] == set()
     assert any("api" in p for p in pruned.pruned)
     records = {
@@ -248,20 +259,21 @@ def test_prune_removes_what_the_file_no_longer_names(fabric: Target) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         names = {lb["DNSName"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]}
-        if api_lb not in names:
+        if api_lb not in names and "api" not in by_kind(runner)["Service"]:
             break
         time.sleep(0.5)
     assert api_lb not in names
+    assert "api" not in by_kind(runner)["Service"]
     restored, _ = run(fabric, BASE + apps_section())
     assert restored.ok
 
 
 def test_an_unknown_secret_stops_before_anything_is_applied(fabric: Target) -> None:
     text = BASE + apps_section(web="3.0.0", web_secrets="[api-key, not-set-anywhere]")
-    runner = Apps(target_of(text))
+    runner = Connection(target_of(text))
     before = runner.kube.get("apps/v1", "Deployment", "web", FABRIC)
     with pytest.raises(ConfigError, match="not-set-anywhere"):
-        runner.deploy(timeout=60)
+        deploy(runner, timeout=60)
     after = runner.kube.get("apps/v1", "Deployment", "web", FABRIC)
     assert (before or {}).get("metadata", {}).get("generation") == (after or {}).get(
         "metadata", {}
@@ -269,8 +281,8 @@ def test_an_unknown_secret_stops_before_anything_is_applied(fabric: Target) -> N
 
 
 def test_render_redacts_secret_values(fabric: Target) -> None:
-    runner = Apps(target_of(BASE + apps_section()))
-    objects = runner.render()
+    runner = Connection(target_of(BASE + apps_section()))
+    objects = render(runner)
     text = repr(objects)
     assert "s3cr3t-api-key-value" not in text
     secret = next(
@@ -309,8 +321,8 @@ def test_down_removes_the_apps_load_balancers_first(moto_url: str, kube_api: Kub
     target = target_of(text)
     assert up(target).ok
     secrets.put_secret(target.context(), "api-key", "another-secret-value")
-    runner = Apps(target)
-    assert runner.deploy(timeout=120, grace=3).ok
+    runner = Connection(target)
+    assert deploy(runner, timeout=120, grace=3).ok
     cluster = runner.cluster().id
     runner.close()
 
@@ -326,9 +338,12 @@ def test_down_removes_the_apps_load_balancers_first(moto_url: str, kube_api: Kub
 
     assert len(controller_lbs()) == 2  # the ingress's ALB and the api's NLB
     phases: list[str] = []
-    outcome = lifecycle.Runner(
-        target, retry=FAST_RETRY, on_event=lambda e: phases.append(f"{e.node}: {e.message}")
-    ).down(lifecycle.destroy_plan(target))
+    outcome = teardown.down(
+        Runner(
+            target, retry=FAST_RETRY, on_event=lambda e: phases.append(f"{e.node}: {e.message}")
+        ),
+        destroy_plan(target),
+    )
     assert outcome.ok
     kube_lines = [p for p in phases if p.startswith("kubernetes:")]
     assert any("objects and records deleted" in p for p in kube_lines), kube_lines

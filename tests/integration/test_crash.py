@@ -33,7 +33,9 @@ from weft.core.plan import Action
 from weft.errors import LockHeld, StalePlan
 from weft.fabricfile import parse_fabric
 from weft.model import desired_resources
-from weft.ops import leftovers, lifecycle
+from weft.ops import leftovers
+from weft.ops.plan import make_plan
+from weft.ops.run import Outcome, ensure_unlocked
 from weft.ops.target import Target
 
 from .helpers import cloud_counts, down, fabric_text, target_for, up
@@ -118,7 +120,7 @@ def kill_after(workdir: Path, command: list[str], k: int, parallelism: int) -> i
 def recover(target: Target) -> None:
     """``weft unlock`` after a crash: a lock left by the killed process is named stale."""
     try:
-        lifecycle.ensure_unlocked(target)
+        ensure_unlocked(target)
     except LockHeld as held:
         assert "no longer runs on this host" in str(held), held
         break_lock(target.context())
@@ -159,7 +161,7 @@ def clean(moto_url: str, targets: dict[str, Target]) -> None:
         _reset(moto_url)
 
 
-def converge(run: Callable[[], lifecycle.Outcome]) -> lifecycle.Outcome:
+def converge(run: Callable[[], Outcome]) -> Outcome:
     """Run the command again, as a user would. A request still in flight when the child died
     can complete a moment later, between the plan this run shows and the one it re-reads under
     the lock: then weft refuses (the approved plan no longer matches), and running the same
@@ -182,7 +184,7 @@ def crash_and_converge(
     # The crash left no duplicate: the run that finished the job deleted nothing.
     assert [c.address for c in again.plan.actionable if c.action is Action.DELETE] == []
     assert counts_by_tag(target) == expected
-    assert not lifecycle.make_plan(target).has_changes
+    assert not make_plan(target).has_changes
 
     assert kill_after(workdir, ["down"], k, parallelism) == k
     recover(target)
@@ -220,7 +222,7 @@ def test_a_duplicate_is_planned_and_deleted_once(tmp_path, targets, clean):
         CidrBlock="10.20.0.0/16",
         TagSpecifications=[{"ResourceType": "vpc", "Tags": tags}],
     )["Vpc"]["VpcId"]
-    plan = lifecycle.make_plan(target)
+    plan = make_plan(target)
     assert [(c.action, c.address, c.cloud_id, c.reason) for c in plan.actionable] == [
         (Action.DELETE, "vpc.main#2", extra, "duplicate of vpc.main")
     ]

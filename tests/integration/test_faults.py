@@ -18,7 +18,9 @@ import pytest
 
 from weft.core.executor import RetryPolicy
 from weft.local.proxy import Faults, start_proxy
-from weft.ops import leftovers, lifecycle
+from weft.ops import apply, leftovers, teardown
+from weft.ops.plan import destroy_plan, make_plan
+from weft.ops.run import Runner
 from weft.ops.target import Target, local_session
 from weft.ops.teardown import TeardownOptions
 
@@ -40,9 +42,9 @@ def test_up_and_down_converge_through_throttling_and_server_errors(clean_cloud):
     direct = target_for(fabric_text("faulty") + CLUSTER)
     with start_proxy(clean_cloud, faults=FAULTS, seed=7) as proxy:
         target = through(direct, proxy.url)
-        outcome = lifecycle.Runner(target, retry=RETRY).up(lifecycle.make_plan(target))
+        outcome = apply.up(Runner(target, retry=RETRY), make_plan(target))
         assert outcome.ok, [str(r.error) for r in outcome.result.failed]
-        assert not lifecycle.make_plan(target).has_changes
+        assert not make_plan(target).has_changes
         counts = proxy.counts()
         assert counts.faults > 0.15 * counts.total  # the faults were there, in every service
 
@@ -54,7 +56,7 @@ def test_up_and_down_converge_through_throttling_and_server_errors(clean_cloud):
         proxy.reset_counts()
 
         options = TeardownOptions(delete_data=True)
-        gone = lifecycle.Runner(target, retry=RETRY).down(lifecycle.destroy_plan(target), options)
+        gone = teardown.down(Runner(target, retry=RETRY), destroy_plan(target), options)
         assert gone.ok, [str(r.error) for r in gone.result.failed]
         assert leftovers.find(target) == []
         counts = proxy.counts()

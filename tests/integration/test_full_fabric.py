@@ -14,7 +14,9 @@ import pytest
 from weft.core.events import Event
 from weft.core.executor import DELETE_SUFFIX
 from weft.core.plan import Action
-from weft.ops import leftovers, lifecycle
+from weft.ops import apply, leftovers
+from weft.ops.plan import inventory, make_plan
+from weft.ops.run import Runner
 from weft.ops.target import Target
 
 from .helpers import FAST_RETRY, cloud_counts, down, target_for, up
@@ -167,20 +169,20 @@ class Recorder:
 
 def test_full_fabric_up_change_and_down(clean_cloud: str) -> None:
     target = target_for(full_fabric())
-    first = lifecycle.make_plan(target)
+    first = make_plan(target)
     assert Counter(c.kind for c in first.changes) == EXPECTED_KINDS
     assert all(c.action is Action.CREATE for c in first.changes)
 
     # up: everything exists, and a plan has nothing left to do
     outcome = up(target)
     assert outcome.ok, [str(r.error) for r in outcome.result.failed]
-    inv = lifecycle.inventory(target)
+    inv = inventory(target)
     assert Counter(o.kind for o in inv.by_address.values()) == EXPECTED_KINDS
     assert inv.duplicates == []
     assert cloud_counts(target) == EXPECTED_NETWORK
     reader = target_for(full_fabric())  # a session of its own: its counter holds the plan only
     before = reader.session.counter.snapshot()["by_call"]
-    again = lifecycle.make_plan(reader)
+    again = make_plan(reader)
     assert not again.has_changes, [(c.address, c.diffs) for c in again.actionable]
     calls = Counter(reader.session.counter.snapshot()["by_call"])
     calls.subtract(before)
@@ -198,21 +200,21 @@ def test_full_fabric_up_change_and_down(clean_cloud: str) -> None:
 
     # a scaling change: one in-place update of the node group, nothing else
     scaled = target_for(full_fabric(desired=4))
-    p = lifecycle.make_plan(scaled)
+    p = make_plan(scaled)
     assert [(c.address, c.action) for c in p.actionable] == [(NODEGROUP, Action.UPDATE)]
     assert [d.field for d in p.change(NODEGROUP).diffs] == ["scaling"]
     log = Recorder()
-    outcome = lifecycle.Runner(scaled, retry=FAST_RETRY, on_event=log).up(p)
+    outcome = apply.up(Runner(scaled, retry=FAST_RETRY, on_event=log), p)
     assert outcome.ok, [str(r.error) for r in outcome.result.failed]
     assert [(e.node, e.action) for e in log.events if e.type == "done"] == [(NODEGROUP, "update")]
     live = nodegroups(target, cluster)
     assert list(live) == [group]  # the same group, changed in place
     assert live[group]["scalingConfig"] == {"minSize": 2, "maxSize": 5, "desiredSize": 4}
-    assert not lifecycle.make_plan(scaled).has_changes
+    assert not make_plan(scaled).has_changes
 
     # an instance-type change: a new group stands up next to the old one, then the old one goes
     bigger = target_for(full_fabric(desired=4, instance_type="m6i.xlarge"))
-    p = lifecycle.make_plan(bigger)
+    p = make_plan(bigger)
     assert [(c.address, c.action) for c in p.actionable] == [(NODEGROUP, Action.REPLACE)]
     assert "instance_types" in {d.field for d in p.change(NODEGROUP).diffs}
     seen_at_delete: dict[str, dict[str, Any]] = {}
@@ -223,10 +225,10 @@ def test_full_fabric_up_change_and_down(clean_cloud: str) -> None:
             seen_at_delete.update(nodegroups(target, cluster))
 
     log = Recorder()
-    outcome = lifecycle.Runner(bigger, retry=FAST_RETRY, on_event=watch).up(p)
+    outcome = apply.up(Runner(bigger, retry=FAST_RETRY, on_event=watch), p)
     assert outcome.ok, [str(r.error) for r in outcome.result.failed]
     assert log.index("done", NODEGROUP) < log.index("started", NODEGROUP + DELETE_SUFFIX)
-    new_group = lifecycle.inventory(bigger).by_address[NODEGROUP].id
+    new_group = inventory(bigger).by_address[NODEGROUP].id
     assert new_group != group
     # when the old group's delete began, both groups stood, the new one ACTIVE
     assert set(seen_at_delete) == {group, new_group}
@@ -235,13 +237,13 @@ def test_full_fabric_up_change_and_down(clean_cloud: str) -> None:
     live = nodegroups(target, cluster)
     assert list(live) == [new_group]
     assert live[new_group]["scalingConfig"]["desiredSize"] == 4
-    assert not lifecycle.make_plan(bigger).has_changes
+    assert not make_plan(bigger).has_changes
 
     # down: nothing is left but the database's final snapshot (and the key waiting out its
     # deletion window), both reported as kept by design
     gone = down(bigger)
     assert gone.ok, [str(r.error) for r in gone.result.failed]
-    assert lifecycle.inventory(bigger).by_address == {}
+    assert inventory(bigger).by_address == {}
     assert leftovers.find(bigger) == []
     kept = sorted(k.kind for k in leftovers.find(bigger, include_intended=True))
     assert kept == ["kms key", "rds snapshot"]
@@ -255,7 +257,7 @@ def test_full_fabric_down_of_a_partial_up(clean_cloud: str) -> None:
     """A run stopped half-way leaves a partial fabric; down still removes all of it."""
     target = target_for(full_fabric())
     log = Recorder()
-    runner = lifecycle.Runner(target, retry=FAST_RETRY, max_workers=4)
+    runner = Runner(target, retry=FAST_RETRY, max_workers=4)
 
     def stop_after_20(event: Event) -> None:
         log(event)
@@ -263,9 +265,9 @@ def test_full_fabric_down_of_a_partial_up(clean_cloud: str) -> None:
             runner.cancel.set()
 
     runner.on_event = stop_after_20
-    first = runner.up(lifecycle.make_plan(target))
+    first = apply.up(runner, make_plan(target))
     assert not first.ok and first.result.cancelled
-    assert 0 < len(lifecycle.inventory(target)) < sum(EXPECTED_KINDS.values())
+    assert 0 < len(inventory(target)) < sum(EXPECTED_KINDS.values())
     # A certificate requested before the stop is issued a second later (the local cloud's ACM
     # validation wait), which makes its validation appear: a down planned before that would be
     # refused as stale (rightly: the cloud changed). Let it settle first.

@@ -7,7 +7,9 @@ import pytest
 from weft.core.plan import Action
 from weft.errors import GuardError, StalePlan
 from weft.fabricfile import parse_fabric
-from weft.ops import leftovers, lifecycle
+from weft.ops import apply, leftovers
+from weft.ops.plan import inventory, make_plan
+from weft.ops.run import Runner
 from weft.ops.target import connect
 
 from .helpers import EventLog, cloud_counts, down, fabric_text, target_for, up
@@ -27,18 +29,18 @@ EXPECTED_3_ZONES_SINGLE_NAT = {
 
 def test_up_plan_is_empty_down_leaves_nothing(clean_cloud):
     target = target_for(fabric_text())
-    first = lifecycle.make_plan(target)
+    first = make_plan(target)
     assert all(c.action is Action.CREATE for c in first.changes)
     outcome = up(target)
     assert outcome.ok, [str(r.error) for r in outcome.result.failed]
     assert cloud_counts(target) == EXPECTED_3_ZONES_SINGLE_NAT
 
-    again = lifecycle.make_plan(target)
+    again = make_plan(target)
     assert not again.has_changes, [(c.address, c.diffs) for c in again.actionable]
 
     gone = down(target)
     assert gone.ok, [str(r.error) for r in gone.result.failed]
-    assert lifecycle.inventory(target).by_address == {}
+    assert inventory(target).by_address == {}
     assert cloud_counts(target) == {}
     assert leftovers.find(target) == []
     kept = leftovers.find(target, include_intended=True)
@@ -49,7 +51,7 @@ def test_adding_a_zone_adds_only_that_zone(clean_cloud):
     target = target_for(fabric_text(zones=2))
     assert up(target).ok
     bigger = target_for(fabric_text(zones=3))
-    p = lifecycle.make_plan(bigger)
+    p = make_plan(bigger)
     changed = {c.address: c.action for c in p.actionable}
     assert changed == {
         "subnet.private-c": Action.CREATE,
@@ -59,7 +61,7 @@ def test_adding_a_zone_adds_only_that_zone(clean_cloud):
     }
     assert [d.field for d in p.change("route_table.public").diffs] == ["subnets"]
     assert up(bigger).ok
-    assert not lifecycle.make_plan(bigger).has_changes
+    assert not make_plan(bigger).has_changes
     assert down(bigger).ok
 
 
@@ -67,7 +69,7 @@ def test_nat_single_to_per_zone_and_back(clean_cloud):
     target = target_for(fabric_text(nat="single"))
     assert up(target).ok
     per_zone = target_for(fabric_text(nat="per-zone"))
-    p = lifecycle.make_plan(per_zone)
+    p = make_plan(per_zone)
     changed = {c.address: c.action for c in p.actionable}
     assert changed == {
         "eip.nat-b": Action.CREATE,
@@ -79,9 +81,9 @@ def test_nat_single_to_per_zone_and_back(clean_cloud):
     }
     assert up(per_zone).ok
     assert cloud_counts(per_zone)["nat_gateway"] == 3
-    assert not lifecycle.make_plan(per_zone).has_changes
+    assert not make_plan(per_zone).has_changes
 
-    back = lifecycle.make_plan(target)
+    back = make_plan(target)
     assert {c.address: c.action for c in back.actionable} == {
         "eip.nat-b": Action.DELETE,
         "eip.nat-c": Action.DELETE,
@@ -92,7 +94,7 @@ def test_nat_single_to_per_zone_and_back(clean_cloud):
     }
     assert up(target).ok
     assert cloud_counts(target)["nat_gateway"] == 1
-    assert not lifecycle.make_plan(target).has_changes
+    assert not make_plan(target).has_changes
     assert down(target).ok
 
 
@@ -102,11 +104,11 @@ def test_changing_the_cidr_replaces_the_network(clean_cloud):
     moved = target_for(
         fabric_text(layout="public", nat="none").replace("10.20.0.0/16", "10.30.0.0/16")
     )
-    p = lifecycle.make_plan(moved)
+    p = make_plan(moved)
     assert p.change("vpc.main").action is Action.REPLACE
     assert p.change("subnet.public-a").action is Action.REPLACE
     assert up(moved).ok
-    assert not lifecycle.make_plan(moved).has_changes
+    assert not make_plan(moved).has_changes
     assert cloud_counts(moved)["vpc"] == 1
     assert down(moved).ok
 
@@ -115,7 +117,7 @@ def test_changing_the_cidr_replaces_the_network(clean_cloud):
 def test_crash_after_k_steps_then_up_converges_without_duplicates(clean_cloud, k):
     target = target_for(fabric_text())
     log = EventLog()
-    runner = lifecycle.Runner(target, on_event=log, max_workers=4)
+    runner = Runner(target, on_event=log, max_workers=4)
 
     def stop_after_k(event):
         log(event)
@@ -123,7 +125,7 @@ def test_crash_after_k_steps_then_up_converges_without_duplicates(clean_cloud, k
             runner.cancel.set()
 
     runner.on_event = stop_after_k
-    first = runner.up(lifecycle.make_plan(target))
+    first = apply.up(runner, make_plan(target))
     assert not first.ok and first.result.cancelled
     assert len(first.result.done) >= k
 
@@ -131,7 +133,7 @@ def test_crash_after_k_steps_then_up_converges_without_duplicates(clean_cloud, k
     second = up(target)
     assert second.ok, [str(r.error) for r in second.result.failed]
     assert cloud_counts(target) == EXPECTED_3_ZONES_SINGLE_NAT
-    assert not lifecycle.make_plan(target).has_changes
+    assert not make_plan(target).has_changes
     assert down(target).ok
     assert cloud_counts(target) == {}
 
@@ -140,16 +142,16 @@ def test_saved_plan_is_refused_when_the_cloud_moved(clean_cloud):
     target = target_for(fabric_text(layout="public", nat="none"))
     assert up(target).ok
     tagged = target_for(fabric_text(layout="public", nat="none", extra="tags:\n  team: web\n"))
-    stale = lifecycle.make_plan(tagged)
+    stale = make_plan(tagged)
     assert stale.change("vpc.main").action is Action.UPDATE
     # someone changes the cloud behind the plan's back
     ec2 = target.session.client("ec2")
-    vpc_id = lifecycle.inventory(target).by_address["vpc.main"].id
+    vpc_id = inventory(target).by_address["vpc.main"].id
     ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "owner", "Value": "someone"}])
     with pytest.raises(StalePlan):
-        lifecycle.Runner(tagged).up(stale)
+        apply.up(Runner(tagged), stale)
     # nothing was applied, and the lock was released
-    assert "team" not in lifecycle.inventory(target).by_address["vpc.main"].props["tags"]
+    assert "team" not in inventory(target).by_address["vpc.main"].props["tags"]
     assert up(tagged).ok
     assert down(target).ok
 

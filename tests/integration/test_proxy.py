@@ -16,7 +16,9 @@ from weft.aws import errors
 from weft.errors import TemporaryError, WeftError
 from weft.local.aws_server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 from weft.local.proxy import Faults, Latency, Proxy, start_proxy
-from weft.ops import lifecycle
+from weft.ops import apply, teardown
+from weft.ops.plan import destroy_plan, make_plan
+from weft.ops.run import Runner
 from weft.ops.target import Target, local_session
 
 from .helpers import FAST_RETRY, cloud_counts, fabric_text, target_for
@@ -113,7 +115,7 @@ def test_weft_counter_and_proxy_agree_on_a_plan(clean_cloud: str, proxy: Proxy) 
     base = target_for(fabric_text("proxycount"))
     target = dataclasses.replace(base, session=local_session(REGION, proxy.url))
     proxy.reset_counts()
-    plan = lifecycle.make_plan(target)
+    plan = make_plan(target)
     assert plan.has_changes
     weft = target.session.counter.snapshot()
     counts = proxy.counts()
@@ -203,7 +205,7 @@ def test_weft_converges_through_20_percent_faults(clean_cloud: str, proxy: Proxy
     for _attempt in range(4):  # the user's answer to a failed up: run it again
         target = _proxied(direct, proxy.url)
         try:
-            outcome = lifecycle.Runner(target, retry=FAST_RETRY).up(lifecycle.make_plan(target))
+            outcome = apply.up(Runner(target, retry=FAST_RETRY), make_plan(target))
         except WeftError:
             continue
         if outcome.ok:
@@ -212,7 +214,7 @@ def test_weft_converges_through_20_percent_faults(clean_cloud: str, proxy: Proxy
     assert proxy.counts().faults > 0
     for _attempt in range(4):
         try:
-            plan = lifecycle.make_plan(_proxied(direct, proxy.url))
+            plan = make_plan(_proxied(direct, proxy.url))
             break
         except WeftError:
             continue
@@ -227,4 +229,4 @@ def test_weft_converges_through_20_percent_faults(clean_cloud: str, proxy: Proxy
         "eip": 1,
         "nat_gateway": 1,
     }
-    assert lifecycle.Runner(direct, retry=FAST_RETRY).down(lifecycle.destroy_plan(direct)).ok
+    assert teardown.down(Runner(direct, retry=FAST_RETRY), destroy_plan(direct)).ok

@@ -28,7 +28,9 @@ from weft.errors import GuardError, LockHeld
 from weft.local.aws_server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 from weft.local.kube.load_balancer import lb_name, tg_name
 from weft.local.proxy import Latency, start_proxy
-from weft.ops import leftovers, lifecycle
+from weft.ops import leftovers, teardown
+from weft.ops.plan import destroy_plan, inventory
+from weft.ops.run import Runner, ensure_unlocked
 from weft.ops.target import Target
 from weft.ops.teardown import TeardownOptions
 
@@ -76,7 +78,7 @@ def controller_tags(cluster: str, stack: str, prefix: str = "service") -> dict[s
 def leave_kubernetes_resources(target: Target) -> dict[str, Any]:
     """What a cluster whose Services, Ingresses and PVCs were never deleted leaves in its VPC."""
     cluster = target.name
-    inv = lifecycle.inventory(target)
+    inv = inventory(target)
     vpc = inv.by_address["vpc.main"].id
     public = sorted(o.id for o in inv.of_kind("subnet") if o.name.startswith("public"))
     private = sorted(o.id for o in inv.of_kind("subnet") if o.name.startswith("private"))
@@ -248,7 +250,7 @@ def test_down_sweeps_what_kubernetes_left_without_its_api(workdir, capsys):
     assert code == 1
     assert made["volume"] in err and "--delete-data" in err, err
     assert load_balancers(target) == before
-    assert "eks_cluster.main" in lifecycle.inventory(target)
+    assert "eks_cluster.main" in inventory(target)
 
     code, out, err = weft(capsys, "down", "--yes", "--delete-data")
     assert code == 0, out + err
@@ -276,7 +278,7 @@ def test_an_unswept_load_balancer_blocks_the_network_and_down_gives_up_with_a_re
     retries DependencyViolation up to its deadline, then stops and says what is left."""
     target = target_for(fabric_text("blocked"))
     assert up(target).ok
-    inv = lifecycle.inventory(target)
+    inv = inventory(target)
     public = [inv.by_address[f"subnet.public-{z}"].id for z in "ab"]
     elbv2 = target.session.client("elbv2")
     arn = elbv2.create_load_balancer(Name="untagged", Subnets=public, Type="network")[
@@ -285,8 +287,8 @@ def test_an_unswept_load_balancer_blocks_the_network_and_down_gives_up_with_a_re
 
     log = EventLog()
     short = RetryPolicy(base=0.05, cap=0.2, deadline=1.5)
-    runner = lifecycle.Runner(target, on_event=log, retry=short)
-    outcome = runner.down(lifecycle.destroy_plan(target))
+    runner = Runner(target, on_event=log, retry=short)
+    outcome = teardown.down(runner, destroy_plan(target))
     assert not outcome.ok
     failed = {r.node: str(r.error) for r in outcome.result.failed}
     assert set(failed) == {"subnet.public-a", "subnet.public-b"}, failed
@@ -295,8 +297,8 @@ def test_an_unswept_load_balancer_blocks_the_network_and_down_gives_up_with_a_re
     assert len(log.of("retrying")) >= 2  # it did retry, and it stopped
     # Everything not in the load balancer's way is gone; the lock is released.
     left = {item.id for item in leftovers.find(target)}
-    assert left == {o.id for o in lifecycle.inventory(target).by_address.values()}
-    assert set(lifecycle.inventory(target).by_address) == {
+    assert left == {o.id for o in inventory(target).by_address.values()}
+    assert set(inventory(target).by_address) == {
         "subnet.public-a",
         "subnet.public-b",
         "vpc.main",
@@ -305,7 +307,7 @@ def test_an_unswept_load_balancer_blocks_the_network_and_down_gives_up_with_a_re
     assert read_lock(target.context()) is None
     # Once the obstacle is gone, the same command finishes the job.
     elbv2.delete_load_balancer(LoadBalancerArn=arn)
-    assert lifecycle.Runner(target, retry=FAST_RETRY).down(lifecycle.destroy_plan(target)).ok
+    assert teardown.down(Runner(target, retry=FAST_RETRY), destroy_plan(target)).ok
     assert leftovers.find(target) == []
 
 
@@ -372,7 +374,7 @@ ORDER = [
 def test_full_fabric_goes_in_reverse_dependency_order_without_final_snapshot(clean_cloud):
     target = target_for(fabric_text("order") + FULL)
     assert up(target).ok
-    inv = lifecycle.inventory(target)
+    inv = inventory(target)
     kinds = {o.kind for o in inv.by_address.values()}
     # Everything the issue lists is part of this fabric, and so of its teardown.
     assert {
@@ -396,9 +398,9 @@ def test_full_fabric_goes_in_reverse_dependency_order_without_final_snapshot(cle
         "fabric_bucket",
     } <= kinds
     log = EventLog()
-    runner = lifecycle.Runner(target, on_event=log, retry=FAST_RETRY, max_workers=1)
+    runner = Runner(target, on_event=log, retry=FAST_RETRY, max_workers=1)
     options = TeardownOptions(final_snapshot=False)
-    outcome = runner.down(lifecycle.destroy_plan(target), options)
+    outcome = teardown.down(runner, destroy_plan(target), options)
     assert outcome.ok, [str(r.error) for r in outcome.result.failed]
     done = [e.node for e in log.of("done")]
     assert done[-1] == "fabric_bucket.fabric"
@@ -429,9 +431,9 @@ def test_protected_fabric_needs_confirm_and_data_is_never_deleted_unasked(workdi
     target = target_for(text)
     assert target.fabric.protect  # the name contains "prod"
     assert up(target).ok
-    bucket = lifecycle.inventory(target).by_address["bucket.uploads"].id
+    bucket = inventory(target).by_address["bucket.uploads"].id
     target.session.client("s3").put_object(Bucket=bucket, Key="a.txt", Body=b"user data")
-    before = set(lifecycle.inventory(target).by_address)
+    before = set(inventory(target).by_address)
 
     # down: protected, then the wrong name, then deletion protection and the bucket's objects
     code, _, err = weft(capsys, "down", "--yes")
@@ -442,7 +444,7 @@ def test_protected_fabric_needs_confirm_and_data_is_never_deleted_unasked(workdi
     assert code == 1
     assert "deletion protection" in err and "--no-deletion-protection" in err
     assert "holds 1 object" in err and "--delete-data" in err
-    assert set(lifecycle.inventory(target).by_address) == before  # nothing was touched
+    assert set(inventory(target).by_address) == before  # nothing was touched
 
     # a plan that deletes the database and the bucket lists them apart, and needs --confirm
     (workdir / "fabric.yaml").write_text(fabric_text("shop-prod", zones=2))
@@ -458,7 +460,7 @@ def test_protected_fabric_needs_confirm_and_data_is_never_deleted_unasked(workdi
     assert "database" in err
     code, _, err = weft(capsys, "up", "--yes", "--confirm", "shop-prod")
     assert code == 1 and "deletion protection" in err
-    assert set(lifecycle.inventory(target).by_address) == before
+    assert set(inventory(target).by_address) == before
 
     # Unprotected, the database can go; the bucket's data only with --delete-data.
     text = fabric_text("shop-prod", zones=2, extra="protect: false\n") + DATA
@@ -480,7 +482,7 @@ def test_keep_journal_keeps_the_bucket_and_the_report_says_so(workdir, capsys):
     assert up(target).ok
     code, out, err = weft(capsys, "down", "--yes", "--keep-journal")
     assert code == 0, out + err
-    assert set(lifecycle.inventory(target).by_address) == {"fabric_bucket.fabric"}
+    assert set(inventory(target).by_address) == {"fabric_bucket.fabric"}
     assert read_lock(target.context()) is None
     entry = read_journal(target.context(), 1)[0]
     assert entry["command"] == "down" and entry["ok"] is True
@@ -494,7 +496,7 @@ def test_keep_journal_keeps_the_bucket_and_the_report_says_so(workdir, capsys):
     assert up(target).ok
     code, out, err = weft(capsys, "down", "--yes")
     assert code == 0, out + err
-    assert lifecycle.inventory(target).by_address == {}
+    assert inventory(target).by_address == {}
 
 
 def test_leftovers_fails_on_anything_tagged_for_the_fabric(workdir, capsys):
@@ -559,15 +561,15 @@ def test_a_second_writer_fails_at_once_naming_the_holder(workdir, capsys, monkey
             assert f"pid {child.pid}" in err and f"since {lock.since}" in err, err
             assert "nothing was done" in err and "Traceback" not in out + err
         with pytest.raises(LockHeld):
-            lifecycle.ensure_unlocked(target)
+            ensure_unlocked(target)
     finally:
         proxy.latency = None
         child.send_signal(signal.SIGCONT)
         assert child.wait(timeout=300) == 0
         proxy.stop()
     assert read_lock(target.context()) is None
-    assert lifecycle.inventory(target).by_address["vpc.main"].props["tags"]["team"] == "web"
-    assert lifecycle.Runner(target, retry=FAST_RETRY).down(lifecycle.destroy_plan(target)).ok
+    assert inventory(target).by_address["vpc.main"].props["tags"]["team"] == "web"
+    assert teardown.down(Runner(target, retry=FAST_RETRY), destroy_plan(target)).ok
     assert cloud_counts(target) == {}
 
 
@@ -579,14 +581,12 @@ def test_a_dead_holder_is_named_as_such(clean_cloud):
     holder = f"someone@{os.uname().nodename} pid {child.pid}"
     acquire_lock(target.context("crashed"), command="up", holder=holder)
     with pytest.raises(LockHeld) as info:
-        lifecycle.ensure_unlocked(target)
+        ensure_unlocked(target)
     assert "no longer runs on this host" in str(info.value)
     break_lock(target.context())
     with pytest.raises(GuardError):
-        lifecycle.Runner(target).down(
-            lifecycle.destroy_plan(target), TeardownOptions(confirm="someone-else")
-        )
-    assert lifecycle.Runner(target, retry=FAST_RETRY).down(lifecycle.destroy_plan(target)).ok
+        teardown.down(Runner(target), destroy_plan(target), TeardownOptions(confirm="someone-else"))
+    assert teardown.down(Runner(target, retry=FAST_RETRY), destroy_plan(target)).ok
 
 
 def test_the_sweep_claims_only_what_is_the_fabrics():

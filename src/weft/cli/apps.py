@@ -42,10 +42,10 @@ def _reporter(as_json: bool) -> Callable[[Any], None]:
 
 
 def _open(file: Path, local: bool, as_json: bool, command: str) -> Any:
-    from weft.ops.apps import Apps
+    from weft.ops.apps.connection import Connection
 
     target = connect(file, local, as_json, command)
-    return Apps(target, _reporter(as_json))
+    return Connection(target, _reporter(as_json))
 
 
 def _finish(result: Any, as_json: bool, what: str) -> None:
@@ -92,11 +92,13 @@ def deploy(
     A rollout that fails is rolled back to the previous revision, and the command exits 1
     naming the pods and why they fail.
     """
-    runner = _open(file, local, as_json, "deploy")
+    from weft.ops.apps.deploy import deploy as deploy_apps
+
+    conn = _open(file, local, as_json, "deploy")
     try:
-        result = runner.deploy(list(apps) or None, timeout=timeout, prune=not no_prune)
+        result = deploy_apps(conn, list(apps) or None, timeout=timeout, prune=not no_prune)
     finally:
-        runner.close()
+        conn.close()
     _finish(result, as_json, "Deploy")
 
 
@@ -110,15 +112,16 @@ def release(app: str, version: str, file: Path, local: bool, as_json: bool, time
     from weft.errors import UsageError
     from weft.fabricfile.edit import set_version
     from weft.fabricfile.image import version_problem
+    from weft.ops.apps.release import release as release_app
 
     problem = version_problem(version)
     if problem is not None:
         raise UsageError(f"VERSION: {problem}")
-    runner = _open(file, local, as_json, "release")
+    conn = _open(file, local, as_json, "release")
     try:
-        result = runner.release(app, version, timeout=timeout)
+        result = release_app(conn, app, version, timeout=timeout)
     finally:
-        runner.close()
+        conn.close()
     if result.ok:
         old = set_version(file, app, version)
         if old is not None and not as_json:
@@ -136,12 +139,13 @@ def rollback(
 ) -> None:
     """Restore the previous revision of APP (or --to REVISION) and write its version back."""
     from weft.fabricfile.edit import set_version
+    from weft.ops.apps.release import rollback as roll_back
 
-    runner = _open(file, local, as_json, "rollback")
+    conn = _open(file, local, as_json, "rollback")
     try:
-        outcome = runner.rollback(app, to, timeout=timeout)
+        outcome = roll_back(conn, app, to, timeout=timeout)
     finally:
-        runner.close()
+        conn.close()
     old = set_version(file, app, outcome.version) if outcome.version != "?" else None
     if as_json:
         render.emit_json({"result": outcome.to_dict()})
@@ -161,11 +165,13 @@ def rollback(
 @fabric_options
 def history(app: str, file: Path, local: bool, as_json: bool) -> None:
     """List the releases of APP: revision, version, when, outcome."""
-    runner = _open(file, local, as_json, "history")
+    from weft.ops.apps.release import history as releases_of
+
+    conn = _open(file, local, as_json, "history")
     try:
-        entries = runner.history(app)
+        entries = releases_of(conn, app)
     finally:
-        runner.close()
+        conn.close()
     if as_json:
         render.emit_json({"app": app, "releases": [e.to_dict() for e in entries]})
         return
@@ -209,12 +215,14 @@ def render_(apps: tuple[str, ...], file: Path, local: bool, as_json: bool) -> No
 
     from ruamel.yaml import YAML
 
+    from weft.ops.apps.inputs import render as render_manifests
+
     # the banner goes to standard error: standard output is the manifests alone
-    runner = _open(file, local, True, "render")
+    conn = _open(file, local, True, "render")
     try:
-        objects = runner.render(list(apps) or None)
+        objects = render_manifests(conn, list(apps) or None)
     finally:
-        runner.close()
+        conn.close()
     if as_json:
         render.emit_json({"objects": objects})
         return

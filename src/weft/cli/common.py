@@ -22,21 +22,40 @@ class Exit(Exception):
         self.code = code
 
 
-def fabric_options(func: F) -> F:
-    func = click.option(
+def file_option(help: str | None = None) -> Callable[[F], F]:
+    """``-f/--file``: the fabric file, ``fabric.yaml`` by default."""
+    return click.option(
         "-f",
         "--file",
         "file",
         default="fabric.yaml",
         show_default=True,
         type=click.Path(dir_okay=False, path_type=Path),
-        help="The fabric file.",
-    )(func)
+        help=help,
+    )
+
+
+def fabric_options(func: F) -> F:
+    func = file_option("The fabric file.")(func)
     func = click.option(
         "--local", is_flag=True, help="Act on the embedded local cloud (started if needed)."
     )(func)
     func = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(func)
     return func
+
+
+#: ``--confirm NAME``, for the commands that may destroy (``up``, ``down``).
+confirm_option = click.option(
+    "--confirm",
+    metavar="NAME",
+    help="The fabric's name: required to go ahead on a protected fabric (protect: true).",
+)
+#: ``--delete-data``, for the commands that may delete data (``up``, ``down``).
+delete_data_option = click.option(
+    "--delete-data",
+    is_flag=True,
+    help="Empty buckets that hold objects (and delete volumes Kubernetes left) before deleting.",
+)
 
 
 def out(as_json: bool) -> Any:

@@ -40,11 +40,11 @@ def _read_value(name: str) -> str:
 @fabric_options
 def set_(name: str, file: Path, local: bool, as_json: bool) -> None:
     """Store NAME; the value comes from standard input or a hidden prompt."""
-    from weft.aws import secrets as store
+    from weft.ops import secrets as store
 
     store.check_name(name)
     target = connect(file, local, as_json, "secrets set")
-    store.put_secret(target.context(), name, _read_value(name))
+    store.put(target, name, _read_value(name))
     if as_json:
         render.emit_json({"stored": name})
     else:
@@ -57,20 +57,20 @@ def set_(name: str, file: Path, local: bool, as_json: bool) -> None:
 @click.option("--local", is_flag=True)
 def get(name: str, file: Path, local: bool) -> None:
     """Print the value of NAME (alone on standard output)."""
-    from weft.aws import secrets as store
+    from weft.ops import secrets as store
 
     target = connect(file, local, True, "secrets get")
-    sys.stdout.write(store.get_secret(target.context(), name) + "\n")
+    sys.stdout.write(store.get(target, name) + "\n")
 
 
 @secrets.command("list")
 @fabric_options
 def list_(file: Path, local: bool, as_json: bool) -> None:
     """Names and dates of the stored secrets (never their values)."""
-    from weft.aws import secrets as store
+    from weft.ops import secrets as store
 
     target = connect(file, local, as_json, "secrets list")
-    rows = [{"name": s.name, "updated": s.updated} for s in store.list_secrets(target.context())]
+    rows = [{"name": s.name, "updated": s.updated} for s in store.listing(target)]
     if as_json:
         render.emit_json({"secrets": rows})
     elif rows:
@@ -85,11 +85,11 @@ def list_(file: Path, local: bool, as_json: bool) -> None:
 @click.option("--yes", "-y", is_flag=True)
 def rm(name: str, file: Path, local: bool, as_json: bool, yes: bool) -> None:
     """Delete NAME, every stored version of it."""
-    from weft.aws import secrets as store
+    from weft.ops import secrets as store
 
     target = connect(file, local, as_json, "secrets rm")
     confirm(f"Delete secret {name} of fabric {target.name}?", yes)
-    removed = store.delete_secret(target.context(), name)
+    removed = store.delete(target, name)
     if as_json:
         render.emit_json({"removed": name if removed else None})
     else:

@@ -13,12 +13,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from weft.aws import errors
-from weft.aws.bucket_contents import count_objects
+from weft.aws.data_at_risk import object_count
 from weft.core.plan import Action, Plan
 from weft.errors import GuardError
 from weft.ops.target import Target
@@ -53,20 +51,21 @@ def _counted(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _objects(target: Target, bucket: str) -> int:
-    try:
-        return count_objects(target.context(), bucket)
-    except ClientError as exc:
-        if errors.is_no_such_bucket(exc):
-            return 0
-        raise errors.translate(exc, address=f"bucket {bucket}", action="read") from exc
-    except BotoCoreError as exc:
-        raise errors.translate(exc, address=f"bucket {bucket}", action="read") from exc
+#: How many objects a bucket (named by its id) holds.
+ObjectCount = Callable[[str], int]
 
 
-def destructive(target: Target, plan: Plan) -> list[Destructive]:
+def _counter(target: Target, objects: ObjectCount | None) -> ObjectCount:
+    """``objects``, or a count read from the cloud now (one listing per bucket asked about)."""
+    return objects or (lambda bucket: object_count(target.context(), bucket))
+
+
+def destructive(
+    target: Target, plan: Plan, *, objects: ObjectCount | None = None
+) -> list[Destructive]:
     """The plan's deletions and replacements of databases, caches, the cluster, and buckets that
-    hold objects (counted now: one listing per such bucket)."""
+    hold objects (counted now: one listing per such bucket, unless ``objects`` counts)."""
+    count_of = _counter(target, objects)
     found = []
     for change in plan.actionable:
         noun = DESTRUCTIVE_KINDS.get(change.kind)
@@ -74,7 +73,7 @@ def destructive(target: Target, plan: Plan) -> list[Destructive]:
             continue
         verb = "deleted" if change.action is Action.DELETE else "replaced"
         if change.kind == OBJECT_BUCKET:
-            count = _objects(target, change.cloud_id) if change.cloud_id else 0
+            count = count_of(change.cloud_id) if change.cloud_id else 0
             if not count:
                 continue
             what = f"bucket {change.cloud_id} {verb}: it holds {_counted(count, 'object')}"
@@ -120,12 +119,19 @@ def require_confirmation(
 
 
 def refuse_data_loss(
-    target: Target, plan: Plan, *, delete_data: bool, volumes: list[str] | None = None
+    target: Target,
+    plan: Plan,
+    *,
+    delete_data: bool,
+    volumes: list[str] | None = None,
+    objects: ObjectCount | None = None,
 ) -> None:
     """Refuse, before anything is deleted, a plan that would delete data unasked.
 
-    ``volumes``: ids of volumes the sweep found (Kubernetes' persistent volumes).
+    ``volumes``: ids of volumes the sweep found (Kubernetes' persistent volumes); ``objects``
+    counts what a bucket holds (by default, read from the cloud now).
     """
+    count_of = _counter(target, objects)
     problems: list[str] = []
     hints: list[str] = []
     for change in plan.actionable:
@@ -140,7 +146,7 @@ def refuse_data_loss(
                 "weft up)"
             )
         if change.kind == OBJECT_BUCKET and not delete_data:
-            count = _objects(target, change.observed.id)
+            count = count_of(change.observed.id)
             if count:
                 problems.append(f"bucket {change.observed.id} holds {_counted(count, 'object')}")
                 hints.append("pass --delete-data to empty it (weft does not delete data unasked)")

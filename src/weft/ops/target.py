@@ -1,13 +1,12 @@
-"""The fabric a command acts on: its spec, the AWS account and region, and the endpoint."""
+"""The fabric a command acts on: its file, the AWS account and region, and the endpoint."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-
+from weft.aws.account import available_zones, identity
 from weft.aws.context import AwsContext
-from weft.aws.errors import translate
 from weft.aws.session import AwsSession
 from weft.errors import ConfigError, GuardError
 from weft.fabricfile import Fabric
@@ -44,6 +43,10 @@ class Target:
             "file": self.fabric.source,
         }
 
+    def requests(self) -> dict[str, Any]:
+        """The AWS requests this command has sent so far: total, reads, writes, by call."""
+        return self.session.counter.snapshot()
+
 
 def local_session(region: str, url: str) -> AwsSession:
     from weft.local.aws_server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
@@ -59,32 +62,6 @@ def open_session(region: str, *, local: bool) -> tuple[AwsSession, str | None]:
         info = aws_server.start()
         return local_session(region, info.url), info.url
     return AwsSession(region), None
-
-
-def identity(session: AwsSession) -> tuple[str, str]:
-    try:
-        ident = session.caller_identity()
-    except NoCredentialsError as exc:
-        raise GuardError(
-            "no AWS credentials found",
-            hint="configure them (aws configure, AWS_PROFILE, SSO), or rehearse with --local",
-        ) from exc
-    except (ClientError, BotoCoreError) as exc:
-        raise translate(exc, address="sts", action="read") from exc
-    return ident["account"], ident["arn"]
-
-
-def available_zones(session: AwsSession) -> list[str]:
-    try:
-        resp = session.client("ec2").describe_availability_zones(
-            Filters=[
-                {"Name": "state", "Values": ["available"]},
-                {"Name": "zone-type", "Values": ["availability-zone"]},
-            ]
-        )
-    except (ClientError, BotoCoreError) as exc:
-        raise translate(exc, address="availability zones", action="read") from exc
-    return sorted(z["ZoneName"] for z in resp["AvailabilityZones"])
 
 
 def choose_zones(fabric: Fabric, available: list[str]) -> list[str]:

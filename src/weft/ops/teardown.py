@@ -1,6 +1,8 @@
 """``weft down``: everything of a fabric deleted, in an order that cannot hang, with proof.
 
-:meth:`Teardown.run` goes through these phases, in order:
+Before asking, the command shows what it would delete (:func:`prepare`: the fabric's resources,
+and what the sweep finds by tag) and checks what needs consent (:func:`check`). Then
+:func:`down` goes through these phases, in order:
 
 1. **guard** — a protected fabric needs ``--confirm <name>``; data (a bucket holding objects,
    volumes Kubernetes left) needs ``--delete-data``; a database with deletion protection is
@@ -8,7 +10,7 @@
 2. **lock** — the fabric's apply lock (while its bucket exists), then the cloud is read again and
    the teardown refused if it moved away from the plan the user approved.
 
-3. **kubernetes** — while the fabric's cluster API answers (:func:`weft.ops.apps.teardown`):
+3. **kubernetes** — while the fabric's cluster API answers (:mod:`weft.ops.apps.teardown`):
    its Services of type LoadBalancer and Ingresses are deleted and weft waits until their
    controller has deleted the load balancers, then the applications' namespaces go, then the
    apps' DNS records. Left to the sweep alone, a controller still running would make the load
@@ -35,34 +37,34 @@ The command then runs the leftover report (:mod:`weft.ops.leftovers`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from weft.aws import errors
-from weft.aws.applier import AwsApplier
+from weft.aws import data_at_risk
 from weft.aws.drivers import DRIVERS
 from weft.aws.drivers.base import Driver
 from weft.aws.drivers.bucket import BucketDriver
 from weft.aws.drivers.db_instance import DbInstanceDriver
-from weft.aws.inventory import Inventory, build, discover
+from weft.aws.inventory import Inventory
 from weft.aws.sweep import Scope, sweepers
-from weft.aws.sweep.base import cluster_exists
-from weft.aws.sweep.volume import VolumeSweeper
-from weft.core import planner
 from weft.core.events import Event
-from weft.core.executor import ApplyResult, Executor, execution_graph
+from weft.core.executor import ApplyResult, Executor
 from weft.core.plan import Plan
-from weft.core.resource import Observed
-from weft.errors import CycleError
 from weft.model import desired_resources
+from weft.model.addresses import CLUSTER, FABRIC_BUCKET
 from weft.ops import guard, retrying
+from weft.ops.apps.teardown import kubernetes_first
+from weft.ops.plan import destroy_plan, inventory, meta, moved, stale, subplan, teardown_plan
+from weft.ops.run import (
+    Outcome,
+    Runner,
+    ensure_unlocked,
+    merge,
+    new_run_id,
+    release_lock,
+    take_lock,
+)
+from weft.ops.sweep import sweep_scope, swept, with_cluster_state
 from weft.ops.target import Target
-
-if TYPE_CHECKING:
-    from weft.ops.lifecycle import Outcome, Runner
 
 #: The phases of a teardown, in order (reported as ``phase`` events).
 PHASES = ("sweep", "fabric", "after", "bucket")
@@ -82,34 +84,51 @@ class TeardownOptions:
     kubernetes: bool = True
 
 
-def sweep_scope(target: Target, inv: Inventory, *, any_vpc: bool = False) -> Scope:
-    """The fabric's sweep scope: its VPCs, and its cluster when it has (or declares) one.
+@dataclass(frozen=True)
+class Preview:
+    """What ``weft down`` shows before it asks: the fabric's resources and what the sweep
+    finds by tag now, both as plans, and the inventory they were made from."""
 
-    The cluster is named after the fabric; its tags are the fabric's only when the fabric file
-    declares a cluster or weft finds its own. ``any_vpc`` (the leftover report) looks beyond
-    the fabric's VPCs, which a sweep never does.
-    """
-    has_cluster = target.fabric.cluster is not None or bool(inv.of_kind("eks_cluster"))
-    cluster = target.name if has_cluster else None
-    vpc_ids = None if any_vpc else frozenset(o.id for o in inv.of_kind("vpc"))
-    running = cluster is not None and _cluster_exists(target, cluster)
-    return Scope(target.name, cluster, vpc_ids, cluster_running=running)
+    approved: Plan
+    found: Plan
+    inventory: Inventory
 
+    @property
+    def empty(self) -> bool:
+        return not self.approved.has_changes and not self.found.has_changes
 
-def _cluster_exists(target: Target, name: str) -> bool:
-    def read() -> bool:
-        try:
-            return cluster_exists(target.context(), name)
-        except (ClientError, BotoCoreError) as exc:
-            raise errors.translate(exc, address=None, action="read", subject="eks cluster") from exc
-
-    return retrying.attempt(read)
+    @property
+    def total(self) -> int:
+        return len(self.approved.actionable) + len(self.found.actionable)
 
 
-def swept(target: Target, scope: Scope) -> list[Observed]:
-    """What the sweep would delete now (batched reads, every kind at once)."""
-    found = retrying.attempt(lambda: discover(target.context(), sweepers(scope)))
-    return list(found.by_address.values())
+def prepare(target: Target, options: TeardownOptions) -> Preview:
+    """Refuse a protected fabric without ``--confirm`` and a locked one, then read what the
+    teardown would delete."""
+    guard.require_confirmation(target, options.confirm, command="down")
+    ensure_unlocked(target)
+    inv = inventory(target)
+    return Preview(destroy_plan(target, inv), sweep_plan(target, inv), inv)
+
+
+def sweep_plan(target: Target, inv: Inventory) -> Plan:
+    """What the sweep would delete now, as a plan (shown by ``weft down`` before it asks)."""
+    return teardown_plan(target.name, swept(target, sweep_scope(target, inv)), {"kind": "sweep"})
+
+
+def check(target: Target, preview: Preview, options: TeardownOptions) -> None:
+    """The guard phase for what ``preview`` shows (see :func:`check_plan`)."""
+    inv = preview.inventory
+    check_plan(target, preview.approved, options, sweep_scope(target, inv))
+
+
+def check_plan(target: Target, plan: Plan, options: TeardownOptions, scope: Scope) -> None:
+    """The guard phase: refuse, before anything is deleted, what needs consent."""
+    guard.require_confirmation(target, options.confirm, command="down")
+    volumes = retrying.attempt(lambda: data_at_risk.volumes(target.context(), scope))
+    guard.refuse_data_loss(
+        target, plan, delete_data=options.delete_data, volumes=[v.id for v in volumes]
+    )
 
 
 def desired_dependencies(target: Target) -> dict[str, set[str]]:
@@ -125,46 +144,8 @@ def desired_dependencies(target: Target) -> dict[str, set[str]]:
     return {r.address: r.dependencies() for r in desired}
 
 
-def _with_deps(observed: list[Observed], extra: dict[str, set[str]]) -> list[Observed]:
-    present = {o.address for o in observed}
-    return [
-        replace(o, deps=tuple(sorted(set(o.deps) | (extra.get(o.address, set()) & present))))
-        for o in observed
-    ]
-
-
-def _teardown_plan(
-    target: Target,
-    observed: Iterable[Observed],
-    meta: dict[str, Any],
-    extra_deps: dict[str, set[str]] | None = None,
-) -> Plan:
-    """Delete everything in ``observed``, dependents first: ordered by the ids they refer to,
-    and by ``extra_deps`` (the fabric file's refs) unless those would make a cycle."""
-    every = list(build(list(observed)).by_address.values())
-    plan: Plan | None = None
-    if extra_deps:
-        try:
-            plan = planner.plan(target.name, [], _with_deps(every, extra_deps), {}, meta=meta)
-            execution_graph(plan)
-        except CycleError:
-            plan = None
-    if plan is None:
-        plan = planner.plan(target.name, [], every, {}, meta=meta)
-    changes = []
-    for change in plan.changes:
-        why = change.observed.props.get("why") if change.observed else None
-        changes.append(replace(change, reason=f"found by tag ({why})") if why else change)
-    plan.changes = changes
-    return plan
-
-
-def sweep_plan(target: Target, inv: Inventory) -> Plan:
-    """What the sweep would delete now, as a plan (shown by ``weft down`` before it asks)."""
-    return _teardown_plan(target, swept(target, sweep_scope(target, inv)), {"kind": "sweep"})
-
-
 def drivers(options: TeardownOptions, scope: Scope) -> dict[str, Driver]:
+    """The drivers of a teardown: the options' database and bucket settings, and the sweep's."""
     return {
         **DRIVERS,
         "db_instance": DbInstanceDriver(final_snapshot=options.final_snapshot),
@@ -173,28 +154,9 @@ def drivers(options: TeardownOptions, scope: Scope) -> dict[str, Driver]:
     }
 
 
-def check(
-    target: Target, plan: Plan, inv: Inventory, options: TeardownOptions, scope: Scope
-) -> None:
-    """The guard phase: refuse, before anything is deleted, what needs consent."""
-    guard.require_confirmation(target, options.confirm, command="down")
-    volumes = retrying.attempt(lambda: _scan(VolumeSweeper(scope), target))
-    guard.refuse_data_loss(
-        target, plan, delete_data=options.delete_data, volumes=[v.id for v in volumes]
-    )
-
-
-def _scan(sweeper: VolumeSweeper, target: Target) -> list[Observed]:
-    try:
-        return sweeper.scan(target.context(), everything=True)
-    except (ClientError, BotoCoreError) as exc:
-        raise errors.translate(exc, address=None, action="read", subject="volumes") from exc
-
-
-def _merge(into: ApplyResult, more: ApplyResult) -> None:
-    into.results.update(more.results)
-    into.cancelled = into.cancelled or more.cancelled
-    into.elapsed += more.elapsed
+def down(runner: Runner, approved: Plan, options: TeardownOptions | None = None) -> Outcome:
+    """Tear the fabric down, as ``runner`` runs plans (see the phases above)."""
+    return Teardown(runner, options or TeardownOptions()).run(approved)
 
 
 class Teardown:
@@ -209,58 +171,47 @@ class Teardown:
         self.runner.on_event(Event("phase", name, "down", message))
 
     def _executor(self, run_id: str, scope: Scope) -> Executor:
-        runner = self.runner
-        return Executor(
-            AwsApplier(self.target.context(run_id), drivers(self.options, scope)),
-            max_workers=runner.max_workers,
-            retry=runner.retry,
-            on_event=runner.on_event,
-            cancel_event=runner.cancel,
-        )
+        return self.runner.executor(run_id, drivers(self.options, scope))
 
     def run(self, approved: Plan) -> Outcome:
-        from weft.ops import lifecycle
-
         target = self.target
         guard.require_confirmation(target, self.options.confirm, command="down")
-        run_id = lifecycle.new_run_id()
+        run_id = new_run_id()
         ctx = target.context(run_id)
-        has_bucket = any(c.address == lifecycle.BUCKET for c in approved.actionable)
-        lock = lifecycle.take_lock(ctx, "down") if has_bucket else None
+        has_bucket = any(c.address == FABRIC_BUCKET for c in approved.actionable)
+        lock = take_lock(ctx, "down") if has_bucket else None
         released = False
         try:
-            inv = lifecycle.inventory(target)
-            fresh = lifecycle.destroy_plan(target, inv)
-            changed = lifecycle.moved(fresh, approved)
+            inv = inventory(target)
+            fresh = destroy_plan(target, inv)
+            changed = moved(fresh, approved)
             if changed:
-                raise lifecycle.stale(changed, "deleted")
+                raise stale(changed, "deleted")
             scope = sweep_scope(target, inv)
-            check(target, fresh, inv, self.options, scope)
+            check_plan(target, fresh, self.options, scope)
             if self.options.kubernetes:
                 self._kubernetes(inv)
             result, plan = self._fabric(run_id, inv, scope)
             if not result.cancelled:
                 self._after(run_id, scope, result)
             if not result.ok or not has_bucket or self.options.keep_journal:
-                key = self.runner._journal(run_id, "down", plan, result) if has_bucket else None
-                return lifecycle.Outcome(plan, result, run_id, journal_key=key)
+                key = self.runner.journal(run_id, "down", plan, result) if has_bucket else None
+                return Outcome(plan, result, run_id, journal_key=key)
             # Everything else is gone: the bucket, with its lock and journal, goes last.
             self._phase("bucket", "the fabric bucket, with its lock and journal")
-            last = self._executor(run_id, scope).run(lifecycle._subplan(fresh, {lifecycle.BUCKET}))
+            last = self._executor(run_id, scope).run(subplan(fresh, {FABRIC_BUCKET}))
             released = last.ok
-            _merge(result, last)
-            return lifecycle.Outcome(plan, result, run_id)
+            merge(result, last)
+            return Outcome(plan, result, run_id)
         finally:
             if lock is not None and not released:
-                lifecycle.release_lock(ctx, lock)
+                release_lock(ctx, lock)
 
     def _kubernetes(self, inv: Inventory) -> None:
-        from weft.ops import apps
-
-        if apps.CLUSTER not in inv.by_address:
+        if CLUSTER not in inv.by_address:
             return
         self._phase("kubernetes", "the apps' load balancers and namespaces, through the cluster")
-        report = apps.kubernetes_first(
+        report = kubernetes_first(
             self.target, lambda e: self._phase("kubernetes", f"{e.app}: {e.message}")
         )
         if not report.reachable:
@@ -278,18 +229,16 @@ class Teardown:
 
     def _fabric(self, run_id: str, inv: Inventory, scope: Scope) -> tuple[ApplyResult, Plan]:
         """The sweep and fabric phases: one graph of the fabric (bucket excepted) and the swept."""
-        from weft.ops import lifecycle
-
         self._phase("sweep", "finding what Kubernetes and others made for the fabric, by tag")
         found = swept(self.target, scope)
-        mine = [o for o in inv.by_address.values() if o.address != lifecycle.BUCKET]
+        mine = [o for o in inv.by_address.values() if o.address != FABRIC_BUCKET]
         self._phase(
             "fabric", f"deleting {len(mine)} fabric resources and {len(found)} found by tag"
         )
-        plan = _teardown_plan(
-            self.target,
+        plan = teardown_plan(
+            self.target.name,
             [*mine, *found],
-            lifecycle._meta(self.target, "down"),
+            meta(self.target, "down"),
             desired_dependencies(self.target),
         )
         return self._executor(run_id, scope).run(plan), plan
@@ -298,27 +247,21 @@ class Teardown:
         """The second sweep (what the deleted instances and cluster held until they went), and,
         when the fabric phase failed and this sweep deleted something, the fabric phase again.
         """
-        from weft.ops import lifecycle
-
         target = self.target
-        running = first.cluster is not None and _cluster_exists(target, first.cluster)
-        scope = replace(first, cluster_running=running)
+        scope = with_cluster_state(target, first)
         found = swept(target, scope)
         if not found:
             return
         self._phase("after", f"{len(found)} more found by tag once the fabric's compute had gone")
-        after = self._executor(run_id, scope).run(_teardown_plan(target, found, {"kind": "sweep"}))
-        _merge(result, after)
+        after = self._executor(run_id, scope).run(
+            teardown_plan(target.name, found, {"kind": "sweep"})
+        )
+        merge(result, after)
         if result.ok or result.cancelled or not after.done:
             return
-        again, _ = self._fabric(run_id, lifecycle.inventory(target), scope)
+        again, _ = self._fabric(run_id, inventory(target), scope)
         # What failed the first time and is no longer there has gone after all.
         for node, step in list(result.results.items()):
             if step.status != "done" and node not in again.results and node not in after.results:
                 del result.results[node]
-        _merge(result, again)
-
-
-def kept_journal(entries: list[dict[str, Any]]) -> bool:
-    """The newest journal entry is a successful ``down``: the bucket was kept on purpose."""
-    return bool(entries) and entries[0].get("command") == "down" and bool(entries[0].get("ok"))
+        merge(result, again)

@@ -28,10 +28,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from weft.core.resource import Observed, address_of
 from weft.errors import WeftError
 from weft.fabricfile import Fabric
 from weft.fabricfile.apps import App
-from weft.ops.apps import VERIFY_NAMESPACE, Apps, Report
+from weft.ops.apps.connection import VERIFY_NAMESPACE, Connection, Report
+from weft.ops.apps.deploy import deploy
+from weft.ops.apps.records import lb_hostname, load_balancers, remove_record
 from weft.ops.target import Target
 
 CANARY = "weft-verify"
@@ -105,8 +108,8 @@ class Verify:
         self.timeout = timeout
         self.result = VerifyResult()
 
-    def _apps(self, version: str) -> Apps:
-        return Apps(
+    def _apps(self, version: str) -> Connection:
+        return Connection(
             self.target,
             self.report,
             fabric=canary_fabric(self.target.fabric, self.image, version),
@@ -137,8 +140,8 @@ class Verify:
         return self.result
 
     # ----------------------------------------------------------------------------- steps
-    def _deploy(self, apps: Apps) -> str:
-        result = apps.deploy(timeout=self.timeout, prune=False)
+    def _deploy(self, apps: Connection) -> str:
+        result = deploy(apps, timeout=self.timeout, prune=False)
         outcome = result.outcomes[0]
         if not result.ok:
             raise AssertionError(
@@ -146,8 +149,8 @@ class Verify:
             )
         return f"{CANARY} {outcome.version}: 2/2 available in {outcome.seconds:.1f}s"
 
-    def _reachable(self, apps: Apps) -> str:
-        hostname = apps.lb_hostname("Service", CANARY)
+    def _reachable(self, apps: Connection) -> str:
+        hostname = lb_hostname(apps, "Service", CANARY)
         if not hostname:
             raise AssertionError("the canary's Service has no load balancer")
         lb = self._load_balancer(apps, hostname)
@@ -191,7 +194,7 @@ class Verify:
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         try:
-            result = apps.deploy(timeout=self.timeout, prune=False)
+            result = deploy(apps, timeout=self.timeout, prune=False)
         finally:
             stop.set()
             watcher.join()
@@ -207,9 +210,9 @@ class Verify:
             f"replicas never below 2 ({len(floor)} readings)"
         )
 
-    def _delete(self, apps: Apps) -> str:
+    def _delete(self, apps: Connection) -> str:
         kube = apps.kube
-        hostname = apps.lb_hostname("Service", CANARY)
+        hostname = lb_hostname(apps, "Service", CANARY)
         kube.delete("v1", "Namespace", NAMESPACE)
         deadline = time.monotonic() + GONE_TIMEOUT
         left: list[str] = []
@@ -228,7 +231,7 @@ class Verify:
             time.sleep(1.0)
         record = self._record(apps)
         if record is not None:
-            apps.remove_record(record)
+            remove_record(apps, record)
             if self._record(apps) is not None:
                 left.append(f"record {record.props.get('name')}")
         if left:
@@ -237,12 +240,12 @@ class Verify:
 
     # --------------------------------------------------------------------------- helpers
     @staticmethod
-    def _load_balancer(apps: Apps, hostname: str) -> dict[str, Any] | None:
-        return apps.load_balancers().get(hostname.lower())
+    def _load_balancer(apps: Connection, hostname: str) -> dict[str, Any] | None:
+        return load_balancers(apps).get(hostname.lower())
 
-    def _record(self, apps: Apps) -> Any:
+    def _record(self, apps: Connection) -> Observed | None:
         inv = apps.inventory(fresh=True)
-        return inv.by_address.get(f"app_record.{CANARY}")
+        return inv.by_address.get(address_of("app_record", CANARY))
 
     def _http(self, name: str) -> str:
         deadline = time.monotonic() + self.timeout

@@ -31,70 +31,28 @@ weft never makes these.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from weft.model.tags import FABRIC_TAG, ID_TAG
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from weft.aws.sweep.base import Sweeper
-
-#: Tag keys by which Kubernetes components mark what they made for a cluster.
-CLUSTER_TAG_PREFIX = "kubernetes.io/cluster/"
-ELBV2_CLUSTER_TAG = "elbv2.k8s.aws/cluster"
-CNI_CLUSTER_TAG = "cluster.k8s.amazonaws.com/name"
-#: The tag EKS puts on the cluster security group it makes (and deletes with the cluster).
-EKS_CLUSTER_TAG = "aws:eks:cluster-name"
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which tags and VPCs are the fabric's.
-
-    ``cluster``: the EKS cluster whose tags are the fabric's (None when the fabric has none).
-    ``vpc_ids``: the fabric's VPCs; None means any VPC (the leftover report only: a sweep never
-    deletes outside the fabric's VPCs). ``cluster_running``: the cluster still exists.
-    """
-
-    fabric: str
-    cluster: str | None
-    vpc_ids: frozenset[str] | None
-    cluster_running: bool = False
-
-    def in_vpc(self, vpc_id: str | None) -> bool:
-        return self.vpc_ids is None or (vpc_id is not None and vpc_id in self.vpc_ids)
-
-    def claim(self, tags: Mapping[str, str]) -> str | None:
-        """Why a resource with these tags (``aws:`` ones included) is the fabric's to sweep."""
-        owner = tags.get(FABRIC_TAG)
-        if owner is not None:
-            if owner != self.fabric or ID_TAG in tags:
-                return None  # another fabric's, or weft's own (the fabric teardown has it)
-            return f"tagged {FABRIC_TAG}={self.fabric}"
-        cluster = self.cluster
-        if not cluster:
-            return None
-        if CLUSTER_TAG_PREFIX + cluster in tags:
-            return f"tagged {CLUSTER_TAG_PREFIX}{cluster}"
-        for key in (ELBV2_CLUSTER_TAG, CNI_CLUSTER_TAG):
-            if tags.get(key) == cluster:
-                return f"tagged {key}={cluster}"
-        return None
+from weft.aws.context import AwsContext
+from weft.aws.sweep import (
+    classic_load_balancer,
+    load_balancer,
+    network_interface,
+    security_group,
+    target_group,
+    volume,
+)
+from weft.aws.sweep.base import Sweeper, scan
+from weft.aws.sweep.scope import (
+    CLUSTER_TAG_PREFIX,
+    CNI_CLUSTER_TAG,
+    EKS_CLUSTER_TAG,
+    ELBV2_CLUSTER_TAG,
+    Scope,
+)
+from weft.core.resource import Observed
 
 
 def sweepers(scope: Scope) -> dict[str, Sweeper]:
     """Every sweeper, by kind, for ``scope``."""
-    from weft.aws.sweep import (
-        classic_load_balancer,
-        load_balancer,
-        network_interface,
-        security_group,
-        target_group,
-        volume,
-    )
-
     found: list[Sweeper] = [
         load_balancer.LoadBalancerSweeper(scope),
         classic_load_balancer.ClassicLoadBalancerSweeper(scope),
@@ -106,4 +64,22 @@ def sweepers(scope: Scope) -> dict[str, Sweeper]:
     return {s.schema.kind: s for s in found}
 
 
-__all__ = ["Scope", "sweepers"]
+def scan_everything(ctx: AwsContext, scope: Scope) -> list[Observed]:
+    """What every sweeper claims, deletable now or not (the leftover report)."""
+    return [
+        obs
+        for kind, sweeper in sweepers(scope).items()
+        for obs in scan(sweeper, ctx, subject=f"{kind} resources")
+    ]
+
+
+__all__ = [
+    "CLUSTER_TAG_PREFIX",
+    "CNI_CLUSTER_TAG",
+    "EKS_CLUSTER_TAG",
+    "ELBV2_CLUSTER_TAG",
+    "Scope",
+    "Sweeper",
+    "scan_everything",
+    "sweepers",
+]

@@ -1,12 +1,16 @@
-"""What the sweepers share: the driver verbs weft never uses on them, and batched tag reads."""
+"""What the sweepers share: the driver verbs weft never uses on them, batched tag reads, and
+their reads with AWS errors translated."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from weft.aws import errors
 from weft.aws.context import AwsContext
-from weft.aws.sweep import Scope
+from weft.aws.sweep.scope import Scope
 from weft.core.resource import KindSchema, Observed, Resource
 from weft.errors import PermanentError
 
@@ -97,16 +101,23 @@ class Sweeper:
         raise NotImplementedError
 
 
+def scan(sweeper: Sweeper, ctx: AwsContext, *, subject: str) -> list[Observed]:
+    """Everything ``sweeper`` claims (``everything=True``); a failed read is raised as a weft
+    error naming ``subject``."""
+    try:
+        return sweeper.scan(ctx, everything=True)
+    except (ClientError, BotoCoreError) as exc:
+        raise errors.translate(exc, address=None, action="read", subject=subject) from exc
+
+
 def cluster_exists(ctx: AwsContext, name: str) -> bool:
     """An EKS cluster of this name exists (in any state, deleting included)."""
-    from botocore.exceptions import ClientError
-
-    from weft.aws import errors
-
     try:
         ctx.client("eks").describe_cluster(name=name)
     except ClientError as exc:
         if errors.is_not_found(exc):
             return False
-        raise
+        raise errors.translate(exc, address=None, action="read", subject="eks cluster") from exc
+    except BotoCoreError as exc:
+        raise errors.translate(exc, address=None, action="read", subject="eks cluster") from exc
     return True

@@ -21,30 +21,13 @@ from botocore.exceptions import ClientError
 from weft.aws import errors
 from weft.aws.context import AwsContext
 from weft.aws.drivers import pagination
-from weft.aws.sweep import (
-    CLUSTER_TAG_PREFIX,
-    EKS_CLUSTER_TAG,
-    ELBV2_CLUSTER_TAG,
-    Scope,
-)
 from weft.aws.sweep.base import Sweeper, batches, raw_tags
+from weft.aws.sweep.scope import EKS_CLUSTER_TAG, Scope, tag_filters
 from weft.core.resource import KindSchema, Observed
-from weft.model.tags import FABRIC_TAG
 
 KIND = "ec2_security_group"
 #: group ids per DescribeSecurityGroupRules filter
 RULE_BATCH = 200
-
-
-def tag_filters(scope: Scope) -> list[list[dict[str, Any]]]:
-    """EC2 filters (one describe each) for what carries the fabric's or the cluster's tags."""
-    filters: list[list[dict[str, Any]]] = [
-        [{"Name": f"tag:{FABRIC_TAG}", "Values": [scope.fabric]}]
-    ]
-    if scope.cluster:
-        filters.append([{"Name": "tag-key", "Values": [CLUSTER_TAG_PREFIX + scope.cluster]}])
-        filters.append([{"Name": f"tag:{ELBV2_CLUSTER_TAG}", "Values": [scope.cluster]}])
-    return filters
 
 
 def describe(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from weft.aws.context import AwsContext
 from weft.aws.drivers import pagination
 from weft.aws.sweep.base import Sweeper, raw_tags
-from weft.aws.sweep.security_group import tag_filters
+from weft.aws.sweep.scope import tag_filters
 from weft.core.resource import KindSchema, Observed
 
 KIND = "ebs_volume"

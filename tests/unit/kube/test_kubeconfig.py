@@ -7,7 +7,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from weft.kubeconfig import merge, render_context
+from weft.kube.kubeconfig import merge, render_context
 
 
 def ours(**kw: Any) -> dict[str, Any]:

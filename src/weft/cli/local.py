@@ -1,0 +1,117 @@
+"""``weft local up | status | down``: the embedded local cloud (moto in server mode and a
+Kubernetes 1.20 control plane, on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import click
+
+from weft.cli import render
+from weft.cli.common import EXIT_NOT_RUNNING, Exit
+
+
+@click.group()
+def local() -> None:
+    """The embedded local cloud (moto server and Kubernetes 1.20 control plane on 127.0.0.1)."""
+
+
+@local.command("up")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--no-kube", is_flag=True, help="Start only the local AWS, not the Kubernetes part.")
+def local_up(as_json: bool, no_kube: bool) -> None:
+    """Start the local cloud (no-op when it runs): local AWS, then the local Kubernetes."""
+    from weft.local import aws_server
+    from weft.local.kube import control_plane
+
+    info = aws_server.start()
+    kube: control_plane.LocalKube | None = None
+    unavailable: str | None = None
+    if not no_kube:
+        try:
+            kube = control_plane.start_kube(aws_endpoint=info.url)
+        except control_plane.KubeUnavailable as exc:
+            unavailable = exc.message
+            render.console(stderr=True).print(f"Local Kubernetes not started: {exc}")
+    if as_json:
+        render.emit_json(
+            {
+                "aws_endpoint": info.url,
+                "pid": info.pid,
+                "kube_endpoint": kube.endpoint if kube else None,
+                "kubeconfig": kube.kubeconfig if kube else None,
+                "kube_version": kube.version if kube else None,
+                "kube_cold_start_seconds": kube.cold_start_seconds if kube else None,
+                "kube_unavailable": unavailable,
+            }
+        )
+        return
+    con = render.console()
+    con.print(f"Local cloud running: AWS endpoint {info.url} (pid {info.pid}).")
+    if kube:
+        con.print(
+            f"Local Kubernetes {kube.version} running: {kube.endpoint} "
+            f"(kubeconfig {kube.kubeconfig}; started in {kube.cold_start_seconds:.1f}s)."
+        )
+
+
+@local.command("down")
+@click.option("--json", "as_json", is_flag=True)
+def local_down(as_json: bool) -> None:
+    """Stop the local cloud; everything in it is gone."""
+    from weft.local import aws_server
+    from weft.local.kube import control_plane
+
+    kube_stopped = control_plane.stop_kube()
+    stopped = aws_server.stop()
+    if as_json:
+        render.emit_json({"stopped": stopped, "kube_stopped": kube_stopped})
+    else:
+        render.console().print(
+            "Local cloud stopped." if stopped else "The local cloud was not running."
+        )
+        if kube_stopped:
+            render.console().print("Local Kubernetes stopped.")
+
+
+@local.command("status")
+@click.option("--json", "as_json", is_flag=True)
+def local_status(as_json: bool) -> None:
+    """Is the local cloud running, and where (exit 3 when it is not)."""
+    from weft.local import aws_server
+    from weft.local.kube import control_plane
+
+    info = aws_server.status()
+    kube = control_plane.kube_status()
+    if as_json:
+        render.emit_json(
+            {
+                "running": bool(info),
+                "aws_endpoint": info.url if info else None,
+                "pid": info.pid if info else None,
+                "kube_endpoint": kube.endpoint if kube else None,
+                "kubeconfig": kube.kubeconfig if kube else None,
+                "kube_healthy": kube.healthy if kube else None,
+                "kube_processes": (
+                    {
+                        n: {"pid": p.pid, "alive": p.alive, "log": p.log}
+                        for n, p in kube.processes.items()
+                    }
+                    if kube
+                    else None
+                ),
+            }
+        )
+    elif info:
+        render.console().print(
+            f"Local cloud running: AWS endpoint {info.url} (pid {info.pid}, log {info.log})."
+        )
+    else:
+        render.console().print("The local cloud is not running (weft local up starts it).")
+    if kube and not as_json:
+        con = render.console()
+        state = "running" if kube.healthy else "NOT HEALTHY"
+        con.print(f"Local Kubernetes {kube.version} {state}: {kube.endpoint}")
+        con.print(f"  kubeconfig {kube.kubeconfig}")
+        for name, proc in kube.processes.items():
+            con.print(f"  {name}: pid {proc.pid} {'up' if proc.alive else 'DEAD'}, log {proc.log}")
+    if not info:
+        raise Exit(EXIT_NOT_RUNNING)

@@ -1,0 +1,104 @@
+"""An approved plan run in the terminal (``up``, ``down``): live progress, Ctrl-C, and the
+closing summary.
+
+Like every command module, this one imports :mod:`weft.ops` only when a command runs, so that
+``weft --help`` and ``weft token`` (which kubectl runs for each connection) start quickly.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from weft.cli import render
+from weft.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, Exit, out
+
+if TYPE_CHECKING:
+    from weft.ops.run import Outcome, Runner
+
+
+class Interrupts:
+    """First Ctrl-C: finish what runs, start nothing new. Second: stop at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._old: Any = None
+
+    def __enter__(self) -> threading.Event:
+        def handler(signum: int, frame: Any) -> None:
+            if self.event.is_set():
+                raise KeyboardInterrupt
+            self.event.set()
+            render.console(stderr=True).print(
+                "[yellow]interrupt: finishing the steps under way, starting no new ones "
+                "(Ctrl-C again to stop at once)[/]"
+            )
+
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, handler)
+        return self.event
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
+def run_plan(
+    target: Any,
+    as_json: bool,
+    parallelism: int,
+    command: str,
+    apply: Callable[[Runner], Outcome],
+) -> Outcome:
+    """Apply (``up``) or tear down (``down``) an approved plan with live progress: ``apply``
+    runs it on a :class:`weft.ops.run.Runner` that reports to the terminal and stops on Ctrl-C.
+    A failed ``up`` exits 1; a failed ``down`` returns, for the leftover report to follow."""
+    from weft.ops.run import Runner
+
+    console = out(as_json)
+    what = "Apply" if command == "up" else "Teardown"
+    with Interrupts() as cancel:
+        runner = Runner(
+            target,
+            on_event=render.Progress(console, json_lines=as_json),
+            max_workers=parallelism,
+            cancel=cancel,
+        )
+        outcome = apply(runner)
+    res = outcome.result
+    summary = {
+        "ok": outcome.ok,
+        "run_id": outcome.run_id,
+        "done": len(res.done),
+        "failed": [{"node": r.node, "error": str(r.error)} for r in res.failed],
+        "skipped": [{"node": r.node, "because": r.skipped_because} for r in res.skipped],
+        "not_started": [r.node for r in res.not_started],
+        "cancelled": res.cancelled,
+        "seconds": round(res.elapsed, 2),
+    }
+    if as_json:
+        render.emit_json({"result": summary})
+    if outcome.ok:
+        console.print(f"[green]{what} complete:[/] {len(res.done)} steps in {res.elapsed:.1f}s.")
+        return outcome
+    if res.cancelled:
+        console.print(
+            f"[yellow]Interrupted:[/] {len(res.done)} steps done, "
+            f"{len(res.not_started)} not started. "
+            "Everything created is tagged: run the same command again to continue."
+        )
+        raise Exit(EXIT_INTERRUPTED)
+    console.print(
+        f"[red]{what} incomplete:[/] {len(res.done)} done, {len(res.failed)} failed, "
+        f"{len(res.skipped)} skipped."
+    )
+    for r in res.failed:
+        console.print(f"  [red]✗[/] {r.node}: {r.error}")
+    console.print(
+        "Fix the cause and run the same command again: weft resumes, it does not start over."
+    )
+    if command == "down":
+        return outcome
+    raise Exit(EXIT_ERROR)

@@ -1,0 +1,72 @@
+"""What the fabric is now: ``weft status`` (its resources, the lock, the last run) and
+``weft unlock`` (the lock broken after a crash)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from weft.cli import render
+from weft.cli.common import confirm, connect, fabric_options, out
+
+
+@click.command()
+@fabric_options
+def status(file: Path, local: bool, as_json: bool) -> None:
+    """Every resource of the fabric, its id and state."""
+    from weft.ops.status import status as read_status
+
+    target = connect(file, local, as_json, "status")
+    now = read_status(target)
+    rows = [r.to_dict() for r in now.rows]
+    lock, last = now.lock, now.last
+    data = {
+        "target": target.banner(),
+        "resources": rows,
+        "lock": lock.to_dict() if lock else None,
+        "last_apply": last,
+    }
+    if as_json:
+        render.emit_json(data)
+        return
+    console = render.console()
+    columns = ["address", "id", "state", "note"]
+    if any(r["endpoint"] for r in rows):
+        columns.insert(3, "endpoint")
+    render.rows_table(console, rows, columns, f"Fabric {target.name}")
+    have = sum(1 for r in rows if r["id"])
+    console.print(f"{have} present, {sum(1 for r in rows if not r['id'])} absent.")
+    if lock:
+        console.print(f"[yellow]Locked[/] by {lock.holder} since {lock.since} ({lock.command}).")
+    if last:
+        console.print(
+            f"Last apply: {last.get('command')} {last.get('at')} by {last.get('by')}: "
+            f"{'ok' if last.get('ok') else 'incomplete'}."
+        )
+
+
+@click.command()
+@fabric_options
+@click.option("--yes", "-y", is_flag=True)
+def unlock(file: Path, local: bool, as_json: bool, yes: bool) -> None:
+    """Break a stale apply lock (after a crash)."""
+    from weft.ops.run import break_lock, current_lock
+
+    target = connect(file, local, as_json, "unlock")
+    lock = current_lock(target)
+    console = out(as_json)
+    if lock is None:
+        console.print("The fabric is not locked.")
+        if as_json:
+            render.emit_json({"broken": None})
+        return
+    console.print(f"Locked by {lock.holder} since {lock.since} ({lock.command}).")
+    confirm("Break this lock? Only do so if that process is gone.", yes)
+    broken = break_lock(target)
+    if as_json:
+        render.emit_json({"broken": broken.to_dict() if broken else None})
+    console.print("Lock broken.")
+
+
+COMMANDS = (status, unlock)

@@ -1,0 +1,201 @@
+"""``weft deploy``: apply the apps, prune what the file no longer names, wait for every rollout,
+roll a failed one back, record each release, and point the apps' DNS records.
+
+See :mod:`weft.ops.apps` for the whole order of business.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from weft.errors import UsageError
+from weft.kube import manifests, releases, rollout
+from weft.kube.client import describe
+from weft.ops.apps.connection import Connection
+from weft.ops.apps.inputs import render_input
+from weft.ops.apps.objects import app_of, image_of, version_of
+from weft.ops.apps.records import LB_TIMEOUT, sync_records
+from weft.ops.apps.revisions import record, roll_back, wait
+
+#: Kinds weft applies for apps, in the versions of a given cluster (prune lists these).
+PRUNABLE = (
+    ("apps/v1", "Deployment"),
+    ("v1", "Service"),
+    ("v1", "Secret"),
+    ("v1", "ConfigMap"),
+)
+
+
+@dataclass
+class AppOutcome:
+    app: str
+    version: str
+    outcome: str  # deployed | unchanged | failed | rolled back | applied
+    revision: int | None = None
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    rolled_back_to: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DeployResult:
+    outcomes: list[AppOutcome] = field(default_factory=list)
+    applied: int = 0
+    pruned: list[str] = field(default_factory=list)
+    records: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.outcome not in ("failed", "rolled back") for o in self.outcomes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "applied": self.applied,
+            "pruned": self.pruned,
+            "records": self.records,
+            "apps": [o.to_dict() for o in self.outcomes],
+        }
+
+
+def deploy(
+    conn: Connection,
+    only: Collection[str] | None = None,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    timeout: float = 900.0,
+    grace: float = 30.0,
+    prune: bool = True,
+) -> DeployResult:
+    """Deploy the apps and cron jobs (or ``only`` those), versions ``overrides`` aside."""
+    conn.check_names(only)
+    conn.cluster()
+    inp = render_input(conn, only, reveal=True, overrides=overrides)
+    objects = manifests.render(inp, only)
+    result = DeployResult()
+    before = _deployments(conn, only)
+    for obj in manifests.apply_order(objects):
+        conn.kube.apply(obj)
+        result.applied += 1
+        conn.emit(app_of(obj), "applied", describe(obj))
+    if prune:
+        result.pruned = _prune(conn, objects, only)
+    deployments = [o for o in objects if o["kind"] == "Deployment"]
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(deployments)))) as pool:
+        futures = [
+            pool.submit(_settle, conn, d, before.get(d["metadata"]["name"]), timeout, grace)
+            for d in deployments
+        ]
+        result.outcomes = [f.result() for f in futures]
+    for obj in objects:
+        if obj["kind"] == "CronJob":
+            result.outcomes.append(AppOutcome(obj["metadata"]["name"], version_of(obj), "applied"))
+    result.records = sync_records(conn, only, wait=LB_TIMEOUT if result.ok else 0.0, prune=prune)
+    return result
+
+
+def _deployments(conn: Connection, only: Collection[str] | None) -> dict[str, dict[str, Any]]:
+    found = conn.kube.list(
+        "apps/v1", "Deployment", conn.namespace, {manifests.FABRIC_LABEL: conn.fabric.name}
+    )
+    return {d["metadata"]["name"]: d for d in found if only is None or app_of(d) in only}
+
+
+def _settle(
+    conn: Connection,
+    rendered: dict[str, Any],
+    before: dict[str, Any] | None,
+    timeout: float,
+    grace: float,
+) -> AppOutcome:
+    """Wait for one app's rollout; roll it back if it fails; record the release."""
+    app = rendered["metadata"]["name"]
+    start = time.monotonic()
+    version = version_of(rendered)
+    result = wait(conn, app, timeout, grace)
+    outcome = AppOutcome(app, version, "deployed", revision=result.revision)
+    changed = before is None or rollout.revision_of(before) != result.revision
+    if result.failure is None:
+        outcome.outcome = "deployed" if changed else "unchanged"
+        if changed:
+            record(
+                conn,
+                app,
+                releases.Release(version, image_of(rendered), "deployed", revision=result.revision),
+            )
+        conn.emit(app, "done", f"{version}: {outcome.outcome} (revision {result.revision})")
+    else:
+        outcome.outcome = "failed"
+        outcome.problems = [result.failure, *(str(p) for p in result.problems)]
+        conn.emit(app, "failed", "; ".join(outcome.problems))
+        # Undo only what this deploy changed, back to what ran before it; a rollout that
+        # fails without a change (a crash with the same template) has nothing to undo.
+        back = None
+        if changed and before is not None:
+            try:
+                back = roll_back(conn, rendered, rollout.revision_of(before), timeout, grace)
+            except UsageError as exc:  # the revision that ran before is no longer kept
+                conn.emit(app, "rollback", str(exc))
+        elif not changed:
+            conn.emit(app, "rollback", "nothing changed in this deploy: nothing to undo")
+        else:
+            conn.emit(app, "rollback", "a first release has no earlier revision")
+        if back is not None:
+            rev, _template, back_progress = back
+            outcome.outcome = "rolled back"
+            outcome.rolled_back_to = rev
+            if back_progress.failure:
+                outcome.problems.append(f"the rollback did not settle: {back_progress.failure}")
+        record(
+            conn,
+            app,
+            releases.Release(
+                version,
+                image_of(rendered),
+                "failed",
+                revision=result.revision,
+                rolled_back_to=outcome.rolled_back_to,
+                detail="; ".join(outcome.problems)[:1000],
+            ),
+        )
+    outcome.seconds = round(time.monotonic() - start, 2)
+    return outcome
+
+
+def _prune(
+    conn: Connection, objects: list[dict[str, Any]], only: Collection[str] | None
+) -> list[str]:
+    """Delete what weft manages here that the rendering no longer holds."""
+    keep = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    keep |= {("ConfigMap", releases.configmap_name(a)) for a in set(conn.names())}
+    versions = conn.versions
+    kinds = [
+        *PRUNABLE,
+        (versions.ingress, "Ingress"),
+        (versions.hpa, "HorizontalPodAutoscaler"),
+        (versions.pdb, "PodDisruptionBudget"),
+        (versions.cronjob, "CronJob"),
+    ]
+    selector = {
+        manifests.MANAGED_BY_LABEL: manifests.MANAGED_BY,
+        manifests.FABRIC_LABEL: conn.fabric.name,
+    }
+    gone = []
+    for api_version, kind in reversed(kinds):
+        for obj in conn.kube.list(api_version, kind, conn.namespace, selector):
+            name = obj["metadata"]["name"]
+            if (kind, name) in keep:
+                continue
+            if only is not None and app_of(obj) not in only:
+                continue
+            if conn.kube.delete(api_version, kind, name, conn.namespace):
+                gone.append(describe(obj))
+                conn.emit(app_of(obj), "pruned", describe(obj))
+    return gone

@@ -1,0 +1,147 @@
+"""The apps' DNS records (``app_record``: Route 53 aliases in the fabric's zone) and the load
+balancers they point at.
+
+An app with an Ingress, or a load-balanced Service and a fabric domain, gets a record for its
+host once its load balancer has a DNS name (waited for up to a bound); the records of apps that
+no longer have one are removed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from weft.aws.applier import AwsApplier
+from weft.aws.load_balancer_index import by_dns_name
+from weft.core.resource import Observed, Resource, thaw
+from weft.model.addresses import HOSTED_ZONE
+from weft.model.tags import resource_tags
+from weft.ops.apps.connection import Connection
+
+#: How long to wait for a load balancer: its name to record, or its deletion in a teardown.
+LB_TIMEOUT = 600.0
+#: Seconds between two looks at the cluster while waiting.
+POLL = 1.0
+
+
+def hosts(conn: Connection, only: Collection[str] | None = None) -> dict[str, tuple[str, str, str]]:
+    """app -> (host, kind, object name) for each app that gets a load balancer."""
+    fabric = conn.fabric
+    domain = fabric.dns.domain if fabric.dns else None
+    out: dict[str, tuple[str, str, str]] = {}
+    for app in fabric.apps:
+        if only is not None and app.name not in only:
+            continue
+        if app.ingress is not None:
+            out[app.name] = (app.ingress.host, "Ingress", app.name)
+        elif getattr(app, "load_balancer", False) and domain:
+            host = getattr(app, "host", None) or f"{app.name}.{domain}"
+            out[app.name] = (host, "Service", app.name)
+    return out
+
+
+def lb_hostname(conn: Connection, kind: str, name: str) -> str | None:
+    """The DNS name of the load balancer in front of an Ingress or Service (None: none yet)."""
+    api_version = conn.versions.ingress if kind == "Ingress" else "v1"
+    obj = conn.kube.get(api_version, kind, name, conn.namespace)
+    ingress = (((obj or {}).get("status") or {}).get("loadBalancer") or {}).get("ingress")
+    return str(ingress[0].get("hostname")) if ingress and ingress[0].get("hostname") else None
+
+
+def record_props(zone_id: str, host: str, lb_dns: str, lb_zone: str) -> dict[str, Any]:
+    """An alias record of ``host`` in the zone, pointing at a load balancer."""
+    return {
+        "zone_id": zone_id,
+        "name": host if host.endswith(".") else host + ".",
+        "type": "A",
+        "ttl": None,
+        "values": [],
+        "alias": {"dns_name": lb_dns, "zone_id": lb_zone},
+    }
+
+
+def sync_records(
+    conn: Connection, only: Collection[str] | None = None, *, wait: float, prune: bool = True
+) -> list[str]:
+    """Alias records for the apps' load balancers; with ``prune``, the records of apps that
+    no longer have one go."""
+    zone = conn.inventory(fresh=True).by_address.get(HOSTED_ZONE)
+    existing = {o.name: o for o in conn.inventory().by_address.values() if o.kind == "app_record"}
+    applier = AwsApplier(conn.ctx)
+    wanted = hosts(conn, only)
+    done: list[str] = []
+    if zone is not None and wanted:
+        zones = _lb_zones(conn, wanted, wait)
+        for app, (host, _kind, _name) in sorted(wanted.items()):
+            target = zones.get(app)
+            if target is None:
+                conn.emit(app, "dns", f"no load balancer yet for {host}: record not written")
+                continue
+            props = record_props(zone.id, host, target[0], target[1])
+            resource = Resource(
+                "app_record",
+                app,
+                {**props, "tags": resource_tags(conn.fabric.name, "app_record", app, {})},
+            )
+            current = existing.get(app)
+            if current is not None and current.props.get("name") != props["name"]:
+                applier.delete(current, lambda _m: None)
+                current = None
+            if current is None:
+                applier.create(resource, props, lambda _m: None)
+            elif record_differs(current, props):
+                applier.update(resource, props, current, {"alias"}, lambda _m: None)
+            else:
+                continue
+            done.append(f"{host} -> {target[0]}")
+            conn.emit(app, "dns", f"{host} -> {target[0]}")
+    if not prune:
+        return done
+    keep = set(hosts(conn, None)) if only is None else set(existing) - set(only) | set(wanted)
+    for app, obs in existing.items():
+        if app not in keep:
+            done.append(remove_record(conn, obs))
+    return done
+
+
+def remove_record(conn: Connection, obs: Observed) -> str:
+    AwsApplier(conn.ctx).delete(obs, lambda _m: None)
+    conn.emit(obs.name, "dns", f"record {obs.props.get('name')} removed")
+    return f"{obs.props.get('name')} removed"
+
+
+def load_balancers(conn: Connection) -> dict[str, dict[str, Any]]:
+    """The account's ELBv2 load balancers in the region, by lower-case DNS name."""
+    return by_dns_name(conn.ctx)
+
+
+def _lb_zones(
+    conn: Connection, wanted: Mapping[str, tuple[str, str, str]], wait: float
+) -> dict[str, tuple[str, str]]:
+    """app -> (load balancer DNS name, its canonical hosted zone), waiting up to ``wait``."""
+    deadline = time.monotonic() + wait
+    names: dict[str, str] = {}
+    while True:
+        for app, (_host, kind, name) in wanted.items():
+            if app not in names:
+                hostname = lb_hostname(conn, kind, name)
+                if hostname:
+                    names[app] = hostname
+        if len(names) == len(wanted) or time.monotonic() >= deadline:
+            break
+        time.sleep(POLL)
+    if not names:
+        return {}
+    by_dns = load_balancers(conn)
+    out = {}
+    for app, hostname in names.items():
+        lb = by_dns.get(hostname.lower())
+        if lb is not None:
+            out[app] = (hostname, str(lb["CanonicalHostedZoneId"]))
+    return out
+
+
+def record_differs(current: Observed, props: Mapping[str, Any]) -> bool:
+    """The record in the cloud differs from ``props`` in some field."""
+    return any(thaw(current.props.get(k)) != v for k, v in props.items())

@@ -1,0 +1,115 @@
+"""The Kubernetes phase of ``weft down``: what the apps made through the cluster API, deleted
+while that API answers (see :mod:`weft.ops.teardown` for the phases around it).
+
+The fabric's load-balanced Services and Ingresses go first, and weft waits until their controller
+has deleted the load balancers (it removes its finalizer then); then the apps' namespaces (the
+fabric's and ``weft verify``'s); then the apps' DNS records. When the cluster API does not
+answer, this says so and does nothing: the tag sweep removes the load balancers from the AWS
+side.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from weft.errors import GuardError, KubeError
+from weft.kube.client import describe
+from weft.kube.manifests import FABRIC_LABEL
+from weft.ops.apps.connection import (
+    VERIFY_NAMESPACE,
+    Connection,
+    Report,
+    ignore,
+    namespace_of,
+)
+from weft.ops.apps.objects import app_of
+from weft.ops.apps.records import LB_TIMEOUT, POLL, remove_record
+from weft.ops.target import Target
+
+
+@dataclass
+class TeardownReport:
+    """What ``weft down`` did in the cluster before deleting the fabric."""
+
+    reachable: bool
+    note: str = ""
+    deleted: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+    records: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.left
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
+
+
+def teardown(
+    conn: Connection, namespaces: Iterable[str], *, timeout: float = LB_TIMEOUT
+) -> TeardownReport:
+    """Kubernetes first: the fabric's load-balanced Services and Ingresses, waiting until their
+    controller has deleted the load balancers, then ``namespaces``, then the apps' DNS records.
+    """
+    start = time.monotonic()
+    try:
+        kube = conn.kube
+        versions = conn.versions
+    except (KubeError, GuardError) as exc:
+        return TeardownReport(False, note=str(exc))
+    report = TeardownReport(True)
+    labels = {FABRIC_LABEL: conn.fabric.name}
+    fronts = [
+        o
+        for o in kube.list("v1", "Service", None, labels)
+        if (o.get("spec") or {}).get("type") == "LoadBalancer"
+    ] + kube.list(versions.ingress, "Ingress", None, labels)
+    for obj in fronts:
+        meta = obj["metadata"]
+        if kube.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace")):
+            report.deleted.append(describe(obj))
+            conn.emit(app_of(obj), "teardown", f"deleting {describe(obj)}")
+    deadline = time.monotonic() + timeout
+    waiting = list(fronts)
+    while waiting and time.monotonic() < deadline:
+        waiting = [
+            o
+            for o in waiting
+            if kube.get(
+                o["apiVersion"], o["kind"], o["metadata"]["name"], o["metadata"].get("namespace")
+            )
+            is not None
+        ]
+        if waiting:
+            time.sleep(POLL)
+    report.left.extend(f"{describe(o)} (its load balancer is still being deleted)" for o in waiting)
+    for ns in namespaces:
+        if kube.delete("v1", "Namespace", ns):
+            report.deleted.append(f"Namespace {ns}")
+    remaining = list(namespaces)
+    while remaining and time.monotonic() < deadline:
+        remaining = [ns for ns in remaining if kube.get("v1", "Namespace", ns) is not None]
+        if remaining:
+            time.sleep(POLL)
+    report.left.extend(f"Namespace {ns} (still terminating)" for ns in remaining)
+    for obs in conn.inventory(fresh=True).by_address.values():
+        if obs.kind == "app_record":
+            report.records.append(remove_record(conn, obs))
+    report.seconds = round(time.monotonic() - start, 2)
+    return report
+
+
+def kubernetes_first(
+    target: Target, report: Report = ignore, *, timeout: float = LB_TIMEOUT
+) -> TeardownReport:
+    """The Kubernetes phase of ``weft down`` for the fabric's apps and ``weft verify``'s canary
+    (see :func:`teardown`)."""
+    conn = Connection(target, report)
+    try:
+        return teardown(conn, [namespace_of(target.fabric), VERIFY_NAMESPACE], timeout=timeout)
+    finally:
+        conn.close()

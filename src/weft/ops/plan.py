@@ -1,0 +1,216 @@
+"""What a command would change: the fabric file (or nothing) against what the cloud holds.
+
+- :func:`make_plan` (``weft plan``, ``weft up``): the file's resources against the inventory,
+  refusing changes the cloud cannot make (:func:`check_plan`);
+- :func:`destroy_plan` (``weft down``): everything the inventory holds for the fabric, deleted;
+- :func:`teardown_plan`: what a teardown deletes, dependents first, whatever found it;
+- :func:`moved`: whether two plans of the same command agree (the plan a user approved, and the
+  one made again under the lock); :func:`read_saved`: a plan saved by ``weft plan --out``,
+  checked to be this fabric's.
+
+Reading the cloud (:func:`inventory`) is retried on temporary errors (:mod:`weft.ops.retrying`);
+everything else here is pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from weft import __version__
+from weft.aws.drivers import DRIVERS
+from weft.aws.inventory import Inventory, build, discover
+from weft.core import planner
+from weft.core.executor import execution_graph
+from weft.core.plan import Action, Plan
+from weft.core.resource import KindSchema, Observed
+from weft.errors import ConfigError, CycleError, GuardError, StalePlan, UsageError
+from weft.fabricfile import check_version_step
+from weft.model import desired_resources
+from weft.ops import retrying
+from weft.ops.target import Target
+
+
+def schemas() -> dict[str, KindSchema]:
+    return {kind: driver.schema for kind, driver in DRIVERS.items()}
+
+
+def inventory(target: Target) -> Inventory:
+    """Everything the cloud holds for the fabric (every driver's discovery; a reading that
+    failed for a temporary reason is tried again: see :mod:`weft.ops.retrying`)."""
+    return retrying.attempt(lambda: discover(target.context(), DRIVERS))
+
+
+def meta(target: Target, kind: str) -> dict[str, Any]:
+    """What a plan records about where and how it was made."""
+    return {
+        "kind": kind,
+        "account": target.account_id,
+        "region": target.region,
+        "zones": list(target.zones),
+        "file": target.fabric.source,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "weft": __version__,
+    }
+
+
+def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
+    """What ``up`` would change: the fabric file against the cloud."""
+    inv = inv or inventory(target)
+    desired = desired_resources(
+        target.fabric, account_id=target.account_id, zones=list(target.zones)
+    )
+    kinds = schemas()
+    # What `weft deploy` manages (the apps' DNS records) is not the fabric file's to plan away.
+    mine = [o for o in inv.by_address.values() if kinds[o.kind].owner == "fabric"]
+    the_plan = duplicates_named(
+        planner.plan(target.name, desired, mine, kinds, meta=meta(target, "up")), inv
+    )
+    check_plan(target.fabric.source, the_plan)
+    return the_plan
+
+
+def duplicates_named(plan: Plan, inv: Inventory) -> Plan:
+    """Say why a duplicate (``name#2``, renamed by the inventory) is deleted.
+
+    The inventory lists duplicates under their own address, so the planner deletes each of
+    them as a resource the file does not name; passing them again as ``duplicates`` would
+    delete each one twice.
+    """
+    extra = {d.address for d in inv.duplicates}
+    plan.changes = [
+        replace(c, reason=f"duplicate of {c.address.partition('#')[0]}")
+        if c.address in extra and c.action is Action.DELETE
+        else c
+        for c in plan.changes
+    ]
+    return plan
+
+
+def check_plan(source: str, plan: Plan) -> None:
+    """Refuse, before anything is written, changes the cloud cannot make (``source``: the
+    fabric file, named in the error)."""
+    for change in plan.actionable:
+        if change.kind != "eks_cluster" or change.action is not Action.UPDATE:
+            continue
+        for diff in change.diffs:
+            if diff.field == "version":
+                problem = check_version_step(str(diff.before), str(diff.after))
+                if problem:
+                    raise ConfigError(
+                        f"{source}: cluster.version: {problem} (the cluster runs {diff.before})"
+                    )
+
+
+def destroy_plan(target: Target, inv: Inventory | None = None) -> Plan:
+    """What ``down`` would delete: everything the cloud holds for the fabric."""
+    inv = inv or inventory(target)
+    return duplicates_named(
+        planner.plan(
+            target.name, [], inv.by_address.values(), schemas(), meta=meta(target, "down")
+        ),
+        inv,
+    )
+
+
+def _with_deps(observed: list[Observed], extra: dict[str, set[str]]) -> list[Observed]:
+    present = {o.address for o in observed}
+    return [
+        replace(o, deps=tuple(sorted(set(o.deps) | (extra.get(o.address, set()) & present))))
+        for o in observed
+    ]
+
+
+def teardown_plan(
+    fabric: str,
+    observed: Iterable[Observed],
+    plan_meta: dict[str, Any],
+    extra_deps: dict[str, set[str]] | None = None,
+) -> Plan:
+    """Delete everything in ``observed``, dependents first: ordered by the ids they refer to,
+    and by ``extra_deps`` (the fabric file's refs) unless those would make a cycle. A change
+    found by tag says so (its ``why``)."""
+    every = list(build(list(observed)).by_address.values())
+    plan: Plan | None = None
+    if extra_deps:
+        try:
+            plan = planner.plan(fabric, [], _with_deps(every, extra_deps), {}, meta=plan_meta)
+            execution_graph(plan)
+        except CycleError:
+            plan = None
+    if plan is None:
+        plan = planner.plan(fabric, [], every, {}, meta=plan_meta)
+    changes = []
+    for change in plan.changes:
+        why = change.observed.props.get("why") if change.observed else None
+        changes.append(replace(change, reason=f"found by tag ({why})") if why else change)
+    plan.changes = changes
+    return plan
+
+
+def subplan(plan: Plan, addresses: set[str]) -> Plan:
+    """The part of ``plan`` that changes ``addresses``."""
+    return Plan(
+        plan.fabric,
+        [c for c in plan.changes if c.address in addresses],
+        plan.fingerprint,
+        dict(plan.meta),
+    )
+
+
+def signature(plan: Plan, skip: Iterable[str] = ()) -> list[Any]:
+    """What a plan would do, comparable across two readings of the cloud."""
+    skipped = set(skip)
+    return [
+        (c.action.value, c.address, c.cloud_id, [d.to_dict() for d in c.diffs])
+        for c in plan.actionable
+        if c.address not in skipped
+    ]
+
+
+def moved(fresh: Plan, approved: Plan, skip: Iterable[str] = ()) -> list[str]:
+    """Addresses whose change differs between ``fresh`` and ``approved`` (empty: the same plan).
+
+    Any difference refuses the apply, even when the cloud moved towards the plan (a resource it
+    would create now exists: a request still in flight when a previous run died): what was
+    approved is exactly what is applied.
+    """
+    one = {json.dumps(entry, default=str): entry[1] for entry in signature(fresh, skip)}
+    two = {json.dumps(entry, default=str): entry[1] for entry in signature(approved, skip)}
+    return sorted({one[k] for k in one.keys() - two.keys()} | {two[k] for k in two.keys() - one})
+
+
+def stale(changed: list[str], what: str) -> StalePlan:
+    """The refusal of a plan the cloud moved away from (``what``: "applied", "deleted")."""
+    listed = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    return StalePlan(
+        f"the cloud changed since this plan was made ({listed}); nothing was {what}",
+        hint="run the command again and review the new plan",
+    )
+
+
+def read_saved(target: Target, path: Path) -> Plan:
+    """The plan ``weft plan --out`` saved at ``path``, refused unless it is an ``up`` plan of
+    this fabric, account and region."""
+    try:
+        saved = Plan.from_dict(json.loads(path.read_text()))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{path} is not a weft plan: {exc}") from exc
+    check_saved(target, saved, str(path))
+    return saved
+
+
+def check_saved(target: Target, saved: Plan, name: str) -> None:
+    """Refuse a saved plan (named ``name``) made for another fabric, command, account or
+    region than ``target``'s ``up``."""
+    if saved.fabric != target.name or saved.meta.get("kind") != "up":
+        raise GuardError(f"{name} is a plan for fabric {saved.fabric!r}, not {target.name!r}")
+    if saved.meta.get("account") != target.account_id or saved.meta.get("region") != target.region:
+        raise GuardError(
+            f"{name} was made for account {saved.meta.get('account')} in "
+            f"{saved.meta.get('region')}, not {target.account_id} in {target.region}"
+        )

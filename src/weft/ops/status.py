@@ -1,0 +1,93 @@
+"""``weft status``: every resource of the fabric, its id and state, the lock and the last run.
+
+The rows (:func:`rows`) are pure: the fabric file's resources against an inventory, each desired
+one present or missing, then what the cloud holds that the file does not name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from weft.aws.inventory import Inventory
+from weft.aws.lock import LockInfo
+from weft.core.resource import Observed, Resource
+from weft.model import desired_resources
+from weft.model.addresses import FABRIC_BUCKET
+from weft.ops.plan import inventory
+from weft.ops.run import current_lock, last_entry
+from weft.ops.target import Target
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    address: str
+    kind: str
+    id: str | None
+    state: str
+    note: str = ""
+    endpoint: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "kind": self.kind,
+            "id": self.id,
+            "state": self.state,
+            "endpoint": self.endpoint,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class Status:
+    """What ``weft status`` shows: the rows, who holds the lock, the journal's newest entry."""
+
+    rows: list[StatusRow]
+    lock: LockInfo | None
+    last: dict[str, Any] | None
+
+
+def endpoint(obs: Observed) -> str | None:
+    """Where to reach a resource that serves something (cluster API, database, cache)."""
+    found = obs.outputs.get("endpoint")
+    if not found:
+        return None
+    port = obs.outputs.get("port")
+    return f"{found}:{port}" if port and f":{port}" not in str(found) else str(found)
+
+
+def rows(desired: list[Resource], inv: Inventory) -> list[StatusRow]:
+    """Every resource of the fabric: desired ones (present or missing) and strays."""
+    found: list[StatusRow] = []
+    seen: set[str] = set()
+    for res in desired:
+        obs = inv.by_address.get(res.address)
+        seen.add(res.address)
+        if obs is None:
+            found.append(StatusRow(res.address, res.kind, None, "absent", "not created yet"))
+        else:
+            found.append(StatusRow(res.address, res.kind, obs.id, obs.state, "", endpoint(obs)))
+    extra: list[Observed] = [o for a, o in inv.by_address.items() if a not in seen]
+    duplicates = {d.address for d in inv.duplicates}
+    for obs in extra:  # duplicates (``name#2``) included
+        note = "a duplicate" if obs.address in duplicates else "not in the fabric file"
+        found.append(StatusRow(obs.address, obs.kind, obs.id, obs.state, note))
+    return found
+
+
+def status_rows(target: Target, inv: Inventory | None = None) -> list[StatusRow]:
+    """The fabric's rows, from the cloud as it is now (or ``inv``)."""
+    desired = desired_resources(
+        target.fabric, account_id=target.account_id, zones=list(target.zones)
+    )
+    return rows(desired, inv or inventory(target))
+
+
+def status(target: Target) -> Status:
+    """The rows, and, while the fabric bucket exists, its lock and the last run it recorded."""
+    found = status_rows(target)
+    present = any(r.address == FABRIC_BUCKET and r.id for r in found)
+    lock = current_lock(target) if present else None
+    last = last_entry(target) if present else None
+    return Status(found, lock, last)

@@ -1,0 +1,219 @@
+"""Plans compared, cut, checked and ordered for a teardown: the pure parts of weft.ops.plan."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from weft.aws.inventory import build
+from weft.core.plan import Action, Change, FieldDiff, Plan
+from weft.core.resource import Observed, Resource
+from weft.errors import ConfigError, GuardError, StalePlan, UsageError
+from weft.ops.plan import (
+    check_plan,
+    check_saved,
+    duplicates_named,
+    moved,
+    read_saved,
+    signature,
+    stale,
+    subplan,
+    teardown_plan,
+)
+from weft.ops.target import Target
+
+
+def change(
+    action: Action,
+    address: str,
+    cloud_id: str | None = None,
+    diffs: tuple[FieldDiff, ...] = (),
+) -> Change:
+    kind, _, name = address.partition(".")
+    observed = Observed(kind, name, cloud_id) if cloud_id else None
+    desired = Resource(kind, name, {}) if action is not Action.DELETE else None
+    return Change(action, address, kind, desired=desired, observed=observed, diffs=diffs)
+
+
+def plan_of(*changes: Change, meta: dict[str, object] | None = None) -> Plan:
+    return Plan("demo", list(changes), "fp", dict(meta or {"kind": "up"}))
+
+
+TAGS = FieldDiff("tags", {"a": "1"}, {"a": "2"})
+
+
+def test_the_same_plan_read_twice_has_not_moved() -> None:
+    one = plan_of(
+        change(Action.CREATE, "vpc.main"), change(Action.UPDATE, "subnet.a", "s-1", (TAGS,))
+    )
+    two = plan_of(
+        change(Action.CREATE, "vpc.main"), change(Action.UPDATE, "subnet.a", "s-1", (TAGS,))
+    )
+    assert moved(one, two) == []
+
+
+def test_no_ops_do_not_count() -> None:
+    fresh = plan_of(change(Action.CREATE, "vpc.main"), change(Action.NOOP, "subnet.a", "s-1"))
+    approved = plan_of(change(Action.CREATE, "vpc.main"))
+    assert moved(fresh, approved) == []
+    assert signature(fresh) == signature(approved)
+
+
+def test_a_different_diff_an_id_or_an_action_moves_the_plan() -> None:
+    approved = plan_of(
+        change(Action.UPDATE, "subnet.a", "s-1", (TAGS,)),
+        change(Action.DELETE, "subnet.b", "s-2"),
+        change(Action.CREATE, "vpc.main"),
+    )
+    other_tags = FieldDiff("tags", {"a": "1"}, {"a": "3"})
+    fresh = plan_of(
+        change(Action.UPDATE, "subnet.a", "s-1", (other_tags,)),
+        change(Action.DELETE, "subnet.b", "s-9"),
+        change(Action.CREATE, "vpc.main"),
+    )
+    assert moved(fresh, approved) == ["subnet.a", "subnet.b"]
+
+
+def test_the_cloud_moving_towards_the_plan_still_moves_it() -> None:
+    # a create still in flight when a run died: the resource exists now, nothing to create
+    approved = plan_of(change(Action.CREATE, "vpc.main"), change(Action.CREATE, "subnet.a"))
+    fresh = plan_of(change(Action.NOOP, "vpc.main", "vpc-1"), change(Action.CREATE, "subnet.a"))
+    assert moved(fresh, approved) == ["vpc.main"]
+
+
+def test_skipped_addresses_are_not_compared() -> None:
+    approved = plan_of(
+        change(Action.CREATE, "fabric_bucket.fabric"), change(Action.CREATE, "vpc.main")
+    )
+    fresh = plan_of(change(Action.CREATE, "vpc.main"))
+    assert moved(fresh, approved) == ["fabric_bucket.fabric"]
+    assert moved(fresh, approved, skip={"fabric_bucket.fabric"}) == []
+
+
+def test_stale_names_at_most_five_addresses() -> None:
+    error = stale([f"subnet.{n}" for n in "abcdefg"], "applied")
+    assert isinstance(error, StalePlan)
+    assert "(subnet.a, subnet.b, subnet.c, subnet.d, subnet.e and 2 more)" in error.message
+    assert error.message.endswith("nothing was applied")
+    assert "review the new plan" in str(error)
+
+
+def test_a_subplan_keeps_the_plan_s_identity_and_only_the_addresses_asked_for() -> None:
+    whole = plan_of(
+        change(Action.CREATE, "fabric_bucket.fabric"),
+        change(Action.CREATE, "vpc.main"),
+        meta={"kind": "up", "region": "us-east-2"},
+    )
+    part = subplan(whole, {"fabric_bucket.fabric"})
+    assert [c.address for c in part.changes] == ["fabric_bucket.fabric"]
+    assert (part.fabric, part.fingerprint, part.meta) == (
+        whole.fabric,
+        whole.fingerprint,
+        whole.meta,
+    )
+    part.meta["kind"] = "changed"
+    assert whole.meta["kind"] == "up"  # a copy, not the same dict
+    assert subplan(whole, set()).changes == []
+
+
+def test_duplicates_are_deleted_as_duplicates() -> None:
+    inv = build([Observed("vpc", "main", "vpc-1"), Observed("vpc", "main", "vpc-2")])
+    assert [d.address for d in inv.duplicates] == ["vpc.main#2"]
+    plan = plan_of(
+        change(Action.NOOP, "vpc.main", "vpc-1"), change(Action.DELETE, "vpc.main#2", "vpc-2")
+    )
+    named = duplicates_named(plan, inv)
+    assert named.change("vpc.main#2").reason == "duplicate of vpc.main"
+    assert named.change("vpc.main").reason == ""
+
+
+def test_a_cluster_version_skipping_a_minor_is_refused() -> None:
+    skip = FieldDiff("version", "1.27", "1.29")
+    with pytest.raises(ConfigError, match=r"fabric.yaml: cluster.version: .*the cluster runs 1.27"):
+        check_plan("fabric.yaml", plan_of(change(Action.UPDATE, "eks_cluster.main", "c", (skip,))))
+    one_step = FieldDiff("version", "1.28", "1.29")
+    check_plan("fabric.yaml", plan_of(change(Action.UPDATE, "eks_cluster.main", "c", (one_step,))))
+    # only the cluster's version is checked
+    check_plan("fabric.yaml", plan_of(change(Action.UPDATE, "eks_addon.vpc_cni", "a", (skip,))))
+
+
+def observed_network() -> list[Observed]:
+    return [
+        Observed("vpc", "main", "vpc-1"),
+        Observed("subnet", "a", "subnet-1", {"vpc_id": "vpc-1"}),
+        Observed(
+            "ec2_network_interface", "eni-1", "eni-1", {"subnet": "subnet-1", "why": "tagged x"}
+        ),
+        Observed("kms_key", "fabric", "key-1"),
+        Observed(
+            "db_instance", "main", "db-1", {"kms_key_id": "arn:aws:kms:us-east-2:1:key/key-1"}
+        ),
+    ]
+
+
+def order(plan: Plan) -> list[str]:
+    return [c.address for c in plan.changes]
+
+
+def test_a_teardown_deletes_dependents_first() -> None:
+    plan = teardown_plan("demo", observed_network(), {"kind": "down"})
+    assert all(c.action is Action.DELETE for c in plan.changes)
+    found = order(plan)
+    assert (
+        found.index("ec2_network_interface.eni-1")
+        < found.index("subnet.a")
+        < found.index("vpc.main")
+    )
+    assert plan.meta == {"kind": "down"}
+
+
+def test_what_was_found_by_tag_says_why() -> None:
+    plan = teardown_plan("demo", observed_network(), {"kind": "sweep"})
+    assert plan.change("ec2_network_interface.eni-1").reason == "found by tag (tagged x)"
+    assert plan.change("subnet.a").reason == "not in the fabric"  # the planner's own
+
+
+def test_the_file_s_refs_order_what_ids_cannot() -> None:
+    # the database names its key by ARN, which is not the key's id: only the file's refs know
+    without = order(teardown_plan("demo", observed_network(), {}))
+    with_refs = order(
+        teardown_plan("demo", observed_network(), {}, {"db_instance.main": {"kms_key.fabric"}})
+    )
+    assert with_refs.index("db_instance.main") < with_refs.index("kms_key.fabric")
+    assert set(without) == set(with_refs)
+
+
+def test_refs_that_would_make_a_cycle_are_left_out() -> None:
+    cycle = {"vpc.main": {"subnet.a"}}  # the subnet depends on the VPC by id already
+    plan = teardown_plan("demo", observed_network(), {}, cycle)
+    found = order(plan)
+    assert found.index("subnet.a") < found.index("vpc.main")
+    # refs to what is not there are ignored
+    assert order(teardown_plan("demo", observed_network(), {}, {"vpc.main": {"gone.x"}})) == order(
+        teardown_plan("demo", observed_network(), {})
+    )
+
+
+def test_a_saved_plan_of_another_fabric_account_or_region_is_refused(
+    target_of: Callable[..., Target], tmp_path: Path
+) -> None:
+    target = target_of("demo")
+    meta = {"kind": "up", "account": "123456789012", "region": "us-east-2"}
+    check_saved(target, Plan("demo", [], "fp", dict(meta)), "p.json")
+    with pytest.raises(GuardError, match=r"p\.json is a plan for fabric 'other', not 'demo'"):
+        check_saved(target, Plan("other", [], "fp", dict(meta)), "p.json")
+    with pytest.raises(GuardError, match="not 'demo'"):
+        check_saved(target, Plan("demo", [], "fp", {**meta, "kind": "down"}), "p.json")
+    with pytest.raises(GuardError, match="made for account 999 in us-east-2, not 123456789012"):
+        check_saved(target, Plan("demo", [], "fp", {**meta, "account": "999"}), "p.json")
+    with pytest.raises(GuardError, match="in eu-west-1, not 123456789012 in us-east-2"):
+        check_saved(target, Plan("demo", [], "fp", {**meta, "region": "eu-west-1"}), "p.json")
+    saved = tmp_path / "plan.json"
+    saved.write_text(Plan("demo", [change(Action.CREATE, "vpc.main")], "fp", meta).to_json())
+    assert order(read_saved(target, saved)) == ["vpc.main"]
+    saved.write_text(json.dumps({"not": "a plan"}))
+    with pytest.raises(UsageError, match="is not a weft plan"):
+        read_saved(target, saved)
