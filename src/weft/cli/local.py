@@ -1,5 +1,5 @@
 """``weft local up | status | down``: the embedded local cloud (moto in server mode and a
-Kubernetes 1.20 control plane, on 127.0.0.1)."""
+genuine Kubernetes control plane, on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from weft.cli.common import EXIT_NOT_RUNNING, Exit
 
 @click.group()
 def local() -> None:
-    """The embedded local cloud (moto server and Kubernetes 1.20 control plane on 127.0.0.1)."""
+    """The embedded local cloud (moto server and a Kubernetes control plane on 127.0.0.1)."""
 
 
 @local.command("up")
@@ -39,6 +39,7 @@ def local_up(as_json: bool, no_kube: bool) -> None:
                 "kube_endpoint": kube.endpoint if kube else None,
                 "kubeconfig": kube.kubeconfig if kube else None,
                 "kube_version": kube.version if kube else None,
+                "kube_origin": kube.origin if kube else None,
                 "kube_cold_start_seconds": kube.cold_start_seconds if kube else None,
                 "kube_unavailable": unavailable,
             }
@@ -51,6 +52,8 @@ def local_up(as_json: bool, no_kube: bool) -> None:
             f"Local Kubernetes {kube.version} running: {kube.endpoint} "
             f"(kubeconfig {kube.kubeconfig}; started in {kube.cold_start_seconds:.1f}s)."
         )
+        if kube.origin:
+            con.print(f"  its binaries: {kube.origin}")
 
 
 @local.command("down")
@@ -77,10 +80,14 @@ def local_down(as_json: bool) -> None:
 def local_status(as_json: bool) -> None:
     """Is the local cloud running, and where (exit 3 when it is not)."""
     from weft.local import aws_server
-    from weft.local.kube import control_plane
+    from weft.local.kube import binaries, control_plane
 
     info = aws_server.status()
     kube = control_plane.kube_status()
+    cached = [
+        {"version": v, "origin": binaries.origin(v).describe()} for v in binaries.cached_versions()
+    ]
+    selected = binaries.selected_version()
     if as_json:
         render.emit_json(
             {
@@ -90,6 +97,11 @@ def local_status(as_json: bool) -> None:
                 "kube_endpoint": kube.endpoint if kube else None,
                 "kubeconfig": kube.kubeconfig if kube else None,
                 "kube_healthy": kube.healthy if kube else None,
+                "kube_version": kube.version if kube else None,
+                "kube_origin": kube.origin if kube else None,
+                "kube_cached": cached,
+                "kube_selected": selected,
+                "kube_unavailable": binaries.unavailable_reason(),
                 "kube_processes": (
                     {
                         n: {"pid": p.pid, "alive": p.alive, "log": p.log}
@@ -110,8 +122,17 @@ def local_status(as_json: bool) -> None:
         con = render.console()
         state = "running" if kube.healthy else "NOT HEALTHY"
         con.print(f"Local Kubernetes {kube.version} {state}: {kube.endpoint}")
+        if kube.origin:
+            con.print(f"  its binaries: {kube.origin}")
         con.print(f"  kubeconfig {kube.kubeconfig}")
         for name, proc in kube.processes.items():
             con.print(f"  {name}: pid {proc.pid} {'up' if proc.alive else 'DEAD'}, log {proc.log}")
+    if not kube and not as_json:
+        con = render.console()
+        if selected:
+            origin = binaries.origin(selected).describe()
+            con.print(f"Local Kubernetes {selected} is cached ({origin}); not running.")
+        else:
+            con.print(f"No local Kubernetes: {binaries.unavailable_reason()}")
     if not info:
         raise Exit(EXIT_NOT_RUNNING)

@@ -125,7 +125,7 @@ def origin(version: str) -> Origin:
         loaded = json.loads((cache_dir(version) / ORIGIN_FILE).read_text())
         data = loaded if isinstance(loaded, dict) else {}
     if not data and version == DEBIAN_VERSION:
-        return Origin(version, "debian", "bookworm's kubernetes source package")
+        return Origin(version, "debian", "bookworm")
     return Origin(
         version=version,
         kind=str(data.get("kind", "unknown")),

@@ -37,10 +37,11 @@ def preflight() -> None:
         )
 
 
-def build(build_dir: Path, say: Progress) -> dict[str, Path]:
-    """Fetch and build; the two binaries, by name."""
+def build(build_dir: Path, say: Progress) -> tuple[dict[str, Path], str]:
+    """Fetch and build; the two binaries by name, and the source package's changelog line."""
     preflight()
     tree = _fetch_source(build_dir, say, apt.missing_packages(PACKAGES))
+    changelog = (tree / "debian" / "changelog").read_text(errors="replace").splitlines()[0]
     _make(tree, build_dir, say)
     built = {}
     for name in BINARIES:
@@ -51,7 +52,7 @@ def build(build_dir: Path, say: Progress) -> dict[str, Path]:
                 raise BuildFailed(f"make finished but no {name} binary under {tree / '_output'}")
             path = found[0]
         built[name] = path
-    return built
+    return built, changelog.split(";")[0].strip()
 
 
 def _fetch_source(build_dir: Path, say: Progress, missing: list[str]) -> Path:

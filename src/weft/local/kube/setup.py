@@ -96,10 +96,7 @@ def _download(version: str) -> Obtain:
 
 
 def _debian(version: str) -> Obtain:
-    def obtain(build: Path, say: Progress) -> tuple[dict[str, Path], str]:
-        return debian_source.build(build, say), "bookworm's kubernetes source package"
-
-    return obtain
+    return debian_source.build
 
 
 WAYS = (
