@@ -126,26 +126,18 @@ def _member(ctx: AwsContext, cluster_id: str | None) -> dict[str, Any]:
 def _wait_available(
     ctx: AwsContext, resource: Resource, group_id: str, tags: dict[str, str]
 ) -> Observed:
-    last: dict[str, Any] = {}
-
-    def check() -> bool | str:
-        group = _describe(ctx, group_id)
-        if group is None:
-            return "not visible yet"
-        last.clear()
-        last.update(group)
-        state = str(group.get("Status", "creating"))
-        if state in _FAILED_STATES:
-            raise PermanentError(
-                f"cache {group_id} is {state}",
-                address=resource.address,
-                hint="see the ElastiCache console's events for the replication group",
-            )
-        return True if state == "available" else state
-
-    rds.wait(ctx, f"cache {group_id}", check)
-    first = (last.get("MemberClusters") or [None])[0]
-    return _observed(resource.name, last, _member(ctx, first), tags)
+    group = rds.wait_available(
+        ctx,
+        f"cache {group_id}",
+        lambda: _describe(ctx, group_id),
+        status_key="Status",
+        usable=frozenset({"available"}),
+        failed=_FAILED_STATES,
+        address=resource.address,
+        hint="see the ElastiCache console's events for the replication group",
+    )
+    first = (group.get("MemberClusters") or [None])[0]
+    return _observed(resource.name, group, _member(ctx, first), tags)
 
 
 def _replicas(edit: kit.Edit) -> tuple[int, int]:

@@ -268,28 +268,21 @@ class DbInstanceDriver(kit.TaggedDriver):
         self, ctx: AwsContext, address: str, identifier: str, changes: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """Wait until the instance is usable and none of ``changes`` is still pending."""
-        last: dict[str, Any] = {}
 
-        def check() -> bool | str:
-            db = self._describe(ctx, identifier)
-            if db is None:
-                return "not visible yet"
-            last.clear()
-            last.update(db)
-            state = str(db.get("DBInstanceStatus", "creating"))
-            if state in _FAILED_STATES:
-                raise PermanentError(
-                    f"database {identifier} is {state}",
-                    address=address,
-                    hint="see the RDS console's events for the instance",
-                )
-            pending = set(db.get("PendingModifiedValues") or {}) & set(changes or {})
-            if state in _USABLE_STATES and not pending:
-                return True
-            return f"{state} (changes pending)" if state in _USABLE_STATES else state
+        def pending(db: dict[str, Any]) -> bool:
+            return bool(set(db.get("PendingModifiedValues") or {}) & set(changes or {}))
 
-        rds.wait(ctx, f"database {identifier}", check)
-        return dict(last)
+        return rds.wait_available(
+            ctx,
+            f"database {identifier}",
+            lambda: self._describe(ctx, identifier),
+            status_key="DBInstanceStatus",
+            usable=_USABLE_STATES,
+            failed=_FAILED_STATES,
+            address=address,
+            hint="see the RDS console's events for the instance",
+            pending=pending,
+        )
 
 
 DRIVER = DbInstanceDriver()

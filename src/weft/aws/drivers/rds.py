@@ -16,6 +16,7 @@ from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
 from weft.aws.drivers import presence
 from weft.aws.waiting import wait_until
+from weft.errors import PermanentError
 
 Item = dict[str, Any]
 #: How long a database or cache may take to become available or to go.
@@ -45,6 +46,40 @@ def describe_one(call: Callable[[], Mapping[str, Any]], result_key: str) -> Item
 def wait(ctx: AwsContext, what: str, check: Callable[[], bool | str]) -> None:
     """:func:`weft.aws.waiting.wait_until` at the pace of databases and caches."""
     wait_until(ctx, what, check, timeout=TIMEOUT, interval=5.0, max_interval=30.0)
+
+
+def wait_available(
+    ctx: AwsContext,
+    what: str,
+    read: Callable[[], Item | None],
+    *,
+    status_key: str,
+    usable: frozenset[str],
+    failed: frozenset[str],
+    address: str,
+    hint: str,
+    pending: Callable[[Item], bool] = lambda item: False,
+) -> Item:
+    """Wait until ``read`` finds the resource in a ``usable`` status with nothing ``pending``;
+    a ``failed`` status gives up (a :class:`PermanentError` with ``hint``). Returns the last
+    description."""
+    last: Item = {}
+
+    def check() -> bool | str:
+        item = read()
+        if item is None:
+            return "not visible yet"
+        last.clear()
+        last.update(item)
+        state = str(item.get(status_key, "creating"))
+        if state in failed:
+            raise PermanentError(f"{what} is {state}", address=address, hint=hint)
+        if state not in usable:
+            return state
+        return f"{state} (changes pending)" if pending(item) else True
+
+    wait(ctx, what, check)
+    return dict(last)
 
 
 def wait_gone(ctx: AwsContext, what: str, read: Callable[[], Item | None], status_key: str) -> None:

@@ -15,24 +15,16 @@ from weft.core.resource import KindSchema, Observed, Resource
 from weft.errors import TemporaryError
 
 KIND = "security_group_rule"
-_FIELDS = (
-    "group_id",
-    "direction",
-    "protocol",
-    "from_port",
-    "to_port",
-    "cidr",
-    "source_group_id",
-    "description",
+#: What makes a rule this rule: changing any of these is another rule.
+_IDENTITY = frozenset(
+    {"group_id", "direction", "protocol", "from_port", "to_port", "cidr", "source_group_id"}
 )
 
 
 def _ports(protocol: str, from_port: Any, to_port: Any) -> tuple[int, int]:
     if protocol == "-1":
         return -1, -1
-    return int(from_port if from_port is not None else -1), int(
-        to_port if to_port is not None else -1
-    )
+    return int(-1 if from_port is None else from_port), int(-1 if to_port is None else to_port)
 
 
 def _props_of(rule: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
@@ -96,11 +88,7 @@ class SecurityGroupRuleDriver(ec2.Ec2Driver):
         "describe_security_group_rules", "SecurityGroupRules", "SecurityGroupRuleIds"
     )
     setters = (_set_description, ec2.TAGS)
-    schema = KindSchema(
-        KIND,
-        immutable=frozenset(_FIELDS) - kit.covered(setters),
-        updatable=kit.covered(setters),
-    )
+    schema = KindSchema(KIND, immutable=_IDENTITY, updatable=kit.covered(setters))
 
     def observe(self, ctx: AwsContext, name: str, item: ec2.Item, tags: ec2.Tags) -> Observed:
         return self.observed(name, item["SecurityGroupRuleId"], _props_of(item, tags))
