@@ -108,9 +108,10 @@ LB_ALIAS = {"dns_name": "web-123.us-east-2.elb.amazonaws.com", "zone_id": "Z3AAD
 class Case:
     """The resource a kind is tested with, and a change of each of its updatable props (in
     order; each applies on top of the ones before). ``extra``: more resources to build first.
-    A resource that exists as long as another does (a certificate's validation, while the
-    certificate is issued) is created with what brings it about (``created_with``) and goes
-    with it (``gone_with``)."""
+    ``created_with``: resources created in the same plan, because they bring one another about
+    (an issued certificate has a validation, which the local cloud issues a second after the
+    request). ``gone_with``: what the resource exists as long as (a certificate's validation,
+    its certificate), deleted with it."""
 
     address: str
     changes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -308,11 +309,14 @@ CASES = {
             ("alias", {"alias": LB_ALIAS, "ttl": None, "values": []}),
         ],
     ),
-    "acm_certificate": Case("acm_certificate.wildcard"),
+    "acm_certificate": Case(
+        "acm_certificate.wildcard",
+        created_with=("dns_record.cert-validation", "certificate_validation.wildcard"),
+    ),
     # a validation is its certificate's state: it exists as long as the issued certificate does
     "certificate_validation": Case(
         "certificate_validation.wildcard",
-        created_with=("dns_record.cert-validation",),
+        created_with=("acm_certificate.wildcard", "dns_record.cert-validation"),
         gone_with="acm_certificate.wildcard",
     ),
 }
@@ -345,7 +349,8 @@ class Run:
 
     def __init__(self, ctx: AwsContext) -> None:
         self.ctx = ctx
-        self.inventory = inventory.discover(ctx, DRIVERS)
+        #: what discovery found last
+        self.inventory = inventory.Inventory()
 
     def plan(self, desired: Iterable[Resource]) -> Plan:
         self.inventory = inventory.discover(self.ctx, DRIVERS)
@@ -369,6 +374,7 @@ class Run:
         """The props discovery sees otherwise than ``resource`` wants (refs resolved)."""
         observed = self.found(resource)
         assert observed is not None, f"discovery does not find {resource.address}"
+        self.inventory = inventory.discover(self.ctx, DRIVERS)
         lookup = {o.address: o.outputs for o in self.inventory}
         props = resolve(resource.props, lookup)
         schema = SCHEMAS[resource.kind]
@@ -401,8 +407,9 @@ def test_driver_lifecycle(moto_url: str, kind: str) -> None:
 
     # what it needs, built first (with what the changes refer to)
     refs = {r.address for _, overrides in changes for r in Resource(kind, "x", overrides).refs()}
-    needed = with_dependencies([*resource.dependencies(), *refs, *case.extra], desired)
-    base = [desired[a] for a in sorted(needed - set(case.created_with))]
+    together = {resource.address, *case.created_with}
+    needed = with_dependencies([*together, *refs, *case.extra], desired) - together
+    base = [desired[a] for a in sorted(needed)]
     run = Run(ctx)
     run.apply(run.plan(base))
     base += [desired[a] for a in case.created_with]
@@ -429,7 +436,8 @@ def test_driver_lifecycle(moto_url: str, kind: str) -> None:
         assert run.differences(resource) == [], f"after changing {prop}"
         assert not run.plan([*base, resource]).has_changes, f"after changing {prop}"
 
-    # 4. deleted, and gone
-    keep = [r for r in base if case.gone_with not in {r.address, *r.dependencies()}]
+    # 4. deleted (with what depends on it), and gone
+    gone = {resource.address, case.gone_with or resource.address}
+    keep = [r for r in base if r.address not in gone and not r.dependencies() & gone]
     run.apply(run.plan(keep))
     assert run.found(resource) is None

@@ -37,6 +37,7 @@ def _arn(ctx: AwsContext, bucket: str) -> str:
 
 
 def read_tags(ctx: AwsContext, bucket: str) -> dict[str, str]:
+    """A bucket's tags (none when it has no tag set)."""
     answer = presence.if_found(ctx.client("s3").get_bucket_tagging, Bucket=bucket)
     return tagging.from_aws((answer or {}).get("TagSet"))  # not found: NoSuchTagSet
 
