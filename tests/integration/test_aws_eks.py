@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from weft.aws import errors, inventory
 from weft.aws.applier import AwsApplier
 from weft.aws.context import AwsContext
-from weft.aws.drivers import DRIVERS, eks_cluster
+from weft.aws.drivers import DRIVERS, eks
 from weft.aws.drivers.eks_addon import VERSION_TAG
 from weft.aws.drivers.oidc_provider import EKS_OIDC_THUMBPRINT
 from weft.aws.session import AwsSession
@@ -569,7 +569,7 @@ def test_cluster_wait_gives_up_on_failed_with_the_health_issues(ctx: AwsContext)
         "health": {"issues": [{"code": "Ec2SubnetNotFound", "message": "x"}]},
     }
     with pytest.raises(PermanentError, match="Ec2SubnetNotFound: x"):
-        eks_cluster.wait_status(
+        eks.wait_status(
             ctx,
             "eks_cluster.main",
             "EKS cluster c",

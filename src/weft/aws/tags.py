@@ -20,6 +20,7 @@ __all__ = [
     "from_aws",
     "is_reserved",
     "name_from_id_tag",
+    "owned_name",
     "tag_specifications",
     "to_aws",
 ]
@@ -65,6 +66,18 @@ def name_from_id_tag(tags: Mapping[str, str], kind: str) -> str | None:
     if tag_kind != kind or not name:
         return None
     return name
+
+
+def owned_name(
+    tags: Mapping[str, str], *, fabric: str, kind: str, address: str | None = None
+) -> str | None:
+    """The logical name of a resource of ``kind`` whose tags mark it as ``fabric``'s (and as
+    ``address``, when given); None when they do not."""
+    if tags.get(FABRIC_TAG) != fabric:
+        return None
+    if address is not None and tags.get(ID_TAG) != address:
+        return None
+    return name_from_id_tag(tags, kind)
 
 
 def changes(old: Mapping[str, str], new: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:

@@ -173,6 +173,10 @@ class KindSchema:
     """What the planner must know of a kind (declared by its driver, pure data).
 
     ``immutable``: properties that cannot change in place; a difference means replacement.
+    ``updatable``: properties the driver changes in place. The planner does not read it (a
+    difference in any property not immutable is an update, as it always was); it is the
+    driver's promise, which the driver conformance test holds it to: every property of the
+    kind is immutable, updatable or ignored, and a change of each updatable one is applied.
     ``ignored``: properties reported by discovery but never diffed.
     ``delete_before_create``: on replacement the old one must go first (a unique name, a CIDR that
     would overlap), instead of the default create-before-delete.
@@ -188,3 +192,4 @@ class KindSchema:
     #: list properties compared as sets (order in the cloud is not meaningful)
     unordered: frozenset[str] = frozenset()
     owner: str = "fabric"
+    updatable: frozenset[str] = frozenset()

@@ -1,8 +1,11 @@
 """The AWS drivers, one per resource kind: ``DRIVERS`` maps each kind to its driver.
 
-The contract they keep is in :mod:`weft.aws.drivers.base`. Shared pieces: :mod:`.ec2` (fabric
-tag filters, filtered describes, tag updates), :mod:`.pagination`, :mod:`.adoption` (safe retries
-of creates without an idempotency token).
+The contract they keep is in :mod:`weft.aws.drivers.base`; :mod:`.kit` writes discover, create
+and update once, so a driver is its hooks (find, make, setters, delete), with :mod:`.adoption`
+(safe retries of creates), :mod:`.tagger` (tag changes, one variant per service family),
+:mod:`.presence` ("not found" and "already exists" as answers) and :mod:`.pagination`. What a
+service family's drivers share: :mod:`.ec2`, :mod:`.eks`, :mod:`.rds` (RDS and ElastiCache),
+:mod:`.s3_bucket`, :mod:`.tagging_api` (KMS keys and buckets found by tag).
 """
 
 from __future__ import annotations

@@ -13,12 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from weft.aws import errors
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
-from weft.aws.drivers import pagination
+from weft.aws.drivers import kit, pagination, presence, tagger
 from weft.aws.waiting import wait_until
 from weft.core.resource import KindSchema, Observed, Resource
 
@@ -85,101 +82,82 @@ def _read_certificates(
     for summary in pagination.items(
         acm, "list_certificates", "CertificateSummaryList", Includes={"keyTypes": KEY_TYPES}
     ):
-        arn = summary["CertificateArn"]
-        try:
-            tags = tagging.from_aws(acm.list_tags_for_certificate(CertificateArn=arn).get("Tags"))
-            if tags.get(tagging.FABRIC_TAG) != ctx.fabric:
-                continue
-            if address is not None and tags.get(tagging.ID_TAG) != address:
-                continue
-            name = tagging.name_from_id_tag(tags, KIND)
-            if name is None:
-                continue
-            cert = acm.describe_certificate(CertificateArn=arn)["Certificate"]
-        except ClientError as exc:
-            if errors.is_not_found(exc):  # deleted while we looked
-                continue
-            raise
-        found.append((name, cert, tags))
+        read = presence.if_found(_read, ctx, summary["CertificateArn"], address)
+        if read is not None:  # None: deleted while we looked, or not this fabric's
+            found.append(read)
     return found
 
 
-class AcmCertificateDriver:
+def _read(
+    ctx: AwsContext, arn: str, address: str | None
+) -> tuple[str, dict[str, Any], dict[str, str]] | None:
+    acm = ctx.client("acm")
+    tags = tagging.from_aws(acm.list_tags_for_certificate(CertificateArn=arn).get("Tags"))
+    name = tagging.owned_name(tags, fabric=ctx.fabric, kind=KIND, address=address)
+    if name is None:
+        return None
+    return name, acm.describe_certificate(CertificateArn=arn)["Certificate"], tags
+
+
+class AcmCertificateDriver(kit.TaggedDriver):
+    """A retried create looks for a certificate of this address (``find_certificates``) that is
+    pending or issued: one that failed is not finished but replaced."""
+
+    setters = (kit.tags(tagger.ACM),)
     schema = KindSchema(
-        kind=KIND, immutable=frozenset({"domain", "sans"}), unordered=frozenset({"sans"})
+        kind=KIND,
+        immutable=frozenset({"domain", "sans"}),
+        unordered=frozenset({"sans"}),
+        updatable=kit.covered(setters),
     )
 
-    def discover(self, ctx: AwsContext) -> list[Observed]:
-        return [_observed(name, cert, tags) for name, cert, tags in find_certificates(ctx)]
+    def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
+        return [_observed(name, cert, tags) for name, cert, tags in find_certificates(ctx, address)]
 
     def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
-        acm = ctx.client("acm")
         sans = [s for s in props.get("sans") or [] if s != props["domain"]]
-        arn = None
         for _name, cert, _tags in find_certificates(ctx, resource.address):
             same = cert["DomainName"] == props["domain"] and sorted(
                 s for s in cert.get("SubjectAlternativeNames") or [] if s != props["domain"]
             ) == sorted(sans)
             if same and cert.get("Status") in ("PENDING_VALIDATION", "ISSUED"):
-                arn = cert["CertificateArn"]  # a retried create: finish it
-                break
-        if arn is None:
-            kwargs: dict[str, Any] = {}
-            if sans:
-                kwargs["SubjectAlternativeNames"] = [props["domain"], *sans]
-            arn = acm.request_certificate(
-                DomainName=props["domain"],
-                ValidationMethod="DNS",
-                IdempotencyToken=ctx.token(resource.address)[:32],
-                Tags=tagging.to_aws(props["tags"]),
-                **kwargs,
-            )["CertificateArn"]
-        cert = self._wait_records(ctx, arn, props["domain"])
-        return _observed(resource.name, cert, props["tags"])
+                # a retried create: finish it
+                return self._with_records(ctx, resource, props, cert["CertificateArn"])
+        return self.make(ctx, resource, props)
 
-    def update(
-        self,
-        ctx: AwsContext,
-        resource: Resource,
-        props: dict[str, Any],
-        observed: Observed,
-        changed: set[str],
-    ) -> Observed:
-        acm = ctx.client("acm")
-        if "tags" in changed:
-            to_set, to_remove = tagging.changes(observed.props.get("tags", {}), props["tags"])
-            if to_set:
-                acm.add_tags_to_certificate(CertificateArn=observed.id, Tags=tagging.to_aws(to_set))
-            if to_remove:
-                old = observed.props.get("tags", {})
-                acm.remove_tags_from_certificate(
-                    CertificateArn=observed.id,
-                    Tags=[{"Key": k, "Value": old[k]} for k in to_remove],
-                )
-        return Observed(
-            kind=KIND,
-            name=resource.name,
-            id=observed.id,
-            props=props,
-            outputs={k: v for k, v in observed.outputs.items() if k != "id"},
-            state=observed.state,
-        )
+    def make(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
+        sans = [s for s in props.get("sans") or [] if s != props["domain"]]
+        kwargs: dict[str, Any] = {}
+        if sans:
+            kwargs["SubjectAlternativeNames"] = [props["domain"], *sans]
+        arn = ctx.client("acm").request_certificate(
+            DomainName=props["domain"],
+            ValidationMethod="DNS",
+            IdempotencyToken=ctx.token(resource.address)[:32],
+            Tags=tagging.to_aws(props["tags"]),
+            **kwargs,
+        )["CertificateArn"]
+        return self._with_records(ctx, resource, props, arn)
 
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
         # Still used by a load balancer on its way out: ResourceInUseException, retried.
         ctx.client("acm").delete_certificate(CertificateArn=observed.id)
+
+    def _with_records(
+        self, ctx: AwsContext, resource: Resource, props: dict[str, Any], arn: str
+    ) -> Observed:
+        cert = self._wait_records(ctx, arn, props["domain"])
+        return _observed(resource.name, cert, props["tags"])
 
     @staticmethod
     def _wait_records(ctx: AwsContext, arn: str, domain: str) -> dict[str, Any]:
         last: dict[str, Any] = {}
 
         def check() -> bool | str:
-            try:
-                cert = ctx.client("acm").describe_certificate(CertificateArn=arn)["Certificate"]
-            except ClientError as exc:
-                if errors.is_not_found(exc):
-                    return "not visible yet"
-                raise
+            found = presence.if_found(ctx.client("acm").describe_certificate, CertificateArn=arn)
+            if found is None:
+                return "not visible yet"
+            cert = found["Certificate"]
             last.clear()
             last.update(cert)
             return True if validation_records(cert) else "no validation records yet"

@@ -5,7 +5,8 @@ Most EC2 creates take no ``ClientToken``: if a create succeeded but a later step
 ``create`` first looks for a resource already carrying this address in its ``weft:id`` tag and,
 when its immutable properties are the desired ones, adopts it: the remaining steps run as an
 update. A candidate with different immutable properties is never adopted (it is an old one
-awaiting replacement, which the planner deletes).
+awaiting replacement, which the planner deletes). The rule is applied once, for every driver,
+by :class:`weft.aws.drivers.kit.TaggedDriver`.
 
 The look is only needed after an attempt: on the first attempt of a create in a run
 (``ctx.first_attempt``, set by the applier) the plan being applied was read from the cloud
@@ -17,14 +18,11 @@ that reading (they are tagged at creation) and never planned as creates again.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from weft.aws.context import AwsContext
 from weft.core.planner import diff_props
-from weft.core.resource import KindSchema, Observed, Resource
-
-if TYPE_CHECKING:
-    from weft.aws.drivers.base import Driver
+from weft.core.resource import KindSchema, Observed
 
 
 def earlier_attempts(ctx: AwsContext, find: Callable[[], list[Observed]]) -> list[Observed]:
@@ -48,18 +46,3 @@ def adoptable(
         if not (changed_fields(schema, candidate.props, desired) & schema.immutable):
             return candidate
     return None
-
-
-def adopt(
-    driver: Driver,
-    ctx: AwsContext,
-    resource: Resource,
-    props: dict[str, Any],
-    candidates: Iterable[Observed],
-) -> Observed | None:
-    """Finish creating ``resource`` from an adoptable candidate, or None when there is none."""
-    existing = adoptable(driver.schema, candidates, props)
-    if existing is None:
-        return None
-    changed = changed_fields(driver.schema, existing.props, props)
-    return driver.update(ctx, resource, props, existing, changed)

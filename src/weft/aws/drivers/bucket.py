@@ -18,40 +18,29 @@ from botocore.exceptions import ClientError
 from weft.aws import bucket_contents, errors
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
-from weft.aws.drivers import pagination
-from weft.aws.drivers.s3_bucket import S3BucketDriver
+from weft.aws.drivers import kit, s3_bucket, tagging_api
 from weft.core.resource import KindSchema, Observed
 from weft.errors import PermanentError
 
 KIND = "bucket"
 
 
-class BucketDriver(S3BucketDriver):
-    schema = KindSchema(kind=KIND, immutable=frozenset({"bucket"}))
+class BucketDriver(s3_bucket.S3BucketDriver):
+    setters = s3_bucket.setters(with_kms_key=True)
+    schema = KindSchema(kind=KIND, immutable=frozenset({"bucket"}), updatable=kit.covered(setters))
+    set_after_create = kit.covered(setters)
     with_kms_key = True
 
     def __init__(self, *, delete_data: bool = False) -> None:
         #: empty a bucket that holds objects before deleting it (else refuse)
         self.delete_data = delete_data
 
-    def _find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
-        tag_filters = [{"Key": tagging.FABRIC_TAG, "Values": [ctx.fabric]}]
-        if address is not None:
-            tag_filters.append({"Key": tagging.ID_TAG, "Values": [address]})
+    def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
         found = []
-        for mapping in pagination.items(
-            ctx.client("resourcegroupstaggingapi"),
-            "get_resources",
-            "ResourceTagMappingList",
-            TagFilters=tag_filters,
-            ResourceTypeFilters=["s3:bucket"],
-        ):
-            tags = tagging.from_aws(mapping.get("Tags"))
-            name = tagging.name_from_id_tag(tags, KIND)
-            if name is None or tags.get(tagging.FABRIC_TAG) != ctx.fabric:
-                continue
-            bucket = str(mapping["ResourceARN"]).rsplit(":", 1)[-1]
-            if bucket == ctx.fabric_bucket:
+        for arn, tags in tagging_api.tagged(ctx, "s3:bucket", address):
+            name = tagging.owned_name(tags, fabric=ctx.fabric, kind=KIND)
+            bucket = arn.rsplit(":", 1)[-1]
+            if name is None or bucket == ctx.fabric_bucket:
                 continue
             try:
                 props = self._read_props(ctx, bucket, tags)
@@ -61,9 +50,6 @@ class BucketDriver(S3BucketDriver):
                 raise
             found.append(self._observed(ctx, name, bucket, props))
         return found
-
-    def discover(self, ctx: AwsContext) -> list[Observed]:
-        return self._find(ctx)
 
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
         bucket = observed.id

@@ -5,7 +5,8 @@ the secrets store (``cache/<name>/auth-token``); the token goes to AWS in the cr
 
 A replication group's description lacks its engine version, subnet group and security groups:
 they are read from its member clusters. Discovery is one paginated describe of the groups, one
-of the cache clusters, and a tag read per group named with the fabric's prefix.
+of the cache clusters, and a tag read per group named with the fabric's prefix (:mod:`.rds`).
+Every change is waited on until the group is available again.
 
 Engine versions are compared as major.minor (the file says "7.1"; AWS runs and reports "7.1.0").
 """
@@ -16,26 +17,30 @@ import re
 import string
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from weft.aws import errors, secrets
+from weft.aws import secrets
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
-from weft.aws.drivers import adoption, pagination
-from weft.aws.drivers.subnet_group import is_ours, name_prefix, read_tags, update_tags
-from weft.aws.waiting import wait_until
+from weft.aws.drivers import kit, pagination, presence, rds, tagger
 from weft.core.resource import KindSchema, Observed, Resource
 from weft.errors import PermanentError
 from weft.fabricfile.secret_names import cache_auth_token
 
 KIND = "cache_replication_group"
-TIMEOUT = 40 * 60.0
 MAX_ID_LENGTH = 40
 _ID_RE = re.compile(r"[a-z][a-z0-9-]*")
 #: ElastiCache AUTH tokens: 16-128 printable characters without @, " or /.
 TOKEN_ALPHABET = string.ascii_letters + string.digits
 _GONE_STATES = frozenset({"deleting"})
 _FAILED_STATES = frozenset({"create-failed"})
+#: The props ModifyReplicationGroup changes, and how it spells them.
+_MODIFIED = {
+    "description": ("ReplicationGroupDescription", str),
+    "node_type": ("CacheNodeType", str),
+    "engine_version": ("EngineVersion", str),
+    "automatic_failover": ("AutomaticFailoverEnabled", bool),
+    "multi_az": ("MultiAZEnabled", bool),
+    "security_group_ids": ("SecurityGroupIds", list),
+}
 
 
 def check_id(group_id: str, address: str) -> str:
@@ -102,7 +107,77 @@ def _observed(
     )
 
 
-class CacheReplicationGroupDriver:
+def _describe(ctx: AwsContext, group_id: str) -> dict[str, Any] | None:
+    return rds.describe_one(
+        lambda: ctx.client("elasticache").describe_replication_groups(ReplicationGroupId=group_id),
+        "ReplicationGroups",
+    )
+
+
+def _member(ctx: AwsContext, cluster_id: str | None) -> dict[str, Any]:
+    if not cluster_id:
+        return {}
+    found = presence.if_found(
+        ctx.client("elasticache").describe_cache_clusters, CacheClusterId=cluster_id
+    )
+    return dict(((found or {}).get("CacheClusters") or [{}])[0])
+
+
+def _wait_available(
+    ctx: AwsContext, resource: Resource, group_id: str, tags: dict[str, str]
+) -> Observed:
+    group = rds.wait_available(
+        ctx,
+        f"cache {group_id}",
+        lambda: _describe(ctx, group_id),
+        status_key="Status",
+        usable=frozenset({"available"}),
+        failed=_FAILED_STATES,
+        address=resource.address,
+        hint="see the ElastiCache console's events for the replication group",
+    )
+    first = (group.get("MemberClusters") or [None])[0]
+    return _observed(resource.name, group, _member(ctx, first), tags)
+
+
+def _replicas(edit: kit.Edit) -> tuple[int, int]:
+    """The number of cache clusters there are and wanted."""
+    return int(edit.old("num_cache_clusters") or 1), int(edit.props["num_cache_clusters"])
+
+
+@kit.setter("num_cache_clusters")
+def _add_replicas(edit: kit.Edit) -> None:
+    have, want = _replicas(edit)
+    if want > have:
+        edit.ctx.client("elasticache").increase_replica_count(
+            ReplicationGroupId=edit.id, NewReplicaCount=want - 1, ApplyImmediately=True
+        )
+        _wait_available(edit.ctx, edit.resource, edit.id, edit.props["tags"])
+
+
+@kit.setter(*_MODIFIED)
+def _modify(edit: kit.Edit) -> None:
+    changes = {
+        aws: spell(edit.props[f]) for f, (aws, spell) in _MODIFIED.items() if f in edit.changed
+    }
+    edit.ctx.client("elasticache").modify_replication_group(
+        ReplicationGroupId=edit.id, ApplyImmediately=True, **changes
+    )
+    _wait_available(edit.ctx, edit.resource, edit.id, edit.props["tags"])
+
+
+@kit.setter("num_cache_clusters")
+def _remove_replicas(edit: kit.Edit) -> None:
+    have, want = _replicas(edit)
+    if want < have:
+        edit.ctx.client("elasticache").decrease_replica_count(
+            ReplicationGroupId=edit.id, NewReplicaCount=want - 1, ApplyImmediately=True
+        )
+
+
+class CacheReplicationGroupDriver(kit.TaggedDriver):
+    # Fewer clusters: failover off first (it needs a replica); more: replicas first.
+    setters = (_add_replicas, _modify, _remove_replicas, kit.tags(tagger.ELASTICACHE, kit.by_arn))
     schema = KindSchema(
         kind=KIND,
         immutable=frozenset(
@@ -116,59 +191,46 @@ class CacheReplicationGroupDriver:
             }
         ),
         unordered=frozenset({"security_group_ids"}),
+        updatable=kit.covered(setters),
     )
+    adoption_look = "always"
 
-    def _members(self, ctx: AwsContext) -> dict[str, dict[str, Any]]:
-        """Cache cluster id -> its description (one paginated describe)."""
-        return {
-            c["CacheClusterId"]: c
-            for c in pagination.items(
-                ctx.client("elasticache"), "describe_cache_clusters", "CacheClusters"
-            )
-        }
-
-    def _find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
+    def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
         client = ctx.client("elasticache")
-        prefix = name_prefix(ctx, MAX_ID_LENGTH)
+        prefix = rds.name_prefix(ctx, MAX_ID_LENGTH)
         candidates = []
         for group in pagination.items(client, "describe_replication_groups", "ReplicationGroups"):
             if not str(group["ReplicationGroupId"]).startswith(prefix):
                 continue
             if group.get("Status") in _GONE_STATES:
                 continue
-            tags = read_tags(client, group["ARN"])
-            name = tagging.name_from_id_tag(tags, KIND)
-            if name is None or not is_ours(ctx, tags, address):
-                continue
-            candidates.append((name, group, tags))
+            tags = rds.read_tags(client, group["ARN"])
+            name = tagging.owned_name(tags, fabric=ctx.fabric, kind=KIND, address=address)
+            if name is not None:
+                candidates.append((name, group, tags))
         if not candidates:
             return []
-        members = self._members(ctx)
-        return [
-            _observed(name, group, self._member_of(group, members), tags)
-            for name, group, tags in candidates
-        ]
-
-    @staticmethod
-    def _member_of(group: dict[str, Any], members: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        for cluster_id in group.get("MemberClusters") or []:
-            if cluster_id in members:
-                return members[cluster_id]
-        return {}
-
-    def discover(self, ctx: AwsContext) -> list[Observed]:
-        return self._find(ctx)
+        # The group's description lacks what its member clusters know (one paginated describe).
+        members = {
+            c["CacheClusterId"]: c
+            for c in pagination.items(client, "describe_cache_clusters", "CacheClusters")
+        }
+        found = []
+        for name, group, tags in candidates:
+            ids = [i for i in group.get("MemberClusters") or [] if i in members]
+            found.append(_observed(name, group, members[ids[0]] if ids else {}, tags))
+        return found
 
     def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
-        group_id = check_id(props["id"], resource.address)
-        adopted = adoption.adopt(self, ctx, resource, props, self._find(ctx, resource.address))
-        if adopted is not None:
-            return adopted
+        check_id(props["id"], resource.address)
+        return super().create(ctx, resource, props)
+
+    def make(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
         token = secrets.ensure_generated(
             ctx, cache_auth_token(resource.name), alphabet=TOKEN_ALPHABET
         )
         ctx.client("elasticache").create_replication_group(
-            ReplicationGroupId=group_id,
+            ReplicationGroupId=props["id"],
             ReplicationGroupDescription=props["description"],
             Engine=props["engine"],
             EngineVersion=props["engine_version"],
@@ -184,129 +246,20 @@ class CacheReplicationGroupDriver:
             AuthToken=token,
             Tags=tagging.to_aws(props["tags"]),
         )
-        return self._wait_available(ctx, resource, group_id, props["tags"])
+        return _wait_available(ctx, resource, props["id"], props["tags"])
 
-    def update(
-        self,
-        ctx: AwsContext,
-        resource: Resource,
-        props: dict[str, Any],
-        observed: Observed,
-        changed: set[str],
-    ) -> Observed:
-        client = ctx.client("elasticache")
-        group_id = observed.id
-        changes: dict[str, Any] = {}
-        if "description" in changed:
-            changes["ReplicationGroupDescription"] = props["description"]
-        if "node_type" in changed:
-            changes["CacheNodeType"] = props["node_type"]
-        if "engine_version" in changed:
-            changes["EngineVersion"] = props["engine_version"]
-        if "automatic_failover" in changed:
-            changes["AutomaticFailoverEnabled"] = bool(props["automatic_failover"])
-        if "multi_az" in changed:
-            changes["MultiAZEnabled"] = bool(props["multi_az"])
-        if "security_group_ids" in changed:
-            changes["SecurityGroupIds"] = list(props["security_group_ids"])
-        have = int(observed.props.get("num_cache_clusters") or 1)
-        want = int(props["num_cache_clusters"])
-        # Fewer clusters: failover off first (it needs a replica); more: replicas first.
-        if "num_cache_clusters" in changed and want > have:
-            client.increase_replica_count(
-                ReplicationGroupId=group_id, NewReplicaCount=want - 1, ApplyImmediately=True
-            )
-            self._wait_available(ctx, resource, group_id, props["tags"])
-        if changes:
-            client.modify_replication_group(
-                ReplicationGroupId=group_id, ApplyImmediately=True, **changes
-            )
-            self._wait_available(ctx, resource, group_id, props["tags"])
-        if "num_cache_clusters" in changed and want < have:
-            client.decrease_replica_count(
-                ReplicationGroupId=group_id, NewReplicaCount=want - 1, ApplyImmediately=True
-            )
-        if "tags" in changed:
-            update_tags(
-                client, observed.outputs["arn"], observed.props.get("tags", {}), props["tags"]
-            )
-        return self._wait_available(ctx, resource, group_id, props["tags"])
+    def updated(self, edit: kit.Edit) -> Observed:
+        return _wait_available(edit.ctx, edit.resource, edit.id, edit.props["tags"])
 
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
-        group = self._describe(ctx, observed.id)
+        group = _describe(ctx, observed.id)
         if group is None:
             return
         if group.get("Status") not in _GONE_STATES:
             ctx.client("elasticache").delete_replication_group(
                 ReplicationGroupId=observed.id, RetainPrimaryCluster=False
             )
-
-        def check() -> bool | str:
-            found = self._describe(ctx, observed.id)
-            return True if found is None else str(found.get("Status", "deleting"))
-
-        wait_until(
-            ctx,
-            f"cache {observed.id} to be deleted",
-            check,
-            timeout=TIMEOUT,
-            interval=5.0,
-            max_interval=30.0,
-        )
-
-    # -- waiting
-
-    @staticmethod
-    def _describe(ctx: AwsContext, group_id: str) -> dict[str, Any] | None:
-        try:
-            found = ctx.client("elasticache").describe_replication_groups(
-                ReplicationGroupId=group_id
-            )
-        except ClientError as exc:
-            if errors.is_not_found(exc):
-                return None
-            raise
-        groups = found.get("ReplicationGroups") or []
-        return groups[0] if groups else None
-
-    def _wait_available(
-        self, ctx: AwsContext, resource: Resource, group_id: str, tags: dict[str, str]
-    ) -> Observed:
-        last: dict[str, Any] = {}
-
-        def check() -> bool | str:
-            group = self._describe(ctx, group_id)
-            if group is None:
-                return "not visible yet"
-            last.clear()
-            last.update(group)
-            state = str(group.get("Status", "creating"))
-            if state in _FAILED_STATES:
-                raise PermanentError(
-                    f"cache {group_id} is {state}",
-                    address=resource.address,
-                    hint="see the ElastiCache console's events for the replication group",
-                )
-            return True if state == "available" else state
-
-        wait_until(
-            ctx, f"cache {group_id}", check, timeout=TIMEOUT, interval=5.0, max_interval=30.0
-        )
-        first = (last.get("MemberClusters") or [None])[0]
-        return _observed(resource.name, last, self._cluster(ctx, first), tags)
-
-    @staticmethod
-    def _cluster(ctx: AwsContext, cluster_id: str | None) -> dict[str, Any]:
-        if not cluster_id:
-            return {}
-        try:
-            found = ctx.client("elasticache").describe_cache_clusters(CacheClusterId=cluster_id)
-        except ClientError as exc:
-            if errors.is_not_found(exc):
-                return {}
-            raise
-        clusters = found.get("CacheClusters") or [{}]
-        return dict(clusters[0])
+        rds.wait_gone(ctx, f"cache {observed.id}", lambda: _describe(ctx, observed.id), "Status")
 
 
 DRIVER = CacheReplicationGroupDriver()

@@ -7,6 +7,9 @@ validation records are in DNS); ``delete`` has nothing to do.
 
 Its id is ``<certificate ARN>#validation``: distinct from the certificate's own id (the ARN) so
 that the inventory keeps both and orders deletes correctly; the ARN itself is the output ``arn``.
+
+Not a driver of the kit (:mod:`.kit`): nothing is made, tagged or changed. Its props are its
+certificate's (the ARN, the names of the validation records), so none can change in place.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from weft.aws.context import AwsContext
+from weft.aws.drivers import kit
 from weft.aws.drivers.acm_certificate import find_certificates, validation_records
 from weft.aws.waiting import wait_until
 from weft.core.resource import KindSchema, Observed, Resource
@@ -41,10 +45,11 @@ def _observed(name: str, cert: dict[str, Any]) -> Observed:
     )
 
 
-class CertificateValidationDriver:
+class CertificateValidationDriver(kit.DriverBase):
     schema = KindSchema(
         kind=KIND,
-        immutable=frozenset({"certificate_arn"}),
+        # the names are the certificate's: other names are another certificate's validation
+        immutable=frozenset({"certificate_arn", "record_names"}),
         # not taggable in AWS: owned through its zone (a TXT ownership record) or its certificate
         ignored=frozenset({"tags"}),
         unordered=frozenset({"record_names"}),
@@ -86,15 +91,8 @@ class CertificateValidationDriver:
         )
         return _observed(resource.name, last)
 
-    def update(
-        self,
-        ctx: AwsContext,
-        resource: Resource,
-        props: dict[str, Any],
-        observed: Observed,
-        changed: set[str],
-    ) -> Observed:
-        return self.create(ctx, resource, props)
+    def change(self, edit: kit.Edit) -> Observed:
+        return self.create(edit.ctx, edit.resource, edit.props)
 
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
         return None

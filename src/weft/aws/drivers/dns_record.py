@@ -10,6 +10,9 @@ or deleted.
 Props: ``zone_id``, ``name`` (fully qualified, trailing dot), ``type``, ``ttl`` (None for an
 alias), ``values`` (compared as a set) and ``alias`` (``{dns_name, zone_id}`` or None). The id is
 ``<zone id>/<name>/<type>``.
+
+Not a driver of the kit (:mod:`.kit`): a record has no tags to be found by, and a create or an
+update is the same one change batch (``UPSERT`` of the record and its ownership record).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from weft.aws.context import AwsContext
-from weft.aws.drivers import pagination
+from weft.aws.drivers import kit, pagination
 from weft.aws.drivers.hosted_zone import (
     OWNERSHIP_PREFIX,
     fabric_zones,
@@ -96,7 +99,7 @@ def _ownership_set(ctx: AwsContext, name: str, rtype: str, address: str) -> dict
     }
 
 
-class DnsRecordDriver:
+class DnsRecordDriver(kit.DriverBase):
     """Records of one kind: ``dns_record`` (from the fabric file) or ``app_record`` (written by
     ``weft deploy`` for applications' load balancers; see :mod:`.app_record`). Each reports only
     the records whose ownership names its own kind."""
@@ -110,6 +113,7 @@ class DnsRecordDriver:
             ignored=frozenset({"tags"}),
             unordered=frozenset({"values"}),
             owner=owner,
+            updatable=frozenset({"ttl", "values", "alias"}),
         )
 
     def discover(self, ctx: AwsContext) -> list[Observed]:
@@ -173,15 +177,8 @@ class DnsRecordDriver:
         self._refuse_foreign(ctx, resource.address, props)
         return self._write(ctx, resource, props, "UPSERT")
 
-    def update(
-        self,
-        ctx: AwsContext,
-        resource: Resource,
-        props: dict[str, Any],
-        observed: Observed,
-        changed: set[str],
-    ) -> Observed:
-        return self._write(ctx, resource, props, "UPSERT")
+    def change(self, edit: kit.Edit) -> Observed:
+        return self._write(edit.ctx, edit.resource, edit.props, "UPSERT")
 
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
         zid = observed.props["zone_id"]

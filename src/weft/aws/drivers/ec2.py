@@ -1,17 +1,25 @@
-"""What the EC2 drivers share: the fabric's tag filters, filtered describes, tag updates."""
+"""What the EC2 drivers share: the fabric's tag filters, filtered describes, a base driver that
+finds its resources with one of them, the tags setter, and waiting on a resource's state."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from abc import abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from weft.aws import errors
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
+from weft.aws.drivers import kit, presence, tagger
 from weft.aws.drivers.pagination import items
 from weft.aws.waiting import wait_until
+from weft.core.resource import Observed
+
+#: The tags setter of every EC2 resource (by its id).
+TAGS = kit.tags(tagger.EC2)
+
+Item = dict[str, Any]
+Tags = dict[str, str]
 
 
 def fabric_filters(ctx: AwsContext, address: str | None = None) -> list[dict[str, Any]]:
@@ -47,34 +55,87 @@ def describe_tagged(
     return found
 
 
-def update_tags(
-    ctx: AwsContext, resource_id: str, old: Mapping[str, str], new: Mapping[str, str]
-) -> None:
-    """Make the resource's tags equal ``new`` (``aws:`` keys untouched)."""
-    to_set, to_remove = tagging.changes(old, new)
-    ec2 = ctx.client("ec2")
-    if to_set:
-        ec2.create_tags(Resources=[resource_id], Tags=tagging.to_aws(to_set))
-    if to_remove:
-        ec2.delete_tags(Resources=[resource_id], Tags=[{"Key": k} for k in to_remove])
+@dataclass(frozen=True)
+class Describe:
+    """How an EC2 resource type is described: the operation, its result key, the parameter
+    that names ids, and server-side filters beyond the fabric's tags (live states only, say)."""
+
+    operation: str
+    result_key: str
+    ids: str
+    filters: tuple[dict[str, Any], ...] = ()
 
 
-def wait_available(
-    ctx: AwsContext, what: str, operation: str, result_key: str, ids_param: str, resource_id: str
-) -> None:
-    """Poll ``operation`` for one resource until its State is ``available``.
+class Ec2Driver(kit.TaggedDriver):
+    """An EC2 resource type, found with one tag-filtered describe."""
 
-    A "not found" right after creation is eventual consistency, reported as "not visible yet".
+    describe: Describe
+
+    @abstractmethod
+    def observe(self, ctx: AwsContext, name: str, item: Item, tags: Tags) -> Observed | None:
+        """One described item as an Observed named ``name`` (None: not reported)."""
+
+    def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
+        return self.find_filtered(ctx, address)
+
+    def find_filtered(
+        self, ctx: AwsContext, address: str | None, filters: list[dict[str, Any]] | None = None
+    ) -> list[Observed]:
+        d = self.describe
+        found = []
+        for item in describe_tagged(
+            ctx, d.operation, d.result_key, address=address, Filters=[*d.filters, *(filters or [])]
+        ):
+            tags = tagging.from_aws(item.get("Tags"))
+            name = tagging.name_from_id_tag(tags, self.schema.kind)
+            observed = None if name is None else self.observe(ctx, name, item, tags)
+            if observed is not None:
+                found.append(observed)
+        return found
+
+    def wait_state(
+        self, ctx: AwsContext, what: str, resource_id: str, **options: Any
+    ) -> Item | None:
+        """:func:`wait_state` on one resource of this type."""
+        d = self.describe
+
+        def describe() -> list[Item]:
+            answer = getattr(ctx.client("ec2"), d.operation)(**{d.ids: [resource_id]})
+            return list(answer[d.result_key])
+
+        return wait_state(ctx, what, describe, **options)
+
+
+def wait_state(
+    ctx: AwsContext,
+    what: str,
+    describe: Callable[[], list[Item]],
+    *,
+    want: str = "available",
+    timeout: float = 120.0,
+    interval: float = 1.0,
+    failed: Callable[[Item], Exception] | None = None,
+) -> Item | None:
+    """Poll ``describe`` (the one resource's description, or none) until its State is ``want``.
+
+    A resource not found is "not visible yet" right after creation (eventual consistency), and
+    is ``deleted`` when that is what is wanted. A ``failed`` state raises ``failed(item)`` when
+    that is given. Returns the last description (None if there was none).
     """
+    last: Item = {}
 
     def check() -> bool | str:
-        try:
-            found = getattr(ctx.client("ec2"), operation)(**{ids_param: [resource_id]})[result_key]
-        except ClientError as exc:
-            if errors.is_not_found(exc):
-                return "not visible yet"
-            raise
-        state = found[0].get("State", "pending") if found else "not visible yet"
-        return True if state == "available" else state
+        found = presence.if_found(describe) or []
+        if not found:
+            return True if want == "deleted" else "not visible yet"
+        last.clear()
+        last.update(found[0])
+        state = str(found[0].get("State", "pending"))
+        if state == want:
+            return True
+        if state == "failed" and failed is not None:
+            raise failed(found[0])
+        return state
 
-    wait_until(ctx, f"{what} {resource_id}", check, timeout=120, interval=1.0)
+    wait_until(ctx, what, check, timeout=timeout, interval=interval)
+    return dict(last) if last else None

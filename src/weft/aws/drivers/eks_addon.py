@@ -17,6 +17,7 @@ API wants an ARN): going back to None deletes the add-on *preserving its Kuberne
 (``preserve=True``, so its pods keep running) and creates it again without a role. An
 add-on found in the fabric's cluster without weft's tags (made outside weft) is taken over:
 the cluster is the fabric's, and ``resolveConflicts=OVERWRITE`` is weft's choice everywhere.
+How add-ons are listed, waited on and deleted: :mod:`.eks`.
 """
 
 from __future__ import annotations
@@ -24,35 +25,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from weft.aws import errors
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
-from weft.aws.drivers import eks_cluster, pagination
+from weft.aws.drivers import eks, kit, pagination, tagger
 from weft.core.resource import KindSchema, Observed, Resource
 from weft.errors import PermanentError, TemporaryError
 
 KIND = "eks_addon"
-CREATE_TIMEOUT = 1200.0
-DELETE_TIMEOUT = 1200.0
 #: On an add-on that follows the cluster's default version (never reported as a tag).
 VERSION_TAG = "weft:addon-version"
 FOLLOWS_DEFAULT = "default"
-_GONE = frozenset({"DELETING"})
 _USABLE = frozenset({"ACTIVE", "DEGRADED"})
-
-
-def _describe(ctx: AwsContext, cluster: str, addon: str) -> dict[str, Any] | None:
-    try:
-        found: dict[str, Any] = ctx.client("eks").describe_addon(
-            clusterName=cluster, addonName=addon
-        )["addon"]
-    except ClientError as exc:
-        if errors.is_not_found(exc):
-            return None
-        raise
-    return found
+_UPDATE_FAILED = frozenset({"DELETING", "DELETE_FAILED"})
 
 
 def default_version(ctx: AwsContext, addon: str, k8s_version: str) -> str | None:
@@ -73,91 +57,84 @@ def default_version(ctx: AwsContext, addon: str, k8s_version: str) -> str | None
     return None
 
 
-def _reported_tags(addon: Mapping[str, Any]) -> dict[str, str]:
-    return {k: v for k, v in eks_cluster.tags_of(addon).items() if k != VERSION_TAG}
-
-
-def _observed(name: str, addon: Mapping[str, Any], default: str | None) -> Observed:
-    """``default`` is the cluster's default version of this add-on (None: unknown)."""
-    tags = eks_cluster.tags_of(addon)
-    running = addon.get("addonVersion")
-    follows = tags.get(VERSION_TAG) == FOLLOWS_DEFAULT
-    status = str(addon.get("status", "ACTIVE"))
-    props = {
-        "cluster_name": addon["clusterName"],
-        "addon_name": addon["addonName"],
-        "addon_version": None if follows and running == default else running,
-        "service_account_role_arn": addon.get("serviceAccountRoleArn") or None,
-        "tags": _reported_tags(addon),
-    }
-    return Observed(
-        kind=KIND,
-        name=name,
-        id=addon["addonName"],
-        props=props,
-        outputs={"arn": addon.get("addonArn"), "version": running},
-        state=status.lower(),
-    )
-
-
 def _cluster_version(ctx: AwsContext, cluster: str) -> str:
-    found = eks_cluster.describe(ctx, cluster)
+    found = eks.describe(ctx, cluster)
     if found is None:
         raise TemporaryError(f"the EKS cluster {cluster} is not visible yet")
     return str(found["version"])
 
 
 def _wanted_tags(props: Mapping[str, Any]) -> dict[str, str]:
-    tags = eks_cluster.eks_tags(props["tags"])
+    tags = eks.eks_tags(props["tags"])
     if props.get("addon_version") is None:
         tags[VERSION_TAG] = FOLLOWS_DEFAULT
     return tags
 
 
-class EksAddonDriver:
-    schema = KindSchema(kind=KIND, immutable=frozenset({"cluster_name", "addon_name"}))
+class EksAddonDriver(eks.EksChildDriver):
+    schema = KindSchema(
+        kind=KIND,
+        immutable=frozenset({"cluster_name", "addon_name"}),
+        updatable=frozenset({"addon_version", "service_account_role_arn", "tags"}),
+    )
+    noun = "add-on"
+    api = eks.ChildApi("addon", "addons", "addonName")
+    name_prop = "addon_name"
 
-    def discover(self, ctx: AwsContext) -> list[Observed]:
-        eks = ctx.client("eks")
+    def observe(
+        self, ctx: AwsContext, name: str, item: eks.Item, default: str | None = None
+    ) -> Observed:
+        """``default`` is the cluster's default version of this add-on (None: unknown)."""
+        tags = eks.tags_of(item)
+        running = item.get("addonVersion")
+        follows = tags.get(VERSION_TAG) == FOLLOWS_DEFAULT
+        props = {
+            "cluster_name": item["clusterName"],
+            "addon_name": item["addonName"],
+            "addon_version": None if follows and running == default else running,
+            "service_account_role_arn": item.get("serviceAccountRoleArn") or None,
+            "tags": {k: v for k, v in tags.items() if k != VERSION_TAG},
+        }
+        outputs = {"arn": item.get("addonArn"), "version": running}
+        state = str(item.get("status", "ACTIVE")).lower()
+        return self.observed(name, item["addonName"], props, outputs, state=state)
+
+    def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
         found = []
         defaults: dict[tuple[str, str], str | None] = {}
-        for cluster in eks_cluster.fabric_clusters(ctx):
-            for addon_name in pagination.items(
-                eks, "list_addons", "addons", clusterName=cluster["name"]
-            ):
-                addon = _describe(ctx, cluster["name"], addon_name)
-                if addon is None or addon.get("status") in _GONE:
-                    continue
-                tags = eks_cluster.tags_of(addon)
-                name = tagging.name_from_id_tag(tags, KIND)
-                if name is None or not eks_cluster.is_ours(ctx, tags):
+        for cluster in eks.fabric_clusters(ctx):
+            for addon in self.children(ctx, cluster):
+                tags = eks.tags_of(addon)
+                name = tagging.owned_name(tags, fabric=ctx.fabric, kind=KIND, address=address)
+                if name is None:
                     continue
                 default = None
                 if tags.get(VERSION_TAG) == FOLLOWS_DEFAULT:
-                    key = (addon_name, str(cluster["version"]))
+                    key = (addon["addonName"], str(cluster["version"]))
                     if key not in defaults:
                         defaults[key] = default_version(ctx, *key)
                     default = defaults[key]
-                found.append(_observed(name, addon, default))
+                found.append(self.observe(ctx, name, addon, default))
         return found
 
     def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
-        cluster, addon_name = props["cluster_name"], props["addon_name"]
-        existing = _describe(ctx, cluster, addon_name)
-        if existing is not None:
-            if existing.get("status") in _GONE:
-                raise TemporaryError(
-                    f"the previous add-on {addon_name} is still being deleted",
-                    address=resource.address,
-                )
-            # an add-on in the fabric's cluster: a retried create, or one made outside weft
-            live = self._wait_usable(ctx, resource.address, cluster, addon_name)
-            found = _observed(resource.name, live, None)
-            changed = {"addon_version", "service_account_role_arn", "tags"}
-            return self.update(ctx, resource, props, found, changed)
+        existing = self.live(ctx, props)
+        if existing is None:
+            return self.make(ctx, resource, props)
+        if existing.get("status") in eks.GONE:
+            raise TemporaryError(
+                f"the previous add-on {props['addon_name']} is still being deleted",
+                address=resource.address,
+            )
+        # an add-on in the fabric's cluster: a retried create, or one made outside weft
+        live = self._usable(ctx, resource.address, props)
+        changed = {"addon_version", "service_account_role_arn", "tags"}
+        return self.update(ctx, resource, props, self.observe(ctx, resource.name, live), changed)
+
+    def make(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
         kwargs: dict[str, Any] = {
-            "clusterName": cluster,
-            "addonName": addon_name,
+            "clusterName": props["cluster_name"],
+            "addonName": props["addon_name"],
             "resolveConflicts": "OVERWRITE",
             "tags": _wanted_tags(props),
             "clientRequestToken": ctx.token(resource.address),
@@ -167,21 +144,16 @@ class EksAddonDriver:
         if props.get("service_account_role_arn"):
             kwargs["serviceAccountRoleArn"] = props["service_account_role_arn"]
         ctx.client("eks").create_addon(**kwargs)
-        addon = self._wait_active(ctx, resource.address, cluster, addon_name)
+        # DEGRADED while its pods wait for nodes is common at first: keep waiting
+        addon = self.wait_for(ctx, resource.address, props)
         return self._result(ctx, resource, props, addon)
 
-    def update(
-        self,
-        ctx: AwsContext,
-        resource: Resource,
-        props: dict[str, Any],
-        observed: Observed,
-        changed: set[str],
-    ) -> Observed:
+    def change(self, edit: kit.Edit) -> Observed:
+        ctx, resource, props, changed = edit.ctx, edit.resource, edit.props, edit.changed
         cluster, addon_name = props["cluster_name"], props["addon_name"]
         address = resource.address
         # Read it again: after an interrupted run part of the change may be done.
-        live = self._wait_usable(ctx, address, cluster, addon_name)
+        live = self._usable(ctx, address, props)
         request: dict[str, Any] = {}
         if "addon_version" in changed:
             target = props.get("addon_version") or default_version(
@@ -205,14 +177,12 @@ class EksAddonDriver:
             update = ctx.client("eks").update_addon(
                 clusterName=cluster, addonName=addon_name, resolveConflicts="OVERWRITE", **request
             )["update"]
-            eks_cluster.wait_update(
-                ctx, address, cluster, update, timeout=CREATE_TIMEOUT, addonName=addon_name
+            eks.wait_update(
+                ctx, address, cluster, update, timeout=self.timeout, addonName=addon_name
             )
-            live = self._wait_usable(ctx, address, cluster, addon_name)
+            live = self._usable(ctx, address, props)
         # tags, and the "follows the default version" marker with them
-        eks_cluster.update_tags(
-            ctx, live["addonArn"], eks_cluster.tags_of(live), _wanted_tags(props)
-        )
+        tagger.EKS.ensure(ctx, live["addonArn"], eks.tags_of(live), _wanted_tags(props))
         live = {**live, "tags": _wanted_tags(props)}
         return self._result(ctx, resource, props, live)
 
@@ -222,29 +192,14 @@ class EksAddonDriver:
         cluster, addon_name = props["cluster_name"], props["addon_name"]
         ctx.report(f"add-on {addon_name}: removing its role means adding it again (pods stay)")
         ctx.client("eks").delete_addon(clusterName=cluster, addonName=addon_name, preserve=True)
-        self._wait_gone(ctx, resource.address, cluster, addon_name)
+        self.wait_for(ctx, resource.address, props, want=None)
         return self.create(ctx, resource, props)
 
-    def delete(self, ctx: AwsContext, observed: Observed) -> None:
-        cluster, addon_name = observed.props["cluster_name"], observed.id
-        ctx.client("eks").delete_addon(clusterName=cluster, addonName=addon_name)
-        self._wait_gone(ctx, observed.address, cluster, addon_name)
+    def _usable(self, ctx: AwsContext, address: str, props: Mapping[str, Any]) -> eks.Item:
+        return self.wait_for(ctx, address, props, want=_USABLE, failed=_UPDATE_FAILED)
 
-    @staticmethod
-    def _wait_gone(ctx: AwsContext, address: str, cluster: str, addon_name: str) -> None:
-        eks_cluster.wait_status(
-            ctx,
-            address,
-            f"add-on {addon_name}",
-            lambda: _describe(ctx, cluster, addon_name),
-            want=None,
-            failed=frozenset({"DELETE_FAILED"}),
-            timeout=DELETE_TIMEOUT,
-        )
-
-    @staticmethod
     def _result(
-        ctx: AwsContext, resource: Resource, props: dict[str, Any], addon: Mapping[str, Any]
+        self, ctx: AwsContext, resource: Resource, props: dict[str, Any], addon: eks.Item
     ) -> Observed:
         """What now exists; a default-following add-on reports None when on the default."""
         default = None
@@ -252,36 +207,7 @@ class EksAddonDriver:
             default = default_version(
                 ctx, props["addon_name"], _cluster_version(ctx, props["cluster_name"])
             )
-        return _observed(resource.name, addon, default)
-
-    @staticmethod
-    def _wait_active(ctx: AwsContext, address: str, cluster: str, addon: str) -> dict[str, Any]:
-        found = eks_cluster.wait_status(
-            ctx,
-            address,
-            f"add-on {addon}",
-            lambda: _describe(ctx, cluster, addon),
-            want="ACTIVE",
-            # DEGRADED while its pods wait for nodes is common at first: keep waiting
-            failed=frozenset({"CREATE_FAILED", "DELETING", "DELETE_FAILED"}),
-            timeout=CREATE_TIMEOUT,
-        )
-        assert found is not None
-        return found
-
-    @staticmethod
-    def _wait_usable(ctx: AwsContext, address: str, cluster: str, addon: str) -> dict[str, Any]:
-        found = eks_cluster.wait_status(
-            ctx,
-            address,
-            f"add-on {addon}",
-            lambda: _describe(ctx, cluster, addon),
-            want=_USABLE,
-            failed=frozenset({"DELETING", "DELETE_FAILED"}),
-            timeout=CREATE_TIMEOUT,
-        )
-        assert found is not None
-        return found
+        return self.observe(ctx, resource.name, addon, default)
 
 
 DRIVER = EksAddonDriver()

@@ -6,12 +6,10 @@ only when tagged ``weft:fabric`` = this fabric. What is kept in it: :mod:`weft.a
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
-from weft.aws import bucket_contents, errors
+from weft.aws import bucket_contents
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
-from weft.aws.drivers.s3_bucket import S3BucketDriver
+from weft.aws.drivers import kit, presence, s3_bucket
 from weft.core.resource import KindSchema, Observed
 from weft.errors import PermanentError
 from weft.model.addresses import FABRIC_BUCKET
@@ -19,19 +17,16 @@ from weft.model.addresses import FABRIC_BUCKET
 KIND = "fabric_bucket"
 
 
-class FabricBucketDriver(S3BucketDriver):
-    schema = KindSchema(kind=KIND, immutable=frozenset({"bucket"}))
+class FabricBucketDriver(s3_bucket.S3BucketDriver):
+    setters = s3_bucket.setters(with_kms_key=False)
+    schema = KindSchema(kind=KIND, immutable=frozenset({"bucket"}), updatable=kit.covered(setters))
+    set_after_create = kit.covered(setters)
 
-    def discover(self, ctx: AwsContext) -> list[Observed]:
-        s3 = ctx.client("s3")
+    def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
         bucket = ctx.fabric_bucket
-        try:
-            s3.head_bucket(Bucket=bucket)
-        except ClientError as exc:
-            if errors.is_not_found(exc):
-                return []
-            raise
-        tags = self._read_tags(ctx, bucket)
+        if presence.if_found(ctx.client("s3").head_bucket, Bucket=bucket) is None:
+            return []
+        tags = s3_bucket.read_tags(ctx, bucket)
         if tags.get(tagging.FABRIC_TAG) != ctx.fabric:
             raise PermanentError(
                 f"bucket {bucket} exists but is not this fabric's "

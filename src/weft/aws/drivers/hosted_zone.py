@@ -7,6 +7,10 @@ is never deleted: ``delete`` removes only the records weft owns in it (see
 :mod:`weft.aws.drivers.dns_record`), puts its comment back and removes weft's tags. A zone weft
 created is deleted with every record left in it (except its own SOA and NS).
 
+A domain has one public zone, so ``create`` looks for one of that domain whatever its tags (not
+the adoption rule of :mod:`.kit`, which looks for what carries this address); ``update`` is the
+kit's.
+
 Hidden tags are not part of the ``tags`` prop (so the desired tags diff equal); ``adopted`` is an
 output. Route 53 zones are not in the tagging API: discovery lists the zones (paginated) and
 reads their tags in batches of 10, once for this driver and :mod:`.dns_record`.
@@ -16,12 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from weft.aws import errors
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
-from weft.aws.drivers import pagination
+from weft.aws.drivers import kit, pagination, presence, tagger
 from weft.aws.waiting import wait_until
 from weft.core.resource import KindSchema, Observed, Resource
 from weft.errors import PermanentError
@@ -116,20 +117,22 @@ def _observed(
     )
 
 
-class HostedZoneDriver:
-    schema = KindSchema(kind=KIND, immutable=frozenset({"domain"}))
+@kit.setter("comment")
+def _set_comment(edit: kit.Edit) -> None:
+    edit.ctx.client("route53").update_hosted_zone_comment(Id=edit.id, Comment=edit.props["comment"])
 
-    def _find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
+
+class HostedZoneDriver(kit.TaggedDriver):
+    setters = (_set_comment, kit.tags(tagger.Route53ZoneTagger(HIDDEN_TAGS)))
+    schema = KindSchema(kind=KIND, immutable=frozenset({"domain"}), updatable=kit.covered(setters))
+
+    def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
         found = []
         for zone, tags in fabric_zones(ctx):
-            name = tagging.name_from_id_tag(tags, KIND)
-            if name is None or (address is not None and tags.get(tagging.ID_TAG) != address):
-                continue
-            found.append(_observed(ctx, name, zone, tags))
+            name = tagging.owned_name(tags, fabric=ctx.fabric, kind=KIND, address=address)
+            if name is not None:
+                found.append(_observed(ctx, name, zone, tags))
         return found
-
-    def discover(self, ctx: AwsContext) -> list[Observed]:
-        return self._find(ctx)
 
     def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
         route53 = ctx.client("route53")
@@ -174,7 +177,12 @@ class HostedZoneDriver:
                 hint="delete the ones not delegated to from the parent domain",
             )
         if same_name:
-            return self._adopt(ctx, resource, props, same_name[0])
+            return self._take_over(ctx, resource, props, same_name[0])
+        return self.make(ctx, resource, props)
+
+    def make(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
+        route53 = ctx.client("route53")
+        domain = props["domain"].rstrip(".")
         answer = route53.create_hosted_zone(
             Name=domain,
             CallerReference=ctx.token(resource.address),
@@ -185,18 +193,10 @@ class HostedZoneDriver:
             ResourceType="hostedzone", ResourceId=zid, AddTags=tagging.to_aws(props["tags"])
         )
         wait_insync(ctx, answer.get("ChangeInfo", {}), f"hosted zone {domain}")
-        return Observed(
-            kind=KIND,
-            name=resource.name,
-            id=zid,
-            props=props,
-            outputs={
-                "name_servers": list(answer.get("DelegationSet", {}).get("NameServers", [])),
-                "adopted": False,
-            },
-        )
+        servers = list(answer.get("DelegationSet", {}).get("NameServers", []))
+        return self.observed(resource.name, zid, props, {"name_servers": servers, "adopted": False})
 
-    def _adopt(
+    def _take_over(
         self, ctx: AwsContext, resource: Resource, props: dict[str, Any], zone: dict[str, Any]
     ) -> Observed:
         zid = zone_id(zone["Id"])
@@ -215,52 +215,16 @@ class HostedZoneDriver:
             ctx,
             resource.name,
             {**zone, "Config": {"Comment": props["comment"]}},
-            {
-                **props["tags"],
-                **hidden,
-            },
-        )
-
-    def update(
-        self,
-        ctx: AwsContext,
-        resource: Resource,
-        props: dict[str, Any],
-        observed: Observed,
-        changed: set[str],
-    ) -> Observed:
-        route53 = ctx.client("route53")
-        if "comment" in changed:
-            route53.update_hosted_zone_comment(Id=observed.id, Comment=props["comment"])
-        if "tags" in changed:
-            to_set, to_remove = tagging.changes(observed.props.get("tags", {}), props["tags"])
-            to_remove = [k for k in to_remove if k not in HIDDEN_TAGS]
-            kwargs: dict[str, Any] = {}
-            if to_set:
-                kwargs["AddTags"] = tagging.to_aws(to_set)
-            if to_remove:
-                kwargs["RemoveTagKeys"] = to_remove
-            if kwargs:
-                route53.change_tags_for_resource(
-                    ResourceType="hostedzone", ResourceId=observed.id, **kwargs
-                )
-        return Observed(
-            kind=KIND,
-            name=resource.name,
-            id=observed.id,
-            props=props,
-            outputs={k: v for k, v in observed.outputs.items() if k != "id"},
+            {**props["tags"], **hidden},
         )
 
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
         route53 = ctx.client("route53")
         zid = observed.id
-        try:
-            tags = zone_tags(ctx, [zid]).get(zid, {})
-        except ClientError as exc:
-            if errors.is_not_found(exc):
-                return
-            raise
+        found = presence.if_found(zone_tags, ctx, [zid])
+        if found is None:
+            return
+        tags = found.get(zid, {})
         if tags.get(ADOPTED_TAG) == "true":
             self._release(ctx, observed, tags)
             return

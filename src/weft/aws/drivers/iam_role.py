@@ -20,12 +20,9 @@ import json
 import urllib.parse
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from weft.aws import errors
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
-from weft.aws.drivers import adoption, pagination
+from weft.aws.drivers import kit, pagination, presence, tagger
 from weft.core.resource import KindSchema, Observed, Resource
 from weft.errors import PermanentError
 
@@ -43,128 +40,81 @@ def policy_document(value: Any) -> Any:
     return value
 
 
-def _observed(name: str, role: dict[str, Any], props: dict[str, Any]) -> Observed:
-    return Observed(
-        kind=KIND,
-        name=name,
-        id=role["Arn"],
-        props=props,
-        outputs={"arn": role["Arn"], "role_name": role["RoleName"]},
+def _role_name(edit: kit.Edit) -> str:
+    return str(edit.old("role_name"))
+
+
+@kit.setter("assume_role_policy")
+def _set_trust(edit: kit.Edit) -> None:
+    edit.ctx.client("iam").update_assume_role_policy(
+        RoleName=_role_name(edit), PolicyDocument=json.dumps(edit.props["assume_role_policy"])
     )
 
 
-def _ignore_not_found(call: Any, **kwargs: Any) -> None:
-    try:
-        call(**kwargs)
-    except ClientError as exc:
-        if not errors.is_not_found(exc):
-            raise
+@kit.setter("managed_policies")
+def _set_policies(edit: kit.Edit) -> None:
+    iam, role_name = edit.ctx.client("iam"), _role_name(edit)
+    have, want = set(edit.old("managed_policies", [])), set(edit.props["managed_policies"])
+    for policy in sorted(want - have):
+        iam.attach_role_policy(RoleName=role_name, PolicyArn=policy)
+    for policy in sorted(have - want):
+        presence.if_found(iam.detach_role_policy, RoleName=role_name, PolicyArn=policy)
 
 
-class IamRoleDriver:
+class IamRoleDriver(kit.TaggedDriver):
+    setters = (_set_trust, _set_policies, kit.tags(tagger.IAM_ROLE, _role_name))
     schema = KindSchema(
         kind=KIND,
         immutable=frozenset({"role_name", "path"}),
         unordered=frozenset({"managed_policies"}),
+        updatable=kit.covered(setters),
     )
+    #: a new role has no policies attached
+    set_after_create = frozenset({"managed_policies"})
+    adoption_look = "always"
 
-    def _find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
+    def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
         iam = ctx.client("iam")
         found = []
         for role in pagination.items(iam, "list_roles", "Roles", PathPrefix=path_of(ctx.fabric)):
-            role_name = role["RoleName"]
-            try:
-                tags = tagging.from_aws(
-                    pagination.items(iam, "list_role_tags", "Tags", RoleName=role_name)
-                )
-                if tags.get(tagging.FABRIC_TAG) != ctx.fabric:
-                    continue
-                if address is not None and tags.get(tagging.ID_TAG) != address:
-                    continue
-                name = tagging.name_from_id_tag(tags, KIND)
-                if name is None:
-                    continue
-                policies = [
-                    p["PolicyArn"]
-                    for p in pagination.items(
-                        iam, "list_attached_role_policies", "AttachedPolicies", RoleName=role_name
-                    )
-                ]
-            except ClientError as exc:
-                if errors.is_not_found(exc):  # deleted since it was listed
-                    continue
-                raise
-            props = {
-                "role_name": role_name,
-                "path": role["Path"],
-                "assume_role_policy": policy_document(role.get("AssumeRolePolicyDocument") or {}),
-                "managed_policies": sorted(policies),
-                "tags": tags,
-            }
-            found.append(_observed(name, role, props))
+            read = presence.if_found(self._read, ctx, role, address)
+            if read is not None:  # None: deleted since it was listed, or not this fabric's
+                found.append(read)
         return found
 
-    def discover(self, ctx: AwsContext) -> list[Observed]:
-        return self._find(ctx)
+    def _read(self, ctx: AwsContext, role: dict[str, Any], address: str | None) -> Observed | None:
+        iam, role_name = ctx.client("iam"), role["RoleName"]
+        tags = tagging.from_aws(pagination.items(iam, "list_role_tags", "Tags", RoleName=role_name))
+        name = tagging.owned_name(tags, fabric=ctx.fabric, kind=KIND, address=address)
+        if name is None:
+            return None
+        policies = pagination.items(
+            iam, "list_attached_role_policies", "AttachedPolicies", RoleName=role_name
+        )
+        props = {
+            "role_name": role_name,
+            "path": role["Path"],
+            "assume_role_policy": policy_document(role.get("AssumeRolePolicyDocument") or {}),
+            "managed_policies": sorted(p["PolicyArn"] for p in policies),
+            "tags": tags,
+        }
+        return self._observed(name, role, props)
 
-    def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
-        adopted = adoption.adopt(self, ctx, resource, props, self._find(ctx, resource.address))
-        if adopted is not None:
-            return adopted
-        iam = ctx.client("iam")
-        try:
-            role = iam.create_role(
-                Path=props["path"],
-                RoleName=props["role_name"],
-                AssumeRolePolicyDocument=json.dumps(props["assume_role_policy"]),
-                Tags=tagging.to_aws(props["tags"]),
-            )["Role"]
-        except ClientError as exc:
-            if not errors.is_already_exists(exc):
-                raise
+    def make(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
+        answer = presence.unless_exists(
+            ctx.client("iam").create_role,
+            Path=props["path"],
+            RoleName=props["role_name"],
+            AssumeRolePolicyDocument=json.dumps(props["assume_role_policy"]),
+            Tags=tagging.to_aws(props["tags"]),
+        )
+        if answer is None:
             raise PermanentError(
                 f"an IAM role named {props['role_name']} already exists and is not this fabric's",
                 address=resource.address,
                 hint="IAM role names are unique per account: delete or rename that role",
-            ) from exc
-        for policy in props["managed_policies"]:
-            iam.attach_role_policy(RoleName=props["role_name"], PolicyArn=policy)
-        return _observed(resource.name, role, props)
-
-    def update(
-        self,
-        ctx: AwsContext,
-        resource: Resource,
-        props: dict[str, Any],
-        observed: Observed,
-        changed: set[str],
-    ) -> Observed:
-        iam = ctx.client("iam")
-        role_name = observed.props["role_name"]
-        if "assume_role_policy" in changed:
-            iam.update_assume_role_policy(
-                RoleName=role_name, PolicyDocument=json.dumps(props["assume_role_policy"])
             )
-        if "managed_policies" in changed:
-            have = set(observed.props.get("managed_policies", ()))
-            want = set(props["managed_policies"])
-            for policy in sorted(want - have):
-                iam.attach_role_policy(RoleName=role_name, PolicyArn=policy)
-            for policy in sorted(have - want):
-                _ignore_not_found(iam.detach_role_policy, RoleName=role_name, PolicyArn=policy)
-        if "tags" in changed:
-            to_set, to_remove = tagging.changes(observed.props.get("tags", {}), props["tags"])
-            if to_set:
-                iam.tag_role(RoleName=role_name, Tags=tagging.to_aws(to_set))
-            if to_remove:
-                iam.untag_role(RoleName=role_name, TagKeys=to_remove)
-        return Observed(
-            kind=KIND,
-            name=resource.name,
-            id=observed.id,
-            props=props,
-            outputs={"arn": observed.outputs.get("arn"), "role_name": role_name},
-        )
+        return self._observed(resource.name, answer["Role"], {**props, "managed_policies": []})
 
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
         iam = ctx.client("iam")
@@ -177,22 +127,26 @@ class IamRoleDriver:
             )
         )
         for policy in attached:
-            _ignore_not_found(
+            presence.if_found(
                 iam.detach_role_policy, RoleName=role_name, PolicyArn=policy["PolicyArn"]
             )
         for inline in pagination.items(
             iam, "list_role_policies", "PolicyNames", RoleName=role_name
         ):
-            _ignore_not_found(iam.delete_role_policy, RoleName=role_name, PolicyName=inline)
+            presence.if_found(iam.delete_role_policy, RoleName=role_name, PolicyName=inline)
         for profile in pagination.items(
             iam, "list_instance_profiles_for_role", "InstanceProfiles", RoleName=role_name
         ):
-            _ignore_not_found(
+            presence.if_found(
                 iam.remove_role_from_instance_profile,
                 InstanceProfileName=profile["InstanceProfileName"],
                 RoleName=role_name,
             )
         iam.delete_role(RoleName=role_name)
+
+    def _observed(self, name: str, role: dict[str, Any], props: dict[str, Any]) -> Observed:
+        outputs = {"arn": role["Arn"], "role_name": role["RoleName"]}
+        return self.observed(name, role["Arn"], props, outputs)
 
 
 DRIVER = IamRoleDriver()

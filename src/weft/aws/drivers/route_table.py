@@ -11,12 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from weft.aws import errors
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
-from weft.aws.drivers import adoption, ec2, pagination
+from weft.aws.drivers import ec2, kit, pagination, presence
 from weft.core.resource import KindSchema, Observed, Resource, thaw
 
 KIND = "route_table"
@@ -41,174 +38,124 @@ def _associations(table: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _observe(name: str, table: Mapping[str, Any], tags: dict[str, str]) -> Observed:
-    routes = [
-        _route(r)
-        for r in table.get("Routes", [])
-        if r.get("Origin") == "CreateRoute"
-        and (r.get("DestinationCidrBlock") or r.get("DestinationIpv6CidrBlock"))
-    ]
-    associations = _associations(table)
-    props = {
-        "vpc_id": table["VpcId"],
-        "routes": sorted(routes, key=lambda r: r["destination"]),
-        "subnets": sorted(associations),
-        "tags": tags,
-    }
-    return Observed(
-        kind=KIND,
-        name=name,
-        id=table["RouteTableId"],
-        props=props,
-        outputs={"associations": associations},
-    )
-
-
 def _target(route: Mapping[str, Any]) -> dict[str, str]:
     if route.get("nat_gateway_id"):
         return {"NatGatewayId": route["nat_gateway_id"]}
     return {"GatewayId": route["gateway_id"]}
 
 
-class RouteTableDriver:
-    schema = KindSchema(
-        kind=KIND, immutable=frozenset({"vpc_id"}), unordered=frozenset({"subnets"})
-    )
+def _destination(destination: str) -> dict[str, str]:
+    key = "DestinationIpv6CidrBlock" if ":" in destination else "DestinationCidrBlock"
+    return {key: destination}
 
-    def _find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
-        found = []
-        for table in ec2.describe_tagged(
-            ctx, "describe_route_tables", "RouteTables", address=address
+
+def _sorted_routes(routes: Any) -> list[dict[str, Any]]:
+    return sorted(thaw(routes), key=lambda r: r["destination"])
+
+
+@kit.setter("routes")
+def _set_routes(edit: kit.Edit) -> None:
+    client = edit.ctx.client("ec2")
+    have = {r["destination"]: r for r in edit.old("routes", [])}
+    want = {r["destination"]: thaw(r) for r in edit.props["routes"]}
+    for destination, route in want.items():
+        where = {"RouteTableId": edit.id, **_destination(destination), **_target(route)}
+        if destination not in have:
+            client.create_route(**where)
+        elif have[destination] != route:
+            client.replace_route(**where)
+    for destination in have.keys() - want.keys():
+        presence.if_found(client.delete_route, RouteTableId=edit.id, **_destination(destination))
+
+
+@kit.setter("subnets")
+def _set_subnets(edit: kit.Edit) -> None:
+    client = edit.ctx.client("ec2")
+    associations = dict(edit.outputs.get("associations", {}))
+    want = set(edit.props["subnets"])
+    for subnet_id in sorted(set(associations) - want):
+        _disassociate(edit.ctx, associations.pop(subnet_id))
+    missing = sorted(want - set(associations))
+    if missing:
+        # A subnet still associated with another route table (being moved here) is moved
+        # with replace_route_table_association; associate would be refused.
+        elsewhere: dict[str, str] = {}
+        for table in pagination.items(
+            client,
+            "describe_route_tables",
+            "RouteTables",
+            Filters=[{"Name": "association.subnet-id", "Values": missing}],
         ):
-            tags = tagging.from_aws(table.get("Tags"))
-            name = tagging.name_from_id_tag(tags, KIND)
-            if name is not None:
-                found.append(_observe(name, table, tags))
-        return found
+            if table["RouteTableId"] != edit.id:
+                elsewhere.update(_associations(table))
+        for subnet_id in missing:
+            if subnet_id in elsewhere:
+                associations[subnet_id] = client.replace_route_table_association(
+                    AssociationId=elsewhere[subnet_id], RouteTableId=edit.id
+                )["NewAssociationId"]
+            else:
+                associations[subnet_id] = client.associate_route_table(
+                    RouteTableId=edit.id, SubnetId=subnet_id
+                )["AssociationId"]
+    edit.outputs["associations"] = associations
 
-    def discover(self, ctx: AwsContext) -> list[Observed]:
-        return self._find(ctx)
 
-    def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
-        existing = adoption.adoptable(
-            self.schema,
-            adoption.earlier_attempts(ctx, lambda: self._find(ctx, resource.address)),
-            props,
-        )
-        if existing is None:
-            table = ctx.client("ec2").create_route_table(
-                VpcId=props["vpc_id"],
-                ClientToken=ctx.token(resource.address),
-                TagSpecifications=tagging.tag_specifications("route-table", props["tags"]),
-            )["RouteTable"]
-            existing = _observe(resource.name, table, props["tags"])
-        changed = adoption.changed_fields(self.schema, existing.props, props)
-        return self.update(ctx, resource, props, existing, changed)
+def _disassociate(ctx: AwsContext, assoc_id: str) -> None:
+    presence.if_found(ctx.client("ec2").disassociate_route_table, AssociationId=assoc_id)
 
-    def update(
-        self,
-        ctx: AwsContext,
-        resource: Resource,
-        props: dict[str, Any],
-        observed: Observed,
-        changed: set[str],
-    ) -> Observed:
-        table_id = observed.id
-        if "routes" in changed:
-            self._reconcile_routes(ctx, table_id, observed.props.get("routes", ()), props["routes"])
-        associations = dict(thaw(observed.outputs.get("associations", {})))
-        if "subnets" in changed:
-            associations = self._reconcile_subnets(ctx, table_id, associations, props["subnets"])
-        if "tags" in changed:
-            ec2.update_tags(ctx, table_id, observed.props.get("tags", {}), props["tags"])
-        new_props = {
-            **props,
-            "routes": sorted(thaw(props["routes"]), key=lambda r: r["destination"]),
-            "subnets": sorted(props["subnets"]),
+
+class RouteTableDriver(ec2.Ec2Driver):
+    describe = ec2.Describe("describe_route_tables", "RouteTables", "RouteTableIds")
+    setters = (_set_routes, _set_subnets, ec2.TAGS)
+    schema = KindSchema(
+        KIND,
+        immutable=frozenset({"vpc_id"}),
+        unordered=frozenset({"subnets"}),
+        updatable=kit.covered(setters),
+    )
+    set_after_create = frozenset({"routes", "subnets"})
+
+    def observe(self, ctx: AwsContext, name: str, item: ec2.Item, tags: ec2.Tags) -> Observed:
+        routes = [
+            _route(r)
+            for r in item.get("Routes", [])
+            if r.get("Origin") == "CreateRoute"
+            and (r.get("DestinationCidrBlock") or r.get("DestinationIpv6CidrBlock"))
+        ]
+        associations = _associations(item)
+        props = {
+            "vpc_id": item["VpcId"],
+            "routes": _sorted_routes(routes),
+            "subnets": sorted(associations),
+            "tags": tags,
         }
-        return Observed(
-            kind=KIND,
-            name=resource.name,
-            id=table_id,
-            props=new_props,
-            outputs={"associations": associations},
-        )
+        return self.observed(name, item["RouteTableId"], props, {"associations": associations})
+
+    def make(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
+        table = ctx.client("ec2").create_route_table(
+            VpcId=props["vpc_id"],
+            ClientToken=ctx.token(resource.address),
+            TagSpecifications=tagging.tag_specifications("route-table", props["tags"]),
+        )["RouteTable"]
+        return self.observe(ctx, resource.name, table, props["tags"])
+
+    def updated(self, edit: kit.Edit) -> Observed:
+        props = {
+            **edit.props,
+            "routes": _sorted_routes(edit.props["routes"]),
+            "subnets": sorted(edit.props["subnets"]),
+        }
+        return self.observed(edit.resource.name, edit.id, props, edit.outputs)
 
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
         client = ctx.client("ec2")
-        try:
-            tables = client.describe_route_tables(RouteTableIds=[observed.id])["RouteTables"]
-        except ClientError as exc:
-            if errors.is_not_found(exc):
-                return
-            raise
-        for table in tables:
+        found = presence.if_found(client.describe_route_tables, RouteTableIds=[observed.id])
+        if found is None:
+            return
+        for table in found["RouteTables"]:
             for assoc_id in _associations(table).values():
-                self._disassociate(ctx, assoc_id)
+                _disassociate(ctx, assoc_id)
         client.delete_route_table(RouteTableId=observed.id)
-
-    @staticmethod
-    def _reconcile_routes(ctx: AwsContext, table_id: str, current: Any, desired: Any) -> None:
-        client = ctx.client("ec2")
-        have = {r["destination"]: thaw(r) for r in current}
-        want = {r["destination"]: thaw(r) for r in desired}
-        for destination, route in want.items():
-            key = "DestinationIpv6CidrBlock" if ":" in destination else "DestinationCidrBlock"
-            if destination not in have:
-                client.create_route(RouteTableId=table_id, **{key: destination}, **_target(route))
-            elif have[destination] != route:
-                client.replace_route(RouteTableId=table_id, **{key: destination}, **_target(route))
-        for destination in have.keys() - want.keys():
-            key = "DestinationIpv6CidrBlock" if ":" in destination else "DestinationCidrBlock"
-            try:
-                client.delete_route(RouteTableId=table_id, **{key: destination})
-            except ClientError as exc:
-                if not errors.is_not_found(exc):
-                    raise
-
-    def _reconcile_subnets(
-        self,
-        ctx: AwsContext,
-        table_id: str,
-        associations: dict[str, str],
-        desired: Any,
-    ) -> dict[str, str]:
-        client = ctx.client("ec2")
-        want = set(desired)
-        for subnet_id in sorted(set(associations) - want):
-            self._disassociate(ctx, associations.pop(subnet_id))
-        missing = sorted(want - set(associations))
-        if missing:
-            # A subnet still associated with another route table (being moved here) is moved
-            # with replace_route_table_association; associate would be refused.
-            elsewhere: dict[str, str] = {}
-            for table in pagination.items(
-                client,
-                "describe_route_tables",
-                "RouteTables",
-                Filters=[{"Name": "association.subnet-id", "Values": missing}],
-            ):
-                if table["RouteTableId"] != table_id:
-                    elsewhere.update(_associations(table))
-            for subnet_id in missing:
-                if subnet_id in elsewhere:
-                    assoc_id = client.replace_route_table_association(
-                        AssociationId=elsewhere[subnet_id], RouteTableId=table_id
-                    )["NewAssociationId"]
-                else:
-                    assoc_id = client.associate_route_table(
-                        RouteTableId=table_id, SubnetId=subnet_id
-                    )["AssociationId"]
-                associations[subnet_id] = assoc_id
-        return associations
-
-    @staticmethod
-    def _disassociate(ctx: AwsContext, assoc_id: str) -> None:
-        try:
-            ctx.client("ec2").disassociate_route_table(AssociationId=assoc_id)
-        except ClientError as exc:
-            if not errors.is_not_found(exc):
-                raise
 
 
 DRIVER = RouteTableDriver()

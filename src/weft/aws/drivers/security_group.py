@@ -9,79 +9,49 @@ from typing import Any
 
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
-from weft.aws.drivers import adoption, ec2
+from weft.aws.drivers import ec2, kit
 from weft.core.resource import KindSchema, Observed, Resource
 
 KIND = "security_group"
 
 
-def _observed(name: str, group_id: str, props: dict[str, Any], arn: str | None) -> Observed:
-    return Observed(
-        kind=KIND,
-        name=name,
-        id=group_id,
-        props=props,
-        outputs={"arn": arn} if arn else {},
+class SecurityGroupDriver(ec2.Ec2Driver):
+    describe = ec2.Describe("describe_security_groups", "SecurityGroups", "GroupIds")
+    setters = (ec2.TAGS,)
+    schema = KindSchema(
+        KIND,
+        immutable=frozenset({"vpc_id", "group_name", "description"}),
+        updatable=kit.covered(setters),
     )
 
+    def observe(self, ctx: AwsContext, name: str, item: ec2.Item, tags: ec2.Tags) -> Observed:
+        props = {
+            "vpc_id": item.get("VpcId"),
+            "group_name": item["GroupName"],
+            "description": item.get("Description", ""),
+            "tags": tags,
+        }
+        return self._observed(name, item["GroupId"], props, item.get("SecurityGroupArn"))
 
-class SecurityGroupDriver:
-    schema = KindSchema(kind=KIND, immutable=frozenset({"vpc_id", "group_name", "description"}))
-
-    def _find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
-        found = []
-        for group in ec2.describe_tagged(
-            ctx, "describe_security_groups", "SecurityGroups", address=address
-        ):
-            tags = tagging.from_aws(group.get("Tags"))
-            name = tagging.name_from_id_tag(tags, KIND)
-            if name is None:
-                continue
-            props = {
-                "vpc_id": group.get("VpcId"),
-                "group_name": group["GroupName"],
-                "description": group.get("Description", ""),
-                "tags": tags,
-            }
-            found.append(_observed(name, group["GroupId"], props, group.get("SecurityGroupArn")))
-        return found
-
-    def discover(self, ctx: AwsContext) -> list[Observed]:
-        return self._find(ctx)
-
-    def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
-        adopted = adoption.adopt(
-            self,
-            ctx,
-            resource,
-            props,
-            adoption.earlier_attempts(ctx, lambda: self._find(ctx, resource.address)),
-        )
-        if adopted is not None:
-            return adopted
+    def make(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
         answer = ctx.client("ec2").create_security_group(
             VpcId=props["vpc_id"],
             GroupName=props["group_name"],
             Description=props["description"],
             TagSpecifications=tagging.tag_specifications("security-group", props["tags"]),
         )
-        return _observed(resource.name, answer["GroupId"], props, answer.get("SecurityGroupArn"))
-
-    def update(
-        self,
-        ctx: AwsContext,
-        resource: Resource,
-        props: dict[str, Any],
-        observed: Observed,
-        changed: set[str],
-    ) -> Observed:
-        if "tags" in changed:
-            ec2.update_tags(ctx, observed.id, observed.props.get("tags", {}), props["tags"])
-        return _observed(resource.name, observed.id, props, observed.outputs.get("arn"))
+        return self._observed(
+            resource.name, answer["GroupId"], props, answer.get("SecurityGroupArn")
+        )
 
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
         # Still referenced by another group's rule or used by an ENI: DependencyViolation (retry).
         ctx.client("ec2").delete_security_group(GroupId=observed.id)
+
+    def _observed(
+        self, name: str, group_id: str, props: dict[str, Any], arn: str | None
+    ) -> Observed:
+        return self.observed(name, group_id, props, {"arn": arn} if arn else {})
 
 
 DRIVER = SecurityGroupDriver()

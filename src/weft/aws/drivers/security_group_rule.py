@@ -10,30 +10,21 @@ from typing import Any
 
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
-from weft.aws.drivers import adoption, ec2
+from weft.aws.drivers import ec2, kit
 from weft.core.resource import KindSchema, Observed, Resource
 from weft.errors import TemporaryError
 
 KIND = "security_group_rule"
-_MUTABLE = frozenset({"description", "tags"})
-_FIELDS = (
-    "group_id",
-    "direction",
-    "protocol",
-    "from_port",
-    "to_port",
-    "cidr",
-    "source_group_id",
-    "description",
+#: What makes a rule this rule: changing any of these is another rule.
+_IDENTITY = frozenset(
+    {"group_id", "direction", "protocol", "from_port", "to_port", "cidr", "source_group_id"}
 )
 
 
 def _ports(protocol: str, from_port: Any, to_port: Any) -> tuple[int, int]:
     if protocol == "-1":
         return -1, -1
-    return int(from_port if from_port is not None else -1), int(
-        to_port if to_port is not None else -1
-    )
+    return int(-1 if from_port is None else from_port), int(-1 if to_port is None else to_port)
 
 
 def _props_of(rule: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
@@ -52,89 +43,61 @@ def _props_of(rule: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _source(props: dict[str, Any]) -> tuple[tuple[str, str, str], str]:
+    """Where the rule's source goes, ``(IpPermissions list, its key, the request's key)``, and
+    the source itself: another group, an IPv6 CIDR or an IPv4 one."""
+    if props.get("source_group_id"):
+        return ("UserIdGroupPairs", "GroupId", "ReferencedGroupId"), props["source_group_id"]
+    if ":" in (props.get("cidr") or ""):
+        return ("Ipv6Ranges", "CidrIpv6", "CidrIpv6"), props["cidr"]
+    return ("IpRanges", "CidrIp", "CidrIpv4"), props["cidr"]
+
+
+def _protocol(props: dict[str, Any]) -> dict[str, Any]:
+    from_port, to_port = _ports(props["protocol"], props["from_port"], props["to_port"])
+    return {"IpProtocol": props["protocol"], "FromPort": from_port, "ToPort": to_port}
+
+
 def _permission(props: dict[str, Any]) -> dict[str, Any]:
     """The rule as an ``IpPermissions`` entry."""
-    from_port, to_port = _ports(props["protocol"], props["from_port"], props["to_port"])
-    permission: dict[str, Any] = {
-        "IpProtocol": props["protocol"],
-        "FromPort": from_port,
-        "ToPort": to_port,
-    }
-    source: dict[str, Any] = {}
+    (entries, key, _), value = _source(props)
+    source = {key: value}
     if props.get("description"):
         source["Description"] = props["description"]
-    if props.get("source_group_id"):
-        permission["UserIdGroupPairs"] = [{"GroupId": props["source_group_id"], **source}]
-    elif ":" in (props.get("cidr") or ""):
-        permission["Ipv6Ranges"] = [{"CidrIpv6": props["cidr"], **source}]
-    else:
-        permission["IpRanges"] = [{"CidrIp": props["cidr"], **source}]
-    return permission
+    return {**_protocol(props), entries: [source]}
 
 
 def _request(props: dict[str, Any]) -> dict[str, Any]:
     """The rule as a ``SecurityGroupRuleRequest`` (modify_security_group_rules)."""
-    from_port, to_port = _ports(props["protocol"], props["from_port"], props["to_port"])
-    request: dict[str, Any] = {
-        "IpProtocol": props["protocol"],
-        "FromPort": from_port,
-        "ToPort": to_port,
-        "Description": props.get("description") or "",
-    }
-    if props.get("source_group_id"):
-        request["ReferencedGroupId"] = props["source_group_id"]
-    elif ":" in (props.get("cidr") or ""):
-        request["CidrIpv6"] = props["cidr"]
-    else:
-        request["CidrIpv4"] = props["cidr"]
-    return request
+    (_, _, key), value = _source(props)
+    return {**_protocol(props), "Description": props.get("description") or "", key: value}
 
 
-class SecurityGroupRuleDriver:
-    schema = KindSchema(kind=KIND, immutable=frozenset(_FIELDS) - _MUTABLE)
+@kit.setter("description")
+def _set_description(edit: kit.Edit) -> None:
+    edit.ctx.client("ec2").modify_security_group_rules(
+        GroupId=edit.old("group_id"),
+        SecurityGroupRules=[
+            {"SecurityGroupRuleId": edit.id, "SecurityGroupRule": _request(edit.props)}
+        ],
+    )
 
-    def _find(
-        self, ctx: AwsContext, address: str | None = None, group_id: str | None = None
-    ) -> list[Observed]:
-        extra = [{"Name": "group-id", "Values": [group_id]}] if group_id else []
-        found = []
-        for rule in ec2.describe_tagged(
-            ctx,
-            "describe_security_group_rules",
-            "SecurityGroupRules",
-            address=address,
-            Filters=extra,
-        ):
-            tags = tagging.from_aws(rule.get("Tags"))
-            name = tagging.name_from_id_tag(tags, KIND)
-            if name is not None:
-                found.append(
-                    Observed(
-                        kind=KIND,
-                        name=name,
-                        id=rule["SecurityGroupRuleId"],
-                        props=_props_of(rule, tags),
-                    )
-                )
-        return found
 
-    def discover(self, ctx: AwsContext) -> list[Observed]:
-        return self._find(ctx)
+class SecurityGroupRuleDriver(ec2.Ec2Driver):
+    describe = ec2.Describe(
+        "describe_security_group_rules", "SecurityGroupRules", "SecurityGroupRuleIds"
+    )
+    setters = (_set_description, ec2.TAGS)
+    schema = KindSchema(KIND, immutable=_IDENTITY, updatable=kit.covered(setters))
+
+    def observe(self, ctx: AwsContext, name: str, item: ec2.Item, tags: ec2.Tags) -> Observed:
+        return self.observed(name, item["SecurityGroupRuleId"], _props_of(item, tags))
 
     def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
-        props = {**props}
-        props["from_port"], props["to_port"] = _ports(
-            props["protocol"], props["from_port"], props["to_port"]
-        )
-        adopted = adoption.adopt(
-            self,
-            ctx,
-            resource,
-            props,
-            adoption.earlier_attempts(ctx, lambda: self._find(ctx, resource.address)),
-        )
-        if adopted is not None:
-            return adopted
+        ports = _ports(props["protocol"], props["from_port"], props["to_port"])
+        return super().create(ctx, resource, {**props, "from_port": ports[0], "to_port": ports[1]})
+
+    def make(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
         client = ctx.client("ec2")
         authorize = (
             client.authorize_security_group_egress
@@ -151,31 +114,13 @@ class SecurityGroupRuleDriver:
             rule_id = rules[0]["SecurityGroupRuleId"]
         else:
             # The answer did not single the rule out: find it by its group and address tag.
-            matches = self._find(ctx, resource.address, group_id=props["group_id"])
+            group = [{"Name": "group-id", "Values": [props["group_id"]]}]
+            matches = self.find_filtered(ctx, resource.address, group)
             if not matches:
                 # Eventual consistency: the executor retries, and the retry adopts the rule.
                 raise TemporaryError("the new rule is not visible yet", address=resource.address)
             rule_id = matches[0].id
-        return Observed(kind=KIND, name=resource.name, id=rule_id, props=props)
-
-    def update(
-        self,
-        ctx: AwsContext,
-        resource: Resource,
-        props: dict[str, Any],
-        observed: Observed,
-        changed: set[str],
-    ) -> Observed:
-        if "description" in changed:
-            ctx.client("ec2").modify_security_group_rules(
-                GroupId=observed.props["group_id"],
-                SecurityGroupRules=[
-                    {"SecurityGroupRuleId": observed.id, "SecurityGroupRule": _request(props)}
-                ],
-            )
-        if "tags" in changed:
-            ec2.update_tags(ctx, observed.id, observed.props.get("tags", {}), props["tags"])
-        return Observed(kind=KIND, name=resource.name, id=observed.id, props=props)
+        return self.observed(resource.name, rule_id, props)
 
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
         client = ctx.client("ec2")

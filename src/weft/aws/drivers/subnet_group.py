@@ -1,51 +1,22 @@
 """Subnet groups of RDS and ElastiCache: one driver, two spellings of the same API.
 
 Both services list subnet groups without a tag filter, take tags as ``Tags`` at creation, modify
-the description and subnets in one call, and tag with ``list_tags_for_resource`` /
-``add_tags_to_resource`` / ``remove_tags_from_resource`` on an ARN; only the operation and field
-names differ (:class:`Api`). Discovery lists the groups (one paginated describe), keeps those
-named with the fabric's prefix ``weft-<fabric>-``, reads their tags, and reports those tagged for
-this fabric.
+the description and subnets in one call, and tag on an ARN; only the operation and field names
+differ (:class:`Api`). Discovery lists the groups (one paginated describe), keeps those named
+with the fabric's prefix ``weft-<fabric>-``, reads their tags, and reports those tagged for this
+fabric (:mod:`.rds`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
-from weft.aws.drivers import adoption, pagination
+from weft.aws.drivers import kit, pagination, rds
+from weft.aws.drivers.tagger import Tagger
 from weft.core.resource import KindSchema, Observed, Resource
-
-#: the room ``weft.model.naming.bounded`` keeps for a digest when it shortens a name
-_DIGEST_ROOM = 7
-
-
-def name_prefix(ctx: AwsContext, limit: int) -> str:
-    """The prefix every name weft gives this fabric's resources starts with (even shortened)."""
-    return f"weft-{ctx.fabric}-"[: limit - _DIGEST_ROOM]
-
-
-def read_tags(client: Any, arn: str) -> dict[str, str]:
-    """An RDS or ElastiCache resource's tags."""
-    return tagging.from_aws(client.list_tags_for_resource(ResourceName=arn).get("TagList"))
-
-
-def update_tags(client: Any, arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> None:
-    """Make an RDS or ElastiCache resource's tags equal ``new`` (``aws:`` keys untouched)."""
-    to_set, to_remove = tagging.changes(old, new)
-    if to_set:
-        client.add_tags_to_resource(ResourceName=arn, Tags=tagging.to_aws(to_set))
-    if to_remove:
-        client.remove_tags_from_resource(ResourceName=arn, TagKeys=to_remove)
-
-
-def is_ours(ctx: AwsContext, tags: Mapping[str, str], address: str | None) -> bool:
-    if tags.get(tagging.FABRIC_TAG) != ctx.fabric:
-        return False
-    return address is None or tags.get(tagging.ID_TAG) == address
 
 
 @dataclass(frozen=True)
@@ -59,6 +30,7 @@ class Api:
     #: the snake-case word in operation names: ``db`` or ``cache``
     word: str
     arn_field: str
+    tagger: Tagger
 
     @property
     def name_field(self) -> str:
@@ -72,37 +44,37 @@ class Api:
         return f"{verb}_{self.word}_subnet_group"
 
 
-class SubnetGroupDriver:
+class SubnetGroupDriver(kit.TaggedDriver):
+    adoption_look = "always"
+
     def __init__(self, api: Api) -> None:
         self.api = api
+        self.setters = (kit.Setter(frozenset({"subnet_ids", "description"}), self._modify),)
+        self.setters += (kit.tags(api.tagger, kit.by_arn),)
         self.schema = KindSchema(
-            kind=api.kind, immutable=frozenset({"name"}), unordered=frozenset({"subnet_ids"})
+            kind=api.kind,
+            immutable=frozenset({"name"}),
+            unordered=frozenset({"subnet_ids"}),
+            updatable=kit.covered(self.setters),
         )
 
-    def _find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
+    def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
         api = self.api
         client = ctx.client(api.service)
-        prefix = name_prefix(ctx, 255)
+        prefix = rds.name_prefix(ctx, 255)
         found = []
         groups = pagination.items(client, api.op("describe") + "s", f"{api.prefix}SubnetGroups")
         for group in groups:
             if not str(group[api.name_field]).startswith(prefix):
                 continue
-            tags = read_tags(client, group[api.arn_field])
-            name = tagging.name_from_id_tag(tags, api.kind)
-            if name is None or not is_ours(ctx, tags, address):
-                continue
-            found.append(self._observed(name, group, tags))
+            tags = rds.read_tags(client, group[api.arn_field])
+            name = tagging.owned_name(tags, fabric=ctx.fabric, kind=api.kind, address=address)
+            if name is not None:
+                found.append(self._observed(name, group, tags))
         return found
 
-    def discover(self, ctx: AwsContext) -> list[Observed]:
-        return self._find(ctx)
-
-    def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
+    def make(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
         api = self.api
-        adopted = adoption.adopt(self, ctx, resource, props, self._find(ctx, resource.address))
-        if adopted is not None:
-            return adopted
         create = getattr(ctx.client(api.service), api.op("create"))
         group = create(
             **{api.name_field: props["name"], api.description_field: props["description"]},
@@ -111,33 +83,18 @@ class SubnetGroupDriver:
         )[f"{api.prefix}SubnetGroup"]
         return self._observed(resource.name, group, props["tags"])
 
-    def update(
-        self,
-        ctx: AwsContext,
-        resource: Resource,
-        props: dict[str, Any],
-        observed: Observed,
-        changed: set[str],
-    ) -> Observed:
-        api = self.api
-        client = ctx.client(api.service)
-        arn = observed.outputs["arn"]
-        if changed & {"subnet_ids", "description"}:
-            getattr(client, api.op("modify"))(
-                **{api.name_field: observed.id, api.description_field: props["description"]},
-                SubnetIds=list(props["subnet_ids"]),
-            )
-        if "tags" in changed:
-            update_tags(client, arn, observed.props.get("tags", {}), props["tags"])
-        return Observed(
-            kind=api.kind, name=resource.name, id=observed.id, props=props, outputs={"arn": arn}
-        )
-
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
         # Still used by a database or cache on its way out (InvalidDBSubnetGroupStateFault,
         # CacheSubnetGroupInUse): temporary, retried.
         api = self.api
         getattr(ctx.client(api.service), api.op("delete"))(**{api.name_field: observed.id})
+
+    def _modify(self, edit: kit.Edit) -> None:
+        api = self.api
+        getattr(edit.ctx.client(api.service), api.op("modify"))(
+            **{api.name_field: edit.id, api.description_field: edit.props["description"]},
+            SubnetIds=list(edit.props["subnet_ids"]),
+        )
 
     def _observed(self, name: str, group: dict[str, Any], tags: dict[str, str]) -> Observed:
         api = self.api
@@ -147,11 +104,7 @@ class SubnetGroupDriver:
             "subnet_ids": sorted(s["SubnetIdentifier"] for s in group.get("Subnets", [])),
             "tags": tags,
         }
-        return Observed(
-            kind=api.kind,
-            name=name,
-            id=group[api.name_field],
-            props=props,
-            outputs={"arn": group.get(api.arn_field)},
-            state=str(group.get("SubnetGroupStatus", "Complete")).lower(),
+        state = str(group.get("SubnetGroupStatus", "Complete")).lower()
+        return self.observed(
+            name, group[api.name_field], props, {"arn": group.get(api.arn_field)}, state=state
         )
