@@ -201,5 +201,9 @@ def build(source: Source, build_dir: Path, say: Progress) -> tuple[dict[str, Pat
         show_tail(log)
         raise BuildFailed(f"go build failed (exit {code}); see the lines above")
     say(f"built both in {time.monotonic() - started:.0f}s")
-    how = f"{source.describe()} with Go {release} from Debian"
+    go = subprocess.run(
+        [str(goroot / "bin" / "go"), "version"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    go_version = go[2].removeprefix("go") if len(go) > 2 else release
+    how = f"{source.describe()} with Go {go_version} from Debian's packages"
     return {name: out / name for name in BINARIES}, how
