@@ -1,9 +1,15 @@
-"""Shared fixtures.
+"""Shared fixtures and the Hypothesis profiles.
 
 The local cloud for integration tests is a real moto server in server mode, over HTTP on
 127.0.0.1, started once per test session in a private state directory. Each test that needs a
 clean account gets one through ``POST /moto-api/reset``. The local Kubernetes (``kube_api``) is
 started on demand in the same state directory.
+
+Hypothesis runs ``HYPOTHESIS_PROFILE`` (``dev`` when unset): ``dev`` tries a few examples per
+property for a quick loop, ``ci`` (set by ``.ci/run``) the full count, never fewer than any
+property asked for before the profiles existed (300). Neither profile has a deadline: examples
+are timed on a machine shared with the servers and the other workers, and how fast an example
+runs is not what these properties check.
 """
 
 from __future__ import annotations
@@ -14,8 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from weft.local.kube.control_plane import KubeEndpoint
+
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile("ci", max_examples=300, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(scope="session")
