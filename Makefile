@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 .PHONY: setup demo test test-quick test-unit lint typecheck kube bench clean
 
 ## Test workers (pytest-xdist): each runs its own local cloud. More workers than cores pays, as
-## integration tests spend most of their time waiting on the servers. TEST_WORKERS=0: one process.
+## integration tests spend much of their time waiting on the servers: on 2 cores, 4 workers ran
+## the suite in 6 min 41 s, 3 in 7 min 36 s, 6 in 7 min 24 s. TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 4
 PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
