@@ -6,7 +6,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck kube bench clean
+.PHONY: setup demo test test-quick test-unit lint typecheck kube bench clean
+
+## Test workers (pytest-xdist): each runs its own local cloud. More workers than cores pays, as
+## integration tests spend much of their time waiting on the servers: on 2 cores, 4 workers ran
+## the suite in 6 min 41 s, 3 in 7 min 36 s, 6 in 7 min 24 s. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 4
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +28,15 @@ demo: setup kube
 
 ## Lint, layer contracts, and the whole test suite (unit + integration against the local cloud).
 test: setup lint typecheck kube
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
+
+## The quick loop: every test but those marked slow (the crash tests, the fuzzers).
+test-quick: setup kube
+	$(PYTEST) -m "not slow"
+
+## The unit tests only: pure logic, no server, no Kubernetes.
+test-unit: setup
+	$(PYTEST) tests/unit
 
 ## The local Kubernetes: kube-apiserver + kube-controller-manager, cached per version in
 ## ~/.cache/weft/k8s ($WEFT_K8S_CACHE): built from $WEFT_K8S_SOURCE (a server source tarball, Go

@@ -1,21 +1,41 @@
-"""Shared fixtures.
+"""Shared fixtures and the Hypothesis profiles.
 
 The local cloud for integration tests is a real moto server in server mode, over HTTP on
 127.0.0.1, started once per test session in a private state directory. Each test that needs a
 clean account gets one through ``POST /moto-api/reset``. The local Kubernetes (``kube_api``) is
 started on demand in the same state directory.
+
+Run in parallel (``pytest -n 4 --dist loadgroup``, as ``make test`` does), each pytest-xdist
+worker is a test session of its own: it gets its own base temporary directory, so its own state
+directory, moto server and local Kubernetes, on free ports. What workers share they only read
+(the Kubernetes binaries in the cache), apart from Hypothesis's example database, which is safe
+to share. A worker takes whole groups of tests (``pytest_collection_modifyitems`` below says
+which), and runs only some of the files, in an order of its own: so every integration file
+starts on an empty local cloud, whatever the files before it left.
+
+Hypothesis runs ``HYPOTHESIS_PROFILE`` (``dev`` when unset): ``dev`` tries a few examples per
+property for a quick loop, ``ci`` (set by ``.ci/run``) the full count, never fewer than any
+property asked for before the profiles existed (300). Neither profile has a deadline: examples
+are timed on a machine shared with the servers and the other workers, and how fast an example
+runs is not what these properties check.
 """
 
 from __future__ import annotations
 
 import os
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from weft.local.kube.control_plane import KubeEndpoint
+
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile("ci", max_examples=300, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(scope="session")
@@ -61,10 +81,51 @@ def kube_api(local_state_dir: Path, moto_url: str) -> Iterator[KubeEndpoint]:
     control_plane.stop_kube(directory)
 
 
-@pytest.fixture
-def clean_cloud(moto_url: str) -> str:
-    """The moto server, reset to an empty account for this test."""
+def _reset(moto_url: str) -> None:
     req = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
     with urllib.request.urlopen(req, timeout=10):
         pass
+
+
+@pytest.fixture
+def clean_cloud(moto_url: str) -> str:
+    """The moto server, reset to an empty account for this test."""
+    _reset(moto_url)
     return moto_url
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_cloud_per_file(request: pytest.FixtureRequest) -> None:
+    """Every integration file starts on an empty local cloud, not on what the files this worker
+    ran before it left (an EKS cluster, a node group). moto's reset does not reach the nodes file
+    the local EKS keeps for the kubelet simulator; with no node group left, it goes too, and the
+    simulator falls back to its generic nodes."""
+    if request.node.get_closest_marker("integration") is None:
+        return
+    _reset(request.getfixturevalue("moto_url"))
+    state: Path = request.getfixturevalue("local_state_dir")
+    (state / "local" / "nodes.json").unlink(missing_ok=True)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The groups a parallel run (``--dist loadgroup``) gives out whole, one worker each.
+
+    A file is one group (named after it), so its module fixtures (a fabric brought up once for
+    the file) are set up once. Every ``k8s`` test is in one group ``k8s``, so a run starts one
+    local Kubernetes, not one per worker. A file marked ``spread(n)`` deals its tests to n groups
+    instead (for a long file whose tests stand alone: each group sets its fixtures up once). A
+    test that names its ``xdist_group`` keeps it."""
+    dealt: Counter[str] = Counter()
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        if item.get_closest_marker("k8s"):
+            group = "k8s"
+        else:
+            group = item.path.stem
+            spread = item.get_closest_marker("spread")
+            if spread:
+                dealt[group] += 1
+                group = f"{group}#{dealt[group] % int(spread.args[0])}"
+        item.add_marker(pytest.mark.xdist_group(group))

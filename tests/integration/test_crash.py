@@ -41,7 +41,7 @@ from weft.ops.target import Target
 from .helpers import cloud_counts, down, fabric_text, target_for, up
 from .test_teardown import FULL
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.spread(4)]
 
 NETWORK = fabric_text("crash")
 FULL_FABRIC = fabric_text("crashfull") + FULL

@@ -38,7 +38,7 @@ from weft.model import desired_resources
 
 from .helpers import FAST_RETRY
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.spread(2)]
 
 REGION = "us-east-2"
 ZONES = ["us-east-2a", "us-east-2b"]

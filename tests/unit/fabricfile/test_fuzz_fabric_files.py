@@ -33,6 +33,8 @@ from weft.local import aws_server
 
 from .test_spec_fuzz import documents, sections
 
+pytestmark = pytest.mark.slow
+
 GOOD = sorted((Path(__file__).parent / "good").glob("*.yaml"))
 COMMANDS = (
     ["plan"],
@@ -142,7 +144,7 @@ def check_file(world: tuple[Recorder, Path], text: str) -> None:
     assert aws_server.status(work / "state" / "local") is None, "the local cloud was started"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(documents, sections))
 def test_generated_documents(world, document: object) -> None:
     check_file(world, json.dumps(document))
@@ -177,7 +179,7 @@ def mangled_examples(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mangled_examples())
 def test_mangled_example_files(world, text: str) -> None:
     check_file(world, text)

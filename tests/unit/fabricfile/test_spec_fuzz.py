@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from weft.errors import ConfigError
 from weft.fabricfile import Fabric, parse_fabric
+
+pytestmark = pytest.mark.slow
 
 KEYS = [
     "name", "region", "account_id", "provider", "protect", "tags", "network", "version",
@@ -285,19 +288,19 @@ def _check(text: str) -> None:
         assert isinstance(result, Fabric)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_structured_documents(document: object) -> None:
     _check(json.dumps(document))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.text(max_size=200))
 def test_arbitrary_text(text: str) -> None:
     _check(text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(
     st.lists(
         st.tuples(
@@ -312,7 +315,7 @@ def test_yaml_like_lines(lines: list[tuple[int, str, str]]) -> None:
     _check("\n".join("  " * indent + key + tail for indent, key, tail in lines))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sections)
 def test_documents_with_every_section(document: object) -> None:
     _check(json.dumps(document))

@@ -21,6 +21,7 @@ from weft.fabricfile import App, CronJob, Fabric
 from weft.kube import manifests
 from weft.kube.client import Kube
 from weft.model.addresses import CLUSTER
+from weft.ops import retrying
 from weft.ops.target import Target
 
 #: The cloud resources the application commands read.
@@ -93,7 +94,10 @@ class Connection:
 
     def inventory(self, fresh: bool = False) -> Inventory:
         if self._inv is None or fresh:
-            self._inv = discover(self.ctx, {k: DRIVERS[k] for k in KINDS})
+            # Read again on throttling or a passing error, as every other reading of the cloud
+            # is (:mod:`weft.ops.retrying`): the Kubernetes phase of ``down`` starts with it.
+            kinds = {k: DRIVERS[k] for k in KINDS}
+            self._inv = retrying.attempt(lambda: discover(self.ctx, kinds))
         return self._inv
 
     def cluster(self) -> Observed:
