@@ -97,14 +97,11 @@ def clean_cloud(moto_url: str) -> str:
 @pytest.fixture(scope="module", autouse=True)
 def fresh_cloud_per_file(request: pytest.FixtureRequest) -> None:
     """Every integration file starts on an empty local cloud, not on what the files this worker
-    ran before it left (an EKS cluster, a node group). moto's reset does not reach the nodes file
-    the local EKS keeps for the kubelet simulator; with no node group left, it goes too, and the
-    simulator falls back to its generic nodes."""
+    ran before it left (an EKS cluster, a node group: the reset takes the node groups' nodes out
+    of the local Kubernetes too, and the kubelet simulator falls back to its generic nodes)."""
     if request.node.get_closest_marker("integration") is None:
         return
     _reset(request.getfixturevalue("moto_url"))
-    state: Path = request.getfixturevalue("local_state_dir")
-    (state / "local" / "nodes.json").unlink(missing_ok=True)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -4,7 +4,10 @@ the shapes and errors the AWS EKS API reference documents."""
 from __future__ import annotations
 
 import base64
+import json
+import urllib.request
 import uuid
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -210,6 +213,31 @@ def test_nodegroup_reports_cluster_version_tags_and_updates(
     assert eks.list_updates(name=cluster)["updateIds"] == []  # cluster updates only
     deleted = eks.delete_nodegroup(clusterName=cluster, nodegroupName="general")
     assert deleted["nodegroup"]["status"] == "DELETING"
+
+
+def test_an_account_reset_takes_the_node_groups_nodes_away(
+    eks: Any, network: dict[str, Any], local_state_dir: Path
+) -> None:
+    nodes = local_state_dir / "local" / "nodes.json"
+    name = f"c{uuid.uuid4().hex[:10]}"
+    eks.create_cluster(
+        name=name,
+        version="1.30",
+        roleArn=ROLE,
+        resourcesVpcConfig={"subnetIds": network["subnets"]},
+    )
+    eks.create_nodegroup(
+        clusterName=name,
+        nodegroupName="general",
+        nodeRole=ROLE,
+        subnets=network["subnets"],
+        scalingConfig={"minSize": 1, "maxSize": 3, "desiredSize": 2},
+    )
+    assert len(json.loads(nodes.read_text())) == 2
+    reset = f"{eks.meta.endpoint_url}/moto-api/reset"
+    urllib.request.urlopen(urllib.request.Request(reset, method="POST"), timeout=10).close()
+    assert not nodes.exists()  # the kubelet simulator goes back to its generic nodes
+    assert eks.list_clusters()["clusters"] == []
 
 
 # ------------------------------------------------------------------------------------ add-ons

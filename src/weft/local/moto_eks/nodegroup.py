@@ -136,3 +136,5 @@ def apply() -> None:
     EKSBackend.update_nodegroup_config = _then_write_nodes(update_nodegroup_config)  # type: ignore[method-assign]
     EKSBackend.delete_nodegroup = _then_write_nodes(delete_nodegroup)  # type: ignore[method-assign]
     EKSBackend.delete_fargate_profile = delete_fargate_profile  # type: ignore[method-assign]
+    # An account reset (``POST /moto-api/reset``) leaves no node group: nor does nodes.json.
+    EKSBackend.reset = _then_write_nodes(EKSBackend.reset)  # type: ignore[method-assign]
