@@ -238,3 +238,49 @@ def test_deb_src_entries_mirror_the_release_sources_only(
     )
     monkeypatch.setattr(apt, "codename", lambda: "bookworm")
     assert apt.debian_mirror() == "http://deb.debian.org/debian"
+
+
+def test_a_source_tarball_is_built_with_the_cached_go_and_recorded(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = tmp_path / "src" / "kubernetes-1.36.2"
+    for sub in ("vendor", "cmd/kube-apiserver", "cmd/kube-controller-manager"):
+        (tree / sub).mkdir(parents=True)
+    (tree / "go.mod").write_text("module k8s.io/kubernetes\n\ngo 1.26.0\n")
+    tarball = tmp_path / "kubernetes-1.36.2-server-src-min.tar.xz"
+    with tarfile.open(tarball, "w:xz") as archive:
+        archive.add(tree, arcname="kubernetes-1.36.2")
+    # A Go toolchain already in the cache: a `go` that writes each command's binary, answering
+    # --version with the version its -ldflags stamp, and records what it was run with.
+    goroot = cache / "toolchains" / "go-1.26" / "usr" / "lib" / "go-1.26"
+    (goroot / "bin").mkdir(parents=True)
+    (goroot / "bin" / "go").write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = version ]; then echo "go version go1.26.11 linux/amd64"; exit 0; fi\n'
+        'env > "$GOCACHE.env"; echo "$@" > "$GOCACHE.args"\n'
+        'out=""; while [ $# -gt 0 ]; do [ "$1" = -o ] && out="$2"; shift; done\n'
+        "for name in kube-apiserver kube-controller-manager; do\n"
+        '  printf "#!/bin/sh\\necho Kubernetes v1.36.2\\n" > "$out$name"; chmod +x "$out$name"\n'
+        "done\n"
+    )
+    (goroot / "bin" / "go").chmod(0o755)
+    monkeypatch.setenv(source_build.SOURCE_ENV, str(tarball))
+    monkeypatch.setattr(
+        release_download, "download", lambda *a: pytest.fail("the source comes first")
+    )
+    assert setup.main(["--keep-tree"]) == 0
+    assert binaries.cached_versions() == ["1.36.2"]
+    recorded = binaries.origin("1.36.2")
+    assert recorded.kind == "source"
+    assert tarball.name in recorded.detail and "Go 1.26.11" in recorded.detail
+    (build,) = cache.glob("build-*")
+    args = (build / "gocache.args").read_text()
+    assert "-trimpath" in args and "./cmd/kube-apiserver ./cmd/kube-controller-manager" in args
+    assert "k8s.io/component-base/version.gitVersion=v1.36.2" in args
+    env = dict(
+        line.split("=", 1)
+        for line in (build / "gocache.env").read_text().splitlines()
+        if "=" in line
+    )
+    assert (env["GOFLAGS"], env["GOPROXY"], env["GOTOOLCHAIN"]) == ("-mod=vendor", "off", "local")
+    assert env["CGO_ENABLED"] == "0" and env["GOROOT"] == str(goroot)
