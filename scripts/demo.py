@@ -153,6 +153,12 @@ def main() -> int:
         kube_missing = local_cloud.get("kube_unavailable")
         if kube_missing:
             print(f"\n\033[33mno local Kubernetes\033[0m ({kube_missing}): skipping the app steps")
+        else:
+            print(
+                f"\nlocal Kubernetes {local_cloud['kube_version']} "
+                f"({local_cloud['kube_origin']}), cold start "
+                f"{local_cloud['kube_cold_start_seconds']:.1f}s"
+            )
         run(
             "init",
             [
