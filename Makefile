@@ -30,7 +30,7 @@ demo: setup kube
 test: setup lint typecheck kube
 	$(PYTEST)
 
-## The quick loop: every test but those marked slow (the crash tests, the fuzzers).
+## The quick loop: every test but those marked slow (crash tests, fuzzers, driver conformance).
 test-quick: setup kube
 	$(PYTEST) -m "not slow"
 
