@@ -189,6 +189,7 @@ def build(source: Source, build_dir: Path, say: Progress) -> tuple[dict[str, Pat
     cmd = [
         str(goroot / "bin" / "go"),
         "build",
+        "-v",  # the package being compiled, shown by the heartbeat
         "-trimpath",
         "-ldflags",
         ldflags(source.version),
