@@ -161,15 +161,19 @@ def clean(moto_url: str, targets: dict[str, Target]) -> None:
         _reset(moto_url)
 
 
-def converge(run: Callable[[], Outcome]) -> Outcome:
-    """Run the command again, as a user would. A request still in flight when the child died
-    can complete a moment later, between the plan this run shows and the one it re-reads under
-    the lock: then weft refuses (the approved plan no longer matches), and running the same
-    command once more goes through."""
-    try:
-        return run()
-    except StalePlan:
-        return run()
+def converge(run: Callable[[], Outcome], attempts: int = 4) -> Outcome:
+    """Run the command again, as a user would. Requests still in flight when the child died
+    can complete a moment later (with eight workers, several of them, one after another; a
+    certificate can also turn ISSUED once its validation record lands), between the plan this
+    run shows and the one it re-reads under the lock: then weft refuses (the approved plan no
+    longer matches), and running the same command again goes through. Each refusal is a real
+    change of the cloud, so the number of tries is bounded."""
+    for _ in range(attempts - 1):
+        try:
+            return run()
+        except StalePlan:
+            continue
+    return run()
 
 
 def crash_and_converge(
