@@ -19,7 +19,8 @@ reported as one.
     ├── CycleError                  the desired resources depend on each other in a circle
     └── CloudError                  a cloud API call failed (resource address, request id, hint)
         ├── TemporaryError          throttling, eventual consistency, a dependency still going away:
-        │                           retrying later can help (the executor does, with backoff)
+        │   │                       retrying later can help (the executor does, with backoff)
+        │   └── WaitTimedOut        a wait for a resource's state gave up (retrying waits again)
         ├── NotFound                the resource does not exist (on delete this counts as success)
         └── PermanentError          retrying the same call cannot help (bad request, no permission)
 
@@ -131,6 +132,15 @@ class TemporaryError(CloudError):
     """Retrying later can help: throttling, eventual consistency, a dependency still going away."""
 
     retryable = True
+
+
+class WaitTimedOut(TemporaryError):
+    """A wait for a resource to reach a state gave up after its timeout.
+
+    A re-run (or the executor's retry) waits again; unlike a wait that ends well, the time this
+    one spent counts toward the executor's deadline, so a resource that never gets there is not
+    waited on forever.
+    """
 
 
 class NotFound(CloudError):

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from weft.aws.context import AwsContext
-from weft.errors import TemporaryError
+from weft.errors import WaitTimedOut
 
 
 def wait_until(
@@ -25,8 +25,9 @@ def wait_until(
     ``check`` returns True when done, or a state to report (a string, or False for "not ready").
     It may raise to give up (e.g. a NAT gateway that ``failed``). Each poll that is not done is
     reported as ``waiting for {what}: {state} ({elapsed}s)``; the pause between polls grows by
-    half each time up to ``max_interval``. After ``timeout`` seconds: :class:`TemporaryError`
-    (a re-run picks up where this one stopped).
+    half each time up to ``max_interval``. After ``timeout`` seconds: :class:`WaitTimedOut`, a
+    temporary error (a re-run picks up where this one stopped). The reports are what tells the
+    executor that the time went to a healthy wait, which its retry deadline does not count.
     """
     start = clock()
     pause = interval
@@ -38,7 +39,7 @@ def wait_until(
         elapsed = clock() - start
         ctx.report(f"waiting for {what}: {state} ({elapsed:.0f}s)")
         if elapsed >= timeout:
-            raise TemporaryError(
+            raise WaitTimedOut(
                 f"timed out after {timeout:.0f} s waiting for {what} (last state: {state})",
                 hint="re-run: weft resumes where it stopped",
             )

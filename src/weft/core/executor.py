@@ -7,7 +7,12 @@
 - A failure skips everything that depends on it; everything else still finishes, and all errors
   are reported together.
 - Temporary errors (``error.retryable``) are retried with exponential backoff and full jitter
-  until the node's deadline.
+  until the node's deadline. The deadline bounds the time a node spends *failing*, not the time
+  it spends in a healthy wait: a driver waiting for its resource (a cluster's 15 minutes) reports
+  progress, and the time from an attempt's first progress report to its last is not counted. So
+  a throttle right after a long wait is still retried, while a call that keeps failing (with or
+  without waits before it) stops at the deadline as before. A wait that itself gave up
+  (:class:`weft.errors.WaitTimedOut`) was not healthy: its whole attempt counts.
 - :meth:`Executor.cancel` (Ctrl-C) lets running nodes finish and starts no new ones; since every
   create is tagged at creation, a later apply picks up where this one stopped.
 
@@ -32,7 +37,7 @@ from weft.core.graph import Graph
 from weft.core.plan import Action, Change, Plan
 from weft.core.planner import contains_unknown, resolve
 from weft.core.resource import Observed, Resource
-from weft.errors import WeftError
+from weft.errors import WaitTimedOut, WeftError
 
 Reporter = Callable[[str], None]
 
@@ -58,6 +63,14 @@ class Applier(Protocol):
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """Backoff between attempts, and how long a node may spend failing.
+
+    ``deadline`` bounds a node's failing time: the backoff delays, plus each failed attempt's
+    duration less its healthy wait (from its first progress report to its last; none when the
+    attempt failed because that wait timed out). A retry starts only while the failing time
+    with its delay stays under the deadline.
+    """
+
     base: float = 1.0
     cap: float = 20.0
     deadline: float = 900.0
@@ -280,26 +293,43 @@ class Executor:
         start = self.clock()
         label = step.label
         node = step.node
+        # The first and last progress report of the current attempt: what lies between them is
+        # a healthy wait, which the deadline does not count.
+        reports: list[float] = []
 
         def report(message: str) -> None:
-            self.on_event(Event("progress", node, label, message, self.clock() - start))
+            now = self.clock()
+            if reports:
+                reports[1:] = [now]
+            else:
+                reports.append(now)
+            self.on_event(Event("progress", node, label, message, now - start))
 
         self.on_event(Event("started", node, label))
         attempt = 0
+        failing = 0.0  # the failing time so far: what the deadline bounds
         while True:
             attempt += 1
+            began = self.clock()
+            reports.clear()
             try:
                 observed = self._perform(step, outputs, report)
             except BaseException as exc:
-                elapsed = self.clock() - start
+                now = self.clock()
+                elapsed = now - start
+                healthy = 0.0
+                if reports and not isinstance(exc, WaitTimedOut):
+                    healthy = reports[-1] - reports[0]
+                failing += now - began - healthy
                 retryable = isinstance(exc, WeftError) and exc.retryable
                 with self._rng_lock:
                     delay = self.retry.delay(attempt - 1, self._rng)
                 if (
                     retryable
                     and not self._cancel.is_set()
-                    and elapsed + delay < self.retry.deadline
+                    and failing + delay < self.retry.deadline
                 ):
+                    failing += delay
                     self.on_event(Event("retrying", node, label, str(exc), elapsed, attempt, delay))
                     if not self._cancel.wait(delay):
                         continue

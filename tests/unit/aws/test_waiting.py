@@ -7,7 +7,7 @@ import pytest
 from weft.aws.context import AwsContext
 from weft.aws.session import AwsSession
 from weft.aws.waiting import wait_until
-from weft.errors import PermanentError, TemporaryError
+from weft.errors import PermanentError, TemporaryError, WaitTimedOut
 
 
 class FakeClock:
@@ -71,6 +71,8 @@ def test_timeout_is_temporary(ctx: AwsContext, reports: list[str]) -> None:
     assert "timed out after 30 s waiting for cluster c" in err.value.message
     assert err.value.hint == "re-run: weft resumes where it stopped"
     assert clock.now - 100.0 == pytest.approx(30.0)  # never sleeps past the deadline
+    # a wait that gave up: the executor counts all of it toward its retry deadline
+    assert isinstance(err.value, WaitTimedOut)
 
 
 def test_check_may_give_up(ctx: AwsContext) -> None:

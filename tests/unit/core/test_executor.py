@@ -11,7 +11,7 @@ from weft.core.executor import Executor, RetryPolicy, execution_graph
 from weft.core.plan import Action
 from weft.core.planner import plan
 from weft.core.resource import KindSchema, Observed, Ref, Resource
-from weft.errors import PermanentError, TemporaryError
+from weft.errors import PermanentError, TemporaryError, WaitTimedOut
 
 SCHEMAS = {"subnet": KindSchema("subnet", immutable=frozenset({"vpc_id", "cidr"}))}
 FAST = RetryPolicy(base=0.001, cap=0.01, deadline=5.0)
@@ -245,3 +245,124 @@ def test_ready_nodes_heading_the_longest_chains_start_first():
         "eip.a2",
         "route_table.z",
     ]
+
+
+class Clock:
+    """A hand-made clock that the applier below moves on: nothing here really waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class WaitingCloud:
+    """Each attempt to create a resource plays a script: ``("wait", seconds)`` a healthy wait,
+    reporting as it starts and every 30 s until it ends; ``("work", seconds)`` time passing
+    without a report (a call failing slowly); then it raises the attempt's error, or succeeds
+    when there is none."""
+
+    def __init__(
+        self, clock: Clock, attempts: list[tuple[list[tuple[str, float]], Exception | None]]
+    ):
+        self.clock = clock
+        self.attempts = list(attempts)
+        self.made = 0
+
+    def create(self, resource, props, report):
+        script, error = self.attempts.pop(0) if self.attempts else ([], None)
+        for what, seconds in script:
+            if what == "wait":
+                report(f"waiting for {resource.address}: CREATING")
+                left = seconds
+                while left > 0:
+                    step = min(30.0, left)
+                    self.clock.now += step
+                    left -= step
+                    report(f"waiting for {resource.address}: CREATING")
+            else:
+                self.clock.now += seconds
+        if error is not None:
+            raise error
+        self.made += 1
+        return Observed(resource.kind, resource.name, f"id-{self.made}", props)
+
+    def update(self, resource, props, observed, changed, report):  # pragma: no cover
+        raise AssertionError("no update expected")
+
+    def delete(self, observed, report):  # pragma: no cover
+        raise AssertionError("no delete expected")
+
+
+# Retries as in production (a 900 s deadline), but with delays too short to wait on for real.
+PRODUCTION_DEADLINE = RetryPolicy(base=0.001, cap=0.002, deadline=900.0)
+
+
+def run_one(cloud: WaitingCloud, clock: Clock, events: list[Event] | None = None):
+    cluster = [Resource("cluster", "main", {"name": "main"})]
+    sink = events.append if events is not None else (lambda e: None)
+    ex = Executor(cloud, retry=PRODUCTION_DEADLINE, clock=clock, on_event=sink)
+    return ex.run(plan("f", cluster, [], SCHEMAS)).results["cluster.main"]
+
+
+def test_a_throttle_after_a_long_healthy_wait_is_retried():
+    """A cluster's 15-minute wait ends in a throttled call: the wait was healthy, so the retry
+    deadline has not been spent, and the retry finds the cluster and finishes."""
+    clock = Clock()
+    cloud = WaitingCloud(
+        clock,
+        [
+            ([("work", 2), ("wait", 15 * 60), ("work", 1)], TemporaryError("Throttling")),
+            ([("work", 1), ("wait", 30)], None),
+        ],
+    )
+    events: list[Event] = []
+    result = run_one(cloud, clock, events)
+    assert result.status == "done", result.error
+    assert result.attempts == 2
+    assert result.elapsed > 15 * 60  # the node's own time still includes its waits
+    assert [e.type for e in events if e.type in ("retrying", "done")] == ["retrying", "done"]
+
+
+def test_long_waits_in_a_row_each_ending_in_a_throttle_are_retried():
+    """Several long healthy waits (Fargate profiles that EKS creates one at a time) add up to
+    far more than the deadline; each retry still happens, since none of it was failing."""
+    clock = Clock()
+    long_wait = ([("work", 1), ("wait", 10 * 60)], TemporaryError("ResourceInUseException"))
+    cloud = WaitingCloud(clock, [long_wait] * 4 + [([("wait", 60)], None)])
+    result = run_one(cloud, clock)
+    assert result.status == "done", result.error
+    assert result.attempts == 5
+    assert result.elapsed > 40 * 60
+
+
+def test_a_call_that_keeps_failing_stops_at_the_deadline_whatever_waits_come_before():
+    """100 s of failing per attempt, each after a healthy minute: nine attempts make 900 s of
+    failing time, and the ninth is the last."""
+    clock = Clock()
+    failing = ([("wait", 60), ("work", 100)], TemporaryError("Throttling"))
+    cloud = WaitingCloud(clock, [failing] * 50)
+    result = run_one(cloud, clock)
+    assert result.status == "failed"
+    assert result.attempts == 9
+
+
+def test_a_call_failing_without_waits_is_bounded_as_before():
+    clock = Clock()
+    cloud = WaitingCloud(clock, [([("work", 300)], TemporaryError("Throttling"))] * 50)
+    result = run_one(cloud, clock)
+    assert result.status == "failed"
+    assert result.attempts == 3  # 300, 600, 900 s failing: no fourth attempt
+
+
+def test_a_wait_that_timed_out_counts_toward_the_deadline():
+    """A wait that gave up was not healthy: 600 s of it leave room for one more try, not a
+    third, so a resource that never gets there is not waited on forever."""
+    clock = Clock()
+    timed_out = ([("wait", 600)], WaitTimedOut("timed out after 600 s waiting for x"))
+    cloud = WaitingCloud(clock, [timed_out] * 10)
+    result = run_one(cloud, clock)
+    assert result.status == "failed"
+    assert isinstance(result.error, WaitTimedOut)
+    assert result.attempts == 2

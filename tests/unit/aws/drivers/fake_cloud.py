@@ -14,16 +14,22 @@ class FakeClient:
         self.cloud = cloud
         self.service = service
 
+    def can_paginate(self, operation: str) -> bool:
+        """No paginators here: list calls answer in one page."""
+        return False
+
     def __getattr__(self, operation: str) -> Callable[..., Any]:
         def call(**kwargs: Any) -> Any:
             self.cloud.calls.append((self.service, operation, kwargs))
-            return self.cloud.answers.get(operation, {})
+            answer = self.cloud.answers.get(operation, {})
+            return answer(**kwargs) if callable(answer) else answer
 
         return call
 
 
 class FakeCloud:
-    """Records ``(service, operation, kwargs)`` of every call; answers from ``answers``."""
+    """Records ``(service, operation, kwargs)`` of every call; answers from ``answers`` (a
+    value, or a function of the call's arguments)."""
 
     region = "us-east-2"
 
