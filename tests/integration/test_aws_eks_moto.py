@@ -240,6 +240,118 @@ def test_an_account_reset_takes_the_node_groups_nodes_away(
     assert eks.list_clusters()["clusters"] == []
 
 
+def template(ec2: Any, **data: Any) -> dict[str, Any]:
+    """A launch template with ``data`` (a metadata setting when none)."""
+    made = ec2.create_launch_template(
+        LaunchTemplateName=f"lt-{uuid.uuid4().hex[:10]}",
+        LaunchTemplateData=data or {"MetadataOptions": {"HttpTokens": "required"}},
+    )["LaunchTemplate"]
+    return {"id": made["LaunchTemplateId"], "name": made["LaunchTemplateName"]}
+
+
+def nodegroup_from(eks: Any, cluster: str, network: dict[str, Any], name: str, **kw: Any) -> Any:
+    return eks.create_nodegroup(
+        clusterName=cluster,
+        nodegroupName=name,
+        nodeRole=ROLE,
+        subnets=network["subnets"],
+        scalingConfig={"minSize": 1, "maxSize": 2, "desiredSize": 1},
+        **kw,
+    )["nodegroup"]
+
+
+def test_nodegroup_runs_a_version_of_its_launch_template(
+    eks: Any, cluster: str, network: dict[str, Any]
+) -> None:
+    ec2 = network["ec2"]
+    lt = template(ec2)
+    ng = nodegroup_from(eks, cluster, network, "templated", launchTemplate={"id": lt["id"]})
+    assert ng["launchTemplate"] == {**lt, "version": "1"}  # the default, when none is named
+    assert "diskSize" not in ng  # the template's, not the group's
+    ec2.create_launch_template_version(
+        LaunchTemplateId=lt["id"], SourceVersion="1", LaunchTemplateData={}
+    )
+    update = eks.update_nodegroup_version(
+        clusterName=cluster,
+        nodegroupName="templated",
+        launchTemplate={"id": lt["id"], "version": "2"},
+    )["update"]
+    assert update["type"] == "VersionUpdate"
+    assert {"type": "LaunchTemplateVersion", "value": "2"} in update["params"]
+    described = eks.describe_nodegroup(clusterName=cluster, nodegroupName="templated")
+    assert described["nodegroup"]["launchTemplate"]["version"] == "2"
+    done = eks.describe_update(name=cluster, updateId=update["id"], nodegroupName="templated")
+    assert done["update"]["status"] == "Successful"
+
+    # another template, or a version that does not exist: refused
+    other = template(ec2)
+    for spec in ({"id": other["id"], "version": "1"}, {"id": lt["id"], "version": "9"}):
+        with pytest.raises(ClientError) as exc:
+            eks.update_nodegroup_version(
+                clusterName=cluster, nodegroupName="templated", launchTemplate=spec
+            )
+        assert code(exc) == "InvalidParameterException"
+
+
+def test_a_group_made_without_a_template_cannot_be_given_one(
+    eks: Any, cluster: str, network: dict[str, Any]
+) -> None:
+    nodegroup_from(eks, cluster, network, "plain")
+    lt = template(network["ec2"])
+    with pytest.raises(ClientError) as exc:
+        eks.update_nodegroup_version(
+            clusterName=cluster, nodegroupName="plain", launchTemplate={"id": lt["id"]}
+        )
+    assert code(exc) == "InvalidParameterException"
+    assert "not created with a launch template" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"IamInstanceProfile": {"Name": "mine"}},
+        {"InstanceInitiatedShutdownBehavior": "terminate"},
+        {"HibernationOptions": {"Configured": True}},
+        {"NetworkInterfaces": [{"DeviceIndex": 0, "SubnetId": "subnet-12345678"}]},
+        {"InstanceType": "m6i.large"},
+    ],
+    ids=["instance-profile", "shutdown", "hibernation", "subnet", "instance-type"],
+)
+def test_launch_template_settings_eks_prohibits_are_refused(
+    eks: Any, cluster: str, network: dict[str, Any], data: dict[str, Any]
+) -> None:
+    lt = template(network["ec2"], **data)
+    with pytest.raises(ClientError) as exc:
+        nodegroup_from(
+            eks,
+            cluster,
+            network,
+            "refused",
+            launchTemplate={"id": lt["id"]},
+            instanceTypes=["m6i.large"],
+        )
+    assert code(exc) == "InvalidParameterException"
+    assert eks.list_nodegroups(clusterName=cluster)["nodegroups"] == []
+
+
+def test_an_unknown_launch_template_is_refused(
+    eks: Any, cluster: str, network: dict[str, Any]
+) -> None:
+    with pytest.raises(ClientError) as exc:
+        nodegroup_from(
+            eks, cluster, network, "ghost", launchTemplate={"id": "lt-0123456789abcdef0"}
+        )
+    assert code(exc) == "InvalidParameterException"
+
+
+def test_launch_template_tags_are_described_as_they_are_now(network: dict[str, Any]) -> None:
+    ec2 = network["ec2"]
+    lt = template(ec2)
+    ec2.create_tags(Resources=[lt["id"]], Tags=[{"Key": "team", "Value": "a"}])
+    found = ec2.describe_launch_templates(LaunchTemplateIds=[lt["id"]])["LaunchTemplates"][0]
+    assert found["Tags"] == [{"Key": "team", "Value": "a"}]
+
+
 # ------------------------------------------------------------------------------------ add-ons
 
 

@@ -84,7 +84,8 @@ EXPECTED_KINDS = {
     "eip": 1,
     "nat_gateway": 1,
     "security_group": 4,
-    "security_group_rule": 9,
+    "security_group_rule": 11,
+    "launch_template": 1,
     "iam_role": 3,
     "eks_cluster": 1,
     "oidc_provider": 1,
@@ -148,6 +149,10 @@ def independent_leftovers(target: Target) -> list[str]:
         if g["CacheSubnetGroupName"] != "default"
     ]
     left += [f"bucket {b['Name']}" for b in s("s3").list_buckets()["Buckets"]]
+    left += [
+        f"launch template {t['LaunchTemplateName']}"
+        for t in s("ec2").describe_launch_templates()["LaunchTemplates"]
+    ]
     left += [f"{kind} x{n}" for kind, n in cloud_counts(target).items()]
     return left
 

@@ -2,9 +2,11 @@
 
 - A desired resource with nothing observed at its address is *created*.
 - One whose props equal what is observed (refs resolved to the ids they point at) is a *no-op*.
-- One whose differing props can all change in place is *updated*; if any differing prop is
-  immutable for its kind, it is *replaced* (and so, transitively, are dependents whose immutable
-  props point at it: their ref becomes unknown until the new one exists).
+- One whose differing props can all change in place is *updated* (and what refers to an output
+  its kind's update renews, ``update_outputs``, is planned with that output unknown); if any
+  differing prop is immutable for its kind, it is *replaced* (and so, transitively, are
+  dependents whose immutable props point at it: their ref becomes unknown until the new one
+  exists).
 - Observed resources no desired resource names, and duplicates of one address, are *deleted*.
 
 Changes come out in dependency order (creates/updates before what needs them; deletes after).
@@ -142,7 +144,10 @@ def plan(
         elif diffs:
             action = Action.UPDATE
             reason = f"{', '.join(d.field for d in diffs)} changed"
-            lookup[address] = obs.outputs
+            # outputs the update renews are unknown to what refers to them until it is done
+            lookup[address] = {
+                k: v for k, v in obs.outputs.items() if k not in schema.update_outputs
+            }
         else:
             action, reason = Action.NOOP, ""
             lookup[address] = obs.outputs

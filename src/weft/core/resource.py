@@ -180,6 +180,9 @@ class KindSchema:
     ``ignored``: properties reported by discovery but never diffed.
     ``delete_before_create``: on replacement the old one must go first (a unique name, a CIDR that
     would overlap), instead of the default create-before-delete.
+    ``update_outputs``: outputs an in-place update gives new values (a launch template's
+    ``version``): on an update, what refers to them is unknown until the update is done, so
+    the planner updates it too.
     ``owner``: the command that manages resources of this kind. ``fabric`` ones are planned from
     the fabric file (``plan``/``up``); ``apps`` ones are written by ``deploy`` (the DNS records of
     applications' load balancers), so ``up`` leaves them alone, while ``down`` removes them too.
@@ -193,3 +196,4 @@ class KindSchema:
     unordered: frozenset[str] = frozenset()
     owner: str = "fabric"
     updatable: frozenset[str] = frozenset()
+    update_outputs: frozenset[str] = frozenset()

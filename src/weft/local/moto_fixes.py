@@ -122,6 +122,24 @@ def _ec2_tags_by_resource() -> None:
     TaggedEC2Resource.get_tags = get_tags  # type: ignore[method-assign]
 
 
+def _launch_template_tags() -> None:
+    """AWS's DescribeLaunchTemplates reports a template's tags as they are now (CreateTags and
+    DeleteTags included).
+
+    moto 5.2.5 answers with a copy taken when the template was created, so a tag added later is
+    never described.
+    """
+    from moto.ec2.models.launch_templates import LaunchTemplate
+
+    def tags(self: Any) -> list[dict[str, str]]:
+        return list(self.get_tags())
+
+    def ignore(self: Any, value: Any) -> None:
+        """The copy moto takes at creation is not kept: the tags are read when described."""
+
+    LaunchTemplate.tags = property(tags, ignore)  # type: ignore[assignment]
+
+
 def _acm_validation_through_route53() -> None:
     """AWS issues a DNS-validated certificate once its validation records are in DNS.
 
@@ -191,6 +209,7 @@ FIXES = (
     _target_groups_of_a_bare_load_balancer,
     _presigned_urls_reach_their_service,
     _ec2_tags_by_resource,
+    _launch_template_tags,
     _acm_validation_through_route53,
     _data_stores,
     _network_in_use,

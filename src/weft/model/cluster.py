@@ -7,6 +7,15 @@ profiles and managed add-ons.
   node group's cloud name carries a digest of the settings EKS cannot change in place (instance
   types, capacity type, disk), so changing one of them creates the new group next to the old one
   before the old one is deleted.
+- Each node group is launched from a launch template of its own (:func:`node_launch_template`):
+  the nodes carry the cluster security group (so the control plane still reaches the kubelets
+  and webhooks) and the fabric's ``nodes`` group (which the data stores admit); IMDSv2 is
+  required with a hop limit of 1, so pods cannot borrow the node's role; the root volume is an
+  encrypted gp3 one. The template names no AMI: EKS keeps choosing it from the group's AMI type
+  and version, so upgrades keep working.
+- The data security group also admits the EKS cluster security group on PostgreSQL (5432) when
+  there are databases and Redis (6379) when there are caches (:data:`DATA_FROM_CLUSTER`): a
+  Fargate pod carries only that group, never weft's ``nodes`` group.
 - The EBS CSI driver gets its own role through IRSA (the cluster's OIDC provider).
 """
 
@@ -84,9 +93,70 @@ def _irsa_trust(service_account: str) -> dict[str, Any]:
     }
 
 
+#: The generation of weft's node launch templates, part of a node group's cloud name: EKS
+#: cannot give a launch template to a group made without one, so the groups weft made before
+#: it had templates are replaced by new ones (made next to them, then deleted).
+TEMPLATE_GENERATION = "lt1"
+#: The root device of the EKS-optimized Amazon Linux AMIs (AL2, AL2023, their GPU variants).
+ROOT_DEVICE = "/dev/xvda"
+#: A pod is one network hop further than its node: with a hop limit of 1 the instance metadata
+#: service's answers never reach it (IMDSv2 required, so no unauthenticated v1 requests).
+NODE_METADATA = {"http_tokens": "required", "hop_limit": 1}
+
+
+#: The data security group's rules for what carries only the EKS cluster security group (Fargate
+#: pods): name, port, which section of the fabric file needs it, description.
+DATA_FROM_CLUSTER = (
+    ("data-postgres-from-cluster", 5432, "databases", "PostgreSQL from the cluster security group"),
+    ("data-redis-from-cluster", 6379, "caches", "Redis from the cluster security group"),
+)
+
+
+def data_from_cluster(b: Builder) -> None:
+    """The data security group's rules admitting the EKS cluster security group."""
+    for name, port, section, description in DATA_FROM_CLUSTER:
+        if getattr(b.fabric, section):
+            b.add(
+                "security_group_rule",
+                name,
+                {
+                    "group_id": Ref("security_group.data"),
+                    "direction": "ingress",
+                    "protocol": "tcp",
+                    "from_port": port,
+                    "to_port": port,
+                    "cidr": None,
+                    "source_group_id": Ref(addresses.CLUSTER, "cluster_security_group_id"),
+                    "description": description,
+                },
+            )
+
+
 def nodegroup_name(name: str, instance_types: list[str], capacity_type: str, disk: int) -> str:
     """The cloud name of a node group: changes exactly when EKS would need a new group."""
-    return f"{name}-{digest(','.join(instance_types), capacity_type, disk)}"
+    return f"{name}-{digest(','.join(instance_types), capacity_type, disk, TEMPLATE_GENERATION)}"
+
+
+def node_launch_template(b: Builder, nodegroup: str, disk_gb: int) -> Ref:
+    """The launch template of one node group's nodes (see the module docstring)."""
+    return b.add(
+        "launch_template",
+        nodegroup,
+        {
+            "name": bounded(f"weft-{b.fabric.name}-{nodegroup}", 128),
+            "security_group_ids": [
+                Ref(addresses.CLUSTER, "cluster_security_group_id"),
+                Ref("security_group.nodes"),
+            ],
+            "metadata": dict(NODE_METADATA),
+            "root_volume": {
+                "device": ROOT_DEVICE,
+                "size_gb": disk_gb,
+                "type": "gp3",
+                "encrypted": True,
+            },
+        },
+    )
 
 
 def _role(b: Builder, name: str, trust: dict[str, Any], policies: list[str]) -> Ref:
@@ -142,6 +212,7 @@ def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
             "thumbprints": [EKS_OIDC_THUMBPRINT],
         },
     )
+    data_from_cluster(b)
     if "aws-ebs-csi-driver" in spec.addons:
         _role(b, "ebs-csi", _irsa_trust(EBS_CSI_SERVICE_ACCOUNT), [EBS_CSI_POLICY])
 
@@ -149,6 +220,7 @@ def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
     for ng in fabric.nodegroups:
         capacity = "SPOT" if ng.spot else "ON_DEMAND"
         types = list(ng.instance_types)
+        template = node_launch_template(b, ng.name, ng.disk_gb)
         compute.append(
             b.add(
                 "eks_nodegroup",
@@ -160,7 +232,10 @@ def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
                     "subnet_ids": node_subnets,
                     "instance_types": types,
                     "capacity_type": capacity,
-                    "disk_size": ng.disk_gb,
+                    # the disk is the launch template's (EKS refuses a size next to a template)
+                    "disk_size": None,
+                    "launch_template_id": template,
+                    "launch_template_version": Ref(template.address, "version"),
                     "scaling": {"min": ng.min, "max": ng.max, "desired": ng.desired},
                     "labels": dict(ng.labels),
                     "taints": [

@@ -154,3 +154,28 @@ def test_plans_with_formats_round_trip_through_json():
     p = plan("f", desired, [], {})
     again = Plan.from_dict(json.loads(p.to_json()))
     assert again.change("role.r").desired == p.change("role.r").desired
+
+
+def test_an_output_the_update_renews_is_unknown_to_what_refers_to_it():
+    schemas = {
+        "template": KindSchema(
+            "template", updatable=frozenset({"data"}), update_outputs=frozenset({"version"})
+        ),
+        "group": KindSchema("group", updatable=frozenset({"version"})),
+    }
+    want = [
+        Resource("template", "t", {"data": "new"}),
+        Resource("group", "g", {"version": Ref("template.t", "version")}),
+    ]
+    seen = [
+        Observed("template", "t", "lt-1", {"data": "old"}, outputs={"version": "1"}),
+        Observed("group", "g", "g-1", {"version": "1"}, deps=("template.t",)),
+    ]
+    p = plan("f", want, seen, schemas)
+    assert p.change("template.t").action is Action.UPDATE
+    group = p.change("group.g")
+    assert group.action is Action.UPDATE
+    assert {d.field: d.after for d in group.diffs}["version"] is UNKNOWN
+    # unchanged, the version is known and nothing is to do
+    unchanged = [Resource("template", "t", {"data": "old"}), want[1]]
+    assert not plan("f", unchanged, seen, schemas).has_changes

@@ -93,3 +93,37 @@ def test_long_names_are_bounded_and_stable():
     first = build(text=text)["cache_replication_group.a-long-cache-name-xx"].props["id"]
     again = build(text=text)["cache_replication_group.a-long-cache-name-xx"].props["id"]
     assert first == again and len(first) <= 40
+
+
+def test_every_node_group_is_launched_from_its_own_hardened_template():
+    res = build()
+    for name in ("general", "batch"):
+        group = res[f"eks_nodegroup.{name}"].props
+        assert group["launch_template_id"] == Ref(f"launch_template.{name}")
+        assert group["launch_template_version"] == Ref(f"launch_template.{name}", "version")
+        assert group["disk_size"] is None  # EKS refuses a disk size next to a template
+        template = res[f"launch_template.{name}"].props
+        # the cluster security group keeps the control plane's reach; weft's is what data admits
+        assert set(template["security_group_ids"]) == {
+            Ref("eks_cluster.main", "cluster_security_group_id"),
+            Ref("security_group.nodes"),
+        }
+        assert template["metadata"] == {"http_tokens": "required", "hop_limit": 1}
+        volume = template["root_volume"]
+        assert volume["type"] == "gp3" and volume["encrypted"] is True
+        assert "image_id" not in template  # EKS keeps choosing the AMI
+
+
+def test_data_admits_the_cluster_security_group_fargate_pods_carry():
+    res = build()
+    for name, port in (("data-postgres-from-cluster", 5432), ("data-redis-from-cluster", 6379)):
+        rule = res[f"security_group_rule.{name}"].props
+        assert rule["group_id"] == Ref("security_group.data")
+        assert rule["source_group_id"] == Ref("eks_cluster.main", "cluster_security_group_id")
+        assert (rule["protocol"], rule["from_port"], rule["to_port"]) == ("tcp", port, port)
+
+
+def test_without_caches_the_data_group_admits_the_cluster_only_on_postgres():
+    res = build(text=PRODUCTION.read_text().split("\ncaches:")[0])
+    assert "security_group_rule.data-postgres-from-cluster" in res
+    assert "security_group_rule.data-redis-from-cluster" not in res

@@ -1,8 +1,14 @@
-"""EKS managed node groups: instance types, capacity, disk (fixed), scaling, labels, taints.
+"""EKS managed node groups: instance types, capacity, launch template, scaling, labels, taints.
 
 The cloud name (``nodegroup_name``) carries a digest of the settings EKS cannot change, so a
 replacement is a new group next to the old one: the new group is created, then the old one
 deleted (``delete_before_create=False``), and pods move over as the old nodes drain.
+
+A node group is launched from a launch template (``launch_template_id``, fixed: EKS cannot
+move a group to another template, nor give one to a group made without) at a version
+(``launch_template_version``): a new version is rolled out with ``UpdateNodegroupVersion``, and
+EKS recycles the nodes. The disk is then the template's: ``disk_size`` is None (EKS refuses a
+disk size next to a template); without a template it is the group's own.
 
 Scaling, labels and taints change through one ``UpdateNodegroupConfig``, waited on as an EKS
 update. Taint effects are written as in Kubernetes and the fabric file (``NoSchedule``); EKS
@@ -22,6 +28,8 @@ KIND = "eks_nodegroup"
 #: A degraded group can still be changed (a new scaling may be its cure).
 _USABLE = frozenset({"ACTIVE", "DEGRADED"})
 _UPDATE_FAILED = frozenset({"CREATE_FAILED", "DELETING", "DELETE_FAILED"})
+#: Recycling every node of a group (drain, replace) takes long on a big group.
+ROLL_TIMEOUT = 3600.0
 
 _EFFECT_TO_AWS = {
     "NoSchedule": "NO_SCHEDULE",
@@ -50,6 +58,8 @@ def taint_from_aws(taint: Mapping[str, Any]) -> dict[str, str]:
 def _props(ng: Mapping[str, Any], tags: dict[str, str]) -> dict[str, Any]:
     scaling = ng.get("scalingConfig") or {}
     disk = ng.get("diskSize")
+    template = ng.get("launchTemplate") or {}
+    version = template.get("version")
     return {
         "cluster_name": ng["clusterName"],
         "nodegroup_name": ng["nodegroupName"],
@@ -58,6 +68,8 @@ def _props(ng: Mapping[str, Any], tags: dict[str, str]) -> dict[str, Any]:
         "instance_types": list(ng.get("instanceTypes") or []),
         "capacity_type": ng.get("capacityType", "ON_DEMAND"),
         "disk_size": int(disk) if disk is not None else None,
+        "launch_template_id": template.get("id"),
+        "launch_template_version": str(version) if version is not None else None,
         "scaling": {
             "min": scaling.get("minSize"),
             "max": scaling.get("maxSize"),
@@ -66,6 +78,14 @@ def _props(ng: Mapping[str, Any], tags: dict[str, str]) -> dict[str, Any]:
         "labels": dict(ng.get("labels") or {}),
         "taints": [taint_from_aws(t) for t in ng.get("taints") or []],
         "tags": tags,
+    }
+
+
+def _template(props: Mapping[str, Any]) -> dict[str, str]:
+    """The node group's ``launchTemplate``, by id and version."""
+    return {
+        "id": str(props["launch_template_id"]),
+        "version": str(props["launch_template_version"]),
     }
 
 
@@ -114,11 +134,12 @@ class EksNodegroupDriver(eks.EksChildDriver):
                 "instance_types",
                 "capacity_type",
                 "disk_size",
+                "launch_template_id",
             }
         ),
         unordered=frozenset({"subnet_ids", "instance_types", "taints"}),
         delete_before_create=False,
-        updatable=frozenset({"scaling", "labels", "taints", "tags"}),
+        updatable=frozenset({"scaling", "labels", "taints", "tags", "launch_template_version"}),
     )
     noun = "node group"
     create_failed = frozenset({"CREATE_FAILED", "DEGRADED", "DELETING", "DELETE_FAILED"})
@@ -143,7 +164,6 @@ class EksNodegroupDriver(eks.EksChildDriver):
             "subnets": list(props["subnet_ids"]),
             "instanceTypes": list(props["instance_types"]),
             "capacityType": props["capacity_type"],
-            "diskSize": int(props["disk_size"]),
             "scalingConfig": _scaling(props),
             "labels": dict(props["labels"]),
             "tags": eks.eks_tags(props["tags"]),
@@ -151,6 +171,10 @@ class EksNodegroupDriver(eks.EksChildDriver):
         }
         if props["taints"]:
             kwargs["taints"] = [taint_to_aws(t) for t in props["taints"]]
+        if props.get("launch_template_id"):
+            kwargs["launchTemplate"] = _template(props)
+        if props.get("disk_size") is not None:
+            kwargs["diskSize"] = int(props["disk_size"])
         ctx.client("eks").create_nodegroup(**kwargs)
         return self.observe(ctx, resource.name, self.wait_for(ctx, resource.address, props))
 
@@ -166,6 +190,20 @@ class EksNodegroupDriver(eks.EksChildDriver):
             )["update"]
             eks.wait_update(
                 ctx, address, cluster, update, timeout=self.timeout, nodegroupName=ng_name
+            )
+            live = self.wait_for(ctx, address, props, want=_USABLE, failed=_UPDATE_FAILED)
+        have = _props(live, {})
+        if (
+            "launch_template_version" in edit.changed
+            and props.get("launch_template_id")
+            and have["launch_template_version"] != str(props["launch_template_version"])
+        ):
+            # EKS recycles every node of the group onto the template's new version
+            update = ctx.client("eks").update_nodegroup_version(
+                clusterName=cluster, nodegroupName=ng_name, launchTemplate=_template(props)
+            )["update"]
+            eks.wait_update(
+                ctx, address, cluster, update, timeout=ROLL_TIMEOUT, nodegroupName=ng_name
             )
             live = self.wait_for(ctx, address, props, want=_USABLE, failed=_UPDATE_FAILED)
         if "tags" in edit.changed:

@@ -18,7 +18,9 @@ group of patches, each restoring what AWS does:
 - :mod:`.nodegroup`: node groups report the cluster's Kubernetes version (moto: always 1.19),
   and become nodes of the local Kubernetes: ``LOCAL_DIR/nodes.json``, which the kubelet
   simulator follows, holds ``desiredSize`` nodes per group with the labels and taints EKS gives
-  them. UpdateNodegroupConfig's update is recorded so DescribeUpdate finds it.
+  them. UpdateNodegroupConfig's update is recorded so DescribeUpdate finds it. Launch templates
+  are checked as EKS checks them (:mod:`.launch_template`), and UpdateNodegroupVersion moves a
+  group to another version of its template.
 - :mod:`.update`: UpdateClusterVersion (one minor version at a time, as AWS enforces),
   DescribeUpdate and ListUpdates.
 - :mod:`.addon`: CreateAddon, DescribeAddon, ListAddons, UpdateAddon, DeleteAddon and
@@ -51,7 +53,7 @@ from weft.local.moto_eks import (
 
 
 def apply() -> None:
-    backend.serve((*addon.PATHS, *update.PATHS))
+    backend.serve((*addon.PATHS, *update.PATHS, *nodegroup.PATHS))
     cluster.apply()
     local_kube.apply()
     nodegroup.apply()

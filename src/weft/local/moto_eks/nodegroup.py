@@ -6,6 +6,13 @@
   default dicts, so updating one changes them all).
 - UpdateNodegroupConfig's update is recorded on the cluster, so DescribeUpdate and ListUpdates
   find it (moto answers it and forgets it).
+- **Launch templates**, as EKS takes them (:mod:`.launch_template`): the template must exist
+  (moto ignores an unknown one) and hold none of the settings EKS prohibits; the group records
+  the version it runs (the template's default when none is named) and has no disk size of its
+  own (moto reports its default 20 GiB). **UpdateNodegroupVersion** (which moto lacks) moves a
+  group to another version of the same template, refused for a group made without a template
+  ("existing node groups that don't use a custom launch template can't be updated directly")
+  or naming another template; the update is recorded like the others.
 - Deleting a node group or a Fargate profile answers ``DELETING`` (moto: ``ACTIVE``).
 - Node groups become nodes of the local Kubernetes: after each create, update or delete,
   ``nodes.json`` (:mod:`.local_kube`) holds ``desiredSize`` nodes per group, labelled and
@@ -17,7 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from weft.local.moto_eks import backend, local_kube
+from weft.local.moto_eks import backend, launch_template, local_kube
+from weft.local.moto_eks.catalogue import minor_of
 
 #: EKS's taint effects, as Kubernetes spells them.
 EFFECTS = {
@@ -88,8 +96,59 @@ def _then_write_nodes(method: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+#: The route of UpdateNodegroupVersion (moto has none).
+PATHS = ("{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$",)
+
+
+def _template_of(
+    account_id: str, region: str, spec: dict[str, Any], nodegroup: str, cluster: str
+) -> tuple[Any, Any]:
+    """The EC2 launch template a node group's ``launchTemplate`` names (by id or name) and the
+    version it names (the template's default when none); EKS's InvalidParameterException when
+    there is no such template or version."""
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[account_id][region]
+    wanted = spec.get("id") or spec.get("name")
+    try:
+        template = (
+            ec2.get_launch_template(spec["id"])
+            if spec.get("id")
+            else ec2.get_launch_template_by_name(spec.get("name") or "")
+        )
+        version = template.get_version(spec.get("version") or "$Default")
+    except Exception:
+        raise backend.invalid(
+            f"The launch template {wanted} (version {spec.get('version') or '$Default'}) does "
+            "not exist.",
+            cluster=cluster,
+            nodegroup=nodegroup,
+        ) from None
+    return template, version
+
+
+def _check_template(
+    account_id: str,
+    region: str,
+    spec: dict[str, Any],
+    instance_types: list[str] | None,
+    *,
+    nodegroup: str,
+    cluster: str,
+) -> dict[str, str]:
+    """The node group's ``launchTemplate`` as EKS records it (id, name, version), once the
+    template passed EKS's rules."""
+    template, version = _template_of(account_id, region, spec, nodegroup, cluster)
+    problem = launch_template.template_problem(version.data, instance_types, template.id)
+    if problem:
+        raise backend.invalid(problem, cluster=cluster, nodegroup=nodegroup)
+    return {"name": template.name, "version": str(version.number), "id": template.id}
+
+
 def apply() -> None:
+    from moto.core.responses import ActionResult
     from moto.eks.models import EKSBackend
+    from moto.eks.responses import EKSResponse
 
     original_create = EKSBackend.create_nodegroup
     original_update = EKSBackend.update_nodegroup_config
@@ -99,7 +158,23 @@ def apply() -> None:
     def create_nodegroup(self: Any, *args: Any, **kwargs: Any) -> Any:
         cluster_name = kwargs.get("cluster_name", args[0] if args else None)
         given = kwargs.get("version")
+        spec = kwargs.get("launch_template")
+        recorded = None
+        if spec and cluster_name in self.clusters and not kwargs.get("disk_size"):
+            recorded = _check_template(
+                self.account_id,
+                self.region_name,
+                dict(spec),
+                kwargs.get("instance_types"),
+                nodegroup=str(kwargs.get("nodegroup_name", "")),
+                cluster=str(cluster_name),
+            )
         nodegroup = original_create(self, *args, **kwargs)
+        # the instance types as asked (moto fills its default in)
+        nodegroup.weft_instance_types = kwargs.get("instance_types")  # type: ignore[attr-defined]
+        if recorded is not None:
+            nodegroup.launch_template = recorded
+            nodegroup.disk_size = None  # type: ignore[assignment]  # the template's, not the group's
         if not given:
             version = self.clusters[cluster_name].version
             nodegroup.version = version
@@ -122,6 +197,70 @@ def apply() -> None:
         )
         return update
 
+    def update_nodegroup_version(self: Any) -> Any:
+        name = self._get_param("name")
+        nodegroup_name = self._get_param("nodegroupName")
+        spec = self._get_param("launchTemplate")
+        version = self._get_param("version")
+        cluster = backend.cluster(self.eks_backend, name)
+        nodegroup = cluster.nodegroups.get(nodegroup_name)
+        if nodegroup is None:
+            raise backend.not_found(
+                f"No node group found for name: {nodegroup_name}.",
+                cluster=name,
+                nodegroup=nodegroup_name,
+            )
+        params: list[dict[str, str]] = []
+        if spec:
+            current = nodegroup.launch_template or {}
+            if not current.get("id"):
+                raise backend.invalid(
+                    f"Node group {nodegroup_name} was not created with a launch template: it "
+                    "cannot be updated to use one; create a new node group instead.",
+                    cluster=name,
+                    nodegroup=nodegroup_name,
+                )
+            named = spec.get("id") or spec.get("name")
+            if named not in (current.get("id"), current.get("name")):
+                raise backend.invalid(
+                    f"Node group {nodegroup_name} uses launch template {current.get('id')}: "
+                    f"it can only be updated to another version of it, not to {named}.",
+                    cluster=name,
+                    nodegroup=nodegroup_name,
+                )
+            nodegroup.launch_template = _check_template(
+                self.current_account,
+                self.region,
+                {"id": current["id"], "version": spec.get("version")},
+                getattr(nodegroup, "weft_instance_types", None),
+                nodegroup=nodegroup_name,
+                cluster=name,
+            )
+            params += [
+                {"type": "LaunchTemplateName", "value": nodegroup.launch_template["name"]},
+                {"type": "LaunchTemplateVersion", "value": nodegroup.launch_template["version"]},
+            ]
+        if version:
+            if minor_of(version) is None or version != cluster.version:
+                raise backend.invalid(
+                    f"Requested Kubernetes version {version} is not the cluster's "
+                    f"({cluster.version}): a node group runs its cluster's version or an "
+                    "older one, and is updated to the cluster's.",
+                    cluster=name,
+                    nodegroup=nodegroup_name,
+                )
+            nodegroup.version = version
+            params.append({"type": "Version", "value": version})
+        if not params:
+            raise backend.invalid(
+                "No changes needed for the provided node group version.",
+                cluster=name,
+                nodegroup=nodegroup_name,
+            )
+        update = backend.record_update(cluster, "VersionUpdate", params, nodegroup=nodegroup_name)
+        write_nodes()
+        return ActionResult({"update": update})
+
     def delete_nodegroup(self: Any, cluster_name: str, nodegroup_name: str) -> Any:
         result = original_delete(self, cluster_name, nodegroup_name)
         result.status = "DELETING"
@@ -136,5 +275,6 @@ def apply() -> None:
     EKSBackend.update_nodegroup_config = _then_write_nodes(update_nodegroup_config)  # type: ignore[method-assign]
     EKSBackend.delete_nodegroup = _then_write_nodes(delete_nodegroup)  # type: ignore[method-assign]
     EKSBackend.delete_fargate_profile = delete_fargate_profile  # type: ignore[method-assign]
+    EKSResponse.update_nodegroup_version = update_nodegroup_version  # type: ignore[attr-defined]
     # An account reset (``POST /moto-api/reset``) leaves no node group: nor does nodes.json.
     EKSBackend.reset = _then_write_nodes(EKSBackend.reset)  # type: ignore[method-assign]
