@@ -37,6 +37,10 @@ settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile("ci", max_examples=300, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+# `weft init` asks a service for the caller's public address: never the internet's from a test
+# (a closed port on loopback answers at once; the tests that need an answer run their own).
+os.environ.setdefault("WEFT_CHECKIP_URL", "http://127.0.0.1:9/")
+
 
 @pytest.fixture(scope="session")
 def local_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:

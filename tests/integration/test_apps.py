@@ -48,7 +48,7 @@ name: {FABRIC}
 region: us-east-2
 provider: local
 network: {{cidr: 10.60.0.0/16, zones: 3, nat: single, layout: private}}
-cluster: {{version: "1.31"}}
+cluster: {{version: "1.31", api_cidrs: [203.0.113.0/24]}}
 nodegroups:
   - {{name: general, instance_types: [m6i.large], min: 2, max: 4, desired: 3}}
 databases:

@@ -89,7 +89,9 @@ def delete_twice_is_fine(ctx: AwsContext, observed: Observed) -> None:
 
 
 def make_vpc(ctx: AwsContext, cidr: str = "10.20.0.0/16") -> Observed:
-    resource, props = desired(ctx, "vpc", "main", cidr=cidr, dns_support=True, dns_hostnames=True)
+    resource, props = desired(
+        ctx, "vpc", "main", cidr=cidr, dns_support=True, dns_hostnames=True, default_sg_open=False
+    )
     return DRIVERS["vpc"].create(ctx, resource, props)
 
 
@@ -134,10 +136,55 @@ def test_vpc_lifecycle(ctx: AwsContext) -> None:
         ctx,
         "vpc",
         "main",
-        {"cidr": "10.20.0.0/16", "dns_support": True, "dns_hostnames": True},
-        {"dns_hostnames": False, "tags": {"team": "net"}},
+        {
+            "cidr": "10.20.0.0/16",
+            "dns_support": True,
+            "dns_hostnames": True,
+            "default_sg_open": False,
+        },
+        {"dns_hostnames": False, "default_sg_open": True, "tags": {"team": "net"}},
     )
     delete_twice_is_fine(ctx, gone)
+
+
+def default_group_rules(ctx: AwsContext, vpc_id: str) -> list[dict[str, Any]]:
+    """The rules of the VPC's default security group, read straight from EC2."""
+    client = ctx.client("ec2")
+    (group,) = client.describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]},
+            {"Name": "group-name", "Values": ["default"]},
+        ]
+    )["SecurityGroups"]
+    return list(
+        client.describe_security_group_rules(
+            Filters=[{"Name": "group-id", "Values": [group["GroupId"]]}]
+        )["SecurityGroupRules"]
+    )
+
+
+def test_local_cloud_default_security_group_has_the_rules_aws_creates(ctx: AwsContext) -> None:
+    """A new VPC's default group admits its own members and lets all out, as on AWS."""
+    bare = ctx.client("ec2").create_vpc(CidrBlock="10.21.0.0/16")["Vpc"]["VpcId"]
+    rules = default_group_rules(ctx, bare)
+    ctx.client("ec2").delete_vpc(VpcId=bare)
+    (inbound,) = [rule for rule in rules if not rule["IsEgress"]]
+    (outbound,) = [rule for rule in rules if rule["IsEgress"]]
+    assert inbound["IpProtocol"] == outbound["IpProtocol"] == "-1"
+    assert inbound["ReferencedGroupInfo"]["GroupId"] == inbound["GroupId"]
+    assert outbound["CidrIpv4"] == "0.0.0.0/0"
+
+
+def test_vpc_default_security_group_is_stripped_of_its_rules(ctx: AwsContext) -> None:
+    """Like terraform-aws-vpc and CIS 5.4: the default group admits nothing and lets nothing out."""
+    vpc = make_vpc(ctx)
+    assert default_group_rules(ctx, vpc.id) == []
+    assert discovered(ctx, "vpc")["main"].props["default_sg_open"] is False
+    reopened = {**thaw(vpc.props), "default_sg_open": True}
+    DRIVERS["vpc"].update(
+        ctx, Resource("vpc", "main", reopened), reopened, vpc, {"default_sg_open"}
+    )
+    assert len(default_group_rules(ctx, vpc.id)) == 2
 
 
 def test_vpc_dns_support_off_turns_hostnames_off_first(ctx: AwsContext) -> None:

@@ -69,7 +69,14 @@ def build_network(ctx: AwsContext, subnets: int) -> Builder:
     b.add(
         "kms_key", "fabric", description="secrets", alias=f"alias/weft/{ctx.fabric}", rotation=True
     )
-    vpc = b.add("vpc", "main", cidr="10.40.0.0/16", dns_support=True, dns_hostnames=True)
+    vpc = b.add(
+        "vpc",
+        "main",
+        cidr="10.40.0.0/16",
+        dns_support=True,
+        dns_hostnames=True,
+        default_sg_open=False,
+    )
     igw = b.add("internet_gateway", "main", vpc_id=vpc.id)
     ids = []
     for i in range(subnets):
@@ -194,8 +201,22 @@ def test_discovery_cost_does_not_grow_with_subnets(moto_url: str) -> None:
 def test_fabrics_do_not_see_each_other(moto_url: str) -> None:
     one = make_ctx(moto_url, new_fabric())
     two = make_ctx(moto_url, new_fabric())
-    Builder(one).add("vpc", "main", cidr="10.1.0.0/16", dns_support=True, dns_hostnames=False)
-    Builder(two).add("vpc", "main", cidr="10.2.0.0/16", dns_support=True, dns_hostnames=False)
+    Builder(one).add(
+        "vpc",
+        "main",
+        cidr="10.1.0.0/16",
+        dns_support=True,
+        dns_hostnames=False,
+        default_sg_open=False,
+    )
+    Builder(two).add(
+        "vpc",
+        "main",
+        cidr="10.2.0.0/16",
+        dns_support=True,
+        dns_hostnames=False,
+        default_sg_open=False,
+    )
     inv_one, _ = fresh_discover(moto_url, one.fabric)
     inv_two, _ = fresh_discover(moto_url, two.fabric)
     assert inv_one.by_address["vpc.main"].props["cidr"] == "10.1.0.0/16"
@@ -245,7 +266,14 @@ def test_discover_translates_errors(moto_url: str) -> None:
 def test_applier_translates_errors(moto_url: str) -> None:
     ctx = make_ctx(moto_url, new_fabric())
     b = Builder(ctx)
-    vpc = b.add("vpc", "main", cidr="10.7.0.0/16", dns_support=True, dns_hostnames=False)
+    vpc = b.add(
+        "vpc",
+        "main",
+        cidr="10.7.0.0/16",
+        dns_support=True,
+        dns_hostnames=False,
+        default_sg_open=False,
+    )
 
     with pytest.raises(PermanentError) as bad:
         b.add(
@@ -292,7 +320,14 @@ def test_applier_refuses_unknown_kinds(moto_url: str) -> None:
 def test_applier_update_and_report(moto_url: str) -> None:
     ctx = make_ctx(moto_url, new_fabric())
     b = Builder(ctx)
-    vpc = b.add("vpc", "main", cidr="10.8.0.0/16", dns_support=True, dns_hostnames=False)
+    vpc = b.add(
+        "vpc",
+        "main",
+        cidr="10.8.0.0/16",
+        dns_support=True,
+        dns_hostnames=False,
+        default_sg_open=False,
+    )
     props = {**dict(vpc.props), "dns_hostnames": True}
     updated = b.applier.update(
         Resource("vpc", "main", props), props, vpc, {"dns_hostnames"}, b.reports.append

@@ -71,6 +71,16 @@ def test_full_lifecycle_through_the_cli(workdir, capsys):
     assert "Nothing tagged with the fabric remains" in out
 
 
+def test_plan_warns_when_the_file_opens_the_api_to_the_world(workdir, capsys):
+    cluster = 'cluster: {version: "1.31", api_cidrs: [0.0.0.0/0]}\n'
+    (workdir / "fabric.yaml").write_text(fabric_text("openapi") + cluster)
+    code, out, _ = weft(capsys, "plan")
+    assert code == 2
+    assert "warning: cluster.api_cidrs has 0.0.0.0/0" in " ".join(out.split())
+    code, out, _ = weft(capsys, "plan", "--json")
+    assert [note["level"] for note in json.loads(out)["meta"]["notes"]] == ["warning"]
+
+
 def test_up_without_yes_and_without_a_terminal_refuses(workdir, capsys, monkeypatch):
     (workdir / "fabric.yaml").write_text(fabric_text("noyes"))
     code, out, err = weft(capsys, "up")
@@ -127,6 +137,44 @@ def test_init_writes_a_valid_file_with_discovered_zones(workdir, capsys):
     assert code == 1 and "already exists" in err
     code, _, err = weft(capsys, "init", "Not-Valid", "--region", "us-east-2", "-f", "other.yaml")
     assert code == 1 and "name" in err and not (workdir / "other.yaml").exists()
+
+
+@pytest.fixture
+def checkip(monkeypatch):
+    """A service on loopback that echoes a public address, as checkip.amazonaws.com does."""
+    import http.server
+    import threading
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"198.51.100.7\n")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("WEFT_CHECKIP_URL", f"http://127.0.0.1:{server.server_address[1]}/")
+    yield
+    server.shutdown()
+
+
+def test_init_admits_the_callers_public_address_to_the_api(workdir, capsys, checkip):
+    code, out, err = weft(capsys, "init", "fresh", "--region", "us-east-2", "--local")
+    assert code == 0, err
+    assert "198.51.100.7/32 (your public address)" in out
+    text = (workdir / "fabric.yaml").read_text()
+    assert '#   api_cidrs: ["198.51.100.7/32"]' in text
+
+
+def test_init_without_the_callers_address_says_the_file_must_list_networks(workdir, capsys):
+    code, out, err = weft(capsys, "init", "fresh", "--region", "us-east-2", "--local")
+    assert code == 0, err
+    assert "Your public address could not be found" in out
+    assert "#   api_cidrs: []" in (workdir / "fabric.yaml").read_text()
 
 
 def test_local_status_json(workdir, capsys):

@@ -156,6 +156,7 @@ CASES = {
         [
             ("dns_hostnames", {"dns_hostnames": False}),
             ("dns_support", {"dns_support": False, "dns_hostnames": False}),
+            ("default_sg_open", {"default_sg_open": True}),
         ],
     ),
     "internet_gateway": Case("internet_gateway.main"),

@@ -33,7 +33,7 @@ name: {FABRIC}
 region: us-east-2
 provider: local
 network: {{cidr: 10.61.0.0/16, zones: 2, nat: single, layout: private}}
-cluster: {{version: "1.31"}}
+cluster: {{version: "1.31", api_cidrs: [203.0.113.0/24]}}
 nodegroups:
   - {{name: general, instance_types: [m6i.large], min: 2, max: 3, desired: 2}}
 apps:

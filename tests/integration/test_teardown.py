@@ -40,6 +40,7 @@ pytestmark = pytest.mark.integration
 
 CLUSTER = """cluster:
   version: "1.31"
+  api_cidrs: [203.0.113.0/24]
 nodegroups:
   - name: general
     instance_types: [t3.medium]

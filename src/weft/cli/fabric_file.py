@@ -61,6 +61,16 @@ def init(
         f"Wrote {file}: fabric [bold]{name}[/] in {region}, "
         f"zones {', '.join(written.zones)} (discovered from {where})."
     )
+    if written.address:
+        out.print(
+            f"The cluster example admits {written.address}/32 (your public address) to the "
+            "Kubernetes API: add your team's and CI's networks to api_cidrs."
+        )
+    else:
+        out.print(
+            "Your public address could not be found: list the networks that may reach the "
+            "Kubernetes API in the cluster example's api_cidrs before turning it on."
+        )
     out.print(f"Next: weft plan -f {file}")
 
 

@@ -85,6 +85,7 @@ def plan_table(out: Console, plan: Plan, *, title: str = "Plan") -> None:
         out.print(
             f"[green]No changes.[/] The cloud matches the fabric ({len(plan.changes)} resources)."
         )
+        plan_notes(out, plan)
         return
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     table.add_column("", no_wrap=True)
@@ -103,6 +104,16 @@ def plan_table(out: Console, plan: Plan, *, title: str = "Plan") -> None:
         )
     out.print(table)
     out.print(summary_line(plan))
+    plan_notes(out, plan)
+
+
+def plan_notes(out: Console, plan: Plan) -> None:
+    """The plan's warnings and notes (``meta.notes``: see :mod:`weft.model.notes`)."""
+    for note in plan.meta.get("notes") or []:
+        if note.get("level") == "warning":
+            out.print(f"[bold yellow]warning:[/] {escape(str(note.get('text')))}")
+        else:
+            out.print(f"[cyan]note:[/] {escape(str(note.get('text')))}")
 
 
 def destructive(out: Console, changes: list[Any], fabric: str, *, protected: bool) -> None:

@@ -5,14 +5,16 @@
     cluster:
       version: "1.31"            # text "1.NN", one of SUPPORTED_K8S_VERSIONS
       endpoint: both             # public | private | both
-      api_cidrs: ["0.0.0.0/0"]   # who may reach the public endpoint; none when endpoint is private
+      api_cidrs: [198.51.100.7/32]  # who may reach the public endpoint; none when it is private
       logs: [api, audit, authenticator]
       encrypt_secrets: true      # envelope encryption of Kubernetes secrets with the fabric KMS key
       addons: {vpc-cni: {version: null}, ...}
 
-Defaults resolved here: ``api_cidrs`` is ``["0.0.0.0/0"]``, or empty for a private endpoint;
-``addons`` is all of :data:`ADDONS` (each at the version EKS picks) when the key is omitted, and
-exactly the listed ones when it is given.
+Defaults resolved here: ``api_cidrs`` is empty for a private endpoint; a public one (``public``
+or ``both``) has no default: the file lists who may reach it, and opens it to the world only by
+saying ``0.0.0.0/0`` literally (the plan then warns). ``weft init`` writes the caller's public
+address there when it can find it. ``addons`` is all of :data:`ADDONS` (each at the version EKS
+picks) when the key is omitted, and exactly the listed ones when it is given.
 
 The version is checked by :mod:`weft.fabricfile.k8s_version`, which also tells whether an upgrade
 from the version running in the cloud is possible. What runs on the cluster is in
@@ -50,7 +52,7 @@ from weft.fabricfile.k8s_version import check_k8s_version
 
 __all__ = [
     "ADDONS",
-    "DEFAULT_API_CIDRS",
+    "ANYWHERE",
     "DEFAULT_LOGS",
     "ENDPOINTS",
     "LOG_TYPES",
@@ -66,7 +68,8 @@ Endpoint = Literal["public", "private", "both"]
 ENDPOINTS = ("public", "private", "both")
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 DEFAULT_LOGS: tuple[LogType, ...] = ("api", "audit", "authenticator")
-DEFAULT_API_CIDRS = ("0.0.0.0/0",)
+#: The CIDR that opens the public endpoint to the world: never a default, only written literally.
+ANYWHERE = "0.0.0.0/0"
 #: The EKS managed add-ons weft installs; all of them unless ``addons`` says otherwise.
 ADDONS = ("vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver")
 MAX_API_CIDRS = 40
@@ -168,9 +171,10 @@ class Cluster(BaseModel):
 
     version: Annotated[str, PlainValidator(check_k8s_version)]
     endpoint: Annotated[Endpoint, BeforeValidator(choice(ENDPOINTS))] = "both"
+    # Always set after validation: empty for a private endpoint, else required.
     api_cidrs: Annotated[
         list[str], BeforeValidator(none_as_empty(list)), AfterValidator(_check_api_cidrs)
-    ] = Field(default_factory=lambda: list(DEFAULT_API_CIDRS))
+    ] = Field(default_factory=list)
     logs: Annotated[list[LogType], PlainValidator(_check_logs)] = Field(
         default_factory=lambda: list(DEFAULT_LOGS)
     )
@@ -179,15 +183,18 @@ class Cluster(BaseModel):
         default_factory=_all_addons
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _default_api_cidrs(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "api_cidrs" not in data and data.get("endpoint") == "private":
-            data = {**data, "api_cidrs": []}
-        return data
-
     @model_validator(mode="after")
     def _cross_check(self) -> Cluster:
+        if self.endpoint != "private" and "api_cidrs" not in self.model_fields_set:
+            raise problem(
+                (
+                    ("api_cidrs",),
+                    f"required with endpoint {self.endpoint}: list the networks that may reach "
+                    "the Kubernetes API's public endpoint (your office's, your CI's: e.g. "
+                    "api_cidrs: [198.51.100.7/32]; weft init writes your public address here), "
+                    "use endpoint: private, or write [0.0.0.0/0] to open it to the whole internet",
+                )
+            )
         if self.endpoint == "private" and self.api_cidrs:
             raise problem(
                 (

@@ -58,11 +58,15 @@ def render_fabric_file(
     layout: str = "private",
     cidr: str = "10.0.0.0/16",
     provider: str = "aws",
+    api_cidrs: list[str] | None = None,
 ) -> str:
     """A commented fabric file for ``name`` in ``region``.
 
     ``zones`` are the region's availability zones as discovered from EC2; they are listed in a
     comment, and ``zone_count`` (capped at the number discovered) is written as ``zones: N``.
+    ``api_cidrs`` are the networks the cluster example admits to the Kubernetes API (the
+    caller's public address, found by ``weft init``); None writes an empty list, which the user
+    must fill in before the cluster example loads.
     Raises ConfigError when the arguments do not make a valid fabric (a bad name, say).
     """
     count = min(zone_count, len(zones)) if zones else zone_count
@@ -112,17 +116,33 @@ network:
   # Optional: the prefix length of every subnet ({subnet_sizes}). By default
   # the VPC is split into equal slots with room for 4 zones, so adding a zone moves nothing.
   # subnet_size: 20
-""" + _optional_sections()
+""" + _optional_sections(api_cidrs)
     parse_fabric(text, source="<weft init template>")
     return text
 
 
-def _optional_sections() -> str:
+def _api_cidrs_lines(api_cidrs: list[str] | None) -> str:
+    limit = f"at most {MAX_API_CIDRS}"
+    if api_cidrs:
+        return f"""\
+#   # Networks allowed to reach the public endpoint ({limit}); none for endpoint private.
+#   # weft init wrote the public address it was run from; add your team's and CI's networks.
+#   # [0.0.0.0/0] would open the API to the whole internet (the plan warns).
+#   api_cidrs: {json.dumps(api_cidrs)}"""
+    return f"""\
+#   # Networks allowed to reach the public endpoint ({limit}); none for endpoint private.
+#   # Required with a public endpoint: weft init could not find the public address it runs
+#   # from, so list your networks here (like 198.51.100.7/32). [0.0.0.0/0] would open the API
+#   # to the whole internet (the plan warns).
+#   api_cidrs: []"""
+
+
+def _optional_sections(api_cidrs: list[str] | None) -> str:
     k8s = ", ".join(SUPPORTED_K8S_VERSIONS)
     latest = SUPPORTED_K8S_VERSIONS[-1]
     postgres = ", ".join(str(major) for major in SUPPORTED_POSTGRES_MAJORS)
     redis = " or ".join(str(major) for major in SUPPORTED_REDIS_MAJORS)
-    cidrs, types_max = f"at most {MAX_API_CIDRS}", MAX_INSTANCE_TYPES
+    types_max = MAX_INSTANCE_TYPES
     group_names = f"lowercase, at most {MAX_COMPUTE_NAME_LENGTH} characters"
     app_names = f"lowercase, at most {MAX_WORKLOAD_NAME_LENGTH} characters"
     selectors = f"1 to {MAX_SELECTORS} selectors"
@@ -138,8 +158,7 @@ def _optional_sections() -> str:
 #   version: "{latest}"
 #   # Who reaches the API server: {", ".join(ENDPOINTS)} (both: public and inside the VPC).
 #   endpoint: both
-#   # Networks allowed to reach the public endpoint ({cidrs}); none for endpoint private.
-#   api_cidrs: ["0.0.0.0/0"]
+{_api_cidrs_lines(api_cidrs)}
 #   # Control plane logs sent to CloudWatch, any of:
 #   # {", ".join(LOG_TYPES)}.
 #   logs: [api, audit, authenticator]

@@ -12,6 +12,15 @@ affected). What it restores:
   count once the NAT gateway is deleted (AWS removes it with the NAT gateway; moto keeps it).
 - **DeleteSecurityGroup** fails with ``DependencyViolation`` while a network interface or a load
   balancer uses the group, or a rule of another group names it as its source.
+
+And one thing moto leaves out of a new VPC:
+
+- **CreateVpc** gives the VPC's ``default`` security group the inbound rule AWS creates it with:
+  all traffic from members of the group itself (moto makes only the outbound rule to
+  0.0.0.0/0). "Default security groups for your VPCs", Amazon VPC User Guide
+  (https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html): "Inbound:
+  Source: The security group ID (its own resource ID), Protocol: All, Port range: All"; outbound
+  all traffic to 0.0.0.0/0. A driver that means to leave the group empty must revoke both.
 """
 
 from __future__ import annotations
@@ -85,8 +94,27 @@ def _group_users(ec2: Any, account: str, region: str, group_id: str) -> list[str
     return users
 
 
+def _default_group_admits_itself() -> None:
+    from moto.ec2.models.vpcs import VPCBackend
+
+    create_vpc = VPCBackend.create_vpc
+
+    def create_vpc_as_aws(self: Any, *args: Any, **kwargs: Any) -> Any:
+        vpc = create_vpc(self, *args, **kwargs)
+        group = self.get_security_group_from_name("default", vpc_id=vpc.id)
+        if group is not None and not group.ingress_rules:
+            self.authorize_security_group_ingress(
+                group.id, "-1", None, None, [], source_groups=[{"GroupId": group.id}], vpc_id=vpc.id
+            )
+        return vpc
+
+    VPCBackend.create_vpc = create_vpc_as_aws  # type: ignore[method-assign]
+
+
 def apply() -> None:
     from moto.ec2.exceptions import DependencyViolationError
+
+    _default_group_admits_itself()
     from moto.ec2.responses.security_groups import SecurityGroups
     from moto.ec2.responses.subnets import Subnets
 

@@ -113,7 +113,12 @@ def network_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
     """The network for ``zones`` (the region's AZ names the fabric uses, in order)."""
     net = fabric.network
     b = Builder(fabric)
-    vpc = b.add("vpc", "main", {"cidr": net.cidr, "dns_support": True, "dns_hostnames": True})
+    # The default security group's allow-all rules are stripped (see weft.aws.drivers.vpc).
+    vpc = b.add(
+        "vpc",
+        "main",
+        {"cidr": net.cidr, "dns_support": True, "dns_hostnames": True, "default_sg_open": False},
+    )
     igw = b.add("internet_gateway", "main", {"vpc_id": vpc})
 
     cluster_tag = {f"kubernetes.io/cluster/{fabric.name}": "shared"}

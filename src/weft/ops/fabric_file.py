@@ -1,7 +1,9 @@
 """``weft init``: a new fabric file, with the region's availability zones discovered from EC2.
 
 The name and region are checked before any AWS call, through the same checks as a file; the
-file is written only once everything is known.
+file is written only once everything is known. The cluster example admits the caller's public
+address to the Kubernetes API (:mod:`weft.aws.caller_address`); when it cannot be found, the
+example's ``api_cidrs`` is empty and the user must list who may reach the API.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from weft.aws.account import available_zones
+from weft.aws.caller_address import public_address
 from weft.errors import UsageError
 from weft.fabricfile import render_fabric_file
 from weft.ops.target import open_session
@@ -17,10 +20,12 @@ from weft.ops.target import open_session
 
 @dataclass(frozen=True)
 class NewFile:
-    """A fabric file written: the zones it uses, and the local cloud's URL (None: AWS)."""
+    """A fabric file written: the zones it uses, the local cloud's URL (None: AWS), and the
+    caller's public address written into the cluster example (None: not found)."""
 
     zones: list[str]
     local_url: str | None
+    address: str | None = None
 
 
 def init(
@@ -53,6 +58,7 @@ def init(
             f"asked for {zone_count}",
             hint=f"use --zones {len(zones)} or fewer",
         )
+    address = public_address()
     text = render_fabric_file(
         name,
         region,
@@ -62,6 +68,7 @@ def init(
         layout=layout,
         cidr=cidr,
         provider="local" if local else "aws",
+        api_cidrs=[f"{address}/32"] if address else None,
     )
     file.write_text(text)
-    return NewFile(zones[:zone_count], url)
+    return NewFile(zones[:zone_count], url, address)

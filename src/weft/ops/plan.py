@@ -31,6 +31,7 @@ from weft.core.resource import KindSchema, Observed
 from weft.errors import ConfigError, CycleError, GuardError, StalePlan, UsageError
 from weft.fabricfile import check_version_step
 from weft.model import desired_resources
+from weft.model.notes import plan_notes
 from weft.ops import retrying
 from weft.ops.target import Target
 
@@ -71,6 +72,7 @@ def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
         planner.plan(target.name, desired, mine, kinds, meta=meta(target, "up")), inv
     )
     check_plan(target.fabric.source, the_plan)
+    the_plan.meta["notes"] = [n.to_dict() for n in plan_notes(target.fabric)]
     return the_plan
 
 

@@ -29,7 +29,8 @@ from weft.fabricfile import (
 GOOD = Path(__file__).parent / "good"
 
 BASE = "name: demo\nregion: us-east-2\nnetwork:\n  cidr: 10.0.0.0/16\n"
-CLUSTER = 'cluster:\n  version: "1.31"\n'
+CLUSTER_VERSION = 'cluster:\n  version: "1.31"\n'
+CLUSTER = CLUSTER_VERSION + "  api_cidrs: [198.51.100.0/24]\n"
 
 
 def _problems(text: str) -> list[str]:
@@ -57,7 +58,7 @@ def test_cluster_defaults() -> None:
     assert cluster == Cluster(
         version="1.31",
         endpoint="both",
-        api_cidrs=["0.0.0.0/0"],
+        api_cidrs=["198.51.100.0/24"],
         logs=["api", "audit", "authenticator"],
         encrypt_secrets=True,
         addons={
@@ -70,6 +71,18 @@ def test_cluster_defaults() -> None:
     assert cluster is not None
     assert list(cluster.addons) == ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"]
     assert all(addon.version is None for addon in cluster.addons.values())
+
+
+@pytest.mark.parametrize("endpoint", ["public", "both"])
+def test_a_public_endpoint_never_defaults_to_the_whole_internet(endpoint: str) -> None:
+    """No default opens the API: the file lists who may reach it, or says 0.0.0.0/0."""
+    problems = _problems(BASE + CLUSTER_VERSION + f"  endpoint: {endpoint}\n")
+    assert any(
+        f"cluster.api_cidrs: required with endpoint {endpoint}" in p and "[0.0.0.0/0]" in p
+        for p in problems
+    ), problems
+    opened = parse_fabric(BASE + CLUSTER_VERSION + "  api_cidrs: [0.0.0.0/0]\n").cluster
+    assert opened is not None and opened.api_cidrs == ["0.0.0.0/0"]
 
 
 def test_a_private_endpoint_defaults_to_no_api_cidrs() -> None:
@@ -99,7 +112,7 @@ def test_empty_addons_means_none_managed() -> None:
 
 
 def test_api_cidrs_are_normalized() -> None:
-    cluster = parse_fabric(BASE + CLUSTER + "  api_cidrs: [203.0.113.0/24]\n").cluster
+    cluster = parse_fabric(BASE + CLUSTER_VERSION + "  api_cidrs: [203.0.113.0/24]\n").cluster
     assert cluster is not None
     assert cluster.api_cidrs == ["203.0.113.0/24"]
 
@@ -238,9 +251,9 @@ def test_duplicate_names_are_found_even_when_the_first_entry_is_invalid() -> Non
     )
     problems = _problems(text)
     assert any(
-        "f.yaml:10: fargate[1].name: the name 'system' is already used" in p for p in problems
+        "f.yaml:11: fargate[1].name: the name 'system' is already used" in p for p in problems
     )
-    assert any("f.yaml:9: fargate[0].selectors: an empty list" in p for p in problems)
+    assert any("f.yaml:10: fargate[0].selectors: an empty list" in p for p in problems)
 
 
 def test_min_above_max_is_the_only_scaling_problem_reported() -> None:
@@ -250,7 +263,7 @@ def test_min_above_max_is_the_only_scaling_problem_reported() -> None:
         + "nodegroups:\n  - {name: web, instance_types: [t3.large], min: 7, max: 6}\n"
     )
     assert _problems(text) == [
-        "f.yaml:8: nodegroups[0].min: min 7 is larger than max 6; the group scales between "
+        "f.yaml:9: nodegroups[0].min: min 7 is larger than max 6; the group scales between "
         "them, so min must be at most max"
     ]
 
@@ -269,7 +282,7 @@ def test_unknown_key_in_a_taint_gets_a_did_you_mean() -> None:
     )
     problems = _problems(text)
     assert any(
-        "f.yaml:13: nodegroups[0].taints[0].efect: unknown key; did you mean 'effect'? Allowed "
+        "f.yaml:14: nodegroups[0].taints[0].efect: unknown key; did you mean 'effect'? Allowed "
         "keys here: key, value, effect" in p
         for p in problems
     )
@@ -393,7 +406,7 @@ def test_too_many_api_cidrs_and_selectors() -> None:
     cidrs = ", ".join(f"10.0.{i}.0/24" for i in range(41))
     assert any(
         "41 CIDRs given; EKS allows at most 40" in p
-        for p in _problems(BASE + CLUSTER + f"  api_cidrs: [{cidrs}]\n")
+        for p in _problems(BASE + CLUSTER_VERSION + f"  api_cidrs: [{cidrs}]\n")
     )
     selectors = ", ".join(f"{{namespace: ns{i}}}" for i in range(6))
     text = BASE + CLUSTER + f"fargate:\n  - name: apps\n    selectors: [{selectors}]\n"

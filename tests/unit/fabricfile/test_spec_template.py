@@ -79,9 +79,15 @@ def test_optional_sections_are_commented_out_examples() -> None:
 
 
 def test_the_examples_load_when_turned_on() -> None:
-    text = render_fabric_file("demo", "us-east-2", ["us-east-2a", "us-east-2b", "us-east-2c"])
+    text = render_fabric_file(
+        "demo",
+        "us-east-2",
+        ["us-east-2a", "us-east-2b", "us-east-2c"],
+        api_cidrs=["198.51.100.7/32"],
+    )
     fabric = parse_fabric(_uncommented(text), "fabric.yaml")
     assert fabric.cluster is not None
+    assert fabric.cluster.api_cidrs == ["198.51.100.7/32"]
     assert fabric.cluster.version == SUPPORTED_K8S_VERSIONS[-1]
     assert list(fabric.cluster.addons) == ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"]
     assert [group.name for group in fabric.nodegroups] == ["general"]
@@ -101,3 +107,16 @@ def test_the_examples_load_when_turned_on() -> None:
     )
     assert web.ingress is not None and web.ingress.host == "www.example.com"
     assert [job.schedule for job in fabric.cronjobs] == ["0 3 * * *"]
+
+
+def test_without_the_callers_address_the_cluster_example_must_say_who_reaches_the_api() -> None:
+    """Never open to the world by default: with no address found, the example's api_cidrs is
+    empty, and turning the cluster on fails until the user lists the networks."""
+    text = render_fabric_file("demo", "us-east-2", ["us-east-2a", "us-east-2b", "us-east-2c"])
+    assert '0.0.0.0/0"]' not in text and "could not find the public address" in text
+    with pytest.raises(ConfigError) as caught:
+        parse_fabric(_uncommented(text), "fabric.yaml")
+    assert any(
+        "cluster.api_cidrs: an empty list is not allowed with endpoint both" in p
+        for p in caught.value.problems
+    )

@@ -1,0 +1,21 @@
+"""The warnings and notes a plan carries besides its changes."""
+
+from __future__ import annotations
+
+from weft.fabricfile import parse_fabric
+from weft.model.notes import plan_notes
+
+BASE = "name: demo\nregion: us-east-2\nnetwork: {cidr: 10.0.0.0/16}\n"
+
+
+def test_an_api_open_to_the_world_is_warned_about() -> None:
+    fabric = parse_fabric(BASE + 'cluster: {version: "1.31", api_cidrs: [0.0.0.0/0]}\n')
+    (note,) = plan_notes(fabric)
+    assert note.level == "warning"
+    assert "open to the whole internet" in note.text and "0.0.0.0/0" in note.text
+
+
+def test_a_restricted_or_private_api_needs_no_warning() -> None:
+    restricted = parse_fabric(BASE + 'cluster: {version: "1.31", api_cidrs: [198.51.100.7/32]}\n')
+    private = parse_fabric(BASE + 'cluster: {version: "1.31", endpoint: private}\n')
+    assert plan_notes(restricted) == plan_notes(private) == []
