@@ -64,3 +64,41 @@ def test_every_exit_code_is_in_the_help_and_the_readme() -> None:
     for code, meaning in EXIT_CODES:
         assert f"| {code} |" in readme, code
         assert f"  {code} " in help_text and meaning.split(":")[0] in help_text
+
+
+# ------------------------------------------------------------------ tables at real widths
+WIDTHS = (80, 120, 200)
+
+
+def test_plan_and_status_fit_80_120_and_200_columns(workdir: Path) -> None:
+    """No line wider than the terminal, and never without the plan's marker, its diff, or a
+    resource's state: ids shorten, text wraps, and a narrow terminal gets a list."""
+    fabric = workdir / "fabric.yaml"
+    fabric.write_text(
+        "name: widths\nregion: us-east-2\nprovider: local\n"
+        "network: {cidr: 10.31.0.0/16, zones: 2, nat: single, layout: private}\n"
+    )
+    assert weft("up", "--yes", cwd=workdir).code == 0
+    fabric.write_text(fabric.read_text().replace("nat: single", "nat: per-zone"))
+    for columns in WIDTHS:
+        plan = weft("plan", cwd=workdir, columns=columns)
+        assert plan.code == 0, plan.both
+        lines = plan.out.splitlines()
+        assert all(len(line) <= columns for line in lines), (columns, plan.out)
+        (update,) = (line for line in lines if "route_table.private-b" in line)
+        (create,) = (line for line in lines if "nat_gateway.b " in f"{line} ")
+        assert update.startswith("~ ") and create.startswith("+ "), (columns, plan.out)
+        assert "routes:" in plan.out and "rtb-" in plan.out, (columns, plan.out)
+
+        status = weft("status", cwd=workdir, columns=columns)
+        assert status.code == 0, status.both
+        lines = status.out.splitlines()
+        assert all(len(line) <= columns for line in lines), (columns, status.out)
+        for address, state in (
+            ("vpc.main", "available"),
+            ("subnet.private-a", "available"),
+            ("nat_gateway.a", "available"),
+        ):
+            assert any(address in line and state in line for line in lines), (columns, status.out)
+        assert "vpc-" in status.out
+    assert weft("down", "--yes", cwd=workdir).code == 0
