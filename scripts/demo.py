@@ -182,9 +182,16 @@ def main() -> int:
         fabric_file.write_text(fabric_file.read_text() + FULL_FABRIC)
         print(f"added to fabric.yaml:{FULL_FABRIC}")
         run("validate", ["validate"], 0, timings, work)
-        run("plan", ["plan"], 2, timings, work)
+        run("plan", ["plan"], 0, timings, work)
         run("up", ["up", "--yes"], 0, timings, work)
-        out = run("plan (no changes)", ["plan", "--json"], 0, timings, work, capture=True)
+        out = run(
+            "plan (no changes)",
+            ["plan", "--json", "--detailed-exitcode"],
+            0,
+            timings,
+            work,
+            capture=True,
+        )
         plan = json.loads(out)
         noop_requests = plan["meta"]["requests"]
         print(

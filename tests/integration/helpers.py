@@ -15,6 +15,10 @@ from weft.ops.target import Target, connect
 
 FAST_RETRY = RetryPolicy(base=0.05, cap=0.5, deadline=30.0)
 
+#: The EKS version the tests' fabrics ask for (one place, so a change of EKS's calendar is one
+#: edit).
+CLUSTER_VERSION = "1.31"
+
 
 def fabric_text(
     name: str = "itest",

@@ -449,7 +449,7 @@ def test_protected_fabric_needs_confirm_and_data_is_never_deleted_unasked(workdi
 
     # a plan that deletes the database and the bucket lists them apart, and needs --confirm
     (workdir / "fabric.yaml").write_text(fabric_text("shop-prod", zones=2))
-    code, out, _ = weft(capsys, "plan", "--json")
+    code, out, _ = weft(capsys, "plan", "--json", "--detailed-exitcode")
     assert code == 2
     data = json.loads(out)
     assert {d["address"] for d in data["destructive"]} == {"db_instance.main", "bucket.uploads"}

@@ -29,8 +29,16 @@ from weft.cli.run import run_plan
     type=click.Path(dir_okay=False, path_type=Path),
     help="Save the plan to apply later with weft up PLANFILE.",
 )
-def plan(file: Path, local: bool, as_json: bool, out_file: Path | None) -> None:
-    """Show what up would change (exit 0: no changes, 2: changes, 1: error)."""
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when the cloud matches the file, 2 when there are changes, 1 on error "
+    "(as terraform plan -detailed-exitcode); without it, 0 whenever the plan was made.",
+)
+def plan(
+    file: Path, local: bool, as_json: bool, out_file: Path | None, detailed_exitcode: bool
+) -> None:
+    """Show what up would change (exit 0; with --detailed-exitcode, 2 when there are changes)."""
     from weft.ops import guard
     from weft.ops.plan import make_plan
 
@@ -57,7 +65,7 @@ def plan(file: Path, local: bool, as_json: bool, out_file: Path | None) -> None:
         console.print(f"[dim]{requests['total']} AWS requests ({requests['writes']} writes)[/]")
         if out_file:
             console.print(f"Saved to {out_file}: apply it with weft up {out_file}")
-    raise Exit(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
+    raise Exit(EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK)
 
 
 @click.command()

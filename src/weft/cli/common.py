@@ -82,5 +82,6 @@ def confirm(question: str, yes: bool) -> None:
             hint="pass --yes to confirm non-interactively",
         )
     if not click.confirm(question, default=False):
+        # as terraform apply does when the answer is not yes: a chain (weft up && ...) stops
         render.console().print("Nothing done.")
-        raise Exit(EXIT_OK)
+        raise Exit(EXIT_ERROR)

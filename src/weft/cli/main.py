@@ -4,14 +4,16 @@ The commands live by family (the fabric file, plan and apply, teardown, state, s
 access, applications, the local cloud); this module gathers them under one group and turns what
 they raise into exit codes and messages.
 
-Exit codes: 0 success (for ``plan``: no changes), 1 error, 2 ``plan`` found changes,
-3 ``local status``: the local cloud is not running, 130 interrupted.
+Exit codes (the table in ``weft --help`` and the README, :data:`EXIT_CODES`): 0 success,
+1 error or refusal, 2 ``plan --detailed-exitcode`` found changes, 3 ``local status``: the local
+cloud is not running, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import textwrap
 import traceback
 
 import click
@@ -22,17 +24,43 @@ from weft.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Exit
 from weft.cli.local import local
 from weft.errors import WeftError
 
+#: Every command's exit codes, as ``weft --help`` and the README list them.
+EXIT_CODES = (
+    ("0", "success (plan: the plan was made, with changes or without)"),
+    (
+        "1",
+        "error: a bad file or option, a refusal (a guard, a declined question), an AWS or "
+        "Kubernetes error, a failed step (up, down), a failed rollout (deploy, release, "
+        "rollback, verify), resources left behind (down, leftovers)",
+    ),
+    ("2", "plan --detailed-exitcode only: the plan has changes"),
+    ("3", "local status only: the local cloud is not running"),
+    ("130", "interrupted (Ctrl-C): run the same command again to continue"),
+)
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+HELP = "\n".join(
+    [
+        "weft: an AWS + Kubernetes fabric from one declarative file.",
+        "",
+        "\b",
+        "Quick start (offline, on the embedded local cloud):",
+        "  weft init demo --region us-east-2 --local",
+        "  weft plan && weft up && weft status && weft down",
+        "",
+        "\b",
+        "Exit codes (every command):",
+        *(
+            textwrap.fill(meaning, 76, initial_indent=f"  {code:<5}", subsequent_indent=" " * 7)
+            for code, meaning in EXIT_CODES
+        ),
+    ]
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, help=HELP)
 @click.version_option(__version__, prog_name="weft")
 def cli() -> None:
-    """weft: an AWS + Kubernetes fabric from one declarative file.
-
-    \b
-    Quick start (offline, on the embedded local cloud):
-      weft init demo --region us-east-2 --local
-      weft plan && weft up && weft status && weft down
-    """
+    pass
 
 
 for _family in (fabric_file, apply, state, teardown, access, apps):

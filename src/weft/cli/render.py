@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from weft.cli import table
 from weft.core.events import Event
 from weft.core.plan import Action, Change, Plan
 
@@ -87,11 +87,7 @@ def plan_table(out: Console, plan: Plan, *, title: str = "Plan") -> None:
         )
         plan_notes(out, plan)
         return
-    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
-    table.add_column("", no_wrap=True)
-    table.add_column("resource", no_wrap=True)
-    table.add_column("id", no_wrap=True, style="dim")
-    table.add_column("what changes")
+    rows: list[list[table.Cell]] = []
     for ch in changes:
         symbol, style = SYMBOLS[ch.action]
         detail = (
@@ -99,10 +95,16 @@ def plan_table(out: Console, plan: Plan, *, title: str = "Plan") -> None:
             if ch.action in (Action.UPDATE, Action.REPLACE)
             else ch.reason
         )
-        table.add_row(
-            Text(symbol, style=style), Text(ch.address, style=style), ch.cloud_id or "", detail
+        rows.append(
+            [Text(symbol, style=style), Text(ch.address, style=style), ch.cloud_id or "", detail]
         )
-    out.print(table)
+    columns = [
+        table.Col("", "keep"),
+        table.Col("resource", "keep"),
+        table.Col("id", "id", style="dim"),
+        table.Col("what changes", "text", label=False),
+    ]
+    table.show(out, title, columns, rows)
     out.print(summary_line(plan))
     plan_notes(out, plan)
 
@@ -200,14 +202,13 @@ def rows_table(
     title: str,
     wrap: tuple[str, ...] = ("note",),
 ) -> None:
-    """A table of ``rows``; only the ``wrap`` columns fold when the terminal is narrow."""
-    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
-    for col in columns:
-        table.add_column(col, no_wrap=col not in wrap)
-    for row in rows:
-        style = "dim" if row.get("state") == "absent" else None
-        table.add_row(*(str(row.get(c) or "") for c in columns), style=style)
-    out.print(table)
+    """A table of ``rows`` that fits the terminal (:mod:`weft.cli.table`): the ``wrap``
+    columns fold onto more lines, an ``id`` column is shortened in the middle, the others are
+    shown whole; a list when the terminal is too narrow for a table."""
+    cols = [table.Col(c, "text" if c in wrap else "id" if c == "id" else "keep") for c in columns]
+    cells = [[str(row.get(c) or "") for c in columns] for row in rows]
+    styles = ["dim" if row.get("state") == "absent" else None for row in rows]
+    table.show(out, title, cols, cells, styles)
 
 
 def escape(text: str) -> str:

@@ -34,7 +34,7 @@ def status(file: Path, local: bool, as_json: bool) -> None:
     columns = ["address", "id", "state", "note"]
     if any(r["endpoint"] for r in rows):
         columns.insert(3, "endpoint")
-    render.rows_table(console, rows, columns, f"Fabric {target.name}")
+    render.rows_table(console, rows, columns, f"Fabric {target.name}", wrap=("endpoint", "note"))
     have = sum(1 for r in rows if r["id"])
     console.print(f"{have} present, {sum(1 for r in rows if not r['id'])} absent.")
     if lock:

@@ -1,0 +1,104 @@
+"""The paths a new user walks, walked as a user walks them: ``weft`` run as a separate process
+(in a terminal where it asks questions), on the local cloud.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from weft.cli.main import EXIT_CODES, cli
+
+from .user import in_terminal, weft
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, clean_cloud: str) -> Path:
+    return tmp_path
+
+
+# --------------------------------------------------------------- the quick start and exit codes
+def test_the_quick_start_in_the_help_runs_to_the_end(workdir: Path) -> None:
+    """`weft --help`'s quick start, typed as it stands into a shell, answering y to the
+    questions: every command runs (plan exits 0 when it made a plan, as terraform plan does)."""
+    help_text = weft("--help", cwd=workdir).out
+    lines = [line.strip() for line in help_text.splitlines()]
+    start = lines.index("Quick start (offline, on the embedded local cloud):")
+    init_line, chain = lines[start + 1], lines[start + 2]
+    assert init_line.startswith("weft init ") and chain.startswith("weft plan && weft up")
+
+    ran = in_terminal(f"{init_line} && {chain}", cwd=workdir)
+    assert ran.code == 0, ran.out
+    assert "Apply complete" in ran.out  # up ran after plan ...
+    assert "Fabric demo" in ran.out  # ... then status ...
+    assert "Nothing tagged with the fabric remains" in ran.out  # ... then down
+
+
+def test_plan_exit_codes_follow_terraform(workdir: Path) -> None:
+    (workdir / "fabric.yaml").write_text(
+        "name: codes\nregion: us-east-2\nprovider: local\n"
+        "network: {cidr: 10.30.0.0/16, zones: 2, nat: none, layout: public}\n"
+    )
+    assert weft("plan", cwd=workdir).code == 0
+    assert weft("plan", "--detailed-exitcode", cwd=workdir).code == 2
+    assert weft("up", "--yes", cwd=workdir).code == 0
+    assert weft("plan", "--detailed-exitcode", cwd=workdir).code == 0
+    (workdir / "fabric.yaml").write_text("name: codes\nregion: nowhere-9\n")
+    assert weft("plan", "--detailed-exitcode", cwd=workdir).code == 1
+    (workdir / "fabric.yaml").write_text(
+        "name: codes\nregion: us-east-2\nprovider: local\n"
+        "network: {cidr: 10.30.0.0/16, zones: 2, nat: none, layout: public}\n"
+    )
+    # a declined question stops a chain, as terraform apply's does
+    ran = in_terminal("weft down && echo went-on", cwd=workdir, answer="n")
+    assert ran.code == 1 and "Nothing done" in ran.out and "went-on" not in ran.out
+    assert weft("down", "--yes", cwd=workdir).code == 0
+
+
+def test_every_exit_code_is_in_the_help_and_the_readme() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    help_text = cli.help or ""
+    for code, meaning in EXIT_CODES:
+        assert f"| {code} |" in readme, code
+        assert f"  {code} " in help_text and meaning.split(":")[0] in help_text
+
+
+# ------------------------------------------------------------------ tables at real widths
+WIDTHS = (80, 120, 200)
+
+
+def test_plan_and_status_fit_80_120_and_200_columns(workdir: Path) -> None:
+    """No line wider than the terminal, and never without the plan's marker, its diff, or a
+    resource's state: ids shorten, text wraps, and a narrow terminal gets a list."""
+    fabric = workdir / "fabric.yaml"
+    fabric.write_text(
+        "name: widths\nregion: us-east-2\nprovider: local\n"
+        "network: {cidr: 10.31.0.0/16, zones: 2, nat: single, layout: private}\n"
+    )
+    assert weft("up", "--yes", cwd=workdir).code == 0
+    fabric.write_text(fabric.read_text().replace("nat: single", "nat: per-zone"))
+    for columns in WIDTHS:
+        plan = weft("plan", cwd=workdir, columns=columns)
+        assert plan.code == 0, plan.both
+        lines = plan.out.splitlines()
+        assert all(len(line) <= columns for line in lines), (columns, plan.out)
+        (update,) = (line for line in lines if "route_table.private-b" in line)
+        (create,) = (line for line in lines if "nat_gateway.b " in f"{line} ")
+        assert update.startswith("~ ") and create.startswith("+ "), (columns, plan.out)
+        assert "routes:" in plan.out and "rtb-" in plan.out, (columns, plan.out)
+
+        status = weft("status", cwd=workdir, columns=columns)
+        assert status.code == 0, status.both
+        lines = status.out.splitlines()
+        assert all(len(line) <= columns for line in lines), (columns, status.out)
+        for address, state in (
+            ("vpc.main", "available"),
+            ("subnet.private-a", "available"),
+            ("nat_gateway.a", "available"),
+        ):
+            assert any(address in line and state in line for line in lines), (columns, status.out)
+        assert "vpc-" in status.out
+    assert weft("down", "--yes", cwd=workdir).code == 0
