@@ -215,6 +215,57 @@ def test_nodegroup_reports_cluster_version_tags_and_updates(
     assert deleted["nodegroup"]["status"] == "DELETING"
 
 
+def test_create_nodegroup_refuses_instance_types_of_another_architecture(
+    eks: Any, cluster: str, network: dict[str, Any]
+) -> None:
+    """EKS defaults amiType to AL2023_x86_64_STANDARD (Kubernetes 1.30 and later) and refuses a
+    Graviton type on it, as it does for the node groups eksctl and terraform users report."""
+    group = {
+        "clusterName": cluster,
+        "nodeRole": ROLE,
+        "subnets": network["subnets"],
+        "scalingConfig": {"minSize": 1, "maxSize": 3, "desiredSize": 1},
+    }
+    with pytest.raises(ClientError) as refused:
+        eks.create_nodegroup(nodegroupName="graviton", instanceTypes=["t4g.medium"], **group)
+    assert code(refused) == "InvalidParameterException"
+    assert refused.value.response["Error"]["Message"] == (
+        "[t4g.medium] is not a valid instance type for requested amiType AL2023_x86_64_STANDARD"
+    )
+    with pytest.raises(ClientError) as refused:
+        eks.create_nodegroup(
+            nodegroupName="graviton",
+            instanceTypes=["m7g.large", "m6i.large"],
+            amiType="AL2023_ARM_64_STANDARD",
+            **group,
+        )
+    assert "[m6i.large] is not a valid instance type" in str(refused.value)
+    assert eks.list_nodegroups(clusterName=cluster)["nodegroups"] == []
+
+    arm = eks.create_nodegroup(
+        nodegroupName="graviton",
+        instanceTypes=["t4g.medium", "m7g.large"],
+        amiType="AL2023_ARM_64_STANDARD",
+        **group,
+    )["nodegroup"]
+    assert arm["amiType"] == "AL2023_ARM_64_STANDARD"
+    plain = eks.create_nodegroup(nodegroupName="plain", instanceTypes=["m6i.large"], **group)
+    assert plain["nodegroup"]["amiType"] == "AL2023_x86_64_STANDARD"  # moto alone: AL2_x86_64
+
+    # a launch template with its own AMI: EKS reports CUSTOM and checks no architecture
+    template = network["ec2"].create_launch_template(
+        LaunchTemplateName=f"{cluster}-custom",
+        LaunchTemplateData={"ImageId": "ami-12c6146b"},
+    )["LaunchTemplate"]
+    custom = eks.create_nodegroup(
+        nodegroupName="custom",
+        instanceTypes=["t4g.medium"],
+        launchTemplate={"id": template["LaunchTemplateId"]},
+        **group,
+    )["nodegroup"]
+    assert custom["amiType"] == "CUSTOM"
+
+
 def test_an_account_reset_takes_the_node_groups_nodes_away(
     eks: Any, network: dict[str, Any], local_state_dir: Path
 ) -> None:

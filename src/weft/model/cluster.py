@@ -5,8 +5,9 @@ profiles and managed add-ons.
   ``api_cidrs``; Kubernetes secrets are envelope-encrypted with the fabric's KMS key.
 - Node groups live in the private subnets (the public ones in a public layout) of every zone. A
   node group's cloud name carries a digest of the settings EKS cannot change in place (instance
-  types, capacity type, disk), so changing one of them creates the new group next to the old one
-  before the old one is deleted.
+  types, capacity type, disk, AMI type), so changing one of them creates the new group next to
+  the old one before the old one is deleted. Each group runs the AMI type its instance types need
+  (arm64, NVIDIA, Neuron: :mod:`weft.fabricfile.instance_types`) or the one the file names.
 - The EBS CSI driver gets its own role through IRSA (the cluster's OIDC provider).
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from weft.core.resource import Fmt, Ref, Resource
 from weft.fabricfile import Fabric
+from weft.fabricfile.instance_types import DEFAULT_AMI_TYPE, ami_type_for
 from weft.fabricfile.subnets import zone_suffix
 from weft.model import addresses
 from weft.model.builder import Builder
@@ -84,9 +86,21 @@ def _irsa_trust(service_account: str) -> dict[str, Any]:
     }
 
 
-def nodegroup_name(name: str, instance_types: list[str], capacity_type: str, disk: int) -> str:
-    """The cloud name of a node group: changes exactly when EKS would need a new group."""
-    return f"{name}-{digest(','.join(instance_types), capacity_type, disk)}"
+def nodegroup_name(
+    name: str,
+    instance_types: list[str],
+    capacity_type: str,
+    disk: int,
+    ami_type: str = DEFAULT_AMI_TYPE,
+) -> str:
+    """The cloud name of a node group: changes exactly when EKS would need a new group.
+
+    The AMI type counts only when it is not EKS's default, so the groups weft made before it
+    chose AMI types keep their names."""
+    parts: list[object] = [",".join(instance_types), capacity_type, disk]
+    if ami_type != DEFAULT_AMI_TYPE:
+        parts.append(ami_type)
+    return f"{name}-{digest(*parts)}"
 
 
 def _role(b: Builder, name: str, trust: dict[str, Any], policies: list[str]) -> Ref:
@@ -149,16 +163,21 @@ def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
     for ng in fabric.nodegroups:
         capacity = "SPOT" if ng.spot else "ON_DEMAND"
         types = list(ng.instance_types)
+        # the file check refused instance types no one AMI type fits, unless ami_type is set
+        ami_type = ng.ami_type or ami_type_for(types) or DEFAULT_AMI_TYPE
         compute.append(
             b.add(
                 "eks_nodegroup",
                 ng.name,
                 {
                     "cluster_name": CLUSTER,
-                    "nodegroup_name": nodegroup_name(ng.name, types, capacity, ng.disk_gb),
+                    "nodegroup_name": nodegroup_name(
+                        ng.name, types, capacity, ng.disk_gb, ami_type
+                    ),
                     "node_role_arn": Ref("iam_role.nodes", "arn"),
                     "subnet_ids": node_subnets,
                     "instance_types": types,
+                    "ami_type": ami_type,
                     "capacity_type": capacity,
                     "disk_size": ng.disk_gb,
                     "scaling": {"min": ng.min, "max": ng.max, "desired": ng.desired},

@@ -11,6 +11,7 @@ from weft.core.resource import Fmt, Ref
 from weft.fabricfile import load_fabric, parse_fabric
 from weft.model import desired_resources
 from weft.model.cluster import nodegroup_name
+from weft.model.naming import digest
 
 PRODUCTION = Path(__file__).parents[1] / "fabricfile" / "good" / "production.yaml"
 
@@ -93,3 +94,29 @@ def test_long_names_are_bounded_and_stable():
     first = build(text=text)["cache_replication_group.a-long-cache-name-xx"].props["id"]
     again = build(text=text)["cache_replication_group.a-long-cache-name-xx"].props["id"]
     assert first == again and len(first) <= 40
+
+
+def test_each_node_group_runs_the_ami_type_its_instance_types_need():
+    text = PRODUCTION.read_text().replace(
+        "nodegroups:\n",
+        "nodegroups:\n"
+        "  - {name: gpu, instance_types: [g5.xlarge, g6.xlarge], min: 0, max: 2}\n"
+        "  - {name: rocket, instance_types: [m7g.large], min: 0, max: 2,"
+        " ami_type: BOTTLEROCKET_ARM_64}\n",
+    )
+    res = build(text=text)
+    props = {name: res[f"eks_nodegroup.{name}"].props for name in ("general", "batch", "gpu")}
+    assert props["general"]["ami_type"] == "AL2023_x86_64_STANDARD"
+    assert props["batch"]["ami_type"] == "AL2023_ARM_64_STANDARD"  # c7g: Graviton
+    assert props["gpu"]["ami_type"] == "AL2023_x86_64_NVIDIA"
+    assert res["eks_nodegroup.rocket"].props["ami_type"] == "BOTTLEROCKET_ARM_64"
+    # groups on EKS's default AMI type keep the names they had before weft chose AMI types
+    general = props["general"]
+    assert general["nodegroup_name"] == nodegroup_name(
+        "general", ["m6i.large", "m6a.large"], "ON_DEMAND", 100
+    )
+    assert general["nodegroup_name"].endswith("-" + digest("m6i.large,m6a.large", "ON_DEMAND", 100))
+    # another AMI type is another node group
+    assert nodegroup_name("a", ["m7g.large"], "ON_DEMAND", 50, "BOTTLEROCKET_ARM_64") != (
+        nodegroup_name("a", ["m7g.large"], "ON_DEMAND", 50, "AL2023_ARM_64_STANDARD")
+    )

@@ -19,6 +19,8 @@ group of patches, each restoring what AWS does:
   and become nodes of the local Kubernetes: ``LOCAL_DIR/nodes.json``, which the kubelet
   simulator follows, holds ``desiredSize`` nodes per group with the labels and taints EKS gives
   them. UpdateNodegroupConfig's update is recorded so DescribeUpdate finds it.
+- :mod:`.ami_type`: a node group without ``amiType`` gets EKS's default (AL2023 from Kubernetes
+  1.30), and CreateNodegroup refuses instance types of another architecture than the AMI type.
 - :mod:`.update`: UpdateClusterVersion (one minor version at a time, as AWS enforces),
   DescribeUpdate and ListUpdates.
 - :mod:`.addon`: CreateAddon, DescribeAddon, ListAddons, UpdateAddon, DeleteAddon and
