@@ -184,6 +184,70 @@ def test_delete_cluster_with_fargate_profile_is_refused(eks: Any, cluster: str) 
     assert gone["fargateProfile"]["status"] == "DELETING"
 
 
+def test_create_cluster_refuses_a_subnet_in_a_zone_eks_does_not_support(moto_url: str) -> None:
+    """In the local us-east-1 (as moto maps it), us-east-1e is the zone id use1-az3, where EKS
+    places no control plane: CreateCluster answers UnsupportedAvailabilityZoneException."""
+    ec2 = boto3.client(
+        "ec2",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="weft-local",
+        aws_secret_access_key="weft-local-secret",
+    )
+    eks = boto3.client(
+        "eks",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="weft-local",
+        aws_secret_access_key="weft-local-secret",
+    )
+    zone_ids = {
+        z["ZoneName"]: z["ZoneId"] for z in ec2.describe_availability_zones()["AvailabilityZones"]
+    }
+    assert zone_ids["us-east-1e"] == "use1-az3"
+    vpc = ec2.create_vpc(CidrBlock="10.78.0.0/16")["Vpc"]["VpcId"]
+    subnets = {
+        zone: ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.78.{i}.0/24", AvailabilityZone=zone)[
+            "Subnet"
+        ]["SubnetId"]
+        for i, zone in enumerate(("us-east-1a", "us-east-1b", "us-east-1e"), start=1)
+    }
+    name = f"c{uuid.uuid4().hex[:10]}"
+    with pytest.raises(ClientError) as refused:
+        eks.create_cluster(
+            name=name,
+            version="1.30",
+            roleArn=ROLE,
+            resourcesVpcConfig={"subnetIds": list(subnets.values())},
+        )
+    assert code(refused) == "UnsupportedAvailabilityZoneException"
+    error = refused.value.response
+    assert error["Error"]["Message"] == (
+        f"Cannot create cluster '{name}' because us-east-1e, the targeted availability zone, "
+        "does not currently have sufficient capacity to support the cluster. Retry and choose "
+        "from these availability zones: us-east-1a, us-east-1b, us-east-1c, us-east-1d, "
+        "us-east-1f"
+    )
+    assert error["validZones"] == [
+        "us-east-1a",
+        "us-east-1b",
+        "us-east-1c",
+        "us-east-1d",
+        "us-east-1f",
+    ]
+    assert error["clusterName"] == name
+    assert name not in eks.list_clusters()["clusters"]
+
+    # the same VPC without that subnet: created
+    eks.create_cluster(
+        name=name,
+        version="1.30",
+        roleArn=ROLE,
+        resourcesVpcConfig={"subnetIds": [subnets["us-east-1a"], subnets["us-east-1b"]]},
+    )
+    eks.delete_cluster(name=name)
+
+
 # -------------------------------------------------------------------------------- node groups
 
 

@@ -129,6 +129,40 @@ def test_init_writes_a_valid_file_with_discovered_zones(workdir, capsys):
     assert code == 1 and "name" in err and not (workdir / "other.yaml").exists()
 
 
+VIRGINIA_CLUSTER = """\
+name: {name}
+region: us-east-1
+provider: local
+network:
+  cidr: 10.30.0.0/16
+  zones: {zones}
+  nat: single
+  layout: private
+cluster:
+  version: "1.33"
+  api_cidrs: ["203.0.113.0/24"]
+"""
+
+
+def test_plan_chooses_zones_by_id_and_refuses_one_eks_does_not_support(workdir, capsys):
+    """In the local us-east-1, us-east-1e is the zone id use1-az3, where EKS places no control
+    plane: a count skips it, a list naming it is refused at plan with file, line, zone and id."""
+    (workdir / "fabric.yaml").write_text(VIRGINIA_CLUSTER.format(name="virginia", zones=5))
+    code, out, err = weft(capsys, "plan", "--json")
+    assert code == 2, err
+    addresses = {change["address"] for change in json.loads(out)["changes"]}
+    assert {f"subnet.private-{s}" for s in "abcdf"} <= addresses
+    assert "subnet.private-e" not in addresses
+
+    listed = VIRGINIA_CLUSTER.format(name="virginia", zones="[us-east-1a, us-east-1e]")
+    (workdir / "fabric.yaml").write_text(listed)
+    code, out, err = weft(capsys, "plan")
+    assert code == 1
+    assert "fabric.yaml:6: network.zones[1]: us-east-1e is zone id use1-az3" in err
+    assert "EKS places no cluster control plane" in err
+    assert "Traceback" not in out + err
+
+
 def test_local_status_json(workdir, capsys):
     code, out, _ = weft(capsys, "local", "status", "--json")
     assert code == 0

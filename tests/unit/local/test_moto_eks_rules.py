@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from weft.local.moto_eks import ami_type, backend, cluster_config
+from weft.local.moto_eks import ami_type, backend, cluster_config, zones
 from weft.local.moto_eks.nodegroup import nodes_of
 from weft.local.moto_eks.update import version_step_problem
 
@@ -209,3 +209,19 @@ def test_instance_types_must_match_the_ami_types_architecture(
         assert message is None
     else:
         assert message == f"{refused} is not a valid instance type for requested amiType {ami}"
+
+
+def test_a_control_plane_subnet_in_a_zone_id_eks_does_not_support_is_refused() -> None:
+    region = [("us-east-1a", "use1-az6"), ("us-east-1b", "use1-az1"), ("us-east-1e", "use1-az3")]
+    found = zones.refusal("shop", "us-east-1", [region[0], region[2]], region)
+    assert found == (
+        "Cannot create cluster 'shop' because us-east-1e, the targeted availability zone, does "
+        "not currently have sufficient capacity to support the cluster. Retry and choose from "
+        "these availability zones: us-east-1a, us-east-1b",
+        ["us-east-1a", "us-east-1b"],
+    )
+    assert zones.refusal("shop", "us-east-1", region[:2], region) is None
+    # the id decides, not the name: another region's zones are not judged by it
+    assert zones.refusal("shop", "us-east-2", [("us-east-2c", "use1-az3")], []) is None
+    assert zones.refusal("w", "us-west-1", [("us-west-1b", "usw1-az2")], []) is not None
+    assert zones.refusal("c", "ca-central-1", [("ca-central-1c", "cac1-az3")], []) is not None

@@ -8,7 +8,8 @@ group of patches, each restoring what AWS does:
 - :mod:`.cluster`: each cluster has its own OIDC issuer and endpoint (moto draws one of each per
   process, shared by every cluster), a certificate authority that is a real base64-encoded PEM
   certificate, the default VPC settings AWS fills in, and a cluster security group in its VPC
-  (removed with the cluster). Deleting a cluster that still has Fargate profiles is refused.
+  (removed with the cluster). Subnets in zones EKS places no control plane in are refused
+  (:mod:`.zones`). Deleting a cluster that still has Fargate profiles is refused.
   UpdateClusterConfig answers with its ``update`` (moto answers nothing) and merges the VPC and
   logging settings into the cluster's (moto replaces them); the rules are pure, in
   :mod:`.cluster_config`.
