@@ -355,6 +355,31 @@ def test_an_account_reset_takes_the_node_groups_nodes_away(
     assert eks.list_clusters()["clusters"] == []
 
 
+# --------------------------------------------------------------------------- cluster versions
+
+
+def test_describe_cluster_versions_serves_the_eks_calendar_as_of_today(eks: Any) -> None:
+    from weft.local.moto_eks.versions import CALENDAR, today
+
+    on = today()
+    answer = eks.describe_cluster_versions()["clusterVersions"]
+    listed = [v["clusterVersion"] for v in answer]
+    expected = [r.version for r in reversed(CALENDAR) if r.status(on) != "UNSUPPORTED"]
+    assert listed == expected and listed  # newest first; past support: not offered
+    for info in answer:
+        release = next(r for r in CALENDAR if r.version == info["clusterVersion"])
+        assert info["versionStatus"] == release.status(on)
+        assert info["endOfStandardSupportDate"].date() == release.end_of_standard
+        assert info["endOfExtendedSupportDate"].date() == release.end_of_extended
+    defaults = eks.describe_cluster_versions(defaultOnly=True)["clusterVersions"]
+    assert [d["versionStatus"] for d in defaults] in (["STANDARD_SUPPORT"], [])
+    everything = eks.describe_cluster_versions(includeAll=True)["clusterVersions"]
+    oldest = everything[-1]
+    assert oldest["clusterVersion"] == "1.28" and oldest["versionStatus"] == "UNSUPPORTED"
+    one = eks.describe_cluster_versions(clusterVersions=["1.28"], includeAll=True)
+    assert [v["clusterVersion"] for v in one["clusterVersions"]] == ["1.28"]
+
+
 # ------------------------------------------------------------------------------------ add-ons
 
 

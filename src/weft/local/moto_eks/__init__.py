@@ -27,6 +27,8 @@ group of patches, each restoring what AWS does:
 - :mod:`.addon`: CreateAddon, DescribeAddon, ListAddons, UpdateAddon, DeleteAddon and
   DescribeAddonVersions, over a small static catalogue held as data in :mod:`.catalogue` (the
   four add-ons weft installs, per Kubernetes version, one ``defaultVersion`` each).
+- :mod:`.versions`: DescribeClusterVersions, over EKS's Kubernetes release calendar (from the
+  EKS documentation, with its date): each version's support status as of today.
 - Deletes of clusters, node groups, Fargate profiles and add-ons answer with status
   ``DELETING`` (moto: ``ACTIVE``).
 - :mod:`.tag`: TagResource, UntagResource and ListTagsForResource work on node groups, Fargate
@@ -50,11 +52,12 @@ from weft.local.moto_eks import (
     oidc_provider,
     tag,
     update,
+    versions,
 )
 
 
 def apply() -> None:
-    backend.serve((*addon.PATHS, *update.PATHS))
+    backend.serve((*addon.PATHS, *update.PATHS, *versions.PATHS))
     cluster.apply()
     local_kube.apply()
     nodegroup.apply()
@@ -62,3 +65,4 @@ def apply() -> None:
     addon.apply()
     tag.apply()
     oidc_provider.apply()
+    versions.apply()
