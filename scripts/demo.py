@@ -35,6 +35,10 @@ nodegroups:
     min: 2
     max: 5
     desired: 3
+  - name: graviton
+    instance_types: [m7g.large, c7g.large]
+    min: 1
+    max: 3
 
 databases:
   - name: main

@@ -334,6 +334,7 @@ def nodegroup_props(cluster: Observed, role: Observed, net: dict[str, Any]) -> d
         "node_role_arn": role.outputs["arn"],
         "subnet_ids": net["subnets"],
         "instance_types": ["t3.large", "t3a.large"],
+        "ami_type": "AL2023_x86_64_STANDARD",
         "capacity_type": "SPOT",
         "disk_size": 50,
         "scaling": {"min": 1, "max": 4, "desired": 2},
@@ -381,6 +382,32 @@ def test_eks_nodegroup_taints_use_aws_spelling_in_the_cloud(ctx: AwsContext) -> 
     assert taints["dedicated"] == {"key": "dedicated", "value": "batch", "effect": "NO_SCHEDULE"}
     assert taints["spot"] == {"key": "spot", "effect": "PREFER_NO_SCHEDULE"}
     assert ng["nodegroup"]["version"] == "1.30"  # the cluster's (moto alone says 1.19)
+
+
+def test_eks_nodegroup_runs_the_ami_type_of_its_instance_types(ctx: AwsContext) -> None:
+    """A Graviton group is created with its arm64 AMI type; without one, EKS (and the local
+    cloud) refuses it, and the error names the node group."""
+    cluster, net, _role = make_cluster(ctx)
+    nodes = make_role(ctx, "nodes", "ec2.amazonaws.com", [])
+    graviton = {
+        **nodegroup_props(cluster, nodes, net),
+        "nodegroup_name": "arm-abc123",
+        "instance_types": ["m7g.large", "t4g.large"],
+        "ami_type": "AL2023_ARM_64_STANDARD",
+    }
+    made = DRIVERS["eks_nodegroup"].create(ctx, *desired(ctx, "eks_nodegroup", "arm", **graviton))
+    assert made.props["ami_type"] == "AL2023_ARM_64_STANDARD"
+    assert discovered(ctx, "eks_nodegroup")["arm"].props["ami_type"] == "AL2023_ARM_64_STANDARD"
+
+    unset = {**graviton, "nodegroup_name": "arm-def456", "ami_type": None}
+    with pytest.raises(ClientError) as refused:
+        DRIVERS["eks_nodegroup"].create(ctx, *desired(ctx, "eks_nodegroup", "arm2", **unset))
+    error = errors.translate(refused.value, address="eks_nodegroup.arm2", action="create")
+    assert isinstance(error, PermanentError)  # retrying cannot help
+    assert "eks_nodegroup.arm2" in str(error)
+    assert "[m7g.large, t4g.large] is not a valid instance type for requested amiType " in str(
+        error
+    )
 
 
 def test_eks_nodegroup_replacement_stands_next_to_the_old_one(ctx: AwsContext) -> None:

@@ -184,6 +184,70 @@ def test_delete_cluster_with_fargate_profile_is_refused(eks: Any, cluster: str) 
     assert gone["fargateProfile"]["status"] == "DELETING"
 
 
+def test_create_cluster_refuses_a_subnet_in_a_zone_eks_does_not_support(moto_url: str) -> None:
+    """In the local us-east-1 (as moto maps it), us-east-1e is the zone id use1-az3, where EKS
+    places no control plane: CreateCluster answers UnsupportedAvailabilityZoneException."""
+    ec2 = boto3.client(
+        "ec2",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="weft-local",
+        aws_secret_access_key="weft-local-secret",
+    )
+    eks = boto3.client(
+        "eks",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="weft-local",
+        aws_secret_access_key="weft-local-secret",
+    )
+    zone_ids = {
+        z["ZoneName"]: z["ZoneId"] for z in ec2.describe_availability_zones()["AvailabilityZones"]
+    }
+    assert zone_ids["us-east-1e"] == "use1-az3"
+    vpc = ec2.create_vpc(CidrBlock="10.78.0.0/16")["Vpc"]["VpcId"]
+    subnets = {
+        zone: ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.78.{i}.0/24", AvailabilityZone=zone)[
+            "Subnet"
+        ]["SubnetId"]
+        for i, zone in enumerate(("us-east-1a", "us-east-1b", "us-east-1e"), start=1)
+    }
+    name = f"c{uuid.uuid4().hex[:10]}"
+    with pytest.raises(ClientError) as refused:
+        eks.create_cluster(
+            name=name,
+            version="1.30",
+            roleArn=ROLE,
+            resourcesVpcConfig={"subnetIds": list(subnets.values())},
+        )
+    assert code(refused) == "UnsupportedAvailabilityZoneException"
+    error = refused.value.response
+    assert error["Error"]["Message"] == (
+        f"Cannot create cluster '{name}' because us-east-1e, the targeted availability zone, "
+        "does not currently have sufficient capacity to support the cluster. Retry and choose "
+        "from these availability zones: us-east-1a, us-east-1b, us-east-1c, us-east-1d, "
+        "us-east-1f"
+    )
+    assert error["validZones"] == [
+        "us-east-1a",
+        "us-east-1b",
+        "us-east-1c",
+        "us-east-1d",
+        "us-east-1f",
+    ]
+    assert error["clusterName"] == name
+    assert name not in eks.list_clusters()["clusters"]
+
+    # the same VPC without that subnet: created
+    eks.create_cluster(
+        name=name,
+        version="1.30",
+        roleArn=ROLE,
+        resourcesVpcConfig={"subnetIds": [subnets["us-east-1a"], subnets["us-east-1b"]]},
+    )
+    eks.delete_cluster(name=name)
+
+
 # -------------------------------------------------------------------------------- node groups
 
 
@@ -213,6 +277,57 @@ def test_nodegroup_reports_cluster_version_tags_and_updates(
     assert eks.list_updates(name=cluster)["updateIds"] == []  # cluster updates only
     deleted = eks.delete_nodegroup(clusterName=cluster, nodegroupName="general")
     assert deleted["nodegroup"]["status"] == "DELETING"
+
+
+def test_create_nodegroup_refuses_instance_types_of_another_architecture(
+    eks: Any, cluster: str, network: dict[str, Any]
+) -> None:
+    """EKS defaults amiType to AL2023_x86_64_STANDARD (Kubernetes 1.30 and later) and refuses a
+    Graviton type on it, as it does for the node groups eksctl and terraform users report."""
+    group = {
+        "clusterName": cluster,
+        "nodeRole": ROLE,
+        "subnets": network["subnets"],
+        "scalingConfig": {"minSize": 1, "maxSize": 3, "desiredSize": 1},
+    }
+    with pytest.raises(ClientError) as refused:
+        eks.create_nodegroup(nodegroupName="graviton", instanceTypes=["t4g.medium"], **group)
+    assert code(refused) == "InvalidParameterException"
+    assert refused.value.response["Error"]["Message"] == (
+        "[t4g.medium] is not a valid instance type for requested amiType AL2023_x86_64_STANDARD"
+    )
+    with pytest.raises(ClientError) as refused:
+        eks.create_nodegroup(
+            nodegroupName="graviton",
+            instanceTypes=["m7g.large", "m6i.large"],
+            amiType="AL2023_ARM_64_STANDARD",
+            **group,
+        )
+    assert "[m6i.large] is not a valid instance type" in str(refused.value)
+    assert eks.list_nodegroups(clusterName=cluster)["nodegroups"] == []
+
+    arm = eks.create_nodegroup(
+        nodegroupName="graviton",
+        instanceTypes=["t4g.medium", "m7g.large"],
+        amiType="AL2023_ARM_64_STANDARD",
+        **group,
+    )["nodegroup"]
+    assert arm["amiType"] == "AL2023_ARM_64_STANDARD"
+    plain = eks.create_nodegroup(nodegroupName="plain", instanceTypes=["m6i.large"], **group)
+    assert plain["nodegroup"]["amiType"] == "AL2023_x86_64_STANDARD"  # moto alone: AL2_x86_64
+
+    # a launch template with its own AMI: EKS reports CUSTOM and checks no architecture
+    template = network["ec2"].create_launch_template(
+        LaunchTemplateName=f"{cluster}-custom",
+        LaunchTemplateData={"ImageId": "ami-12c6146b"},
+    )["LaunchTemplate"]
+    custom = eks.create_nodegroup(
+        nodegroupName="custom",
+        instanceTypes=["t4g.medium"],
+        launchTemplate={"id": template["LaunchTemplateId"]},
+        **group,
+    )["nodegroup"]
+    assert custom["amiType"] == "CUSTOM"
 
 
 def test_an_account_reset_takes_the_node_groups_nodes_away(
@@ -350,6 +465,31 @@ def test_launch_template_tags_are_described_as_they_are_now(network: dict[str, A
     ec2.create_tags(Resources=[lt["id"]], Tags=[{"Key": "team", "Value": "a"}])
     found = ec2.describe_launch_templates(LaunchTemplateIds=[lt["id"]])["LaunchTemplates"][0]
     assert found["Tags"] == [{"Key": "team", "Value": "a"}]
+
+
+# --------------------------------------------------------------------------- cluster versions
+
+
+def test_describe_cluster_versions_serves_the_eks_calendar_as_of_today(eks: Any) -> None:
+    from weft.local.moto_eks.versions import CALENDAR, today
+
+    on = today()
+    answer = eks.describe_cluster_versions()["clusterVersions"]
+    listed = [v["clusterVersion"] for v in answer]
+    expected = [r.version for r in reversed(CALENDAR) if r.status(on) != "UNSUPPORTED"]
+    assert listed == expected and listed  # newest first; past support: not offered
+    for info in answer:
+        release = next(r for r in CALENDAR if r.version == info["clusterVersion"])
+        assert info["versionStatus"] == release.status(on)
+        assert info["endOfStandardSupportDate"].date() == release.end_of_standard
+        assert info["endOfExtendedSupportDate"].date() == release.end_of_extended
+    defaults = eks.describe_cluster_versions(defaultOnly=True)["clusterVersions"]
+    assert [d["versionStatus"] for d in defaults] in (["STANDARD_SUPPORT"], [])
+    everything = eks.describe_cluster_versions(includeAll=True)["clusterVersions"]
+    oldest = everything[-1]
+    assert oldest["clusterVersion"] == "1.28" and oldest["versionStatus"] == "UNSUPPORTED"
+    one = eks.describe_cluster_versions(clusterVersions=["1.28"], includeAll=True)
+    assert [v["clusterVersion"] for v in one["clusterVersions"]] == ["1.28"]
 
 
 # ------------------------------------------------------------------------------------ add-ons

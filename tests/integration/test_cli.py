@@ -75,7 +75,7 @@ def test_plan_warns_when_the_file_opens_the_api_to_the_world(workdir, capsys):
     cluster = 'cluster: {version: "1.31", api_cidrs: [0.0.0.0/0]}\n'
     (workdir / "fabric.yaml").write_text(fabric_text("openapi") + cluster)
     code, out, _ = weft(capsys, "plan")
-    assert code == 2
+    assert code == 0
     assert "warning: cluster.api_cidrs has 0.0.0.0/0" in " ".join(out.split())
     code, out, _ = weft(capsys, "plan", "--json")
     assert [note["level"] for note in json.loads(out)["meta"]["notes"]] == ["warning"]
@@ -175,6 +175,40 @@ def test_init_without_the_callers_address_says_the_file_must_list_networks(workd
     assert code == 0, err
     assert "Your public address could not be found" in out
     assert "#   api_cidrs: []" in (workdir / "fabric.yaml").read_text()
+
+
+VIRGINIA_CLUSTER = """\
+name: {name}
+region: us-east-1
+provider: local
+network:
+  cidr: 10.30.0.0/16
+  zones: {zones}
+  nat: single
+  layout: private
+cluster:
+  version: "1.33"
+  api_cidrs: ["203.0.113.0/24"]
+"""
+
+
+def test_plan_chooses_zones_by_id_and_refuses_one_eks_does_not_support(workdir, capsys):
+    """In the local us-east-1, us-east-1e is the zone id use1-az3, where EKS places no control
+    plane: a count skips it, a list naming it is refused at plan with file, line, zone and id."""
+    (workdir / "fabric.yaml").write_text(VIRGINIA_CLUSTER.format(name="virginia", zones=5))
+    code, out, err = weft(capsys, "plan", "--json")
+    assert code == 0, err
+    addresses = {change["address"] for change in json.loads(out)["changes"]}
+    assert {f"subnet.private-{s}" for s in "abcdf"} <= addresses
+    assert "subnet.private-e" not in addresses
+
+    listed = VIRGINIA_CLUSTER.format(name="virginia", zones="[us-east-1a, us-east-1e]")
+    (workdir / "fabric.yaml").write_text(listed)
+    code, out, err = weft(capsys, "plan")
+    assert code == 1
+    assert "fabric.yaml:6: network.zones[1]: us-east-1e is zone id use1-az3" in err
+    assert "EKS places no cluster control plane" in err
+    assert "Traceback" not in out + err
 
 
 def test_local_status_json(workdir, capsys):

@@ -25,6 +25,12 @@ def identity(session: AwsSession) -> tuple[str, str]:
 
 def available_zones(session: AwsSession) -> list[str]:
     """The region's availability zones this account may use, sorted by name."""
+    return list(zone_ids(session))
+
+
+def zone_ids(session: AwsSession) -> dict[str, str]:
+    """The region's availability zones this account may use, sorted by name, each with its zone
+    id (``us-east-1e`` -> ``use1-az3``: the physical zone, which names differ on by account)."""
     try:
         resp = session.client("ec2").describe_availability_zones(
             Filters=[
@@ -34,4 +40,5 @@ def available_zones(session: AwsSession) -> list[str]:
         )
     except (ClientError, BotoCoreError) as exc:
         raise translate(exc, address="availability zones", action="read") from exc
-    return sorted(z["ZoneName"] for z in resp["AvailabilityZones"])
+    zones = resp["AvailabilityZones"]
+    return {z["ZoneName"]: z["ZoneId"] for z in sorted(zones, key=lambda z: z["ZoneName"])}

@@ -42,7 +42,7 @@ from weft.fabricfile.network import Network
 from weft.fabricfile.schema import Fabric
 from weft.fabricfile.translation import translate, unknown_key
 
-__all__ = ["load_fabric", "parse_fabric"]
+__all__ = ["field_place", "load_fabric", "parse_fabric"]
 
 
 def load_fabric(path: str | FilePath) -> Fabric:
@@ -100,6 +100,21 @@ def parse_fabric(text: str, source: str = "<string>") -> Fabric:
             return fabric
     problems = _render(reports, converter.lines, source)
     raise ConfigError("\n".join(problems), problems=problems)
+
+
+def field_place(source: str, path: Path) -> str:
+    """``FILE:LINE: FIELD`` for a field of a fabric file loaded from ``source``, for checks made
+    after loading (at plan, against the cloud); ``FILE: FIELD`` when the file cannot be read
+    again."""
+    line = None
+    with contextlib.suppress(Exception):  # gone or changed since it was loaded: no line then
+        document = load_yaml(FilePath(source).read_text(encoding="utf-8-sig"), source)
+        if isinstance(document, CommentedMap):
+            converter = Converter()
+            converter.convert(document, ())
+            line = converter.lines.get(path)
+    where = f"{source}:{line}" if line is not None else source
+    return f"{where}: {format_path(path)}"
 
 
 def _cross_check_despite(error: ValidationError, data: dict[str, Any]) -> list[tuple[Path, str]]:

@@ -5,7 +5,11 @@
     nodegroups:
       - {name: general, instance_types: [m6i.large], min: 2, max: 6}
 
-Defaults resolved here: ``desired`` is ``max(min, 1)`` clipped to ``max``. That node groups need
+Defaults resolved here: ``desired`` is ``max(min, 1)`` clipped to ``max``. The AMI type
+(``ami_type``) is derived from the instance types when the file names none
+(:func:`weft.fabricfile.instance_types.ami_type_for`); a group whose types need different AMIs
+(arm64 and x86_64, or GPU and plain) is refused here, as is an ``ami_type`` for another
+architecture than its instance types (EKS would refuse the node group). That node groups need
 a cluster is :func:`weft.fabricfile.cross_check.cross_problems`.
 """
 
@@ -29,6 +33,7 @@ from weft.fabricfile.checks import (
     problem,
 )
 from weft.fabricfile.cluster import MAX_COMPUTE_NAME_LENGTH
+from weft.fabricfile.instance_types import AMI_TYPES, ami_architecture, architecture, mix_problem
 from weft.fabricfile.k8s_names import Labels, label_key_problem, label_value_problem
 
 __all__ = [
@@ -144,6 +149,10 @@ def _check_taints(value: list[Taint]) -> list[Taint]:
     return value
 
 
+def _check_ami_type(value: Any) -> Any:
+    return None if value is None else choice(AMI_TYPES)(value)
+
+
 def _check_min(value: int) -> int:
     if value < 0:
         raise problem(((), f"{value} is out of range; min is a number of nodes, 0 or more"))
@@ -176,6 +185,8 @@ class NodeGroup(BaseModel):
     disk_gb: Annotated[
         int, AfterValidator(check_in_range(MIN_DISK_GB, MAX_DISK_GB, "a disk size in GB"))
     ] = 50
+    #: The EKS AMI type; None: derived from the instance types (see the module docstring).
+    ami_type: Annotated[str | None, BeforeValidator(_check_ami_type)] = None
     labels: Labels = Field(default_factory=dict)
     taints: Annotated[
         list[Taint], BeforeValidator(none_as_empty(list)), AfterValidator(_check_taints)
@@ -208,6 +219,23 @@ class NodeGroup(BaseModel):
                     f"{self.max}; expected a node count from {self.min} to {self.max}",
                 )
             )
+        if self.ami_type is None:
+            mix = mix_problem(self.instance_types)
+            if mix is not None:
+                raise problem((("instance_types",), mix))
+        else:
+            wanted = ami_architecture(self.ami_type)
+            other = [t for t in self.instance_types if architecture(t) != wanted]
+            if other:
+                raise problem(
+                    (
+                        ("ami_type",),
+                        f"{self.ami_type} runs on {wanted}, but {', '.join(other)} "
+                        f"{'is' if len(other) == 1 else 'are'} {architecture(other[0])}; EKS "
+                        "refuses such a node group: leave ami_type out (weft derives it from "
+                        "the instance types) or choose one for the same architecture",
+                    )
+                )
         return self
 
 

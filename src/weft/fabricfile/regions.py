@@ -12,7 +12,7 @@ authoritative; it is checked later, at plan time, by the code that talks to AWS.
 
 from __future__ import annotations
 
-__all__ = ["REGION_ZONES", "known_regions", "known_zones"]
+__all__ = ["EKS_UNSUPPORTED_ZONE_IDS", "REGION_ZONES", "known_regions", "known_zones"]
 
 
 def _zones(region: str, letters: str) -> tuple[str, ...]:
@@ -53,6 +53,18 @@ _LETTERS: dict[str, str] = {
 #: region name -> the names of its availability zones, in alphabetical order.
 REGION_ZONES: dict[str, tuple[str, ...]] = {
     region: _zones(region, letters) for region, letters in _LETTERS.items()
+}
+
+
+#: region name -> the availability zone *ids* in which EKS places no cluster control plane
+#: (Amazon EKS User Guide, "View Amazon EKS networking requirements for VPC and subnets"): the
+#: cluster's subnets must avoid them, node groups may use them. Ids, not names: each account
+#: maps zone names to physical zones differently, so us-east-1e in one account is use1-az3 and
+#: in another is not. The cloud's DescribeAvailabilityZones gives each name its id at plan time.
+EKS_UNSUPPORTED_ZONE_IDS: dict[str, frozenset[str]] = {
+    "us-east-1": frozenset({"use1-az3"}),
+    "us-west-1": frozenset({"usw1-az2"}),
+    "ca-central-1": frozenset({"cac1-az3"}),
 }
 
 

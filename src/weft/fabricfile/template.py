@@ -177,6 +177,10 @@ def _optional_sections(api_cidrs: list[str] | None) -> str:
 #   - name: general
 #     # 1 to {types_max} EC2 instance types, family.size: m6i.large, t3.medium, c7g.2xlarge, ...
 #     instance_types: [m6i.large]
+#     # The EKS AMI type; derived from the instance types when left out (arm64 types such as
+#     # m7g get AL2023_ARM_64_STANDARD, NVIDIA GPU types AL2023_x86_64_NVIDIA). One group runs
+#     # one AMI: its types share an architecture. Or name an AL2023_* or BOTTLEROCKET_* type.
+#     # ami_type: AL2023_x86_64_STANDARD
 #     # Scaling: min >= 0, max >= 1 and >= min; desired defaults to max(min, 1).
 #     min: 2
 #     max: 6

@@ -5,8 +5,9 @@ profiles and managed add-ons.
   ``api_cidrs``; Kubernetes secrets are envelope-encrypted with the fabric's KMS key.
 - Node groups live in the private subnets (the public ones in a public layout) of every zone. A
   node group's cloud name carries a digest of the settings EKS cannot change in place (instance
-  types, capacity type, disk), so changing one of them creates the new group next to the old one
-  before the old one is deleted.
+  types, capacity type, disk, AMI type), so changing one of them creates the new group next to
+  the old one before the old one is deleted. Each group runs the AMI type its instance types need
+  (arm64, NVIDIA, Neuron: :mod:`weft.fabricfile.instance_types`) or the one the file names.
 - Each node group is launched from a launch template of its own (:func:`node_launch_template`):
   the nodes carry the cluster security group (so the control plane still reaches the kubelets
   and webhooks) and the fabric's ``nodes`` group (which the data stores admit); IMDSv2 is
@@ -25,6 +26,7 @@ from typing import Any
 
 from weft.core.resource import Fmt, Ref, Resource
 from weft.fabricfile import Fabric
+from weft.fabricfile.instance_types import DEFAULT_AMI_TYPE, ami_type_for
 from weft.fabricfile.subnets import zone_suffix
 from weft.model import addresses
 from weft.model.builder import Builder
@@ -97,8 +99,21 @@ def _irsa_trust(service_account: str) -> dict[str, Any]:
 #: cannot give a launch template to a group made without one, so the groups weft made before
 #: it had templates are replaced by new ones (made next to them, then deleted).
 TEMPLATE_GENERATION = "lt1"
-#: The root device of the EKS-optimized Amazon Linux AMIs (AL2, AL2023, their GPU variants).
+#: The device that holds a node's containers and images, which the file's ``disk_gb`` sizes: the
+#: root volume of the EKS-optimized Amazon Linux AMIs (AL2, AL2023, their GPU variants), the data
+#: volume of Bottlerocket (its root holds only the read-only OS), ``/dev/sda1`` on Windows.
 ROOT_DEVICE = "/dev/xvda"
+DATA_DEVICES = {"BOTTLEROCKET": "/dev/xvdb", "WINDOWS": "/dev/sda1"}
+
+
+def data_device(ami_type: str) -> str:
+    """The device ``disk_gb`` sizes on the nodes of ``ami_type`` (see :data:`DATA_DEVICES`)."""
+    for family, device in DATA_DEVICES.items():
+        if ami_type.startswith(family):
+            return device
+    return ROOT_DEVICE
+
+
 #: A pod is one network hop further than its node: with a hop limit of 1 the instance metadata
 #: service's answers never reach it (IMDSv2 required, so no unauthenticated v1 requests).
 NODE_METADATA = {"http_tokens": "required", "hop_limit": 1}
@@ -132,12 +147,24 @@ def data_from_cluster(b: Builder) -> None:
             )
 
 
-def nodegroup_name(name: str, instance_types: list[str], capacity_type: str, disk: int) -> str:
-    """The cloud name of a node group: changes exactly when EKS would need a new group."""
-    return f"{name}-{digest(','.join(instance_types), capacity_type, disk, TEMPLATE_GENERATION)}"
+def nodegroup_name(
+    name: str,
+    instance_types: list[str],
+    capacity_type: str,
+    disk: int,
+    ami_type: str = DEFAULT_AMI_TYPE,
+) -> str:
+    """The cloud name of a node group: changes exactly when EKS would need a new group.
+
+    The AMI type counts only when it is not EKS's default, so the groups weft made before it
+    chose AMI types keep their names."""
+    parts: list[object] = [",".join(instance_types), capacity_type, disk, TEMPLATE_GENERATION]
+    if ami_type != DEFAULT_AMI_TYPE:
+        parts.append(ami_type)
+    return f"{name}-{digest(*parts)}"
 
 
-def node_launch_template(b: Builder, nodegroup: str, disk_gb: int) -> Ref:
+def node_launch_template(b: Builder, nodegroup: str, disk_gb: int, ami_type: str) -> Ref:
     """The launch template of one node group's nodes (see the module docstring)."""
     return b.add(
         "launch_template",
@@ -150,7 +177,7 @@ def node_launch_template(b: Builder, nodegroup: str, disk_gb: int) -> Ref:
             ],
             "metadata": dict(NODE_METADATA),
             "root_volume": {
-                "device": ROOT_DEVICE,
+                "device": data_device(ami_type),
                 "size_gb": disk_gb,
                 "type": "gp3",
                 "encrypted": True,
@@ -220,17 +247,22 @@ def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
     for ng in fabric.nodegroups:
         capacity = "SPOT" if ng.spot else "ON_DEMAND"
         types = list(ng.instance_types)
-        template = node_launch_template(b, ng.name, ng.disk_gb)
+        # the file check refused instance types no one AMI type fits, unless ami_type is set
+        ami_type = ng.ami_type or ami_type_for(types) or DEFAULT_AMI_TYPE
+        template = node_launch_template(b, ng.name, ng.disk_gb, ami_type)
         compute.append(
             b.add(
                 "eks_nodegroup",
                 ng.name,
                 {
                     "cluster_name": CLUSTER,
-                    "nodegroup_name": nodegroup_name(ng.name, types, capacity, ng.disk_gb),
+                    "nodegroup_name": nodegroup_name(
+                        ng.name, types, capacity, ng.disk_gb, ami_type
+                    ),
                     "node_role_arn": Ref("iam_role.nodes", "arn"),
                     "subnet_ids": node_subnets,
                     "instance_types": types,
+                    "ami_type": ami_type,
                     "capacity_type": capacity,
                     # the disk is the launch template's (EKS refuses a size next to a template)
                     "disk_size": None,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from weft.aws.account import available_zones, identity
+from weft.aws.account import identity, zone_ids
 from weft.aws.context import AwsContext
 from weft.aws.session import AwsSession
 from weft.errors import ConfigError, GuardError
 from weft.fabricfile import Fabric
+from weft.fabricfile.loader import field_place
+from weft.fabricfile.regions import EKS_UNSUPPORTED_ZONE_IDS
 from weft.ops import retrying
 
 
@@ -64,22 +67,50 @@ def open_session(region: str, *, local: bool) -> tuple[AwsSession, str | None]:
     return AwsSession(region), None
 
 
-def choose_zones(fabric: Fabric, available: list[str]) -> list[str]:
-    """The AZs the fabric uses: the first N available, or the explicit list, checked."""
+def choose_zones(
+    fabric: Fabric, available: list[str], ids: Mapping[str, str] | None = None
+) -> list[str]:
+    """The AZs the fabric uses: the first N available, or the explicit list, checked.
+
+    ``ids`` gives each zone name its zone id. A fabric with a cluster avoids the zone ids EKS
+    places no control plane in (:data:`weft.fabricfile.regions.EKS_UNSUPPORTED_ZONE_IDS`): a
+    count skips them, an explicit list that names one is refused, naming the zone and its id.
+    """
     wanted = fabric.network.zones
-    where = f"{fabric.source}: network.zones"
+    where = field_place(fabric.source, ("network", "zones"))
+    ids = ids or {}
+    refused: set[str] = set()
+    if fabric.cluster is not None:
+        refused = set(EKS_UNSUPPORTED_ZONE_IDS.get(fabric.region, frozenset()))
+    unsupported = [z for z in available if ids.get(z) in refused]
     if isinstance(wanted, int):
-        if wanted > len(available):
+        usable = [z for z in available if z not in unsupported]
+        if wanted > len(usable):
+            skipped = "".join(
+                f"; {z} ({ids[z]}) is skipped: EKS places no cluster control plane there"
+                for z in unsupported
+            )
             raise ConfigError(
                 f"{where}: {wanted} zones asked for, but {fabric.region} offers this account "
-                f"{len(available)}: {', '.join(available)}"
+                f"{len(usable)}: {', '.join(usable)}{skipped}"
             )
-        return available[:wanted]
+        return usable[:wanted]
     missing = [z for z in wanted if z not in available]
     if missing:
         raise ConfigError(
             f"{where}: {', '.join(missing)} not available to this account; "
             f"available in {fabric.region}: {', '.join(available)}"
+        )
+    named = [(i, z) for i, z in enumerate(wanted) if z in unsupported]
+    if named:
+        usable = [z for z in available if z not in unsupported]
+        index, zone = named[0]
+        raise ConfigError(
+            f"{field_place(fabric.source, ('network', 'zones', index))}: {zone} is zone id "
+            f"{ids[zone]} in this account, where EKS places no cluster control plane: the "
+            "cluster could not be created there (UnsupportedAvailabilityZoneException); nothing "
+            f"was done. Choose other zones ({', '.join(usable)}), or give a count and weft "
+            "skips that zone"
         )
     return list(wanted)
 
@@ -95,5 +126,6 @@ def connect(fabric: Fabric, *, local: bool = False) -> Target:
             f"but the credentials are for account {account} ({arn}); nothing was done",
             hint="switch credentials (AWS_PROFILE, aws sso login) or correct account_id",
         )
-    zones = choose_zones(fabric, retrying.attempt(lambda: available_zones(session)))
+    ids = retrying.attempt(lambda: zone_ids(session))
+    zones = choose_zones(fabric, list(ids), ids)
     return Target(fabric, session, account, arn, tuple(zones), url)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from weft.local.moto_eks import backend, cluster_config
+from weft.local.moto_eks import ami_type, backend, cluster_config, zones
 from weft.local.moto_eks.nodegroup import nodes_of
 from weft.local.moto_eks.update import version_step_problem
 
@@ -141,6 +141,8 @@ def test_each_node_group_gives_desired_size_nodes_labelled_as_eks_does() -> None
         "topology.kubernetes.io/zone": "us-east-2a",
         "topology.kubernetes.io/region": "us-east-2",
         "weft.local/cluster": "shop",
+        "kubernetes.io/arch": "amd64",
+        "beta.kubernetes.io/arch": "amd64",
     }
     system = nodes[-1]["labels"]
     assert system["pool"] == "system"
@@ -165,3 +167,61 @@ def test_node_taints_are_spelled_as_kubernetes_spells_them() -> None:
 def test_deleting_or_empty_node_groups_give_no_nodes() -> None:
     assert nodes_of([group("gone", 3, status="DELETING"), group("empty", 0)]) == []
     assert nodes_of([group("unsized", 2, scaling_config=None)]) == []
+
+
+def test_nodes_of_an_arm64_node_group_are_labelled_arm64() -> None:
+    (node,) = nodes_of([group("graviton", 1, ami_type="AL2023_ARM_64_STANDARD")])
+    assert node["labels"]["kubernetes.io/arch"] == "arm64"
+    assert node["labels"]["beta.kubernetes.io/arch"] == "arm64"
+    (plain,) = nodes_of([group("plain", 1, ami_type="AL2023_x86_64_STANDARD")])
+    assert plain["labels"]["kubernetes.io/arch"] == "amd64"
+
+
+def test_a_node_group_without_ami_type_gets_al2023_from_kubernetes_1_30() -> None:
+    assert ami_type.default_ami_type("1.30") == "AL2023_x86_64_STANDARD"
+    assert ami_type.default_ami_type("1.35") == "AL2023_x86_64_STANDARD"
+    assert ami_type.default_ami_type("1.29") == "AL2_x86_64"
+
+
+@pytest.mark.parametrize(
+    ("ami", "types", "refused"),
+    [
+        ("AL2023_x86_64_STANDARD", ["t4g.medium"], "[t4g.medium]"),
+        (
+            "AL2023_x86_64_STANDARD",
+            ["m6i.large", "m7g.large", "c7g.large"],
+            "[m7g.large, c7g.large]",
+        ),
+        ("AL2023_ARM_64_STANDARD", ["m6i.large"], "[m6i.large]"),
+        ("AL2_x86_64_GPU", ["g5g.xlarge"], "[g5g.xlarge]"),
+        ("AL2023_ARM_64_STANDARD", ["m7g.large", "t4g.medium"], None),
+        ("AL2023_ARM_64_NVIDIA", ["g5g.xlarge"], None),
+        ("BOTTLEROCKET_x86_64", ["m6i.large", "g5.xlarge"], None),
+        ("CUSTOM", ["t4g.medium", "m6i.large"], None),  # the launch template's AMI: not checked
+        ("AL2023_x86_64_STANDARD", ["zz9.huge"], None),  # not in EC2's data: not judged
+    ],
+)
+def test_instance_types_must_match_the_ami_types_architecture(
+    ami: str, types: list[str], refused: str | None
+) -> None:
+    message = ami_type.mismatch(ami, types)
+    if refused is None:
+        assert message is None
+    else:
+        assert message == f"{refused} is not a valid instance type for requested amiType {ami}"
+
+
+def test_a_control_plane_subnet_in_a_zone_id_eks_does_not_support_is_refused() -> None:
+    region = [("us-east-1a", "use1-az6"), ("us-east-1b", "use1-az1"), ("us-east-1e", "use1-az3")]
+    found = zones.refusal("shop", "us-east-1", [region[0], region[2]], region)
+    assert found == (
+        "Cannot create cluster 'shop' because us-east-1e, the targeted availability zone, does "
+        "not currently have sufficient capacity to support the cluster. Retry and choose from "
+        "these availability zones: us-east-1a, us-east-1b",
+        ["us-east-1a", "us-east-1b"],
+    )
+    assert zones.refusal("shop", "us-east-1", region[:2], region) is None
+    # the id decides, not the name: another region's zones are not judged by it
+    assert zones.refusal("shop", "us-east-2", [("us-east-2c", "use1-az3")], []) is None
+    assert zones.refusal("w", "us-west-1", [("us-west-1b", "usw1-az2")], []) is not None
+    assert zones.refusal("c", "ca-central-1", [("ca-central-1c", "cac1-az3")], []) is not None

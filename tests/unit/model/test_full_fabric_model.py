@@ -10,7 +10,8 @@ from weft.core.planner import desired_graph
 from weft.core.resource import Fmt, Ref
 from weft.fabricfile import load_fabric, parse_fabric
 from weft.model import desired_resources
-from weft.model.cluster import nodegroup_name
+from weft.model.cluster import TEMPLATE_GENERATION, nodegroup_name
+from weft.model.naming import digest
 
 PRODUCTION = Path(__file__).parents[1] / "fabricfile" / "good" / "production.yaml"
 
@@ -127,3 +128,34 @@ def test_without_caches_the_data_group_admits_the_cluster_only_on_postgres():
     res = build(text=PRODUCTION.read_text().split("\ncaches:")[0])
     assert "security_group_rule.data-postgres-from-cluster" in res
     assert "security_group_rule.data-redis-from-cluster" not in res
+
+
+def test_each_node_group_runs_the_ami_type_its_instance_types_need():
+    text = PRODUCTION.read_text().replace(
+        "nodegroups:\n",
+        "nodegroups:\n"
+        "  - {name: gpu, instance_types: [g5.xlarge, g6.xlarge], min: 0, max: 2}\n"
+        "  - {name: rocket, instance_types: [m7g.large], min: 0, max: 2,"
+        " ami_type: BOTTLEROCKET_ARM_64}\n",
+    )
+    res = build(text=text)
+    props = {name: res[f"eks_nodegroup.{name}"].props for name in ("general", "batch", "gpu")}
+    assert props["general"]["ami_type"] == "AL2023_x86_64_STANDARD"
+    assert props["batch"]["ami_type"] == "AL2023_ARM_64_STANDARD"  # c7g: Graviton
+    assert props["gpu"]["ami_type"] == "AL2023_x86_64_NVIDIA"
+    assert res["eks_nodegroup.rocket"].props["ami_type"] == "BOTTLEROCKET_ARM_64"
+    # the disk the file sizes is the one that holds the images: Bottlerocket's data volume
+    assert res["launch_template.rocket"].props["root_volume"]["device"] == "/dev/xvdb"
+    assert res["launch_template.general"].props["root_volume"]["device"] == "/dev/xvda"
+    # groups on EKS's default AMI type keep the names they had before weft chose AMI types
+    general = props["general"]
+    assert general["nodegroup_name"] == nodegroup_name(
+        "general", ["m6i.large", "m6a.large"], "ON_DEMAND", 100
+    )
+    assert general["nodegroup_name"].endswith(
+        "-" + digest("m6i.large,m6a.large", "ON_DEMAND", 100, TEMPLATE_GENERATION)
+    )
+    # another AMI type is another node group
+    assert nodegroup_name("a", ["m7g.large"], "ON_DEMAND", 50, "BOTTLEROCKET_ARM_64") != (
+        nodegroup_name("a", ["m7g.large"], "ON_DEMAND", 50, "AL2023_ARM_64_STANDARD")
+    )

@@ -1,4 +1,8 @@
-"""EKS managed node groups: instance types, capacity, launch template, scaling, labels, taints.
+"""EKS managed node groups: instance types, AMI type, capacity, launch template, scaling, labels,
+taints.
+
+The AMI type is always sent: without it EKS runs the x86_64 AMI, and refuses Graviton (arm64)
+instance types. The model derives it from the instance types (:mod:`weft.model.cluster`).
 
 The cloud name (``nodegroup_name``) carries a digest of the settings EKS cannot change, so a
 replacement is a new group next to the old one: the new group is created, then the old one
@@ -66,6 +70,7 @@ def _props(ng: Mapping[str, Any], tags: dict[str, str]) -> dict[str, Any]:
         "node_role_arn": ng.get("nodeRole"),
         "subnet_ids": list(ng.get("subnets") or []),
         "instance_types": list(ng.get("instanceTypes") or []),
+        "ami_type": ng.get("amiType"),
         "capacity_type": ng.get("capacityType", "ON_DEMAND"),
         "disk_size": int(disk) if disk is not None else None,
         "launch_template_id": template.get("id"),
@@ -132,6 +137,7 @@ class EksNodegroupDriver(eks.EksChildDriver):
                 "node_role_arn",
                 "subnet_ids",
                 "instance_types",
+                "ami_type",
                 "capacity_type",
                 "disk_size",
                 "launch_template_id",
@@ -169,6 +175,8 @@ class EksNodegroupDriver(eks.EksChildDriver):
             "tags": eks.eks_tags(props["tags"]),
             "clientRequestToken": ctx.token(resource.address),
         }
+        if props.get("ami_type"):
+            kwargs["amiType"] = props["ami_type"]
         if props["taints"]:
             kwargs["taints"] = [taint_to_aws(t) for t in props["taints"]]
         if props.get("launch_template_id"):

@@ -8,7 +8,8 @@ group of patches, each restoring what AWS does:
 - :mod:`.cluster`: each cluster has its own OIDC issuer and endpoint (moto draws one of each per
   process, shared by every cluster), a certificate authority that is a real base64-encoded PEM
   certificate, the default VPC settings AWS fills in, and a cluster security group in its VPC
-  (removed with the cluster). Deleting a cluster that still has Fargate profiles is refused.
+  (removed with the cluster). Subnets in zones EKS places no control plane in are refused
+  (:mod:`.zones`). Deleting a cluster that still has Fargate profiles is refused.
   UpdateClusterConfig answers with its ``update`` (moto answers nothing) and merges the VPC and
   logging settings into the cluster's (moto replaces them); the rules are pure, in
   :mod:`.cluster_config`.
@@ -21,11 +22,15 @@ group of patches, each restoring what AWS does:
   them. UpdateNodegroupConfig's update is recorded so DescribeUpdate finds it. Launch templates
   are checked as EKS checks them (:mod:`.launch_template`), and UpdateNodegroupVersion moves a
   group to another version of its template.
+- :mod:`.ami_type`: a node group without ``amiType`` gets EKS's default (AL2023 from Kubernetes
+  1.30), and CreateNodegroup refuses instance types of another architecture than the AMI type.
 - :mod:`.update`: UpdateClusterVersion (one minor version at a time, as AWS enforces),
   DescribeUpdate and ListUpdates.
 - :mod:`.addon`: CreateAddon, DescribeAddon, ListAddons, UpdateAddon, DeleteAddon and
   DescribeAddonVersions, over a small static catalogue held as data in :mod:`.catalogue` (the
   four add-ons weft installs, per Kubernetes version, one ``defaultVersion`` each).
+- :mod:`.versions`: DescribeClusterVersions, over EKS's Kubernetes release calendar (from the
+  EKS documentation, with its date): each version's support status as of today.
 - Deletes of clusters, node groups, Fargate profiles and add-ons answer with status
   ``DELETING`` (moto: ``ACTIVE``).
 - :mod:`.tag`: TagResource, UntagResource and ListTagsForResource work on node groups, Fargate
@@ -49,11 +54,12 @@ from weft.local.moto_eks import (
     oidc_provider,
     tag,
     update,
+    versions,
 )
 
 
 def apply() -> None:
-    backend.serve((*addon.PATHS, *update.PATHS, *nodegroup.PATHS))
+    backend.serve((*addon.PATHS, *update.PATHS, *nodegroup.PATHS, *versions.PATHS))
     cluster.apply()
     local_kube.apply()
     nodegroup.apply()
@@ -61,3 +67,4 @@ def apply() -> None:
     addon.apply()
     tag.apply()
     oidc_provider.apply()
+    versions.apply()

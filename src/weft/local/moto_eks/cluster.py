@@ -6,6 +6,8 @@
 - **VPC**: the default VPC settings AWS fills in (:func:`.cluster_config.with_vpc_defaults`),
   the VPC of the cluster's subnets, and a cluster security group in that VPC, removed with the
   cluster (moto: no VPC id, no cluster security group).
+- **Zones**: a subnet in a zone EKS places no control plane in (``use1-az3``, ...) is refused
+  with UnsupportedAvailabilityZoneException (:mod:`.zones`; moto creates the cluster).
 - **Logging** is described as AWS describes it: enabled types, then disabled ones.
 - **Deletes**: deleting a cluster that still has Fargate profiles is refused (moto deletes it),
   and the answer says ``DELETING`` (moto: ``ACTIVE``).
@@ -23,7 +25,7 @@ import threading
 import uuid
 from typing import Any
 
-from weft.local.moto_eks import backend, cluster_config
+from weft.local.moto_eks import backend, cluster_config, zones
 
 _CA_LOCK = threading.Lock()
 _CA_PEM: list[str] = []
@@ -72,6 +74,13 @@ def apply() -> None:
     original_delete = EKSBackend.delete_cluster
 
     def create_cluster(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # EKS refuses control plane subnets in the zones it does not support
+        zones.check(
+            self.account_id,
+            self.region_name,
+            str(kwargs.get("name")),
+            kwargs.get("resources_vpc_config"),
+        )
         cluster = original_create(self, *args, **kwargs)
         region = self.region_name
         cluster.identity = {

@@ -17,6 +17,8 @@
 - Node groups become nodes of the local Kubernetes: after each create, update or delete,
   ``nodes.json`` (:mod:`.local_kube`) holds ``desiredSize`` nodes per group, labelled and
   tainted as EKS labels and taints a managed node group's nodes (:func:`nodes_of`).
+- A node group gets EKS's default AMI type, and CreateNodegroup refuses instance types of
+  another architecture than its AMI type: :mod:`.ami_type`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from weft.local.moto_eks import backend, launch_template, local_kube
+from weft.local.moto_eks import ami_type, backend, launch_template, local_kube
 from weft.local.moto_eks.catalogue import minor_of
 
 #: EKS's taint effects, as Kubernetes spells them.
@@ -41,7 +43,7 @@ def nodes_of(nodegroups: Iterable[Any]) -> list[dict[str, Any]]:
 
     Pure: reads only the node groups' attributes (``cluster_name``, ``nodegroup_name``,
     ``region``, ``status``, ``scaling_config``, ``capacity_type``, ``instance_types``,
-    ``labels``, ``taints``), as moto's ``NodeGroup`` has them."""
+    ``ami_type``, ``labels``, ``taints``), as moto's ``NodeGroup`` has them."""
     nodes = []
     for ng in sorted(nodegroups, key=lambda n: (n.cluster_name, n.nodegroup_name)):
         if getattr(ng, "status", "ACTIVE") == "DELETING":
@@ -56,6 +58,7 @@ def nodes_of(nodegroups: Iterable[Any]) -> list[dict[str, Any]]:
                 "topology.kubernetes.io/zone": zone,
                 "topology.kubernetes.io/region": ng.region,
                 "weft.local/cluster": ng.cluster_name,
+                **ami_type.arch_labels(ng),
                 **{str(k): str(v) for k, v in (ng.labels or {}).items()},
             }
             taints = [
@@ -156,6 +159,7 @@ def apply() -> None:
     original_delete_profile = EKSBackend.delete_fargate_profile
 
     def create_nodegroup(self: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs = ami_type.checked(self, kwargs)  # EKS's default AMI type, and its refusal
         cluster_name = kwargs.get("cluster_name", args[0] if args else None)
         given = kwargs.get("version")
         spec = kwargs.get("launch_template")
