@@ -86,6 +86,7 @@ EXPECTED_KINDS = {
     "security_group": 4,
     "security_group_rule": 9,
     "iam_role": 3,
+    "log_group": 1,
     "eks_cluster": 1,
     "oidc_provider": 1,
     "eks_nodegroup": 1,

@@ -8,6 +8,8 @@ profiles and managed add-ons.
   types, capacity type, disk), so changing one of them creates the new group next to the old one
   before the old one is deleted.
 - The EBS CSI driver gets its own role through IRSA (the cluster's OIDC provider).
+- The control plane's log group is weft's, made before the cluster (else EKS makes it, kept
+  forever and unencrypted): ``cluster.log_retention_days``, the fabric key, deleted on ``down``.
 """
 
 from __future__ import annotations
@@ -84,6 +86,11 @@ def _irsa_trust(service_account: str) -> dict[str, Any]:
     }
 
 
+def cluster_log_group(cluster: str) -> str:
+    """The log group EKS writes the control plane's logs of ``cluster`` to."""
+    return f"/aws/eks/{cluster}/cluster"
+
+
 def nodegroup_name(name: str, instance_types: list[str], capacity_type: str, disk: int) -> str:
     """The cloud name of a node group: changes exactly when EKS would need a new group."""
     return f"{name}-{digest(','.join(instance_types), capacity_type, disk)}"
@@ -117,6 +124,18 @@ def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
         if role != "fargate" or fabric.fargate:
             _role(b, role, _service_trust(service), policies)
     public = spec.endpoint in ("public", "both")
+    log_group: tuple[str, ...] = ()
+    if spec.logs:
+        b.add(
+            "log_group",
+            "cluster",
+            {
+                "group_name": cluster_log_group(fabric.name),
+                "retention_days": spec.log_retention_days,
+                "kms_key_arn": Ref(addresses.KMS_KEY, "arn"),
+            },
+        )
+        log_group = ("log_group.cluster",)
     b.add(
         "eks_cluster",
         "main",
@@ -132,6 +151,7 @@ def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
             "logging": list(spec.logs),
             "encryption_key_arn": Ref(addresses.KMS_KEY, "arn") if spec.encrypt_secrets else None,
         },
+        log_group,
     )
     b.add(
         "oidc_provider",

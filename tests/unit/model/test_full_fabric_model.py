@@ -93,3 +93,21 @@ def test_long_names_are_bounded_and_stable():
     first = build(text=text)["cache_replication_group.a-long-cache-name-xx"].props["id"]
     again = build(text=text)["cache_replication_group.a-long-cache-name-xx"].props["id"]
     assert first == again and len(first) <= 40
+
+
+def test_the_control_plane_log_group_is_made_before_the_cluster_and_encrypted():
+    res = build()
+    group = res["log_group.cluster"]
+    assert group.props["group_name"] == "/aws/eks/shop-prod/cluster"
+    assert group.props["retention_days"] == 30
+    assert group.props["kms_key_arn"] == Ref("kms_key.fabric", "arn")
+    order = desired_graph(res.values()).topological_order()
+    assert order.index("log_group.cluster") < order.index("eks_cluster.main")
+    # the fabric key lets CloudWatch Logs use it for that group, and for nothing else
+    (logs,) = [
+        s for s in res["kms_key.fabric"].props["policy"]["Statement"] if "Service" in s["Principal"]
+    ]
+    assert logs["Principal"]["Service"] == "logs.eu-west-1.amazonaws.com"
+    assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/shop-prod/cluster"
+    )

@@ -30,6 +30,7 @@ from weft.aws.drivers import (
     iam_role,
     internet_gateway,
     kms_key,
+    log_group,
     nat_gateway,
     oidc_provider,
     route_table,
@@ -65,6 +66,7 @@ DRIVERS: dict[str, Driver] = {
         certificate_validation,
         # EKS
         iam_role,
+        log_group,
         eks_cluster,
         oidc_provider,
         eks_nodegroup,
