@@ -184,6 +184,27 @@ def test_delete_cluster_with_fargate_profile_is_refused(eks: Any, cluster: str) 
     assert gone["fargateProfile"]["status"] == "DELETING"
 
 
+def test_a_cluster_with_deletion_protection_cannot_be_deleted(eks: Any, network: Any) -> None:
+    """As on AWS: DeleteCluster is refused until the protection is turned off."""
+    name = f"c{uuid.uuid4().hex[:10]}"
+    eks.create_cluster(
+        name=name,
+        version="1.30",
+        roleArn=ROLE,
+        resourcesVpcConfig={"subnetIds": network["subnets"]},
+        deletionProtection=True,
+    )
+    assert eks.describe_cluster(name=name)["cluster"]["deletionProtection"] is True
+    with pytest.raises(ClientError) as refused:
+        eks.delete_cluster(name=name)
+    assert code(refused) == "InvalidRequestException"
+    assert "deletion protection" in str(refused.value)
+    update = eks.update_cluster_config(name=name, deletionProtection=False)["update"]
+    assert update["type"] == "DeletionProtectionUpdate"
+    assert eks.describe_cluster(name=name)["cluster"]["deletionProtection"] is False
+    assert eks.delete_cluster(name=name)["cluster"]["status"] == "DELETING"
+
+
 # -------------------------------------------------------------------------------- node groups
 
 

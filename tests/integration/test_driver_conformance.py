@@ -229,6 +229,9 @@ CASES = {
                 "endpoint_public",
                 {"endpoint_public": False, "endpoint_private": True, "public_access_cidrs": []},
             ),
+            ("deletion_protection", {"deletion_protection": True}),
+            # off again: EKS refuses to delete a protected cluster
+            ("deletion_protection", {"deletion_protection": False}),
         ],
     ),
     "oidc_provider": Case(

@@ -150,6 +150,8 @@ def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
             "public_access_cidrs": list(spec.api_cidrs) if public else [],
             "logging": list(spec.logs),
             "encryption_key_arn": Ref(addresses.KMS_KEY, "arn") if spec.encrypt_secrets else None,
+            # EKS refuses DeleteCluster from anyone while it is on (weft down turns it off)
+            "deletion_protection": fabric.protect,
         },
         log_group,
     )

@@ -111,3 +111,9 @@ def test_the_control_plane_log_group_is_made_before_the_cluster_and_encrypted():
     assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
         "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/shop-prod/cluster"
     )
+
+
+def test_a_protected_fabric_s_cluster_has_eks_deletion_protection():
+    assert build()["eks_cluster.main"].props["deletion_protection"] is True  # shop-prod
+    text = PRODUCTION.read_text().replace("name: shop-prod", "name: shop-dev")
+    assert build(text=text)["eks_cluster.main"].props["deletion_protection"] is False
