@@ -3,6 +3,7 @@ delete, delete again."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -597,3 +598,79 @@ def test_first_attempt_looks_for_nothing_and_a_retry_adopts(ctx: AwsContext, kin
     second = applier.create(resource, full, lambda _: None)
     assert second.id == first.id
     assert [o.name for o in DRIVERS[kind].discover(ctx)].count("x") == 1
+
+
+def test_local_cloud_log_group_uses_a_key_only_when_its_policy_lets_cloudwatch_logs(
+    ctx: AwsContext,
+) -> None:
+    """As on AWS: a key whose policy does not admit logs.REGION.amazonaws.com (the default
+    policy every new key gets), or one pending deletion, is refused by CreateLogGroup."""
+    from botocore.exceptions import ClientError
+
+    from weft.fabricfile import parse_fabric
+    from weft.model.fabric import key_policy
+
+    kms, logs = ctx.client("kms"), ctx.client("logs")
+    name = f"/aws/eks/{ctx.fabric}/cluster"
+    meta = kms.create_key(Description="default policy")["KeyMetadata"]
+    key = meta["Arn"]
+    with pytest.raises(ClientError) as refused:
+        logs.create_log_group(logGroupName=name, kmsKeyId=key)
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "is not allowed to be used with Arn" in str(refused.value)
+
+    fabric = parse_fabric(
+        f"name: {ctx.fabric}\nregion: {REGION}\nnetwork: {{cidr: 10.0.0.0/16}}\n"
+        'cluster: {version: "1.31", endpoint: private}\n'
+    )
+    kms.put_key_policy(
+        KeyId=key, PolicyName="default", Policy=json.dumps(key_policy(fabric, ctx.account_id))
+    )
+    with pytest.raises(ClientError):  # the policy admits only the cluster's group
+        logs.create_log_group(logGroupName=f"/aws/other/{ctx.fabric}", kmsKeyId=key)
+    logs.create_log_group(logGroupName=name, kmsKeyId=key)
+    logs.delete_log_group(logGroupName=name)
+
+    kms.schedule_key_deletion(KeyId=meta["KeyId"], PendingWindowInDays=7)
+    with pytest.raises(ClientError) as pending:
+        logs.create_log_group(logGroupName=name, kmsKeyId=key)
+    assert pending.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_log_group_lifecycle(ctx: AwsContext) -> None:
+    key, _ = desired(ctx, "kms_key", "fabric", description="k", alias=None, rotation=False)
+    from weft.fabricfile import parse_fabric
+    from weft.model.fabric import key_policy
+
+    fabric = parse_fabric(
+        f"name: {ctx.fabric}\nregion: {REGION}\nnetwork: {{cidr: 10.0.0.0/16}}\n"
+        'cluster: {version: "1.31", endpoint: private}\n'
+    )
+    key_props = {**dict(key.props), "policy": key_policy(fabric, ctx.account_id)}
+    made_key = DRIVERS["kms_key"].create(ctx, Resource("kms_key", "fabric", key_props), key_props)
+    gone = lifecycle(
+        ctx,
+        "log_group",
+        "cluster",
+        {
+            "group_name": f"/aws/eks/{ctx.fabric}/cluster",
+            "retention_days": 30,
+            "kms_key_arn": made_key.outputs["arn"],
+        },
+        {"retention_days": 7, "tags": {"team": "ops"}},
+    )
+    delete_twice_is_fine(ctx, gone)
+    DRIVERS["kms_key"].delete(ctx, made_key)
+
+
+def test_log_group_made_by_eks_before_weft_is_taken_over(ctx: AwsContext) -> None:
+    """EKS creates the control-plane group when it is missing: a later up tags and keeps it."""
+    name = f"/aws/eks/{ctx.fabric}/cluster"
+    ctx.client("logs").create_log_group(logGroupName=name)
+    resource, props = desired(
+        ctx, "log_group", "cluster", group_name=name, retention_days=30, kms_key_arn=None
+    )
+    DRIVERS["log_group"].create(ctx, resource, props)
+    found = discovered(ctx, "log_group")["cluster"]
+    assert thaw(found.props) == props
+    DRIVERS["log_group"].delete(ctx, found)

@@ -248,6 +248,27 @@ def test_create_cluster_refuses_a_subnet_in_a_zone_eks_does_not_support(moto_url
     eks.delete_cluster(name=name)
 
 
+def test_a_cluster_with_deletion_protection_cannot_be_deleted(eks: Any, network: Any) -> None:
+    """As on AWS: DeleteCluster is refused until the protection is turned off."""
+    name = f"c{uuid.uuid4().hex[:10]}"
+    eks.create_cluster(
+        name=name,
+        version="1.30",
+        roleArn=ROLE,
+        resourcesVpcConfig={"subnetIds": network["subnets"]},
+        deletionProtection=True,
+    )
+    assert eks.describe_cluster(name=name)["cluster"]["deletionProtection"] is True
+    with pytest.raises(ClientError) as refused:
+        eks.delete_cluster(name=name)
+    assert code(refused) == "InvalidRequestException"
+    assert "deletion protection" in str(refused.value)
+    update = eks.update_cluster_config(name=name, deletionProtection=False)["update"]
+    assert update["type"] == "DeletionProtectionUpdate"
+    assert eks.describe_cluster(name=name)["cluster"]["deletionProtection"] is False
+    assert eks.delete_cluster(name=name)["cluster"]["status"] == "DELETING"
+
+
 # -------------------------------------------------------------------------------- node groups
 
 

@@ -149,8 +149,26 @@ CASES = {
             ("description", {"description": "changed"}),
             ("alias", {"alias": "alias/weft/conformance-moved"}),
             ("rotation", {"rotation": False}),
+            (
+                "policy",
+                {
+                    "policy": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "Enable IAM User Permissions",
+                                "Effect": "Allow",
+                                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                                "Action": "kms:*",
+                                "Resource": "*",
+                            }
+                        ],
+                    }
+                },
+            ),
         ],
     ),
+    "log_group": Case("log_group.cluster", [("retention_days", {"retention_days": 7})]),
     "vpc": Case(
         "vpc.main",
         [
@@ -225,6 +243,9 @@ CASES = {
                 "endpoint_public",
                 {"endpoint_public": False, "endpoint_private": True, "public_access_cidrs": []},
             ),
+            ("deletion_protection", {"deletion_protection": True}),
+            # off again: EKS refuses to delete a protected cluster
+            ("deletion_protection", {"deletion_protection": False}),
         ],
     ),
     "oidc_provider": Case(

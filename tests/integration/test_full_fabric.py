@@ -87,6 +87,7 @@ EXPECTED_KINDS = {
     "security_group_rule": 11,
     "launch_template": 1,
     "iam_role": 3,
+    "log_group": 1,
     "eks_cluster": 1,
     "oidc_provider": 1,
     "eks_nodegroup": 1,

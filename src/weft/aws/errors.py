@@ -117,6 +117,7 @@ _ALREADY_EXISTS = frozenset(
         "RouteAlreadyExists",
         "InvalidPermission.Duplicate",
         "InvalidGroup.Duplicate",
+        "ResourceAlreadyExistsException",
     }
 )
 

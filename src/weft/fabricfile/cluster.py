@@ -7,6 +7,7 @@
       endpoint: both             # public | private | both
       api_cidrs: [198.51.100.7/32]  # who may reach the public endpoint; none when it is private
       logs: [api, audit, authenticator]
+      log_retention_days: 30     # how long CloudWatch Logs keeps them (one of its periods)
       encrypt_secrets: true      # envelope encryption of Kubernetes secrets with the fabric KMS key
       addons: {vpc-cni: {version: null}, ...}
 
@@ -54,7 +55,9 @@ __all__ = [
     "ADDONS",
     "ANYWHERE",
     "DEFAULT_LOGS",
+    "DEFAULT_LOG_RETENTION_DAYS",
     "ENDPOINTS",
+    "LOG_RETENTION_DAYS",
     "LOG_TYPES",
     "MAX_API_CIDRS",
     "MAX_COMPUTE_NAME_LENGTH",
@@ -68,6 +71,12 @@ Endpoint = Literal["public", "private", "both"]
 ENDPOINTS = ("public", "private", "both")
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 DEFAULT_LOGS: tuple[LogType, ...] = ("api", "audit", "authenticator")
+#: The retention periods CloudWatch Logs accepts (PutRetentionPolicy's retentionInDays).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip
+DEFAULT_LOG_RETENTION_DAYS = 30
 #: The CIDR that opens the public endpoint to the world: never a default, only written literally.
 ANYWHERE = "0.0.0.0/0"
 #: The EKS managed add-ons weft installs; all of them unless ``addons`` says otherwise.
@@ -107,6 +116,18 @@ def _check_api_cidrs(value: list[str]) -> list[str]:
     if found:
         raise problem(*found)
     return normalized
+
+
+def _check_retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        raise problem(
+            (
+                (),
+                f"{value} days is not a retention CloudWatch Logs offers; one of: "
+                f"{', '.join(str(days) for days in LOG_RETENTION_DAYS)}",
+            )
+        )
+    return value
 
 
 def _check_logs(value: Any) -> list[str]:
@@ -177,6 +198,9 @@ class Cluster(BaseModel):
     ] = Field(default_factory=list)
     logs: Annotated[list[LogType], PlainValidator(_check_logs)] = Field(
         default_factory=lambda: list(DEFAULT_LOGS)
+    )
+    log_retention_days: Annotated[int, AfterValidator(_check_retention)] = (
+        DEFAULT_LOG_RETENTION_DAYS
     )
     encrypt_secrets: bool = True
     addons: Annotated[dict[str, Addon], BeforeValidator(_check_addon_names)] = Field(

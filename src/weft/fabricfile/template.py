@@ -162,6 +162,8 @@ def _optional_sections(api_cidrs: list[str] | None) -> str:
 #   # Control plane logs sent to CloudWatch, any of:
 #   # {", ".join(LOG_TYPES)}.
 #   logs: [api, audit, authenticator]
+#   # Days CloudWatch Logs keeps them (weft makes the log group, encrypted with the fabric key).
+#   log_retention_days: 30
 #   # Encrypt Kubernetes secrets with the fabric's KMS key.
 #   encrypt_secrets: true
 #   # Managed add-ons, any of: {", ".join(ADDONS)}.

@@ -196,6 +196,14 @@ def _network_in_use() -> None:
     moto_network.apply()
 
 
+def _logs_key_policy() -> None:
+    """CreateLogGroup uses a KMS key only when its policy allows CloudWatch Logs: see
+    :mod:`.moto_logs`."""
+    from weft.local import moto_logs
+
+    moto_logs.apply()
+
+
 def _eks() -> None:
     """EKS add-ons, updates, cluster identity, tags (and OIDC client IDs): see :mod:`.moto_eks`."""
     from weft.local import moto_eks
@@ -213,6 +221,7 @@ FIXES = (
     _acm_validation_through_route53,
     _data_stores,
     _network_in_use,
+    _logs_key_policy,
     _eks,
 )
 

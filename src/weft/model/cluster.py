@@ -18,6 +18,8 @@ profiles and managed add-ons.
   there are databases and Redis (6379) when there are caches (:data:`DATA_FROM_CLUSTER`): a
   Fargate pod carries only that group, never weft's ``nodes`` group.
 - The EBS CSI driver gets its own role through IRSA (the cluster's OIDC provider).
+- The control plane's log group is weft's, made before the cluster (else EKS makes it, kept
+  forever and unencrypted): ``cluster.log_retention_days``, the fabric key, deleted on ``down``.
 """
 
 from __future__ import annotations
@@ -93,6 +95,11 @@ def _irsa_trust(service_account: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+def cluster_log_group(cluster: str) -> str:
+    """The log group EKS writes the control plane's logs of ``cluster`` to."""
+    return f"/aws/eks/{cluster}/cluster"
 
 
 #: The generation of weft's node launch templates, part of a node group's cloud name: EKS
@@ -214,6 +221,18 @@ def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
         if role != "fargate" or fabric.fargate:
             _role(b, role, _service_trust(service), policies)
     public = spec.endpoint in ("public", "both")
+    log_group: tuple[str, ...] = ()
+    if spec.logs:
+        b.add(
+            "log_group",
+            "cluster",
+            {
+                "group_name": cluster_log_group(fabric.name),
+                "retention_days": spec.log_retention_days,
+                "kms_key_arn": Ref(addresses.KMS_KEY, "arn"),
+            },
+        )
+        log_group = ("log_group.cluster",)
     b.add(
         "eks_cluster",
         "main",
@@ -228,7 +247,10 @@ def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
             "public_access_cidrs": list(spec.api_cidrs) if public else [],
             "logging": list(spec.logs),
             "encryption_key_arn": Ref(addresses.KMS_KEY, "arn") if spec.encrypt_secrets else None,
+            # EKS refuses DeleteCluster from anyone while it is on (weft down turns it off)
+            "deletion_protection": fabric.protect,
         },
+        log_group,
     )
     b.add(
         "oidc_provider",

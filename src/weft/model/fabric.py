@@ -2,14 +2,57 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from weft.core.resource import Resource
 from weft.fabricfile import Fabric
-from weft.model.cluster import cluster_resources
+from weft.model.cluster import cluster_log_group, cluster_resources
 from weft.model.data import data_resources
 from weft.model.dns import dns_resources
 from weft.model.naming import fabric_bucket_name, kms_alias
 from weft.model.network import network_resources
 from weft.model.tags import resource_tags
+
+
+def key_policy(fabric: Fabric, account_id: str) -> dict[str, Any]:
+    """The fabric key's policy: the account's IAM policies decide (the policy every new key gets),
+    and CloudWatch Logs may use it for the cluster's control-plane log group, as "Encrypt log
+    data in CloudWatch Logs using AWS Key Management Service" (CloudWatch Logs User Guide)
+    requires: without it CreateLogGroup refuses the key."""
+    region = fabric.region
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Enable IAM User Permissions",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatch Logs of the cluster",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": [
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:aws:logs:{region}:{account_id}:log-group:"
+                            f"{cluster_log_group(fabric.name)}"
+                        )
+                    }
+                },
+            },
+        ],
+    }
 
 
 def foundation_resources(fabric: Fabric, account_id: str) -> list[Resource]:
@@ -34,6 +77,7 @@ def foundation_resources(fabric: Fabric, account_id: str) -> list[Resource]:
                 "description": f"weft fabric {name}: secrets and data at rest",
                 "alias": kms_alias(name),
                 "rotation": True,
+                "policy": key_policy(fabric, account_id),
                 "tags": resource_tags(name, "kms_key", "fabric", fabric.tags),
             },
         ),

@@ -6,9 +6,9 @@
   ``down``, and any ``up`` with destructive changes, need ``--confirm <fabric name>``
   (:func:`require_confirmation`), checked before anything is changed, and again under the lock.
 - **Data** (:func:`refuse_data_loss`): a bucket that holds objects is not emptied, and volumes
-  Kubernetes left are not deleted, without ``--delete-data``; a database with deletion protection
-  is not deleted at all (the refusal names the command that lifts it). All are checked before
-  anything is deleted, so a refused command has touched nothing.
+  Kubernetes left are not deleted, without ``--delete-data``; a database or EKS cluster with
+  deletion protection is not deleted at all (the refusal names the command that lifts it). All
+  are checked before anything is deleted, so a refused command has touched nothing.
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from weft.aws.data_at_risk import object_count
+from weft.aws.drivers.eks_cluster import protection_hint
 from weft.core.plan import Action, Plan
 from weft.errors import GuardError
 from weft.ops.target import Target
 
 DATABASE = "db_instance"
+CLUSTER = "eks_cluster"
 OBJECT_BUCKET = "bucket"
 
 #: Kinds whose deletion or replacement loses something, and what to call them.
@@ -145,6 +147,10 @@ def refuse_data_loss(
                 "--no-deletion-protection --apply-immediately (or set protect: false and run "
                 "weft up)"
             )
+        if change.kind == CLUSTER and change.observed.props.get("deletion_protection"):
+            name = change.observed.id
+            problems.append(f"EKS cluster {name} has deletion protection")
+            hints.append(protection_hint(name))
         if change.kind == OBJECT_BUCKET and not delete_data:
             count = count_of(change.observed.id)
             if count:

@@ -472,3 +472,14 @@ def test_version_step_skipping_a_minor() -> None:
 def test_version_step_with_a_malformed_version() -> None:
     with pytest.raises(ValueError):
         check_version_step("1.30", "latest")
+
+
+def test_log_retention_is_one_of_the_periods_cloudwatch_logs_offers() -> None:
+    cluster = parse_fabric(BASE + CLUSTER).cluster
+    assert cluster is not None and cluster.log_retention_days == 30
+    kept = parse_fabric(BASE + CLUSTER + "  log_retention_days: 90\n").cluster
+    assert kept is not None and kept.log_retention_days == 90
+    assert any(
+        "cluster.log_retention_days: 31 days is not a retention CloudWatch Logs offers" in p
+        for p in _problems(BASE + CLUSTER + "  log_retention_days: 31\n")
+    )

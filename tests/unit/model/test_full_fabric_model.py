@@ -159,3 +159,27 @@ def test_each_node_group_runs_the_ami_type_its_instance_types_need():
     assert nodegroup_name("a", ["m7g.large"], "ON_DEMAND", 50, "BOTTLEROCKET_ARM_64") != (
         nodegroup_name("a", ["m7g.large"], "ON_DEMAND", 50, "AL2023_ARM_64_STANDARD")
     )
+
+
+def test_the_control_plane_log_group_is_made_before_the_cluster_and_encrypted():
+    res = build()
+    group = res["log_group.cluster"]
+    assert group.props["group_name"] == "/aws/eks/shop-prod/cluster"
+    assert group.props["retention_days"] == 30
+    assert group.props["kms_key_arn"] == Ref("kms_key.fabric", "arn")
+    order = desired_graph(res.values()).topological_order()
+    assert order.index("log_group.cluster") < order.index("eks_cluster.main")
+    # the fabric key lets CloudWatch Logs use it for that group, and for nothing else
+    (logs,) = [
+        s for s in res["kms_key.fabric"].props["policy"]["Statement"] if "Service" in s["Principal"]
+    ]
+    assert logs["Principal"]["Service"] == "logs.eu-west-1.amazonaws.com"
+    assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/shop-prod/cluster"
+    )
+
+
+def test_a_protected_fabric_s_cluster_has_eks_deletion_protection():
+    assert build()["eks_cluster.main"].props["deletion_protection"] is True  # shop-prod
+    text = PRODUCTION.read_text().replace("name: shop-prod", "name: shop-dev")
+    assert build(text=text)["eks_cluster.main"].props["deletion_protection"] is False

@@ -141,6 +141,17 @@ def test_delete_data_lets_buckets_and_volumes_go_but_not_a_protected_database(
     refuse_data_loss(target_of(), unprotected, delete_data=False, objects=objects)
 
 
+def test_a_cluster_with_deletion_protection_is_not_deleted(target_of: Targets) -> None:
+    protected = plan_of(deleted("eks_cluster", "main", "shop", deletion_protection=True))
+    with pytest.raises(GuardError) as info:
+        refuse_data_loss(target_of(), protected, delete_data=True, objects=Counts())
+    assert "EKS cluster shop has deletion protection" in info.value.message
+    assert info.value.hint is not None
+    assert "aws eks update-cluster-config --name shop --no-deletion-protection" in info.value.hint
+    unprotected = plan_of(deleted("eks_cluster", "main", "shop", deletion_protection=False))
+    refuse_data_loss(target_of(), unprotected, delete_data=False, objects=Counts())
+
+
 def test_one_hint_per_kind_of_problem(target_of: Targets) -> None:
     plan = plan_of(deleted("bucket", "a", "a-1"), deleted("bucket", "b", "b-1"))
     with pytest.raises(GuardError) as info:

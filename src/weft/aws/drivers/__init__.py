@@ -31,6 +31,7 @@ from weft.aws.drivers import (
     internet_gateway,
     kms_key,
     launch_template,
+    log_group,
     nat_gateway,
     oidc_provider,
     route_table,
@@ -66,6 +67,7 @@ DRIVERS: dict[str, Driver] = {
         certificate_validation,
         # EKS
         iam_role,
+        log_group,
         eks_cluster,
         oidc_provider,
         launch_template,

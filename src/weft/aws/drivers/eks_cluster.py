@@ -2,9 +2,13 @@
 
 Creating takes 10-15 minutes on AWS; the wait reports progress. Every in-place change is an EKS
 *update* (one at a time per cluster), waited on through its id: the version (one minor version
-at a time, as EKS allows), endpoint access, logging; tags change directly. Subnets, security
-groups, role and encryption key are fixed at creation here (replacement). How clusters are found
-and waited on: :mod:`.eks`.
+at a time, as EKS allows), endpoint access, logging, deletion protection; tags change directly.
+Subnets, security groups, role and encryption key are fixed at creation here (replacement). How
+clusters are found and waited on: :mod:`.eks`.
+
+``deletion_protection`` (EKS's ``deletionProtection``, set for a protected fabric) makes EKS
+refuse DeleteCluster from anyone, weft included: as for a database, ``down`` refuses before
+deleting anything (:mod:`weft.ops.guard`) and names how to lift it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,14 @@ TIMEOUT = 1800.0
 VERSION_TIMEOUT = 3600.0
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 _ENDPOINT_FIELDS = frozenset({"endpoint_public", "endpoint_private", "public_access_cidrs"})
+
+
+def protection_hint(name: str) -> str:
+    """How to lift the deletion protection of cluster ``name``."""
+    return (
+        f"aws eks update-cluster-config --name {name} --no-deletion-protection "
+        "(or set protect: false and run weft up)"
+    )
 
 
 def _minor(version: str) -> tuple[int, int]:
@@ -77,6 +89,7 @@ def _props(cluster: Mapping[str, Any], tags: dict[str, str]) -> dict[str, Any]:
         "public_access_cidrs": list(vpc.get("publicAccessCidrs") or []) if public else [],
         "logging": _enabled_logs(cluster),
         "encryption_key_arn": key,
+        "deletion_protection": bool(cluster.get("deletionProtection", False)),
         "tags": tags,
     }
 
@@ -88,7 +101,8 @@ class EksClusterDriver(eks.EksDriver):
             {"name", "role_arn", "subnet_ids", "security_group_ids", "encryption_key_arn"}
         ),
         unordered=frozenset({"subnet_ids", "security_group_ids", "public_access_cidrs", "logging"}),
-        updatable=frozenset({"version", "logging", "tags"}) | _ENDPOINT_FIELDS,
+        updatable=frozenset({"version", "logging", "deletion_protection", "tags"})
+        | _ENDPOINT_FIELDS,
     )
     noun = "EKS cluster"
     timeout = TIMEOUT
@@ -105,7 +119,15 @@ class EksClusterDriver(eks.EksDriver):
         return eks.fabric_clusters(ctx)
 
     def remove(self, ctx: AwsContext, props: Mapping[str, Any]) -> None:
-        ctx.client("eks").delete_cluster(name=self.name_of(props))
+        name = self.name_of(props)
+        live = eks.describe(ctx, name)
+        if live is not None and live.get("deletionProtection"):
+            raise PermanentError(
+                f"EKS cluster {name} has deletion protection",
+                address=f"{KIND}.main",
+                hint=protection_hint(name),
+            )
+        ctx.client("eks").delete_cluster(name=name)
 
     def taken(self, props: Mapping[str, Any], address: str) -> PermanentError:
         return PermanentError(
@@ -150,6 +172,8 @@ class EksClusterDriver(eks.EksDriver):
             "tags": eks.eks_tags(props["tags"]),
             "clientRequestToken": ctx.token(resource.address),
         }
+        if props.get("deletion_protection"):
+            kwargs["deletionProtection"] = True
         if props.get("encryption_key_arn"):
             kwargs["encryptionConfig"] = [
                 {"resources": ["secrets"], "provider": {"keyArn": props["encryption_key_arn"]}}
@@ -200,6 +224,11 @@ class EksClusterDriver(eks.EksDriver):
                 )["update"]
                 eks.wait_update(ctx, address, name, update, timeout=TIMEOUT)
                 live = self.wait_for(ctx, address, props)
+        protect = bool(props.get("deletion_protection"))
+        if "deletion_protection" in changed and bool(live.get("deletionProtection")) != protect:
+            update = client.update_cluster_config(name=name, deletionProtection=protect)["update"]
+            eks.wait_update(ctx, address, name, update, timeout=TIMEOUT)
+            live = self.wait_for(ctx, address, props)
         if "tags" in changed:
             tagger.EKS.ensure(ctx, live["arn"], eks.tags_of(live), props["tags"])
             live = {**live, "tags": eks.eks_tags(props["tags"])}

@@ -4,10 +4,14 @@ KMS has no tag filter on its own list calls: keys are found through the Resource
 API (:mod:`.tagging_api`), then described one by one (a fabric has one key). Deleting a key
 only schedules it, with the shortest window AWS allows (7 days); a key pending deletion is no
 longer reported.
+
+The key policy (``policy``, a document) is read with ``GetKeyPolicy`` and put whole with
+``PutKeyPolicy``; a new key is created with it.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from weft.aws import tags as tagging
@@ -55,8 +59,15 @@ def _set_rotation(edit: kit.Edit) -> None:
         kms.disable_key_rotation(KeyId=edit.id)
 
 
+@kit.setter("policy")
+def _set_policy(edit: kit.Edit) -> None:
+    edit.ctx.client("kms").put_key_policy(
+        KeyId=edit.id, PolicyName="default", Policy=json.dumps(edit.props["policy"])
+    )
+
+
 class KmsKeyDriver(kit.TaggedDriver):
-    setters = (_set_description, _set_alias, _set_rotation, kit.tags(tagger.KMS))
+    setters = (_set_description, _set_alias, _set_rotation, _set_policy, kit.tags(tagger.KMS))
     schema = KindSchema(kind=KIND, updatable=kit.covered(setters))
     #: a new key has no alias and no rotation
     set_after_create = frozenset({"alias", "rotation"})
@@ -83,6 +94,7 @@ class KmsKeyDriver(kit.TaggedDriver):
         found_keys = []
         for name, meta, tags in candidates:
             rotation = kms.get_key_rotation_status(KeyId=meta["KeyId"])["KeyRotationEnabled"]
+            policy = kms.get_key_policy(KeyId=meta["KeyId"], PolicyName="default")["Policy"]
             names = sorted(
                 a for a in aliases.get(meta["KeyId"], []) if not a.startswith("alias/aws/")
             )
@@ -90,15 +102,18 @@ class KmsKeyDriver(kit.TaggedDriver):
                 "description": meta.get("Description", ""),
                 "alias": names[0] if names else None,
                 "rotation": bool(rotation),
+                "policy": json.loads(policy),
                 "tags": tags,
             }
             found_keys.append(self._observed(name, meta, props))
         return found_keys
 
     def make(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
+        extra = {"Policy": json.dumps(props["policy"])} if props.get("policy") else {}
         meta = ctx.client("kms").create_key(
             Description=props["description"],
             Tags=tagging.to_aws(props["tags"], **tagger.KMS_TAG),
+            **extra,
         )["KeyMetadata"]
         return self._observed(resource.name, meta, {**props, "alias": None, "rotation": False})
 

@@ -65,6 +65,11 @@ def invalid(message: str, **names: Any) -> Exception:
     return _error("InvalidParameterException", message, names)
 
 
+def invalid_request(message: str, **names: Any) -> Exception:
+    """EKS's InvalidRequestException (a request the resource's state does not allow)."""
+    return _error("InvalidRequestException", message, names)
+
+
 def in_use(cluster_name: str, message: str, addon: str | None = None) -> Exception:
     """EKS's ResourceInUseException."""
     error: Exception = errors().ResourceInUseException(

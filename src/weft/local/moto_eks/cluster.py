@@ -14,6 +14,12 @@
 - **UpdateClusterConfig** answers with its ``update`` (moto answers nothing), merges the VPC and
   logging settings into the cluster's (moto replaces them), and refuses a request that changes
   both or neither, as AWS does.
+- **Deletion protection** (moto ignores it): CreateCluster and UpdateClusterConfig set
+  ``deletionProtection`` (a ``DeletionProtectionUpdate``), DescribeCluster reports it, and
+  DeleteCluster refuses a protected cluster with ``InvalidRequestException``, as "Protect Amazon
+  EKS clusters from accidental deletion" (Amazon EKS User Guide,
+  https://docs.aws.amazon.com/eks/latest/userguide/deletion-protection.html) describes: the
+  protection has to be turned off before the cluster can be deleted.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime
+import json
 import threading
 import uuid
 from typing import Any
@@ -101,6 +108,12 @@ def apply() -> None:
 
     def delete_cluster(self: Any, name: str) -> Any:
         cluster = self.clusters.get(name)
+        if cluster is not None and getattr(cluster, "deletion_protection", False):
+            raise backend.invalid_request(
+                f"Cluster {name} cannot be deleted because deletion protection is enabled. "
+                "Disable deletion protection and try again.",
+                cluster=name,
+            )
         if cluster is not None and cluster.fargate_profiles:
             raise backend.in_use(name, "Cluster has fargate profiles attached")
         result = original_delete(self, name)
@@ -111,6 +124,17 @@ def apply() -> None:
         return result
 
     EKSBackend.create_cluster = create_cluster  # type: ignore[method-assign]
+
+    original_create_response = EKSResponse.create_cluster
+
+    def create_cluster_response(self: Any) -> Any:
+        result = original_create_response(self)
+        cluster = self.eks_backend.clusters.get(self._get_param("name"))
+        if cluster is not None:
+            cluster.deletion_protection = bool(self._get_param("deletionProtection", False))
+        return result
+
+    EKSResponse.create_cluster = create_cluster_response  # type: ignore[method-assign]
     EKSBackend.delete_cluster = delete_cluster  # type: ignore[method-assign]
 
     def update_cluster_config(self: Any) -> Any:
@@ -119,10 +143,18 @@ def apply() -> None:
         name = self._get_param("name")
         vpc_config = self._get_param("resourcesVpcConfig")
         logging = self._get_param("logging")
+        protection = self._get_param("deletionProtection")
         cluster = backend.cluster(self.eks_backend, name)
-        if vpc_config and logging:
+        if len([p for p in (vpc_config, logging, protection) if p is not None and p != {}]) > 1:
             raise backend.invalid("Only one type of update can be allowed.", cluster=name)
-        if vpc_config:
+        if protection is not None:
+            cluster.deletion_protection = bool(protection)
+            update = backend.record_update(
+                cluster,
+                "DeletionProtectionUpdate",
+                [{"type": "DeletionProtection", "value": json.dumps(bool(protection))}],
+            )
+        elif vpc_config:
             cluster.resources_vpc_config = {**(cluster.resources_vpc_config or {}), **vpc_config}
             kind, params = cluster_config.vpc_update(vpc_config)
             update = backend.record_update(cluster, kind, params)
