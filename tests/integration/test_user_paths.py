@@ -4,13 +4,15 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from weft.cli.main import EXIT_CODES, cli
 
-from .user import in_terminal, weft
+from .user import environment, in_terminal, weft
 
 pytestmark = pytest.mark.integration
 
@@ -102,3 +104,71 @@ def test_plan_and_status_fit_80_120_and_200_columns(workdir: Path) -> None:
             assert any(address in line and state in line for line in lines), (columns, status.out)
         assert "vpc-" in status.out
     assert weft("down", "--yes", cwd=workdir).code == 0
+
+
+# ------------------------------------------------------- the local Kubernetes behind a cluster
+CLUSTER_FABRIC = (
+    "name: lk\nregion: us-east-2\nprovider: local\n"
+    "network: {cidr: 10.41.0.0/16, zones: 2, nat: none, layout: public}\n"
+    'cluster: {version: "1.31"}\n'
+    "nodegroups: [{name: general, instance_types: [m6i.large], min: 1, max: 2}]\n"
+    "apps: [{name: web, image: registry.example.com/acme/web, version: '1.0.0', replicas: 1,"
+    " port: 8080}]\n"
+)
+
+
+@pytest.fixture
+def own_cloud(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of a user whose local cloud is not running yet: a state directory of
+    its own (stopped at the end)."""
+    env = environment(120, WEFT_STATE_DIR=str(tmp_path / "state"))
+    yield env
+    weft("local", "down", cwd=tmp_path, env=env)
+
+
+def test_provider_local_starts_the_local_kubernetes_for_a_cluster(
+    tmp_path: Path, own_cloud: dict[str, str]
+) -> None:
+    """The quick start with a cluster: `weft up` then `weft deploy`, nothing else. The local
+    cloud starts its Kubernetes (with progress), so deploy reaches the cluster."""
+    from weft.local.kube import binaries
+
+    reason = binaries.unavailable_reason()
+    if reason:
+        if os.environ.get("WEFT_REQUIRE_KUBE"):
+            pytest.fail(f"local Kubernetes unavailable and WEFT_REQUIRE_KUBE is set: {reason}")
+        pytest.skip(f"local Kubernetes unavailable: {reason}")
+    (tmp_path / "fabric.yaml").write_text(CLUSTER_FABRIC)
+    up = weft("up", "--yes", cwd=tmp_path, env=own_cloud)
+    assert up.code == 0, up.both
+    assert "Starting the local Kubernetes for the cluster" in up.out
+    assert "Local Kubernetes v1." in up.out or "Local Kubernetes 1." in up.out, up.out
+    deploy = weft("deploy", cwd=tmp_path, env=own_cloud)
+    assert deploy.code == 0, deploy.both
+    assert "Starting the local Kubernetes" not in deploy.out  # it runs: started once
+    assert "web" in deploy.out
+    down = weft("down", "--yes", cwd=tmp_path, env=own_cloud)
+    assert down.code == 0, down.both
+
+
+def test_where_the_local_kubernetes_cannot_run_weft_says_so_and_what_to_do(
+    tmp_path: Path, own_cloud: dict[str, str]
+) -> None:
+    empty = tmp_path / "no-binaries"
+    empty.mkdir()
+    env = {**own_cloud, "WEFT_K8S_CACHE": str(empty)}
+    (tmp_path / "fabric.yaml").write_text(
+        CLUSTER_FABRIC.replace(
+            "nodegroups: [{name: general, instance_types: [m6i.large], min: 1, max: 2}]\n", ""
+        )
+    )
+    plan = weft("plan", cwd=tmp_path, env=env)
+    assert plan.code == 0, plan.both  # the AWS side works without it ...
+    assert "The local Kubernetes cannot run here" in plan.out
+    assert "make kube" in plan.out and "deploy, release, rollback, verify" in plan.out
+    assert weft("up", "--yes", cwd=tmp_path, env=env).code == 0
+    deploy = weft("deploy", cwd=tmp_path, env=env)  # ... the apps do not
+    assert deploy.code == 1
+    assert "served by the local Kubernetes, which cannot run" in deploy.err
+    assert "make kube" in deploy.err
+    assert "Name or service not known" not in deploy.both and "api_cidrs" not in deploy.both
