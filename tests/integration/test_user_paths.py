@@ -4,13 +4,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from weft.cli.main import EXIT_CODES, cli
 
-from .user import in_terminal, weft
+from .user import WEFT, environment, in_terminal, weft
 
 pytestmark = pytest.mark.integration
 
@@ -102,3 +109,174 @@ def test_plan_and_status_fit_80_120_and_200_columns(workdir: Path) -> None:
             assert any(address in line and state in line for line in lines), (columns, status.out)
         assert "vpc-" in status.out
     assert weft("down", "--yes", cwd=workdir).code == 0
+
+
+# ------------------------------------------------------- the local Kubernetes behind a cluster
+CLUSTER_FABRIC = (
+    "name: lk\nregion: us-east-2\nprovider: local\n"
+    "network: {cidr: 10.41.0.0/16, zones: 2, nat: none, layout: public}\n"
+    'cluster: {version: "1.31"}\n'
+    "nodegroups: [{name: general, instance_types: [m6i.large], min: 1, max: 2}]\n"
+    "apps: [{name: web, image: registry.example.com/acme/web, version: '1.0.0', replicas: 1,"
+    " port: 8080}]\n"
+)
+
+
+@pytest.fixture
+def own_cloud(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of a user whose local cloud is not running yet: a state directory of
+    its own (stopped at the end)."""
+    env = environment(120, WEFT_STATE_DIR=str(tmp_path / "state"))
+    yield env
+    weft("local", "down", cwd=tmp_path, env=env)
+
+
+def test_provider_local_starts_the_local_kubernetes_for_a_cluster(
+    tmp_path: Path, own_cloud: dict[str, str]
+) -> None:
+    """The quick start with a cluster: `weft up` then `weft deploy`, nothing else. The local
+    cloud starts its Kubernetes (with progress), so deploy reaches the cluster."""
+    from weft.local.kube import binaries
+
+    reason = binaries.unavailable_reason()
+    if reason:
+        if os.environ.get("WEFT_REQUIRE_KUBE"):
+            pytest.fail(f"local Kubernetes unavailable and WEFT_REQUIRE_KUBE is set: {reason}")
+        pytest.skip(f"local Kubernetes unavailable: {reason}")
+    (tmp_path / "fabric.yaml").write_text(CLUSTER_FABRIC)
+    up = weft("up", "--yes", cwd=tmp_path, env=own_cloud)
+    assert up.code == 0, up.both
+    assert "Starting the local Kubernetes for the cluster" in up.out
+    assert "Local Kubernetes v1." in up.out or "Local Kubernetes 1." in up.out, up.out
+    deploy = weft("deploy", cwd=tmp_path, env=own_cloud)
+    assert deploy.code == 0, deploy.both
+    assert "Starting the local Kubernetes" not in deploy.out  # it runs: started once
+    assert "web" in deploy.out
+    down = weft("down", "--yes", cwd=tmp_path, env=own_cloud)
+    assert down.code == 0, down.both
+
+
+def test_where_the_local_kubernetes_cannot_run_weft_says_so_and_what_to_do(
+    tmp_path: Path, own_cloud: dict[str, str]
+) -> None:
+    empty = tmp_path / "no-binaries"
+    empty.mkdir()
+    env = {**own_cloud, "WEFT_K8S_CACHE": str(empty)}
+    (tmp_path / "fabric.yaml").write_text(
+        CLUSTER_FABRIC.replace(
+            "nodegroups: [{name: general, instance_types: [m6i.large], min: 1, max: 2}]\n", ""
+        )
+    )
+    plan = weft("plan", cwd=tmp_path, env=env)
+    assert plan.code == 0, plan.both  # the AWS side works without it ...
+    assert "The local Kubernetes cannot run here" in plan.out
+    assert "make kube" in plan.out and "deploy, release, rollback, verify" in plan.out
+    assert weft("up", "--yes", cwd=tmp_path, env=env).code == 0
+    deploy = weft("deploy", cwd=tmp_path, env=env)  # ... the apps do not
+    assert deploy.code == 1
+    assert "served by the local Kubernetes, which cannot run" in deploy.err
+    assert "make kube" in deploy.err
+    assert "Name or service not known" not in deploy.both and "api_cidrs" not in deploy.both
+
+
+# ------------------------------------------------------------------------- the kubeconfig
+def _plugin(kubeconfig: Path) -> dict[str, Any]:
+    (user,) = YAML(typ="safe").load(kubeconfig.read_text())["users"]
+    plugin: dict[str, Any] = user["user"]["exec"]
+    return plugin
+
+
+@pytest.mark.k8s
+def test_the_local_kubeconfig_works_outside_the_virtualenv_and_its_state_directory(
+    workdir: Path, kube_api: Any, local_state_dir: Path
+) -> None:
+    """kubectl in a shell that has neither weft's virtualenv on its PATH nor WEFT_STATE_DIR
+    reaches the local cluster: the entry names this weft by its absolute path and carries the
+    state directory."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed")
+    (workdir / "fabric.yaml").write_text(
+        CLUSTER_FABRIC.split("nodegroups:")[0].replace("name: lk", "name: kc")
+    )
+    assert weft("up", "--yes", cwd=workdir).code == 0
+    kc = workdir / "kc.yaml"
+    assert weft("kubeconfig", "--kubeconfig", str(kc), cwd=workdir).code == 0
+    plugin = _plugin(kc)
+    assert plugin["command"] == WEFT and Path(WEFT).is_absolute()
+    assert plugin["env"] == [{"name": "WEFT_STATE_DIR", "value": str(local_state_dir)}]
+
+    elsewhere = workdir / "elsewhere"
+    elsewhere.mkdir()
+    shell = {"PATH": os.path.dirname(kubectl) + os.pathsep + "/bin", "HOME": str(elsewhere)}
+    done = subprocess.run(
+        [kubectl, "--kubeconfig", str(kc), "get", "namespaces", "-o", "name"],
+        cwd=elsewhere,
+        env=shell,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "namespace/kube-system" in done.stdout
+    assert weft("down", "--yes", cwd=workdir).code == 0
+
+
+def test_weft_token_never_starts_a_local_cloud(workdir: Path) -> None:
+    """Run with a state directory where no local cloud runs, `weft token` says so (a token for
+    a new, empty local cloud would only earn kubectl an Unauthorized) and starts nothing."""
+    (workdir / "fabric.yaml").write_text(CLUSTER_FABRIC)
+    empty = workdir / "other-state"
+    ran = weft("token", "lk", "--local", cwd=workdir, env=environment(WEFT_STATE_DIR=str(empty)))
+    assert ran.code == 1
+    assert "the local cloud is not running" in ran.err and "weft local up" in ran.err
+    for started in ("aws.json", "aws.log", "kube.json"):  # nothing was started
+        assert not (empty / "local" / started).exists(), started
+
+
+def test_the_aws_kubeconfig_is_safe_to_commit(workdir: Path, moto_url: str) -> None:
+    """On AWS (here the local moto reached as AWS is, through AWS_ENDPOINT_URL) the entry runs
+    weft from the PATH with the region, or `aws eks get-token` by option, and names no file or
+    directory of this machine; the token command it names works from any directory."""
+    from weft.local.aws_server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
+
+    aws = environment(
+        AWS_ENDPOINT_URL=moto_url,
+        AWS_ACCESS_KEY_ID=LOCAL_ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=LOCAL_SECRET_KEY,
+    )
+    (workdir / "fabric.yaml").write_text(
+        CLUSTER_FABRIC.split("nodegroups:")[0]
+        .replace("name: lk", "name: team")
+        .replace("provider: local\n", "")
+    )
+    assert weft("up", "--yes", cwd=workdir, env=aws).code == 0
+    kc = workdir / "kc.yaml"
+    for token_from, command, args in (
+        ("weft", "weft", ["token", "team", "--region", "us-east-2"]),
+        (
+            "aws",
+            "aws",
+            [
+                *("eks", "get-token", "--output", "json"),
+                *("--cluster-name", "team", "--region", "us-east-2"),
+            ],
+        ),
+    ):
+        ran = weft(
+            "kubeconfig", "--kubeconfig", str(kc), "--token-from", token_from, cwd=workdir, env=aws
+        )
+        assert ran.code == 0, ran.both
+        plugin = _plugin(kc)
+        assert (plugin["command"], plugin["args"], plugin.get("env")) == (command, args, None)
+        assert str(workdir) not in json.dumps(plugin)
+
+    elsewhere = workdir / "elsewhere"
+    elsewhere.mkdir()
+    token = weft("token", "team", "--region", "us-east-2", cwd=elsewhere, env=aws)
+    assert token.code == 0, token.both
+    credential = json.loads(token.out)
+    assert credential["kind"] == "ExecCredential"
+    assert credential["status"]["token"].startswith("k8s-aws-v1.")
+    assert weft("down", "--yes", cwd=workdir, env=aws).code == 0

@@ -1,8 +1,8 @@
 """Cluster access: ``weft kubeconfig`` writes a context, ``weft token`` is its exec plugin.
 
 The kubeconfig holds no credential: kubectl runs ``weft token FABRIC`` whenever it needs one,
-which signs an STS request locally (as ``aws eks get-token`` does), so the file is safe to
-commit and never goes stale (:mod:`weft.ops.access`).
+which signs an STS request locally (as ``aws eks get-token`` does), so the file never goes
+stale; for AWS it names nothing of this machine, so it is safe to commit (:mod:`weft.ops.access`).
 """
 
 from __future__ import annotations
@@ -25,12 +25,27 @@ from weft.cli.common import connect, fabric_options, file_option, out
     type=click.Path(dir_okay=False, path_type=Path),
     help="The file to write or merge into (default: $KUBECONFIG, else ~/.kube/config).",
 )
-def kubeconfig(file: Path, local: bool, as_json: bool, path: Path | None) -> None:
-    """Write (or merge) the context weft-FABRIC for the fabric's cluster."""
+@click.option(
+    "--token-from",
+    type=click.Choice(["weft", "aws"]),
+    default="weft",
+    show_default=True,
+    help="On AWS, what kubectl runs for a token: `weft token` (weft from the PATH) or the AWS "
+    "CLI's `aws eks get-token`, as eksctl writes it.",
+)
+def kubeconfig(file: Path, local: bool, as_json: bool, path: Path | None, token_from: str) -> None:
+    """Write (or merge) the context weft-FABRIC for the fabric's cluster.
+
+    On AWS the entry names nothing of this machine (weft from the PATH, or `aws eks get-token`
+    with --token-from aws): safe to commit, it works for every teammate. On the local cloud it
+    names this weft by its absolute path and the local cloud's state directory, so kubectl
+    reaches that local cloud from any shell."""
     from weft.ops.access import write_kubeconfig
 
     target = connect(file, local, as_json, "kubeconfig")
-    written = write_kubeconfig(target, file, path)
+    written = write_kubeconfig(
+        target, file, path, token_from="aws" if token_from == "aws" else "weft"
+    )
     if as_json:
         render.emit_json(
             {
@@ -49,13 +64,24 @@ def kubeconfig(file: Path, local: bool, as_json: bool, path: Path | None) -> Non
 @click.command()
 @click.argument("fabric_name", metavar="FABRIC")
 @file_option()
-@click.option("--local", is_flag=True)
-def token(fabric_name: str, file: Path, local: bool) -> None:
-    """Print an EKS token as a kubectl exec credential (used by the kubeconfig weft writes)."""
-    from weft.fabricfile import load_fabric
+@click.option("--local", is_flag=True, help="For the local cloud (which must be running).")
+@click.option(
+    "--region",
+    help="The fabric's region: a token for its cluster on AWS, without reading a fabric file.",
+)
+def token(fabric_name: str, file: Path, local: bool, region: str | None) -> None:
+    """Print an EKS token as a kubectl exec credential (used by the kubeconfig weft writes).
+
+    Never starts the local cloud: with --local it must be running (in $WEFT_STATE_DIR)."""
+    from weft.ops.access import region_token
     from weft.ops.access import token as exec_credential
 
-    credential = exec_credential(load_fabric(file), fabric_name, local=local)
+    if region and not local:
+        credential = region_token(fabric_name, region)
+    else:
+        from weft.fabricfile import load_fabric
+
+        credential = exec_credential(load_fabric(file), fabric_name, local=local)
     sys.stdout.write(json.dumps(credential) + "\n")
 
 

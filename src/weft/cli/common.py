@@ -70,7 +70,35 @@ def connect(file: Path, local: bool, as_json: bool, command: str) -> Any:
     fabric = load_fabric(file)
     target = connect(fabric, local=local)
     render.banner(out(as_json), target.banner(), command)
+    start_local_kube(target, out(as_json))
     return target
+
+
+def start_local_kube(target: Any, console: Any) -> None:
+    """On the local cloud, a fabric with a cluster gets the local Kubernetes (its API server is
+    every local cluster's), started here with progress; where it cannot run, a warning that says
+    why and what to do (the AWS side works without it)."""
+    from weft.ops.target import local_kube_running, local_kube_unavailable, needs_local_kube
+    from weft.ops.target import start_local_kube as start
+
+    if not needs_local_kube(target) or local_kube_running():
+        return
+    why = local_kube_unavailable()
+    if why is None:
+        console.print(
+            "Starting the local Kubernetes for the cluster (about 10 s the first time)..."
+        )
+        with console.status("starting etcd, kube-apiserver and kube-controller-manager"):
+            kube = start(target)
+        why = kube.unavailable
+    if why:
+        console.print(
+            f"[yellow]The local Kubernetes cannot run here: {render.escape(why)}. The AWS side"
+            " of the fabric works without it; deploy, release, rollback, verify and kubectl"
+            " need it.[/]"
+        )
+    else:
+        console.print(f"Local Kubernetes {kube.version} running (started in {kube.seconds:.1f}s).")
 
 
 def confirm(question: str, yes: bool) -> None:

@@ -1,22 +1,82 @@
 """Kubeconfig entries for a fabric's cluster (pure: dicts in, dicts out; no AWS, no files).
 
 Each fabric gets one cluster, one user and one context, all named ``weft-<fabric>``. The user
-holds no credential: it runs ``weft token <fabric>`` (an exec plugin) whenever kubectl needs
-one, so the file can be shared and never goes stale. :func:`merge` puts these entries into an
-existing kubeconfig, replacing entries of the same names and keeping everything else.
+holds no credential: it runs a command (an exec plugin) whenever kubectl needs one, so the file
+never goes stale. Which command (:class:`TokenCommand`):
+
+- on AWS, ``weft token FABRIC --region REGION`` with ``weft`` from the PATH, or ``aws eks
+  get-token`` (as eksctl writes it): nothing in the entry belongs to one machine or one person,
+  so the file is safe to commit and works for every teammate with credentials for the account;
+- on the local cloud, the absolute path of the ``weft`` that wrote the entry, with its fabric
+  file and the local cloud's state directory (``WEFT_STATE_DIR`` in the plugin's environment):
+  kubectl reaches that local cloud from any shell, inside weft's virtualenv or not.
+
+:func:`merge` puts these entries into an existing kubeconfig, replacing entries of the same names
+and keeping everything else.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
 _SECTIONS = ("clusters", "users", "contexts")
+#: Where kubectl gets its token on AWS: ``weft token`` or ``aws eks get-token``.
+TokenFrom = Literal["weft", "aws"]
 
 
 def entry_name(fabric: str) -> str:
     return f"weft-{fabric}"
+
+
+@dataclass(frozen=True)
+class TokenCommand:
+    """The exec plugin's command, its arguments and its environment."""
+
+    command: str
+    args: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+    def to_exec(self) -> dict[str, Any]:
+        plugin: dict[str, Any] = {
+            "apiVersion": EXEC_API_VERSION,
+            "command": self.command,
+            "args": list(self.args),
+        }
+        if self.env:
+            plugin["env"] = [{"name": k, "value": v} for k, v in sorted(self.env.items())]
+        return {**plugin, "interactiveMode": "Never", "provideClusterInfo": False}
+
+
+def aws_token_command(
+    fabric: str, cluster_name: str, region: str, token_from: TokenFrom = "weft"
+) -> TokenCommand:
+    """For a cluster on AWS: ``weft token FABRIC --region REGION`` (``weft`` from the PATH), or
+    with ``token_from="aws"`` the AWS CLI's ``aws eks get-token``, as eksctl writes it. Neither
+    names a file or a directory of this machine."""
+    if token_from == "aws":
+        return TokenCommand(
+            "aws",
+            [
+                *("eks", "get-token", "--output", "json"),
+                *("--cluster-name", cluster_name, "--region", region),
+            ],
+        )
+    return TokenCommand("weft", ["token", fabric, "--region", region])
+
+
+def local_token_command(
+    fabric: str, *, weft: str, fabric_file: str, state_dir: str
+) -> TokenCommand:
+    """For a cluster on the local cloud: the ``weft`` at ``weft`` (an absolute path), reading
+    ``fabric_file``, with the local cloud's ``state_dir`` in its environment."""
+    return TokenCommand(
+        weft,
+        ["token", fabric, "-f", fabric_file, "--local"],
+        {"WEFT_STATE_DIR": state_dir},
+    )
 
 
 def render_context(
@@ -26,16 +86,12 @@ def render_context(
     ca_data: str,
     region: str,
     *,
-    fabric_file: str | None,
+    token: TokenCommand,
     local: bool,
 ) -> dict[str, Any]:
-    """A kubeconfig holding the fabric's cluster, user and context (current context: it)."""
+    """A kubeconfig holding the fabric's cluster, user and context (current context: it); its
+    user runs ``token`` for a credential."""
     name = entry_name(fabric)
-    args = ["token", fabric]
-    if fabric_file:
-        args += ["-f", fabric_file]
-    if local:
-        args.append("--local")
     return {
         "apiVersion": "v1",
         "kind": "Config",
@@ -64,15 +120,7 @@ def render_context(
         "users": [
             {
                 "name": name,
-                "user": {
-                    "exec": {
-                        "apiVersion": EXEC_API_VERSION,
-                        "command": "weft",
-                        "args": args,
-                        "interactiveMode": "Never",
-                        "provideClusterInfo": False,
-                    }
-                },
+                "user": {"exec": token.to_exec()},
             }
         ],
         "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],

@@ -9,7 +9,7 @@ from typing import Any
 from weft.aws.account import identity, zone_ids
 from weft.aws.context import AwsContext
 from weft.aws.session import AwsSession
-from weft.errors import ConfigError, GuardError
+from weft.errors import ConfigError, GuardError, LocalCloudError
 from weft.fabricfile import Fabric
 from weft.fabricfile.loader import field_place
 from weft.fabricfile.regions import EKS_UNSUPPORTED_ZONE_IDS
@@ -65,6 +65,68 @@ def open_session(region: str, *, local: bool) -> tuple[AwsSession, str | None]:
         info = aws_server.start()
         return local_session(region, info.url), info.url
     return AwsSession(region), None
+
+
+@dataclass(frozen=True)
+class LocalKube:
+    """The local Kubernetes a fabric's cluster is served by on the local cloud: ``started``
+    when this call started it (``seconds`` it took), ``version`` the one running; or why it
+    cannot run here (``unavailable``, with ``hint``: what to do)."""
+
+    started: bool = False
+    seconds: float = 0.0
+    version: str = ""
+    unavailable: str | None = None
+    hint: str | None = None
+
+
+def needs_local_kube(target: Target) -> bool:
+    """Whether the fabric's cluster is served by the local Kubernetes: on the local cloud,
+    every EKS cluster's API endpoint is the local Kubernetes' (:mod:`weft.local.moto_eks`)."""
+    return target.local_url is not None and target.fabric.cluster is not None
+
+
+def local_kube_running() -> bool:
+    """Whether the local Kubernetes runs healthy (a quick look: no process is started)."""
+    from weft.local.kube import control_plane
+
+    info = control_plane.kube_status()
+    return info is not None and info.healthy
+
+
+def local_kube_unavailable() -> str | None:
+    """Why the local Kubernetes cannot run on this machine (with what to do), or None."""
+    from weft.local.kube import binaries
+
+    return binaries.unavailable_reason()
+
+
+def start_local_kube(target: Target) -> LocalKube:
+    """Start the local Kubernetes for ``target``'s cluster unless it runs (a no-op then; a
+    cold start takes ~10 s). Where it cannot run (its binaries not built, etcd missing), says
+    why and what to do instead of raising: the AWS side of the fabric works without it."""
+    from weft.local.kube import control_plane
+
+    already = local_kube_running()
+    try:
+        info = control_plane.start_kube(aws_endpoint=target.local_url)
+    except control_plane.KubeUnavailable as exc:
+        return LocalKube(unavailable=exc.message, hint=exc.hint)
+    return LocalKube(started=not already, seconds=info.cold_start_seconds, version=info.version)
+
+
+def require_local_kube(target: Target) -> None:
+    """Before talking to the fabric's cluster on the local cloud: its Kubernetes runs (started
+    now if needed), or a clear error saying why it cannot and what to do."""
+    if not needs_local_kube(target):
+        return
+    kube = start_local_kube(target)
+    if kube.unavailable:
+        raise LocalCloudError(
+            f"fabric {target.name}'s cluster is served by the local Kubernetes, which "
+            f"{kube.unavailable.removeprefix('the local Kubernetes ')}",
+            hint=kube.hint,
+        )
 
 
 def choose_zones(

@@ -7,11 +7,24 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from weft.kube.kubeconfig import merge, render_context
+from weft.kube.kubeconfig import (
+    aws_token_command,
+    local_token_command,
+    merge,
+    render_context,
+)
+
+LOCAL = local_token_command(
+    "demo", weft="/opt/weft/bin/weft", fabric_file="/src/envs/prod.yaml", state_dir="/st/weft"
+)
 
 
 def ours(**kw: Any) -> dict[str, Any]:
-    args: dict[str, Any] = {"fabric_file": None, "local": False, **kw}
+    args: dict[str, Any] = {
+        "token": aws_token_command("demo", "demo", "us-east-2"),
+        "local": False,
+        **kw,
+    }
     return render_context(
         "demo",
         "demo",
@@ -47,13 +60,34 @@ def test_render_names_everything_after_the_fabric_and_uses_an_exec_plugin() -> N
     plugin = config["users"][0]["user"]["exec"]
     assert plugin["apiVersion"] == "client.authentication.k8s.io/v1beta1"
     assert plugin["command"] == "weft"
-    assert plugin["args"] == ["token", "demo"]
+    assert plugin["args"] == ["token", "demo", "--region", "us-east-2"]
     assert plugin["interactiveMode"] == "Never"
 
 
-def test_render_passes_the_fabric_file_and_local_flag() -> None:
-    plugin = ours(fabric_file="envs/prod.yaml", local=True)["users"][0]["user"]["exec"]
-    assert plugin["args"] == ["token", "demo", "-f", "envs/prod.yaml", "--local"]
+def test_on_aws_the_entry_names_nothing_of_this_machine() -> None:
+    """weft from the PATH with the region (no fabric file, no directory): safe to commit, and
+    every teammate's kubectl runs it."""
+    plugin = ours()["users"][0]["user"]["exec"]
+    assert plugin["command"] == "weft"
+    assert plugin["args"] == ["token", "demo", "--region", "us-east-2"]
+    assert "env" not in plugin
+
+
+def test_on_aws_the_entry_may_run_aws_eks_get_token_as_eksctl_writes_it() -> None:
+    config = ours(token=aws_token_command("demo", "demo", "us-east-2", "aws"))
+    plugin = config["users"][0]["user"]["exec"]
+    assert plugin["command"] == "aws"
+    assert plugin["args"] == [
+        *("eks", "get-token", "--output", "json"),
+        *("--cluster-name", "demo", "--region", "us-east-2"),
+    ]
+
+
+def test_on_the_local_cloud_the_entry_runs_this_weft_with_its_state_directory() -> None:
+    plugin = ours(token=LOCAL, local=True)["users"][0]["user"]["exec"]
+    assert plugin["command"] == "/opt/weft/bin/weft"
+    assert plugin["args"] == ["token", "demo", "-f", "/src/envs/prod.yaml", "--local"]
+    assert plugin["env"] == [{"name": "WEFT_STATE_DIR", "value": "/st/weft"}]
 
 
 def test_merge_into_nothing() -> None:
@@ -65,7 +99,13 @@ def test_merge_into_nothing() -> None:
 def test_merge_keeps_other_entries_and_replaces_ours() -> None:
     existing = merge(other(), ours())
     stale = render_context(
-        "demo", "demo", "https://OLD", "T0xE", "us-east-2", fabric_file=None, local=False
+        "demo",
+        "demo",
+        "https://OLD",
+        "T0xE",
+        "us-east-2",
+        token=aws_token_command("demo", "demo", "us-east-2"),
+        local=False,
     )
     existing = merge(existing, stale)
     existing["current-context"] = "kind-dev"
@@ -87,7 +127,7 @@ def test_merge_keeps_other_entries_and_replaces_ours() -> None:
 
 def test_rendered_yaml_holds_no_credential() -> None:
     text = io.StringIO()
-    YAML().dump(ours(fabric_file="f.yaml", local=True), text)
+    YAML().dump(ours(token=LOCAL, local=True), text)
     dumped = text.getvalue()
     for word in ("token:", "password", "client-key", "client-certificate", "secret", "AKIA"):
         assert word not in dumped

@@ -327,8 +327,9 @@ def start_kube(
     if reason:
         raise KubeUnavailable(
             f"the local Kubernetes cannot run: {reason}",
-            hint="run `make kube` once: it builds or downloads kube-apiserver and "
-            "kube-controller-manager into the cache (see the README)",
+            hint="run `make kube` in a weft checkout (or `python -m weft.local.kube.setup`) "
+            "once: it builds or downloads kube-apiserver and kube-controller-manager into the "
+            "cache (see the README)",
         )
     wanted = binaries.selected_version()
     assert wanted is not None  # unavailable_reason() said there is one

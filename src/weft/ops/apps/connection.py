@@ -22,7 +22,7 @@ from weft.kube import manifests
 from weft.kube.client import Kube
 from weft.model.addresses import CLUSTER
 from weft.ops import retrying
-from weft.ops.target import Target
+from weft.ops.target import Target, require_local_kube
 
 #: The cloud resources the application commands read.
 KINDS = (
@@ -117,6 +117,7 @@ class Connection:
     def kube(self) -> Kube:
         if self._kube is None:
             cluster = self.cluster()
+            require_local_kube(self.target)
             endpoint, ca = cluster.outputs.get("endpoint"), cluster.outputs.get("ca_data")
             if not endpoint or not ca:
                 raise GuardError(
