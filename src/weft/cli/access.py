@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from weft.cli import render
-from weft.cli.common import connect, fabric_options, file_option, out
+from weft.cli import machine
+from weft.cli.common import connect, fabric_options, out
 
 
 @click.command()
@@ -26,13 +26,18 @@ from weft.cli.common import connect, fabric_options, file_option, out
     help="The file to write or merge into (default: $KUBECONFIG, else ~/.kube/config).",
 )
 def kubeconfig(file: Path, local: bool, as_json: bool, path: Path | None) -> None:
-    """Write (or merge) the context weft-FABRIC for the fabric's cluster."""
+    """Write (or merge) the context weft-FABRIC for the fabric's cluster.
+
+    \b
+    Example:
+      weft kubeconfig && kubectl get nodes
+    """
     from weft.ops.access import write_kubeconfig
 
     target = connect(file, local, as_json, "kubeconfig")
     written = write_kubeconfig(target, file, path)
     if as_json:
-        render.emit_json(
+        machine.document(
             {
                 "kubeconfig": str(written.path),
                 "context": written.context,
@@ -48,15 +53,25 @@ def kubeconfig(file: Path, local: bool, as_json: bool, path: Path | None) -> Non
 
 @click.command()
 @click.argument("fabric_name", metavar="FABRIC")
-@file_option()
-@click.option("--local", is_flag=True)
-def token(fabric_name: str, file: Path, local: bool) -> None:
-    """Print an EKS token as a kubectl exec credential (used by the kubeconfig weft writes)."""
+@fabric_options
+def token(fabric_name: str, file: Path, local: bool, as_json: bool) -> None:
+    """Print an EKS token for FABRIC's cluster as a kubectl exec credential.
+
+    The kubeconfig weft writes runs this for kubectl on each connection; its output is the
+    ExecCredential kubectl reads (--json: {"fabric", "credential"}, with errors as JSON).
+
+    \b
+    Example:
+      weft token demo -f fabric.yaml
+    """
     from weft.fabricfile import load_fabric
     from weft.ops.access import token as exec_credential
 
     credential = exec_credential(load_fabric(file), fabric_name, local=local)
-    sys.stdout.write(json.dumps(credential) + "\n")
+    if as_json:
+        machine.document({"fabric": fabric_name, "credential": credential})
+    else:
+        sys.stdout.write(json.dumps(credential) + "\n")
 
 
 COMMANDS = (kubeconfig, token)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -13,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from weft.cli import machine
 from weft.core.events import Event
 from weft.core.plan import Action, Change, Plan
 
@@ -28,11 +27,6 @@ PAST = {"create": "created", "update": "updated", "delete": "deleted"}
 
 def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
-
-
-def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=str) + "\n")
-    sys.stdout.flush()
 
 
 def banner(out: Console, info: Mapping[str, str], command: str) -> None:
@@ -99,7 +93,10 @@ def plan_table(out: Console, plan: Plan, *, title: str = "Plan") -> None:
             else ch.reason
         )
         table.add_row(
-            Text(symbol, style=style), Text(ch.address, style=style), ch.cloud_id or "", detail
+            Text(symbol, style=style),
+            Text(ch.address, style=style),
+            ch.cloud_id or "",
+            Text(detail),
         )
     out.print(table)
     out.print(summary_line(plan))
@@ -143,7 +140,7 @@ class Progress:
             if event.type in self.counts:
                 self.counts[event.type] += 1
             if self.json_lines:
-                emit_json({"event": event.to_dict()})
+                machine.resource(event)
                 return
             self._render(event)
 

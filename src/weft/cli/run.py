@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from weft.cli import render
+from weft.cli import machine, render
 from weft.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, Exit, out
 
 if TYPE_CHECKING:
@@ -45,6 +45,20 @@ class Interrupts:
             signal.signal(signal.SIGINT, self._old)
 
 
+def result_of(outcome: Outcome) -> dict[str, Any]:
+    """What a run did, for the JSON summary of ``up`` and ``down``."""
+    res = outcome.result
+    return {
+        "run_id": outcome.run_id,
+        "done": len(res.done),
+        "failed": [{"resource": r.node, "error": str(r.error)} for r in res.failed],
+        "skipped": [{"resource": r.node, "because": r.skipped_because} for r in res.skipped],
+        "not_started": [r.node for r in res.not_started],
+        "cancelled": res.cancelled,
+        "seconds": round(res.elapsed, 2),
+    }
+
+
 def run_plan(
     target: Any,
     as_json: bool,
@@ -54,7 +68,8 @@ def run_plan(
 ) -> Outcome:
     """Apply (``up``) or tear down (``down``) an approved plan with live progress: ``apply``
     runs it on a :class:`weft.ops.run.Runner` that reports to the terminal and stops on Ctrl-C.
-    A failed ``up`` exits 1; a failed ``down`` returns, for the leftover report to follow."""
+    A failed ``up`` exits 1 (``--json``: after its summary); a failed ``down`` returns, for the
+    leftover report to follow (``down`` prints its summary itself, with that report)."""
     from weft.ops.run import Runner
 
     console = out(as_json)
@@ -68,20 +83,10 @@ def run_plan(
         )
         outcome = apply(runner)
     res = outcome.result
-    summary = {
-        "ok": outcome.ok,
-        "run_id": outcome.run_id,
-        "done": len(res.done),
-        "failed": [{"node": r.node, "error": str(r.error)} for r in res.failed],
-        "skipped": [{"node": r.node, "because": r.skipped_because} for r in res.skipped],
-        "not_started": [r.node for r in res.not_started],
-        "cancelled": res.cancelled,
-        "seconds": round(res.elapsed, 2),
-    }
-    if as_json:
-        render.emit_json({"result": summary})
     if outcome.ok:
         console.print(f"[green]{what} complete:[/] {len(res.done)} steps in {res.elapsed:.1f}s.")
+        if as_json and command == "up":
+            machine.summary(True, "ok", **result_of(outcome))
         return outcome
     if res.cancelled:
         console.print(
@@ -89,6 +94,8 @@ def run_plan(
             f"{len(res.not_started)} not started. "
             "Everything created is tagged: run the same command again to continue."
         )
+        if as_json:
+            machine.summary(False, "cancelled", code="interrupted", **result_of(outcome))
         raise Exit(EXIT_INTERRUPTED)
     console.print(
         f"[red]{what} incomplete:[/] {len(res.done)} done, {len(res.failed)} failed, "
@@ -101,4 +108,6 @@ def run_plan(
     )
     if command == "down":
         return outcome
+    if as_json:
+        machine.summary(False, "failed", code="apply_incomplete", **result_of(outcome))
     raise Exit(EXIT_ERROR)
