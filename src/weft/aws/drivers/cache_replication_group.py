@@ -192,6 +192,7 @@ class CacheReplicationGroupDriver(kit.TaggedDriver):
         ),
         unordered=frozenset({"security_group_ids"}),
         updatable=kit.covered(setters),
+        shown=("engine", "engine_version", "node_type", "num_cache_clusters"),
     )
     adoption_look = "always"
 

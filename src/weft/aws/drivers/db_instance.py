@@ -167,6 +167,7 @@ class DbInstanceDriver(kit.TaggedDriver):
         ),
         unordered=frozenset({"security_group_ids"}),
         updatable=kit.covered(setters),
+        shown=("engine", "engine_version", "instance_class", "storage_gb", "multi_az"),
     )
     adoption_look = "always"
 

@@ -119,6 +119,7 @@ class EksNodegroupDriver(eks.EksChildDriver):
         unordered=frozenset({"subnet_ids", "instance_types", "taints"}),
         delete_before_create=False,
         updatable=frozenset({"scaling", "labels", "taints", "tags"}),
+        shown=("instance_types", "capacity_type", "disk_size", "scaling"),
     )
     noun = "node group"
     create_failed = frozenset({"CREATE_FAILED", "DEGRADED", "DELETING", "DELETE_FAILED"})
