@@ -1,5 +1,6 @@
 """``weft plan`` as a user reads it (the ``weft`` command in a subprocess, on the local cloud):
-new resources are shown with what they are."""
+new resources are shown with what they are, and changes AWS would refuse are refused at plan
+time, naming the file, line and field, before anything is written."""
 
 from __future__ import annotations
 
@@ -63,3 +64,32 @@ def test_a_new_fabric_is_shown_with_what_each_resource_is(tmp_path: Path, clean_
     assert "instance_class db.t4g.medium" in db and "storage_gb 40" in db
     cache = lines["cache_replication_group.sessions"]
     assert "engine_version 7.1" in cache and "node_type cache.t4g.small" in cache
+
+
+def test_changes_aws_refuses_are_refused_at_plan(tmp_path: Path, clean_cloud: str) -> None:
+    fabric = tmp_path / "fabric.yaml"
+    fabric.write_text(FABRIC)
+    up = weft(tmp_path, "up", "--yes")
+    assert up.returncode == 0, up.stdout + up.stderr
+
+    fabric.write_text(
+        FABRIC.replace("storage_gb: 40", "storage_gb: 30")
+        .replace('engine_version: "16.3"', 'engine_version: "15"')
+        .replace('"7.1"', '"7.0"')
+    )
+    for command in (["plan"], ["up", "--yes"]):
+        refused = weft(tmp_path, *command)
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        err = " ".join(refused.stderr.split())
+        assert "fabric.yaml:9: databases[0].storage_gb: " in err
+        assert "can only grow, not shrink to 30 GB" in err
+        assert "fabric.yaml:7: databases[0].engine_version: " in err
+        assert "RDS cannot downgrade" in err
+        assert "fabric.yaml:11: caches[0].engine_version: " in err
+        assert "ElastiCache cannot downgrade" in err
+        assert "Traceback" not in refused.stderr
+    # nothing was changed
+    fabric.write_text(FABRIC)
+    again = weft(tmp_path, "plan", "--json")
+    assert '"create": 0' in again.stdout and '"update": 0' in again.stdout, again.stdout
+    assert weft(tmp_path, "down", "--yes", "--no-final-snapshot").returncode == 0
