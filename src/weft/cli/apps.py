@@ -236,10 +236,6 @@ def render_(apps: tuple[str, ...], file: Path, local: bool, as_json: bool) -> No
     Example:
       weft render web | kubectl diff -f -
     """
-    import io
-
-    from ruamel.yaml import YAML
-
     from weft.ops.apps.inputs import render as render_manifests
 
     # the banner goes to standard error: standard output is the manifests alone
@@ -251,11 +247,22 @@ def render_(apps: tuple[str, ...], file: Path, local: bool, as_json: bool) -> No
     if as_json:
         machine.document({"objects": objects})
         return
+    click.echo(manifests_yaml(objects), nl=False)
+
+
+def manifests_yaml(objects: list[dict[str, Any]]) -> str:
+    """The manifests as a YAML stream, as kubectl writes them: block style and no anchors or
+    aliases (a part two objects share, such as their labels, is written out each time)."""
+    import io
+
+    from ruamel.yaml import YAML
+
     yaml = YAML()
     yaml.default_flow_style = False
+    yaml.representer.ignore_aliases = lambda *_: True
     buf = io.StringIO()
     yaml.dump_all(objects, buf)
-    click.echo(buf.getvalue(), nl=False)
+    return buf.getvalue()
 
 
 @click.command()
