@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from weft.cli import machine, render
@@ -43,6 +44,29 @@ class Interrupts:
     def __exit__(self, *exc: Any) -> None:
         if self._old is not None:
             signal.signal(signal.SIGINT, self._old)
+
+
+#: What a plan's action is called once done, in the order the plan's summary line counts them.
+_DONE = {"create": "created", "update": "updated", "replace": "replaced", "delete": "deleted"}
+
+
+def done_counts(results: Iterable[Any]) -> str:
+    """What was done, counted as the plan counted it: ``48 created, 1 replaced`` (a
+    replacement is two steps, its create and its delete, and one change); with the number of
+    steps when that differs (``(50 steps)``)."""
+    counts: Counter[str] = Counter()
+    steps = 0
+    for r in results:
+        steps += 1
+        action = str(r.action)
+        if action == "replace (delete)":
+            continue
+        counts[action.split(" ", 1)[0]] += 1
+    changes = sum(counts.values())
+    parts = [f"{counts.pop(a)} {word}" for a, word in _DONE.items() if counts.get(a)]
+    parts += [f"{n} {a}" for a, n in sorted(counts.items())]
+    text = ", ".join(parts) or "nothing"
+    return text if steps == changes else f"{text} ({steps} steps)"
 
 
 def result_of(outcome: Outcome) -> dict[str, Any]:
@@ -84,13 +108,13 @@ def run_plan(
         outcome = apply(runner)
     res = outcome.result
     if outcome.ok:
-        console.print(f"[green]{what} complete:[/] {len(res.done)} steps in {res.elapsed:.1f}s.")
+        console.print(f"[green]{what} complete:[/] {done_counts(res.done)} in {res.elapsed:.1f}s.")
         if as_json and command == "up":
             machine.summary(True, "ok", **result_of(outcome))
         return outcome
     if res.cancelled:
         console.print(
-            f"[yellow]Interrupted:[/] {len(res.done)} steps done, "
+            f"[yellow]Interrupted:[/] done: {done_counts(res.done)}; "
             f"{len(res.not_started)} not started. "
             "Everything created is tagged: run the same command again to continue."
         )
@@ -98,7 +122,7 @@ def run_plan(
             machine.summary(False, "cancelled", code="interrupted", **result_of(outcome))
         raise Exit(EXIT_INTERRUPTED)
     console.print(
-        f"[red]{what} incomplete:[/] {len(res.done)} done, {len(res.failed)} failed, "
+        f"[red]{what} incomplete:[/] done: {done_counts(res.done)}; {len(res.failed)} failed, "
         f"{len(res.skipped)} skipped."
     )
     for r in res.failed:
