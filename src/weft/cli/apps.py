@@ -71,6 +71,12 @@ def _finish(result: Any, as_json: bool, what: str) -> None:
             render.rows_table(
                 console, rows, ["app", "version", "outcome", "revision", "time", "note"], what
             )
+        pruned = list(getattr(result, "pruned", []))
+        if pruned:
+            console.print(
+                f"[yellow]Pruned {len(pruned)} object{'s' if len(pruned) != 1 else ''}[/] the "
+                f"fabric file no longer has: {render.escape(', '.join(pruned))}"
+            )
         for record in result.records:
             console.print(f"DNS: {render.escape(record)}")
         for o in result.outcomes:
