@@ -12,7 +12,12 @@ from weft.cli.common import file_option, json_option, local_option
 
 @click.command()
 @click.argument("name")
-@click.option("--region", required=True, help="AWS region, e.g. us-east-2.")
+@click.option(
+    "--region",
+    default=None,
+    help="AWS region, e.g. us-east-2 (default: AWS_REGION, AWS_DEFAULT_REGION, or the "
+    "profile's region).",
+)
 @file_option()
 @click.option(
     "--zones", "zone_count", type=int, default=3, show_default=True, help="How many AZs to use."
@@ -20,9 +25,9 @@ from weft.cli.common import file_option, json_option, local_option
 @click.option(
     "--nat",
     type=click.Choice(["none", "single", "per-zone"]),
-    default="single",
-    show_default=True,
-    help="NAT gateways for the private subnets: none, one shared, or one per zone.",
+    default=None,
+    help="NAT gateways for the private subnets: none, one shared, or one per zone "
+    "(default: single; none with --layout public).",
 )
 @click.option(
     "--layout",
@@ -42,10 +47,10 @@ from weft.cli.common import file_option, json_option, local_option
 @json_option
 def init(
     name: str,
-    region: str,
+    region: str | None,
     file: Path,
     zone_count: int,
-    nat: str,
+    nat: str | None,
     layout: str,
     cidr: str,
     local: bool,
@@ -53,6 +58,9 @@ def init(
     as_json: bool,
 ) -> None:
     """Write a commented fabric file, with the region's availability zones discovered from EC2.
+
+    The region is --region, else the one the AWS configuration names (AWS_REGION, the
+    profile); with --local the zones come from the local cloud, offline.
 
     \b
     Example:
@@ -78,13 +86,14 @@ def init(
             {
                 "file": str(file),
                 "fabric": name,
-                "region": region,
+                "region": written.region,
                 "zones": written.zones,
+                "nat": written.nat,
                 "discovered_from": where,
             }
         )
     out.print(
-        f"Wrote {file}: fabric [bold]{name}[/] in {region}, "
+        f"Wrote {file}: fabric [bold]{name}[/] in {written.region}, "
         f"zones {', '.join(written.zones)} (discovered from {where})."
     )
     out.print(f"Next: weft plan -f {file}")
