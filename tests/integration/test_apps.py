@@ -116,9 +116,11 @@ def fabric(kube_api: KubeEndpoint, moto_url: str) -> Iterator[Target]:
     assert down(target).ok
 
 
-def run(target: Target, text: str, **kw: Any) -> tuple[DeployResult, Connection]:
+def run(
+    target: Target, text: str, events: list[Any] | None = None, **kw: Any
+) -> tuple[DeployResult, Connection]:
     t = target_of(text)
-    runner = Connection(t)
+    runner = Connection(t, events.append) if events is not None else Connection(t)
     return deploy(runner, timeout=120, grace=3, **kw), runner
 
 
@@ -241,8 +243,13 @@ def test_prune_removes_what_the_file_no_longer_names(fabric: Target) -> None:
     assert full.ok
     api_lb = lb_hostname(runner, "Service", "api")
     assert api_lb
-    pruned, runner = run(fabric, BASE + apps_section(api=False, report=False))
+    events: list[Any] = []
+    pruned, runner = run(fabric, BASE + apps_section(api=False, report=False), events)
     assert pruned.ok
+    # each pruned object is said to be pruned, and why
+    said = [e.message for e in events if e.phase == "pruned"]
+    assert said and all(m.startswith("pruned ") and "no longer has it" in m for m in said), said
+    assert any("Deployment" in m and "/api" in m for m in said), said
     objects = by_kind(runner)
     assert "api" not in objects["Deployment"]
     # a load-balanced Service goes once its controller has deleted the load balancer and lifted

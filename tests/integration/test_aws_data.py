@@ -354,6 +354,26 @@ def test_db_instance_storage_cannot_shrink(ctx: AwsContext, net: Net, rec: Recor
     assert discovered(ctx, "db_instance")["main"].props["storage_gb"] == 50
 
 
+def test_the_local_cloud_refuses_what_rds_refuses(ctx: AwsContext, net: Net) -> None:
+    """AWS ModifyDBInstance: storage never shrinks, grows by 10% or more, and the engine is
+    never downgraded (the driver refuses these first; the emulator is as strict as AWS)."""
+    from botocore.exceptions import ClientError
+
+    group = create(ctx, "db_subnet_group", "data", **subnet_group_props(ctx, net))
+    db = create(ctx, "db_instance", "main", **db_props(ctx, net, group.id, storage_gb=50))
+    rds = ctx.client("rds")
+    for change in ({"AllocatedStorage": 40}, {"AllocatedStorage": 54}, {"EngineVersion": "16.1"}):
+        with pytest.raises(ClientError) as refused:
+            rds.modify_db_instance(DBInstanceIdentifier=db.id, ApplyImmediately=True, **change)
+        assert refused.value.response["Error"]["Code"] == "InvalidParameterCombination", change
+    found = rds.describe_db_instances(DBInstanceIdentifier=db.id)["DBInstances"][0]
+    assert (found["AllocatedStorage"], found["EngineVersion"]) == (50, "16.3")
+    rds.modify_db_instance(DBInstanceIdentifier=db.id, ApplyImmediately=True, AllocatedStorage=55)
+    # the driver refuses the same before any call
+    with pytest.raises(PermanentError, match="at least 10%"):
+        update(ctx, "db_instance", discovered(ctx, "db_instance")["main"], storage_gb=57)
+
+
 def test_db_instance_major_version_is_reported_as_requested(ctx: AwsContext, net: Net) -> None:
     group = create(ctx, "db_subnet_group", "data", **subnet_group_props(ctx, net))
     resource, props = desired(
@@ -431,6 +451,26 @@ def test_cache_replication_group_lifecycle(ctx: AwsContext, net: Net, rec: Recor
     assert ctx.client("elasticache").describe_replication_groups()["ReplicationGroups"] == []
     DRIVERS["cache_subnet_group"].delete(ctx, group)
     assert discovered(ctx, "cache_subnet_group") == {}
+
+
+def test_a_cache_engine_is_never_downgraded(ctx: AwsContext, net: Net, rec: Recorder) -> None:
+    """AWS ModifyReplicationGroup refuses an older engine version; so do the driver (before any
+    call) and the local cloud."""
+    from botocore.exceptions import ClientError
+
+    group = create(ctx, "cache_subnet_group", "data", **subnet_group_props(ctx, net))
+    kind = "cache_replication_group"
+    cache = create(ctx, kind, "sessions", **cache_props(ctx, net, group.id, engine_version="7.1"))
+    with pytest.raises(PermanentError, match="cannot downgrade") as refused:
+        update(ctx, kind, cache, engine_version="7.0")
+    rec.errors.append(str(refused.value))
+    assert refused.value.hint and '"7.1"' in refused.value.hint
+    with pytest.raises(ClientError) as raw:
+        ctx.client("elasticache").modify_replication_group(
+            ReplicationGroupId=cache.id, EngineVersion="7.0", ApplyImmediately=True
+        )
+    assert raw.value.response["Error"]["Code"] == "InvalidParameterCombination"
+    assert discovered(ctx, kind)["sessions"].props["engine_version"] == "7.1"
 
 
 def test_cache_subnet_group_in_use_is_temporary(ctx: AwsContext, net: Net) -> None:

@@ -48,8 +48,9 @@ def test_full_lifecycle_through_the_cli(workdir, capsys):
     code, out, err = weft(capsys, "up", "saved.json", "--json")
     assert code == 0, out + err
     lines = [json.loads(line) for line in out.splitlines()]
-    assert any("event" in line and line["event"]["type"] == "done" for line in lines)
-    assert lines[-1]["result"]["ok"] is True
+    assert lines[0]["event"] == "plan" and lines[0]["plan"]["summary"]["create"] > 20
+    assert any(line["event"] == "resource" and line["status"] == "done" for line in lines)
+    assert lines[-1]["event"] == "summary" and lines[-1]["ok"] is True
     assert "weft up · fabric clitest" in err  # in JSON mode the banner goes to stderr
 
     code, out, _ = weft(capsys, "plan", "--json", "--detailed-exitcode")
@@ -116,7 +117,8 @@ def test_validate_json_lists_problems(tmp_path, capsys):
     code, out, _ = weft(capsys, "validate", "-f", str(path), "--json")
     assert code == 1
     data = json.loads(out)
-    assert data["valid"] is False and len(data["problems"]) == 2
+    assert data["ok"] is False and data["error"]["code"] == "config"
+    assert len(data["error"]["problems"]) == 2
 
 
 def test_missing_file_is_a_clear_error(tmp_path, capsys, monkeypatch):

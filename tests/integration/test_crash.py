@@ -105,8 +105,8 @@ def kill_after(workdir: Path, command: list[str], k: int, parallelism: int) -> i
     assert child.stdout is not None
     try:
         for line in child.stdout:
-            event = json.loads(line).get("event")
-            if event and event["type"] == "done":
+            event = json.loads(line)
+            if event["event"] == "resource" and event["status"] == "done":
                 done += 1
                 if done >= k:
                     child.send_signal(signal.SIGKILL)

@@ -7,6 +7,7 @@ dummy credentials the emulator accepts); the code path is otherwise identical.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from typing import Any
@@ -53,6 +54,12 @@ class RequestCounter:
                 "writes": self.writes,
                 "by_call": dict(sorted(self.counts.items())),
             }
+
+
+def default_region() -> str | None:
+    """The region the standard AWS configuration names, or None: ``AWS_REGION`` (which the AWS
+    SDKs and CLI v2 read first), ``AWS_DEFAULT_REGION``, then the profile's ``region``."""
+    return os.environ.get("AWS_REGION") or boto3.session.Session().region_name or None
 
 
 class AwsSession:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from weft.cli import render
-from weft.cli.common import connect, fabric_options, file_option, out
+from weft.cli import machine
+from weft.cli.common import connect, fabric_options, out
 
 
 @click.command()
@@ -39,7 +39,12 @@ def kubeconfig(file: Path, local: bool, as_json: bool, path: Path | None, token_
     On AWS the entry names nothing of this machine (weft from the PATH, or `aws eks get-token`
     with --token-from aws): safe to commit, it works for every teammate. On the local cloud it
     names this weft by its absolute path and the local cloud's state directory, so kubectl
-    reaches that local cloud from any shell."""
+    reaches that local cloud from any shell.
+
+    \b
+    Example:
+      weft kubeconfig && kubectl get nodes
+    """
     from weft.ops.access import write_kubeconfig
 
     target = connect(file, local, as_json, "kubeconfig")
@@ -47,7 +52,7 @@ def kubeconfig(file: Path, local: bool, as_json: bool, path: Path | None, token_
         target, file, path, token_from="aws" if token_from == "aws" else "weft"
     )
     if as_json:
-        render.emit_json(
+        machine.document(
             {
                 "kubeconfig": str(written.path),
                 "context": written.context,
@@ -63,16 +68,22 @@ def kubeconfig(file: Path, local: bool, as_json: bool, path: Path | None, token_
 
 @click.command()
 @click.argument("fabric_name", metavar="FABRIC")
-@file_option()
-@click.option("--local", is_flag=True, help="For the local cloud (which must be running).")
+@fabric_options
 @click.option(
     "--region",
     help="The fabric's region: a token for its cluster on AWS, without reading a fabric file.",
 )
-def token(fabric_name: str, file: Path, local: bool, region: str | None) -> None:
-    """Print an EKS token as a kubectl exec credential (used by the kubeconfig weft writes).
+def token(fabric_name: str, file: Path, local: bool, as_json: bool, region: str | None) -> None:
+    """Print an EKS token for FABRIC's cluster as a kubectl exec credential.
 
-    Never starts the local cloud: with --local it must be running (in $WEFT_STATE_DIR)."""
+    The kubeconfig weft writes runs this for kubectl on each connection; its output is the
+    ExecCredential kubectl reads (--json: {"fabric", "credential"}, with errors as JSON).
+    Never starts the local cloud: with --local it must be running (in $WEFT_STATE_DIR).
+
+    \b
+    Example:
+      weft token demo -f fabric.yaml
+    """
     from weft.ops.access import region_token
     from weft.ops.access import token as exec_credential
 
@@ -82,7 +93,10 @@ def token(fabric_name: str, file: Path, local: bool, region: str | None) -> None
         from weft.fabricfile import load_fabric
 
         credential = exec_credential(load_fabric(file), fabric_name, local=local)
-    sys.stdout.write(json.dumps(credential) + "\n")
+    if as_json:
+        machine.document({"fabric": fabric_name, "credential": credential})
+    else:
+        sys.stdout.write(json.dumps(credential) + "\n")
 
 
 COMMANDS = (kubeconfig, token)

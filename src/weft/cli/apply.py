@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from weft.cli import render
+from weft.cli import machine, render
 from weft.cli.common import (
     EXIT_CHANGES,
     EXIT_OK,
@@ -38,7 +38,13 @@ from weft.cli.run import run_plan
 def plan(
     file: Path, local: bool, as_json: bool, out_file: Path | None, detailed_exitcode: bool
 ) -> None:
-    """Show what up would change (exit 0; with --detailed-exitcode, 2 when there are changes)."""
+    """Show what up would change (exit 0; with --detailed-exitcode, 2 when there are changes).
+
+    \b
+    Examples:
+      weft plan
+      weft plan --out plan.json && weft up plan.json
+    """
     from weft.ops import guard
     from weft.ops.plan import make_plan
 
@@ -50,7 +56,7 @@ def plan(
     if out_file:
         out_file.write_text(the_plan.to_json())
     if as_json:
-        render.emit_json(
+        machine.document(
             {
                 "target": target.banner(),
                 **the_plan.to_dict(),
@@ -74,7 +80,13 @@ def plan(
 )
 @fabric_options
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
-@click.option("--parallelism", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--parallelism",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="How many resources to change at once.",
+)
 @confirm_option
 @delete_data_option
 def up(
@@ -87,7 +99,12 @@ def up(
     confirm: str | None,
     delete_data: bool,
 ) -> None:
-    """Create or update the fabric so the cloud matches the file."""
+    """Create or update the fabric so the cloud matches the file.
+
+    \b
+    Example:
+      weft up --yes --json > up.ndjson
+    """
     from weft.ops import apply, guard
     from weft.ops.plan import make_plan, read_saved
     from weft.ops.run import ensure_unlocked
@@ -103,15 +120,22 @@ def up(
     destructive = guard.destructive(target, approved)
     render.plan_table(console, approved)
     render.destructive(console, destructive, target.name, protected=target.fabric.protect)
+    if as_json:
+        machine.event(
+            "plan",
+            None,
+            "planned",
+            target=target.banner(),
+            plan=approved.to_dict(),
+            destructive=[d.to_dict() for d in destructive],
+        )
     if not approved.has_changes:
         if as_json:
-            render.emit_json({"result": {"ok": True, "done": 0, "changes": 0}})
+            machine.summary(True, "nothing to do", done=0, changes=0)
         return
-    if as_json and destructive:
-        render.emit_json({"destructive": [d.to_dict() for d in destructive]})
     guard.require_confirmation(target, confirm, command="up", changes=destructive)
     guard.refuse_data_loss(target, approved, delete_data=delete_data)
-    ask("Apply these changes?", yes)
+    ask("Apply these changes?", yes, as_json)
     run_plan(
         target,
         as_json,

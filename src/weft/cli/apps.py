@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from weft.cli import render
+from weft.cli import machine, render
 from weft.cli.common import EXIT_ERROR, Exit, connect, fabric_options, out
 
 TIMEOUT_HELP = "Seconds to wait for each rollout before it counts as failed."
@@ -25,7 +25,7 @@ def _reporter(as_json: bool) -> Callable[[Any], None]:
 
     def report(event: Any) -> None:
         if as_json:
-            render.emit_json(event.to_dict())
+            machine.app(event.app, event.phase, event.message)
             return
         key = f"{event.app}/{event.phase}"
         if event.phase == "progress" and last.get(key) == event.message:
@@ -50,7 +50,8 @@ def _open(file: Path, local: bool, as_json: bool, command: str) -> Any:
 
 def _finish(result: Any, as_json: bool, what: str) -> None:
     if as_json:
-        render.emit_json({"result": result.to_dict()})
+        data = {k: v for k, v in result.to_dict().items() if k != "ok"}
+        machine.summary(result.ok, "ok" if result.ok else "failed", code="rollout_failed", **data)
     else:
         console = out(as_json)
         rows = []
@@ -69,6 +70,12 @@ def _finish(result: Any, as_json: bool, what: str) -> None:
         if rows:
             render.rows_table(
                 console, rows, ["app", "version", "outcome", "revision", "time", "note"], what
+            )
+        pruned = list(getattr(result, "pruned", []))
+        if pruned:
+            console.print(
+                f"[yellow]Pruned {len(pruned)} object{'s' if len(pruned) != 1 else ''}[/] the "
+                f"fabric file no longer has: {render.escape(', '.join(pruned))}"
             )
         for record in result.records:
             console.print(f"DNS: {render.escape(record)}")
@@ -91,6 +98,10 @@ def deploy(
 
     A rollout that fails is rolled back to the previous revision, and the command exits 1
     naming the pods and why they fail.
+
+    \b
+    Example:
+      weft deploy web api
     """
     from weft.ops.apps.deploy import deploy as deploy_apps
 
@@ -108,7 +119,12 @@ def deploy(
 @fabric_options
 @click.option("--timeout", default=900.0, show_default=True, type=float, help=TIMEOUT_HELP)
 def release(app: str, version: str, file: Path, local: bool, as_json: bool, timeout: float) -> None:
-    """Deploy VERSION of APP, record the release, and write VERSION into the fabric file."""
+    """Deploy VERSION of APP, record the release, and write VERSION into the fabric file.
+
+    \b
+    Example:
+      weft release web 1.4.2
+    """
     from weft.errors import UsageError
     from weft.fabricfile.edit import set_version
     from weft.fabricfile.image import version_problem
@@ -137,7 +153,12 @@ def release(app: str, version: str, file: Path, local: bool, as_json: bool, time
 def rollback(
     app: str, to: int | None, file: Path, local: bool, as_json: bool, timeout: float
 ) -> None:
-    """Restore the previous revision of APP (or --to REVISION) and write its version back."""
+    """Restore the previous revision of APP (or --to REVISION) and write its version back.
+
+    \b
+    Example:
+      weft rollback web --to 3
+    """
     from weft.fabricfile.edit import set_version
     from weft.ops.apps.release import rollback as roll_back
 
@@ -148,7 +169,7 @@ def rollback(
         conn.close()
     old = set_version(file, app, outcome.version) if outcome.version != "?" else None
     if as_json:
-        render.emit_json({"result": outcome.to_dict()})
+        machine.summary(True, "ok", **outcome.to_dict())
         return
     console = out(as_json)
     console.print(
@@ -164,7 +185,12 @@ def rollback(
 @click.argument("app")
 @fabric_options
 def history(app: str, file: Path, local: bool, as_json: bool) -> None:
-    """List the releases of APP: revision, version, when, outcome."""
+    """List the releases of APP: revision, version, when, outcome.
+
+    \b
+    Example:
+      weft history web
+    """
     from weft.ops.apps.release import history as releases_of
 
     conn = _open(file, local, as_json, "history")
@@ -173,7 +199,7 @@ def history(app: str, file: Path, local: bool, as_json: bool) -> None:
     finally:
         conn.close()
     if as_json:
-        render.emit_json({"app": app, "releases": [e.to_dict() for e in entries]})
+        machine.document({"app": app, "releases": [e.to_dict() for e in entries]})
         return
     rows = []
     for e in entries:
@@ -210,11 +236,12 @@ def history(app: str, file: Path, local: bool, as_json: bool) -> None:
 @click.argument("apps", nargs=-1)
 @fabric_options
 def render_(apps: tuple[str, ...], file: Path, local: bool, as_json: bool) -> None:
-    """Print the manifests weft would apply (secret values redacted), as YAML or --json."""
-    import io
+    """Print the manifests weft would apply (secret values redacted), as YAML or --json.
 
-    from ruamel.yaml import YAML
-
+    \b
+    Example:
+      weft render web | kubectl diff -f -
+    """
     from weft.ops.apps.inputs import render as render_manifests
 
     # the banner goes to standard error: standard output is the manifests alone
@@ -224,13 +251,24 @@ def render_(apps: tuple[str, ...], file: Path, local: bool, as_json: bool) -> No
     finally:
         conn.close()
     if as_json:
-        render.emit_json({"objects": objects})
+        machine.document({"objects": objects})
         return
+    click.echo(manifests_yaml(objects), nl=False)
+
+
+def manifests_yaml(objects: list[dict[str, Any]]) -> str:
+    """The manifests as a YAML stream, as kubectl writes them: block style and no anchors or
+    aliases (a part two objects share, such as their labels, is written out each time)."""
+    import io
+
+    from ruamel.yaml import YAML
+
     yaml = YAML()
     yaml.default_flow_style = False
+    yaml.representer.ignore_aliases = lambda *_: True
     buf = io.StringIO()
     yaml.dump_all(objects, buf)
-    click.echo(buf.getvalue(), nl=False)
+    return buf.getvalue()
 
 
 @click.command()
@@ -257,7 +295,12 @@ def verify(
     versions: str | None,
     timeout: float,
 ) -> None:
-    """Deploy a canary, check it is reachable, upgrade it without downtime, delete it."""
+    """Deploy a canary, check it is reachable, upgrade it without downtime, delete it.
+
+    \b
+    Example:
+      weft verify --timeout 300
+    """
     from weft.errors import UsageError
     from weft.fabricfile.image import version_problem
     from weft.ops import verify as procedure
@@ -277,7 +320,9 @@ def verify(
 
     def step(s: Any) -> None:
         if as_json:
-            render.emit_json({"event": "step", **s.to_dict()})
+            machine.event(
+                "step", s.name, "ok" if s.ok else "failed", seconds=s.seconds, message=s.detail
+            )
             return
         mark = "[green]✓[/]" if s.ok else "[red]✗[/]"
         console.print(f"{mark} {s.name:<16} {s.seconds:6.1f}s  {render.escape(s.detail)}")
@@ -298,7 +343,12 @@ def verify(
     )
     result = runner.run()
     if as_json:
-        render.emit_json({"result": result.to_dict()})
+        machine.summary(
+            result.ok,
+            "ok" if result.ok else "failed",
+            code="verify_failed",
+            steps=[s.to_dict() for s in result.steps],
+        )
     elif result.ok:
         total = sum(s.seconds for s in result.steps)
         console.print(f"[green]Verified[/] in {total:.1f}s: every step held.")

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from weft.cli import render
+from weft.cli import machine, render
 from weft.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -22,7 +22,7 @@ class Exit(Exception):
         self.code = code
 
 
-def file_option(help: str | None = None) -> Callable[[F], F]:
+def file_option(help: str = "The fabric file.") -> Callable[[F], F]:
     """``-f/--file``: the fabric file, ``fabric.yaml`` by default."""
     return click.option(
         "-f",
@@ -35,12 +35,28 @@ def file_option(help: str | None = None) -> Callable[[F], F]:
     )
 
 
+#: The help of ``--json``, the same on every command (the contract: :mod:`weft.cli.machine`).
+JSON_HELP = (
+    "JSON on standard output (one document, or one event per line for long commands, ending "
+    "with a summary); errors as a JSON object with a stable code."
+)
+LOCAL_HELP = "Act on the embedded local cloud (started if needed), as provider: local does."
+
+
+def json_option(func: F) -> F:
+    """``--json``: machine-readable output (see :mod:`weft.cli.machine`)."""
+    return click.option("--json", "as_json", is_flag=True, help=JSON_HELP)(func)
+
+
+def local_option(help: str = LOCAL_HELP) -> Callable[[F], F]:
+    """``--local``: the embedded local cloud."""
+    return click.option("--local", is_flag=True, help=help)
+
+
 def fabric_options(func: F) -> F:
     func = file_option("The fabric file.")(func)
-    func = click.option(
-        "--local", is_flag=True, help="Act on the embedded local cloud (started if needed)."
-    )(func)
-    func = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(func)
+    func = local_option()(func)
+    func = json_option(func)
     return func
 
 
@@ -101,7 +117,11 @@ def start_local_kube(target: Any, console: Any) -> None:
         console.print(f"Local Kubernetes {kube.version} running (started in {kube.seconds:.1f}s).")
 
 
-def confirm(question: str, yes: bool) -> None:
+def confirm(question: str, yes: bool, as_json: bool = False) -> None:
+    """Ask ``question`` unless ``yes``; declined, the command ends with exit 1 and nothing done
+    (as terraform apply does when the answer is not yes: a chain ``weft up && ...`` stops). In
+    JSON mode the question goes to standard error and a declined one ends the stream with a
+    ``declined`` summary."""
     if yes:
         return
     if not sys.stdin.isatty():
@@ -109,7 +129,8 @@ def confirm(question: str, yes: bool) -> None:
             "refusing to change the cloud without confirmation (standard input is not a terminal)",
             hint="pass --yes to confirm non-interactively",
         )
-    if not click.confirm(question, default=False):
-        # as terraform apply does when the answer is not yes: a chain (weft up && ...) stops
-        render.console().print("Nothing done.")
+    if not click.confirm(question, default=False, err=as_json):
+        out(as_json).print("Nothing done.")
+        if as_json:
+            machine.summary(False, "declined", code="declined")
         raise Exit(EXIT_ERROR)

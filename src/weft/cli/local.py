@@ -5,20 +5,33 @@ from __future__ import annotations
 
 import click
 
-from weft.cli import render
-from weft.cli.common import EXIT_NOT_RUNNING, Exit
+from weft.cli import machine, render
+from weft.cli.common import EXIT_NOT_RUNNING, Exit, json_option, local_option
+
+LOCAL_ACCEPTED = "Accepted, as on every command: this command acts on the local cloud anyway."
 
 
 @click.group()
 def local() -> None:
-    """The embedded local cloud (moto server and a Kubernetes control plane on 127.0.0.1)."""
+    """The embedded local cloud (moto server and a Kubernetes control plane on 127.0.0.1).
+
+    \b
+    Example:
+      weft local up && weft local status
+    """
 
 
 @local.command("up")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
+@local_option(LOCAL_ACCEPTED)
 @click.option("--no-kube", is_flag=True, help="Start only the local AWS, not the Kubernetes part.")
-def local_up(as_json: bool, no_kube: bool) -> None:
-    """Start the local cloud (no-op when it runs): local AWS, then the local Kubernetes."""
+def local_up(as_json: bool, local: bool, no_kube: bool) -> None:
+    """Start the local cloud (no-op when it runs): local AWS, then the local Kubernetes.
+
+    \b
+    Example:
+      weft local up --no-kube
+    """
     from weft.local import aws_server
     from weft.local.kube import control_plane
 
@@ -32,7 +45,7 @@ def local_up(as_json: bool, no_kube: bool) -> None:
             unavailable = exc.message
             render.console(stderr=True).print(f"Local Kubernetes not started: {exc}")
     if as_json:
-        render.emit_json(
+        machine.document(
             {
                 "aws_endpoint": info.url,
                 "pid": info.pid,
@@ -57,16 +70,22 @@ def local_up(as_json: bool, no_kube: bool) -> None:
 
 
 @local.command("down")
-@click.option("--json", "as_json", is_flag=True)
-def local_down(as_json: bool) -> None:
-    """Stop the local cloud; everything in it is gone."""
+@json_option
+@local_option(LOCAL_ACCEPTED)
+def local_down(as_json: bool, local: bool) -> None:
+    """Stop the local cloud; everything in it is gone.
+
+    \b
+    Example:
+      weft local down
+    """
     from weft.local import aws_server
     from weft.local.kube import control_plane
 
     kube_stopped = control_plane.stop_kube()
     stopped = aws_server.stop()
     if as_json:
-        render.emit_json({"stopped": stopped, "kube_stopped": kube_stopped})
+        machine.document({"stopped": stopped, "kube_stopped": kube_stopped})
     else:
         render.console().print(
             "Local cloud stopped." if stopped else "The local cloud was not running."
@@ -76,9 +95,15 @@ def local_down(as_json: bool) -> None:
 
 
 @local.command("status")
-@click.option("--json", "as_json", is_flag=True)
-def local_status(as_json: bool) -> None:
-    """Is the local cloud running, and where (exit 3 when it is not)."""
+@json_option
+@local_option(LOCAL_ACCEPTED)
+def local_status(as_json: bool, local: bool) -> None:
+    """Is the local cloud running, and where (exit 3 when it is not).
+
+    \b
+    Example:
+      weft local status --json
+    """
     from weft.local import aws_server
     from weft.local.kube import binaries, control_plane
 
@@ -89,7 +114,7 @@ def local_status(as_json: bool) -> None:
     ]
     selected = binaries.selected_version()
     if as_json:
-        render.emit_json(
+        machine.document(
             {
                 "running": bool(info),
                 "aws_endpoint": info.url if info else None,
@@ -110,7 +135,9 @@ def local_status(as_json: bool) -> None:
                     if kube
                     else None
                 ),
-            }
+            },
+            ok=bool(info),
+            code="not_running",
         )
     elif info:
         render.console().print(

@@ -19,7 +19,7 @@ import traceback
 import click
 
 from weft import __version__
-from weft.cli import access, apply, apps, fabric_file, render, secrets, state, teardown
+from weft.cli import access, apply, apps, fabric_file, machine, render, secrets, state, teardown
 from weft.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Exit
 from weft.cli.local import local
 from weft.errors import WeftError
@@ -71,24 +71,30 @@ cli.add_command(local)
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = machine.wanted(args)
+    machine.start()
     err = render.console(stderr=True)
+    failure: BaseException | None = None
+    code = EXIT_OK
     try:
-        code = cli.main(args=argv, prog_name="weft", standalone_mode=False)
+        result = cli.main(args=args, prog_name="weft", standalone_mode=False)
+        code = result if isinstance(result, int) else EXIT_OK
     except Exit as done:
-        return done.code
-    except click.exceptions.Abort:
+        code = done.code
+    except click.exceptions.Abort as exc:
         err.print("Aborted.")
-        return EXIT_INTERRUPTED
+        failure, code = exc, EXIT_INTERRUPTED
     except click.ClickException as exc:
         exc.show()
-        return EXIT_ERROR
-    except KeyboardInterrupt:
+        failure, code = exc, EXIT_ERROR
+    except KeyboardInterrupt as exc:
         err.print("[yellow]Interrupted.[/] Run the same command again to continue.")
-        return EXIT_INTERRUPTED
+        failure, code = exc, EXIT_INTERRUPTED
     except WeftError as exc:
         err.print(f"[red]error:[/] {render.escape(str(exc))}")
-        return EXIT_ERROR
-    except Exception:  # a bug in weft: say so, show the traceback only when asked
+        failure, code = exc, EXIT_ERROR
+    except Exception as exc:  # a bug in weft: say so, show the traceback only when asked
         if os.environ.get("WEFT_DEBUG"):
             traceback.print_exc()
         else:
@@ -97,8 +103,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{render.escape(traceback.format_exc().splitlines()[-1])}\n"
                 "Run again with WEFT_DEBUG=1 for the traceback, and please report it."
             )
-        return EXIT_ERROR
-    return code if isinstance(code, int) else EXIT_OK
+        failure, code = exc, EXIT_ERROR
+    if as_json and failure is not None and not machine.finished():
+        machine.error(failure)
+    return code
 
 
 if __name__ == "__main__":

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -12,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from weft.cli import table
+from weft.cli import machine, table
 from weft.core.events import Event
 from weft.core.plan import Action, Change, Plan
 
@@ -28,11 +26,6 @@ PAST = {"create": "created", "update": "updated", "delete": "deleted"}
 
 def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
-
-
-def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=str) + "\n")
-    sys.stdout.flush()
 
 
 def banner(out: Console, info: Mapping[str, str], command: str) -> None:
@@ -156,7 +149,7 @@ class Progress:
             if event.type in self.counts:
                 self.counts[event.type] += 1
             if self.json_lines:
-                emit_json({"event": event.to_dict()})
+                machine.resource(event)
                 return
             self._render(event)
 

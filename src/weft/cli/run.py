@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from weft.cli import render
+from weft.cli import machine, render
 from weft.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, Exit, out
 
 if TYPE_CHECKING:
@@ -45,6 +46,43 @@ class Interrupts:
             signal.signal(signal.SIGINT, self._old)
 
 
+#: What a plan's action is called once done, in the order the plan's summary line counts them.
+_DONE = {"create": "created", "update": "updated", "replace": "replaced", "delete": "deleted"}
+
+
+def done_counts(results: Iterable[Any]) -> str:
+    """What was done, counted as the plan counted it: ``48 created, 1 replaced`` (a
+    replacement is two steps, its create and its delete, and one change); with the number of
+    steps when that differs (``(50 steps)``)."""
+    counts: Counter[str] = Counter()
+    steps = 0
+    for r in results:
+        steps += 1
+        action = str(r.action)
+        if action == "replace (delete)":
+            continue
+        counts[action.split(" ", 1)[0]] += 1
+    changes = sum(counts.values())
+    parts = [f"{counts.pop(a)} {word}" for a, word in _DONE.items() if counts.get(a)]
+    parts += [f"{n} {a}" for a, n in sorted(counts.items())]
+    text = ", ".join(parts) or "nothing"
+    return text if steps == changes else f"{text} ({steps} steps)"
+
+
+def result_of(outcome: Outcome) -> dict[str, Any]:
+    """What a run did, for the JSON summary of ``up`` and ``down``."""
+    res = outcome.result
+    return {
+        "run_id": outcome.run_id,
+        "done": len(res.done),
+        "failed": [{"resource": r.node, "error": str(r.error)} for r in res.failed],
+        "skipped": [{"resource": r.node, "because": r.skipped_because} for r in res.skipped],
+        "not_started": [r.node for r in res.not_started],
+        "cancelled": res.cancelled,
+        "seconds": round(res.elapsed, 2),
+    }
+
+
 def run_plan(
     target: Any,
     as_json: bool,
@@ -54,7 +92,8 @@ def run_plan(
 ) -> Outcome:
     """Apply (``up``) or tear down (``down``) an approved plan with live progress: ``apply``
     runs it on a :class:`weft.ops.run.Runner` that reports to the terminal and stops on Ctrl-C.
-    A failed ``up`` exits 1; a failed ``down`` returns, for the leftover report to follow."""
+    A failed ``up`` exits 1 (``--json``: after its summary); a failed ``down`` returns, for the
+    leftover report to follow (``down`` prints its summary itself, with that report)."""
     from weft.ops.run import Runner
 
     console = out(as_json)
@@ -68,30 +107,22 @@ def run_plan(
         )
         outcome = apply(runner)
     res = outcome.result
-    summary = {
-        "ok": outcome.ok,
-        "run_id": outcome.run_id,
-        "done": len(res.done),
-        "failed": [{"node": r.node, "error": str(r.error)} for r in res.failed],
-        "skipped": [{"node": r.node, "because": r.skipped_because} for r in res.skipped],
-        "not_started": [r.node for r in res.not_started],
-        "cancelled": res.cancelled,
-        "seconds": round(res.elapsed, 2),
-    }
-    if as_json:
-        render.emit_json({"result": summary})
     if outcome.ok:
-        console.print(f"[green]{what} complete:[/] {len(res.done)} steps in {res.elapsed:.1f}s.")
+        console.print(f"[green]{what} complete:[/] {done_counts(res.done)} in {res.elapsed:.1f}s.")
+        if as_json and command == "up":
+            machine.summary(True, "ok", **result_of(outcome))
         return outcome
     if res.cancelled:
         console.print(
-            f"[yellow]Interrupted:[/] {len(res.done)} steps done, "
+            f"[yellow]Interrupted:[/] done: {done_counts(res.done)}; "
             f"{len(res.not_started)} not started. "
             "Everything created is tagged: run the same command again to continue."
         )
+        if as_json:
+            machine.summary(False, "cancelled", code="interrupted", **result_of(outcome))
         raise Exit(EXIT_INTERRUPTED)
     console.print(
-        f"[red]{what} incomplete:[/] {len(res.done)} done, {len(res.failed)} failed, "
+        f"[red]{what} incomplete:[/] done: {done_counts(res.done)}; {len(res.failed)} failed, "
         f"{len(res.skipped)} skipped."
     )
     for r in res.failed:
@@ -101,4 +132,6 @@ def run_plan(
     )
     if command == "down":
         return outcome
+    if as_json:
+        machine.summary(False, "failed", code="apply_incomplete", **result_of(outcome))
     raise Exit(EXIT_ERROR)

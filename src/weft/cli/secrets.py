@@ -12,14 +12,19 @@ from pathlib import Path
 
 import click
 
-from weft.cli import render
+from weft.cli import machine, render
 from weft.cli.common import confirm, connect, fabric_options, out
 from weft.errors import UsageError
 
 
 @click.group()
 def secrets() -> None:
-    """Store, read, list and remove the fabric's secrets."""
+    """Store, read, list and remove the fabric's secrets.
+
+    \b
+    Example:
+      printf %s "$KEY" | weft secrets set stripe/api-key
+    """
 
 
 def _read_value(name: str) -> str:
@@ -39,40 +44,59 @@ def _read_value(name: str) -> str:
 @click.argument("name")
 @fabric_options
 def set_(name: str, file: Path, local: bool, as_json: bool) -> None:
-    """Store NAME; the value comes from standard input or a hidden prompt."""
+    """Store NAME; the value comes from standard input or a hidden prompt.
+
+    \b
+    Example:
+      printf %s "$KEY" | weft secrets set stripe/api-key
+    """
     from weft.ops import secrets as store
 
     store.check_name(name)
     target = connect(file, local, as_json, "secrets set")
     store.put(target, name, _read_value(name))
     if as_json:
-        render.emit_json({"stored": name})
+        machine.document({"stored": name})
     else:
         out(as_json).print(f"Stored secret [bold]{name}[/].")
 
 
 @secrets.command("get")
 @click.argument("name")
-@click.option("-f", "--file", "file", default="fabric.yaml", type=click.Path(path_type=Path))
-@click.option("--local", is_flag=True)
-def get(name: str, file: Path, local: bool) -> None:
-    """Print the value of NAME (alone on standard output)."""
+@fabric_options
+def get(name: str, file: Path, local: bool, as_json: bool) -> None:
+    """Print the value of NAME (alone on standard output; --json: {"name", "value"}).
+
+    \b
+    Example:
+      weft secrets get stripe/api-key > key.txt
+    """
     from weft.ops import secrets as store
 
+    # the banner goes to standard error: standard output is the value alone
     target = connect(file, local, True, "secrets get")
-    sys.stdout.write(store.get(target, name) + "\n")
+    value = store.get(target, name)
+    if as_json:
+        machine.document({"name": name, "value": value})
+    else:
+        sys.stdout.write(value + "\n")
 
 
 @secrets.command("list")
 @fabric_options
 def list_(file: Path, local: bool, as_json: bool) -> None:
-    """Names and dates of the stored secrets (never their values)."""
+    """Names and dates of the stored secrets (never their values).
+
+    \b
+    Example:
+      weft secrets list
+    """
     from weft.ops import secrets as store
 
     target = connect(file, local, as_json, "secrets list")
     rows = [{"name": s.name, "updated": s.updated} for s in store.listing(target)]
     if as_json:
-        render.emit_json({"secrets": rows})
+        machine.document({"secrets": rows})
     elif rows:
         render.rows_table(out(as_json), rows, ["name", "updated"], "Secrets")
     else:
@@ -82,15 +106,20 @@ def list_(file: Path, local: bool, as_json: bool) -> None:
 @secrets.command("rm")
 @click.argument("name")
 @fabric_options
-@click.option("--yes", "-y", is_flag=True)
+@click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
 def rm(name: str, file: Path, local: bool, as_json: bool, yes: bool) -> None:
-    """Delete NAME, every stored version of it."""
+    """Delete NAME, every stored version of it.
+
+    \b
+    Example:
+      weft secrets rm stripe/api-key --yes
+    """
     from weft.ops import secrets as store
 
     target = connect(file, local, as_json, "secrets rm")
-    confirm(f"Delete secret {name} of fabric {target.name}?", yes)
+    confirm(f"Delete secret {name} of fabric {target.name}?", yes, as_json)
     removed = store.delete(target, name)
     if as_json:
-        render.emit_json({"removed": name if removed else None})
+        machine.document({"removed": name if removed else None})
     else:
         out(as_json).print(f"Deleted {name}." if removed else f"No secret {name}.")

@@ -7,14 +7,19 @@ from pathlib import Path
 
 import click
 
-from weft.cli import render
+from weft.cli import machine, render
 from weft.cli.common import confirm, connect, fabric_options, out
 
 
 @click.command()
 @fabric_options
 def status(file: Path, local: bool, as_json: bool) -> None:
-    """Every resource of the fabric, its id and state."""
+    """Every resource of the fabric, its id and state.
+
+    \b
+    Example:
+      weft status -f staging.yaml
+    """
     from weft.ops.status import status as read_status
 
     target = connect(file, local, as_json, "status")
@@ -28,7 +33,7 @@ def status(file: Path, local: bool, as_json: bool) -> None:
         "last_apply": last,
     }
     if as_json:
-        render.emit_json(data)
+        machine.document(data)
         return
     console = render.console()
     columns = ["address", "id", "state", "note"]
@@ -48,9 +53,14 @@ def status(file: Path, local: bool, as_json: bool) -> None:
 
 @click.command()
 @fabric_options
-@click.option("--yes", "-y", is_flag=True)
+@click.option("--yes", "-y", is_flag=True, help="Break the lock without asking.")
 def unlock(file: Path, local: bool, as_json: bool, yes: bool) -> None:
-    """Break a stale apply lock (after a crash)."""
+    """Break a stale apply lock (after a crash).
+
+    \b
+    Example:
+      weft unlock --yes
+    """
     from weft.ops.run import break_lock, current_lock
 
     target = connect(file, local, as_json, "unlock")
@@ -59,13 +69,13 @@ def unlock(file: Path, local: bool, as_json: bool, yes: bool) -> None:
     if lock is None:
         console.print("The fabric is not locked.")
         if as_json:
-            render.emit_json({"broken": None})
+            machine.document({"broken": None})
         return
     console.print(f"Locked by {lock.holder} since {lock.since} ({lock.command}).")
-    confirm("Break this lock? Only do so if that process is gone.", yes)
+    confirm("Break this lock? Only do so if that process is gone.", yes, as_json)
     broken = break_lock(target)
     if as_json:
-        render.emit_json({"broken": broken.to_dict() if broken else None})
+        machine.document({"broken": broken.to_dict() if broken else None})
     console.print("Lock broken.")
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
-from weft.cli import render
+from weft.cli import machine, render
 from weft.cli.common import (
     EXIT_ERROR,
-    EXIT_OK,
     Exit,
     confirm_option,
     connect,
@@ -19,13 +19,19 @@ from weft.cli.common import (
     out,
 )
 from weft.cli.common import confirm as ask
-from weft.cli.run import run_plan
+from weft.cli.run import result_of, run_plan
 
 
 @click.command()
 @fabric_options
 @click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
-@click.option("--parallelism", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--parallelism",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="How many resources to delete at once.",
+)
 @confirm_option
 @delete_data_option
 @click.option(
@@ -59,6 +65,10 @@ def down(
     interfaces, volumes), found by tag in the fabric's VPC; then the fabric, dependents first;
     the fabric bucket last. Ends with the leftover report (exit 1 when anything unintended
     remains).
+
+    \b
+    Example:
+      weft down --yes --no-final-snapshot
     """
     from weft.ops import teardown
 
@@ -73,11 +83,13 @@ def down(
     preview = teardown.prepare(target, options)
     approved, found = preview.approved, preview.found
     if as_json:
-        render.emit_json(
-            {
-                "teardown": approved.to_dict(),
-                "found_by_tag": [c.to_dict() for c in found.actionable],
-            }
+        machine.event(
+            "plan",
+            None,
+            "planned",
+            target=target.banner(),
+            plan=approved.to_dict(),
+            found_by_tag=[c.to_dict() for c in found.actionable],
         )
     outcome = None
     if preview.empty:
@@ -87,7 +99,7 @@ def down(
         if found.has_changes:
             render.plan_table(console, found, title="Found by tag (made by Kubernetes or others)")
         teardown.check(target, preview, options)
-        ask(f"Delete all {preview.total} resources of fabric {target.name}?", yes)
+        ask(f"Delete all {preview.total} resources of fabric {target.name}?", yes, as_json)
         outcome = run_plan(
             target,
             as_json,
@@ -95,22 +107,41 @@ def down(
             "down",
             lambda runner: teardown.down(runner, approved, options),
         )
-    code = report_leftovers(target, console, as_json)
+    report = leftovers_report(target, console)
+    if as_json:
+        machine.event(
+            "leftovers",
+            None,
+            "found" if report.unintended else "clean",
+            leftovers=report.items,
+            unintended=report.unintended,
+        )
+        run = result_of(outcome) if outcome is not None else {"done": 0}
+        if outcome is not None and not outcome.ok:
+            machine.summary(False, "failed", code="teardown_incomplete", **run)
+        elif report.unintended:
+            machine.summary(False, "failed", code="leftovers", **run)
+        else:
+            machine.summary(True, "ok" if outcome is not None else "nothing to do", **run)
     if outcome is not None and not outcome.ok:
         raise Exit(EXIT_ERROR)
-    if code:
-        raise Exit(code)
+    if report.unintended:
+        raise Exit(EXIT_ERROR)
 
 
-def report_leftovers(target: Any, console: Any, as_json: bool) -> int:
-    """Print the leftover report; the exit code it calls for (1: something unintended)."""
+@dataclass(frozen=True)
+class LeftoverReport:
+    items: list[dict[str, Any]]
+    unintended: int
+
+
+def leftovers_report(target: Any, console: Any) -> LeftoverReport:
+    """Print the leftover report for people (tables); what it found."""
     from weft.ops import leftovers
 
     found = leftovers.find(target, include_intended=True)
     left = [item for item in found if not item.intended]
     kept = [item for item in found if item.intended]
-    if as_json:
-        render.emit_json({"leftovers": [item.to_dict() for item in found], "unintended": len(left)})
     if kept:
         render.rows_table(
             console, [i.to_dict() for i in kept], ["kind", "id", "why"], "Kept by design"
@@ -120,11 +151,11 @@ def report_leftovers(target: Any, console: Any, as_json: bool) -> int:
             console, [i.to_dict() for i in left], ["kind", "id", "why"], "Left behind"
         )
         console.print(f"[red]{len(left)} resources of fabric {target.name} remain.[/]")
-        return EXIT_ERROR
-    console.print(
-        "[green]Nothing tagged with the fabric remains[/] (beyond what is kept by design)."
-    )
-    return EXIT_OK
+    else:
+        console.print(
+            "[green]Nothing tagged with the fabric remains[/] (beyond what is kept by design)."
+        )
+    return LeftoverReport([item.to_dict() for item in found], len(left))
 
 
 @click.command()
@@ -137,11 +168,21 @@ def leftovers(file: Path, local: bool, as_json: bool) -> None:
     tags), and per-service scans for what that API misses. What is kept by design (a database's
     final snapshot, a KMS key waiting for deletion, a journal kept with --keep-journal) is listed
     apart and does not fail the command.
+
+    \b
+    Example:
+      weft leftovers --json | jq .unintended
     """
     target = connect(file, local, as_json, "leftovers")
-    code = report_leftovers(target, out(as_json), as_json)
-    if code:
-        raise Exit(code)
+    report = leftovers_report(target, out(as_json))
+    if as_json:
+        machine.document(
+            {"leftovers": report.items, "unintended": report.unintended},
+            ok=not report.unintended,
+            code="leftovers",
+        )
+    if report.unintended:
+        raise Exit(EXIT_ERROR)
 
 
 COMMANDS = (down, leftovers)

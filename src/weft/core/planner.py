@@ -107,6 +107,37 @@ def desired_graph(desired: Iterable[Resource]) -> Graph:
     return graph
 
 
+def shown(value: Any) -> str:
+    """A property's value as the plan shows it: refs by the address they point at, lists and
+    maps on one line."""
+    if isinstance(value, Ref):
+        return value.address
+    if isinstance(value, Fmt):
+        return value.template.format(*(r.address for r in value.refs))
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}={shown(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(shown(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | Mapping | list | tuple) and not value)
+
+
+def created(res: Resource, schema: KindSchema) -> str:
+    """The reason of a create: ``new``, and the properties that say what the resource is
+    (``new: cidr 10.0.0.0/19, zone us-east-2a``), those its schema lists as ``shown``."""
+    parts = [
+        f"{name} {shown(res.props[name])}"
+        for name in schema.shown
+        if not _empty(res.props.get(name))
+    ]
+    return "new: " + ", ".join(parts) if parts else "new"
+
+
 def plan(
     fabric: str,
     desired: Iterable[Resource],
@@ -131,7 +162,9 @@ def plan(
         schema = schemas.get(res.kind) or KindSchema(res.kind)
         obs = observed_by.get(address)
         if obs is None:
-            changes.append(Change(Action.CREATE, address, res.kind, desired=res, reason="new"))
+            changes.append(
+                Change(Action.CREATE, address, res.kind, desired=res, reason=created(res, schema))
+            )
             lookup[address] = None
             continue
         props = resolve(res.props, lookup)

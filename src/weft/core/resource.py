@@ -186,6 +186,8 @@ class KindSchema:
     ``owner``: the command that manages resources of this kind. ``fabric`` ones are planned from
     the fabric file (``plan``/``up``); ``apps`` ones are written by ``deploy`` (the DNS records of
     applications' load balancers), so ``up`` leaves them alone, while ``down`` removes them too.
+    ``shown``: the properties that say what a new resource is (CIDR, zone, instance types, sizes,
+    engine, version), in the order the plan shows them for a resource it creates.
     """
 
     kind: str
@@ -197,3 +199,4 @@ class KindSchema:
     owner: str = "fabric"
     updatable: frozenset[str] = frozenset()
     update_outputs: frozenset[str] = frozenset()
+    shown: tuple[str, ...] = ()

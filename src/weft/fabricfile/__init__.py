@@ -10,7 +10,8 @@ selectors), ``databases`` (:class:`Database`), ``caches`` (:class:`Cache`), ``bu
 (:class:`Bucket`), ``dns`` (:class:`Dns`), ``apps`` (:class:`App`, with :class:`Resources`,
 :class:`Health`, :class:`Ingress`, :class:`Autoscale`, :class:`Disruption` and :class:`Rollout`)
 and ``cronjobs`` (:class:`CronJob`). Defaults are resolved on the models.
-:func:`check_version_step` tells, at plan time, whether a running cluster can move to a version.
+:func:`check_version_step` tells, at plan time, whether a running cluster can move to a version;
+:func:`locate` names where a field is (file, line, field) for errors found after loading.
 """
 
 from weft.fabricfile.apps import (
@@ -28,7 +29,7 @@ from weft.fabricfile.data import Bucket, Cache, Database
 from weft.fabricfile.dns import Dns
 from weft.fabricfile.fargate import FargateProfile, FargateSelector
 from weft.fabricfile.k8s_version import SUPPORTED_K8S_VERSIONS, check_version_step, k8s_minor
-from weft.fabricfile.loader import load_fabric, parse_fabric
+from weft.fabricfile.loader import load_fabric, locate, parse_fabric
 from weft.fabricfile.network import Network
 from weft.fabricfile.nodegroup import NodeGroup, Taint
 from weft.fabricfile.regions import known_zones
@@ -63,6 +64,7 @@ __all__ = [
     "k8s_minor",
     "known_zones",
     "load_fabric",
+    "locate",
     "parse_fabric",
     "plan_subnets",
     "render_fabric_file",

@@ -42,7 +42,7 @@ from weft.fabricfile.network import Network
 from weft.fabricfile.schema import Fabric
 from weft.fabricfile.translation import translate, unknown_key
 
-__all__ = ["field_place", "load_fabric", "parse_fabric"]
+__all__ = ["field_place", "load_fabric", "locate", "parse_fabric"]
 
 
 def load_fabric(path: str | FilePath) -> Fabric:
@@ -177,6 +177,36 @@ def _cross_check_despite(error: ValidationError, data: dict[str, Any]) -> list[t
         has_dns=data.get("dns") is not None,
         domain=domain,
     )
+
+
+def locate(source: str, section: str, name: str | None, field: str) -> str:
+    """Where a field is in the fabric file, as errors name it: ``fabric.yaml:14:
+    databases[0].storage_gb`` (``name``: the entry of the list ``section`` with that name;
+    None: ``section`` is a mapping). Without the line when the file cannot be read again."""
+    fallback = f"{source}: {section}.{name}.{field}" if name else f"{source}: {section}.{field}"
+    try:
+        document = load_yaml(FilePath(source).read_bytes().decode("utf-8-sig"), source)
+    except (OSError, UnicodeDecodeError, ConfigError):
+        return fallback
+    converter = Converter()
+    data = converter.convert(document, ())
+    if not isinstance(data, dict):
+        return fallback
+    path: Path = (section, field)
+    if name is not None:
+        entries = data.get(section)
+        index = next(
+            (
+                i
+                for i, entry in enumerate(entries if isinstance(entries, list) else [])
+                if isinstance(entry, dict) and entry.get("name") == name
+            ),
+            None,
+        )
+        if index is None:
+            return fallback
+        path = (section, index, field)
+    return f"{source}:{_best_line(path, converter.lines)}: {format_path(path)}"
 
 
 # --- rendering --------------------------------------------------------------------------------

@@ -35,6 +35,64 @@ def _rds_modify_db_subnet_group() -> None:
     RDSBackend.modify_db_subnet_group = modify_db_subnet_group  # type: ignore[method-assign]
 
 
+def _version_key(version: str) -> tuple[int, ...]:
+    """``7.1.0`` -> ``(7, 1)``: versions compared by number, trailing zeros aside."""
+    key = [int(p) if p.isdigit() else 0 for p in str(version).split(".")]
+    while len(key) > 1 and key[-1] == 0:
+        key.pop()
+    return tuple(key)
+
+
+def _param(params: Any, *names: str) -> Any:
+    """A request parameter, by its AWS name or moto's snake_case one."""
+    for name in names:
+        value = params.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+def _rds_modify_refusals() -> None:
+    """AWS ModifyDBInstance refuses what moto 5.2.5 accepts: less storage, a storage increase
+    of less than 10%, and an older engine version.
+
+    AWS: "You can't reduce the amount of storage for a DB instance after storage has been
+    allocated. When you increase the allocated storage, it must be by at least 10 percent. If
+    you try to increase the value by less than 10 percent, you get an error" (RDS User Guide,
+    Increasing DB instance storage capacity, USER_PIOPS.ModifyingExisting); an engine is
+    upgraded, never downgraded (RDS User Guide, Upgrading a DB instance engine version).
+    Both are ``InvalidParameterCombination``, and nothing of the request is applied.
+    """
+    from moto.rds.exceptions import InvalidParameterCombination
+    from moto.rds.models import RDSBackend
+
+    original = RDSBackend.modify_db_instance
+
+    def modify_db_instance(self: Any, db_instance_identifier: str, db_kwargs: Any) -> Any:
+        database = self.describe_db_instances(db_instance_identifier)[0]
+        storage = _param(db_kwargs, "AllocatedStorage", "allocated_storage")
+        have = int(database.allocated_storage or 0)
+        if storage is not None and have and int(storage) != have:
+            if int(storage) < have:
+                raise InvalidParameterCombination(
+                    f"Invalid storage size for engine name {database.engine}: {storage}. "
+                    f"Allocated storage cannot be decreased from {have} GiB."
+                )
+            if int(storage) * 10 < have * 11:
+                raise InvalidParameterCombination(
+                    f"The storage size must be increased by at least 10 percent (from {have} GiB)."
+                )
+        version = _param(db_kwargs, "EngineVersion", "engine_version")
+        running = str(database.engine_version or "")
+        if version is not None and running and _version_key(version) < _version_key(running):
+            raise InvalidParameterCombination(
+                f"Cannot upgrade {database.engine} from {running} to {version}"
+            )
+        return original(self, db_instance_identifier, db_kwargs)
+
+    RDSBackend.modify_db_instance = modify_db_instance  # type: ignore[method-assign]
+
+
 def _cache_subnet_group_calls() -> None:
     """AWS has DeleteCacheSubnetGroup and ModifyCacheSubnetGroup; moto 5.2.5 has neither.
 
@@ -169,12 +227,14 @@ def _replication_groups() -> None:
 
     moto 5.2.5: creates one member whatever ``NumCacheClusters`` says and no cache clusters
     for the members; describes cache clusters without their ``SecurityGroups``; ignores
-    ``EngineVersion`` and ``SecurityGroupIds`` in ModifyReplicationGroup; lacks
+    ``EngineVersion`` and ``SecurityGroupIds`` in ModifyReplicationGroup (and so does not refuse
+    an older engine version, as AWS does); lacks
     IncreaseReplicaCount and DecreaseReplicaCount; and keeps a deleted group ``deleting``
     forever (AWS removes it once deleted: here it is gone on the next describe).
     """
     from moto.core.responses import ActionResult
     from moto.elasticache.exceptions import (
+        InvalidParameterCombinationException,
         InvalidParameterValueException,
         ReplicationGroupNotFound,
     )
@@ -226,8 +286,16 @@ def _replication_groups() -> None:
 
     def modify_replication_group(self: Any) -> Any:
         group = group_of(self)
-        result = original_modify(self)
         version = self._get_param("EngineVersion")
+        running = str(group.engine_version or "")
+        if version is not None and running and _version_key(version) < _version_key(running):
+            # AWS: "You can upgrade to a newer engine version, but you cannot downgrade to an
+            # earlier engine version" (ElastiCache API Reference, ModifyReplicationGroup).
+            raise InvalidParameterCombinationException(
+                f"Cannot downgrade the engine of replication group {group.replication_group_id} "
+                f"from {running} to {version}: create a new replication group instead."
+            )
+        result = original_modify(self)
         groups = self._get_param("SecurityGroupIds")
         node_type = self._get_param("CacheNodeType")
         if version is not None:
@@ -279,7 +347,12 @@ def _replication_groups() -> None:
     ElastiCacheResponse.decrease_replica_count = decrease_replica_count  # type: ignore[attr-defined]
 
 
-FIXES = (_rds_modify_db_subnet_group, _cache_subnet_group_calls, _replication_groups)
+FIXES = (
+    _rds_modify_db_subnet_group,
+    _rds_modify_refusals,
+    _cache_subnet_group_calls,
+    _replication_groups,
+)
 
 
 def apply_all() -> None:

@@ -23,13 +23,14 @@ from typing import Any
 
 from weft import __version__
 from weft.aws.drivers import DRIVERS
+from weft.aws.drivers.kit import DriverBase
 from weft.aws.inventory import Inventory, build, discover
 from weft.core import planner
 from weft.core.executor import execution_graph
 from weft.core.plan import Action, Plan
 from weft.core.resource import KindSchema, Observed
 from weft.errors import ConfigError, CycleError, GuardError, StalePlan, UsageError
-from weft.fabricfile import check_version_step
+from weft.fabricfile import check_version_step, locate
 from weft.model import desired_resources
 from weft.model.notes import plan_notes
 from weft.ops import retrying
@@ -93,19 +94,43 @@ def duplicates_named(plan: Plan, inv: Inventory) -> Plan:
     return plan
 
 
+#: The fabric file's list of each kind whose entries are named (for errors naming a field).
+_SECTIONS = {"db_instance": "databases", "cache_replication_group": "caches"}
+
+
 def check_plan(source: str, plan: Plan) -> None:
     """Refuse, before anything is written, changes the cloud cannot make (``source``: the
-    fabric file, named in the error)."""
+    fabric file, named in the error with the line and field): a cluster version step EKS does
+    not take, and whatever a driver's :meth:`~weft.aws.drivers.kit.DriverBase.refusals` names
+    (a database or cache engine downgrade, a database storage decrease)."""
+    problems: list[str] = []
     for change in plan.actionable:
-        if change.kind != "eks_cluster" or change.action is not Action.UPDATE:
+        if change.action is not Action.UPDATE:
             continue
-        for diff in change.diffs:
-            if diff.field == "version":
-                problem = check_version_step(str(diff.before), str(diff.after))
-                if problem:
-                    raise ConfigError(
-                        f"{source}: cluster.version: {problem} (the cluster runs {diff.before})"
-                    )
+        if change.kind == "eks_cluster":
+            for diff in change.diffs:
+                if diff.field == "version":
+                    problem = check_version_step(str(diff.before), str(diff.after))
+                    if problem:
+                        problems.append(
+                            f"{source}: cluster.version: {problem} (the cluster runs {diff.before})"
+                        )
+        driver = DRIVERS.get(change.kind)
+        if not isinstance(driver, DriverBase) or change.desired is None or change.observed is None:
+            continue
+        changed = {d.field for d in change.diffs}
+        for refusal in driver.refusals(change.desired.props, change.observed):
+            if refusal.field not in changed:
+                continue
+            section = _SECTIONS.get(change.kind)
+            where = (
+                locate(source, section, change.desired.name, refusal.field)
+                if section
+                else f"{source}: {change.address}.{refusal.field}"
+            )
+            problems.append(f"{where}: {refusal.message}; {refusal.hint}")
+    if problems:
+        raise ConfigError("\n".join(problems), problems=problems)
 
 
 def destroy_plan(target: Target, inv: Inventory | None = None) -> Plan:

@@ -61,6 +61,35 @@ def test_empty_cloud_creates_everything_in_dependency_order():
     assert p.has_changes and p.counts()["create"] == 4
 
 
+def test_a_new_resource_is_shown_with_what_it_is():
+    schemas = {
+        **SCHEMAS,
+        "subnet": KindSchema("subnet", shown=("cidr", "zone", "vpc_id")),
+        "nodegroup": KindSchema("nodegroup", shown=("types", "scaling", "spot", "labels")),
+    }
+    group = Resource(
+        "nodegroup",
+        "general",
+        {
+            "types": ["m6i.large", "m6a.large"],
+            "scaling": {"min": 1, "max": 3},
+            "spot": False,
+            "labels": {},
+        },
+    )
+    p = plan("f", [*desired(), group], [], schemas)
+    # a property not set (or empty) is left out; false is shown
+    assert (
+        p.change("subnet.a").reason == "new: cidr 10.0.0.0/19, vpc_id vpc.main"
+    )  # a ref: its address
+    assert p.change("nodegroup.general").reason == (
+        "new: types [m6i.large, m6a.large], scaling {min=1, max=3}, spot no"
+    )
+    assert p.change("vpc.main").reason == "new"  # nothing shown for this kind
+    saved = {c["address"]: c["reason"] for c in p.to_dict()["changes"]}
+    assert saved["subnet.a"] == p.change("subnet.a").reason
+
+
 def test_matching_cloud_is_all_noop_with_unordered_lists():
     p = plan("f", desired(), observed(), SCHEMAS)
     assert not p.has_changes, [(c.address, c.diffs) for c in p.changes]

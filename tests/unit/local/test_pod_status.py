@@ -39,6 +39,24 @@ def test_image_tags_choose_the_outcome(image: str, outcome: str) -> None:
     assert container_outcome(image) == outcome
 
 
+def test_the_readme_documents_the_image_tag_conventions() -> None:
+    """Users rehearse failures with these tags: the README says what each one does, with the
+    simulator's own timings."""
+    from pathlib import Path
+
+    readme = " ".join((Path(__file__).parents[3] / "README.md").read_text().split())
+    said = readme.partition("simulated kubelets decide each pod's fate by its image tag")[2]
+    assert said, "the README does not describe the image-tag conventions"
+    said = said[:900]
+    assert "containing `fail` (`1.2.0-fail`) never pulls (`ErrImagePull`" in said
+    assert container_outcome("ghcr.io/acme/web:1.2.0-fail") == "fail"
+    assert "containing `crash` starts and exits 1 again and again (`CrashLoopBackOff`" in said
+    assert container_outcome("ghcr.io/acme/web:2.0-crash") == "crash"
+    assert f"Running and Ready {START_DELAY} s after scheduling" in said
+    assert f"… {pod_status.MAX_BACKOFF:.0f} s" in said
+    assert JOB_RUN_SECONDS == 1.0 and "runs about a second" in said
+
+
 def pod(*images: str, policy: str | None = None, init: list[str] | None = None) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "containers": [{"name": f"c{i}", "image": image} for i, image in enumerate(images)]

@@ -217,3 +217,76 @@ def test_a_saved_plan_of_another_fabric_account_or_region_is_refused(
     saved.write_text(json.dumps({"not": "a plan"}))
     with pytest.raises(UsageError, match="is not a weft plan"):
         read_saved(target, saved)
+
+
+FABRIC_WITH_DATA = """\
+name: demo
+region: us-east-2
+network: {cidr: 10.0.0.0/16, zones: 2}
+databases:
+  - name: other
+    engine_version: "16.3"
+    instance_class: db.t4g.medium
+  - name: main
+    engine_version: "16.3"
+    instance_class: db.t4g.medium
+    storage_gb: 30
+caches:
+  - {name: sessions, engine_version: "7.0", node_type: cache.t4g.small}
+"""
+
+
+def data_change(kind: str, name: str, have: dict[str, object], want: dict[str, object]) -> Change:
+    observed = Observed(
+        kind, name, f"weft-demo-{name}", have, outputs={"engine_version_running": "16.3"}
+    )
+    diffs = tuple(FieldDiff(k, have[k], want[k]) for k in want if want[k] != have.get(k))
+    return Change(
+        Action.UPDATE,
+        f"{kind}.{name}",
+        kind,
+        desired=Resource(kind, name, {**have, **want}),
+        observed=observed,
+        diffs=diffs,
+    )
+
+
+def test_changes_the_cloud_refuses_are_refused_at_plan_naming_line_and_field(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "fabric.yaml"
+    source.write_text(FABRIC_WITH_DATA)
+    db = {"engine_version": "16.3", "storage_gb": 50}
+    plan = plan_of(
+        data_change("db_instance", "main", db, {"storage_gb": 30, "engine_version": "16.1"}),
+        data_change(
+            "cache_replication_group",
+            "sessions",
+            {"engine_version": "7.1"},
+            {"engine_version": "7.0"},
+        ),
+    )
+    with pytest.raises(ConfigError) as refused:
+        check_plan(str(source), plan)
+    problems = refused.value.problems
+    assert len(problems) == 3, problems
+    storage, version, cache = problems
+    assert storage.startswith(f"{source}:11: databases[1].storage_gb: ")
+    assert "can only grow, not shrink to 30 GB" in storage and "set storage_gb to 50" in storage
+    assert version.startswith(f"{source}:9: databases[1].engine_version: ")
+    assert "RDS cannot downgrade" in version and '"16.3"' in version
+    assert cache.startswith(f"{source}:13: caches[0].engine_version: ")
+    assert "ElastiCache cannot downgrade" in cache
+
+
+def test_storage_grows_by_ten_percent_or_more(tmp_path: Path) -> None:
+    source = tmp_path / "fabric.yaml"
+    source.write_text(FABRIC_WITH_DATA)
+    have = {"engine_version": "16.3", "storage_gb": 50}
+    with pytest.raises(ConfigError, match=r"at least 10%.*set storage_gb to 50 or to 55 or more"):
+        check_plan(
+            str(source), plan_of(data_change("db_instance", "main", have, {"storage_gb": 54}))
+        )
+    # growing enough, or a newer version, or the major version of what runs: accepted
+    for want in ({"storage_gb": 55}, {"engine_version": "16.4"}, {"engine_version": "16"}):
+        check_plan(str(source), plan_of(data_change("db_instance", "main", have, want)))

@@ -109,6 +109,7 @@ class AcmCertificateDriver(kit.TaggedDriver):
         immutable=frozenset({"domain", "sans"}),
         unordered=frozenset({"sans"}),
         updatable=kit.covered(setters),
+        shown=("domain", "sans"),
     )
 
     def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:

@@ -22,10 +22,21 @@ Errors: drivers let botocore ``ClientError`` propagate; the applier translates i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from weft.aws.context import AwsContext
 from weft.core.resource import KindSchema, Observed, Resource
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A change of ``field`` the cloud refuses to make in place (a downgrade, a smaller disk):
+    what is wrong, and what the user can set instead."""
+
+    field: str
+    message: str
+    hint: str
 
 
 class Driver(Protocol):

@@ -27,7 +27,12 @@ KIND = "bucket"
 
 class BucketDriver(s3_bucket.S3BucketDriver):
     setters = s3_bucket.setters(with_kms_key=True)
-    schema = KindSchema(kind=KIND, immutable=frozenset({"bucket"}), updatable=kit.covered(setters))
+    schema = KindSchema(
+        kind=KIND,
+        immutable=frozenset({"bucket"}),
+        updatable=kit.covered(setters),
+        shown=("bucket", "versioning"),
+    )
     set_after_create = kit.covered(setters)
     with_kms_key = True
 

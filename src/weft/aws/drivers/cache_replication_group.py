@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Mapping
 from typing import Any
 
 from weft.aws import secrets
@@ -140,6 +141,33 @@ def _wait_available(
     return _observed(resource.name, group, _member(ctx, first), tags)
 
 
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in version.split("."))
+
+
+def refused_changes(props: Mapping[str, Any], observed: Observed) -> list[kit.Refusal]:
+    """What ElastiCache refuses to change in place (pure): the engine version only goes up.
+
+    AWS: "You can upgrade to a newer engine version, but you cannot downgrade to an earlier
+    engine version. If you want to use an earlier engine version, you must delete the existing
+    replication group and create it anew" (ElastiCache API Reference, ModifyReplicationGroup,
+    EngineVersion).
+    """
+    have = str(observed.props.get("engine_version") or "")
+    want = str(props.get("engine_version") or "")
+    if have and want and _version_key(want) < _version_key(have):
+        return [
+            kit.Refusal(
+                "engine_version",
+                f"cache {observed.id} runs Redis {have}, newer than {want}: ElastiCache cannot "
+                "downgrade",
+                f'set engine_version to "{have}" or later (an older version needs a new cache: '
+                "remove it from the file, run weft up, then add it back)",
+            )
+        ]
+    return []
+
+
 def _replicas(edit: kit.Edit) -> tuple[int, int]:
     """The number of cache clusters there are and wanted."""
     return int(edit.old("num_cache_clusters") or 1), int(edit.props["num_cache_clusters"])
@@ -192,8 +220,12 @@ class CacheReplicationGroupDriver(kit.TaggedDriver):
         ),
         unordered=frozenset({"security_group_ids"}),
         updatable=kit.covered(setters),
+        shown=("engine", "engine_version", "node_type", "num_cache_clusters"),
     )
     adoption_look = "always"
+
+    def refusals(self, props: Mapping[str, Any], observed: Observed) -> list[kit.Refusal]:
+        return refused_changes(props, observed)
 
     def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
         client = ctx.client("elasticache")

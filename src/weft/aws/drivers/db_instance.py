@@ -22,6 +22,7 @@ the drivers given to :class:`weft.aws.applier.AwsApplier`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -112,28 +113,66 @@ def _observed(name: str, db: dict[str, Any], all_tags: dict[str, str]) -> Observ
     )
 
 
-def _changes(edit: kit.Edit) -> dict[str, Any]:
-    """What ``ModifyDBInstance`` must change (pure; refuses what RDS cannot do)."""
-    props, identifier = edit.props, edit.id
-    running = str(edit.observed.outputs.get("engine_version_running") or "")
-    changes = {aws: spell(props[f]) for f, (aws, spell) in _MODIFIED.items() if f in edit.changed}
-    if "storage_gb" in edit.changed and int(props["storage_gb"]) < int(edit.old("storage_gb")):
-        have, want = int(edit.old("storage_gb")), int(props["storage_gb"])
-        raise PermanentError(
-            f"database {identifier} has {have} GB of storage: RDS storage can only "
-            f"grow, not shrink to {want} GB",
-            address=edit.address,
-            hint=f"set storage_gb to {have} or more",
-        )
-    version = str(props["engine_version"])
-    if "engine_version" in edit.changed and not (running and satisfies(running, version)):
-        if running and _version_key(version) < _version_key(running):
-            raise PermanentError(
+def refused_changes(props: Mapping[str, Any], observed: Observed) -> list[kit.Refusal]:
+    """What RDS refuses to change in place (pure): storage only grows, by at least 10% at a
+    time, and the engine version only goes up.
+
+    AWS: "You can't reduce the amount of storage for a DB instance after storage has been
+    allocated. When you increase the allocated storage, it must be by at least 10 percent"
+    (RDS User Guide, Increasing DB instance storage capacity); a DB engine is upgraded, never
+    downgraded (RDS User Guide, Upgrading a DB instance engine version).
+    """
+    found: list[kit.Refusal] = []
+    identifier = observed.id
+    have, want = observed.props.get("storage_gb"), props.get("storage_gb")
+    if isinstance(have, int) and isinstance(want, int) and want != have:
+        least = -(-have * 11 // 10)  # 10% more, rounded up
+        if want < have:
+            found.append(
+                kit.Refusal(
+                    "storage_gb",
+                    f"database {identifier} has {have} GB of storage: RDS storage can only "
+                    f"grow, not shrink to {want} GB",
+                    f"set storage_gb to {have} or more (less storage needs a new database: "
+                    "dump, create, restore)",
+                )
+            )
+        elif want < least:
+            found.append(
+                kit.Refusal(
+                    "storage_gb",
+                    f"database {identifier} has {have} GB of storage: RDS grows storage by at "
+                    f"least 10% at a time, so {want} GB is too small a step",
+                    f"set storage_gb to {have} or to {least} or more",
+                )
+            )
+    running = str(observed.outputs.get("engine_version_running") or "")
+    version = str(props.get("engine_version") or "")
+    if (
+        running
+        and version
+        and not satisfies(running, version)
+        and _version_key(version) < _version_key(running)
+    ):
+        found.append(
+            kit.Refusal(
+                "engine_version",
                 f"database {identifier} runs PostgreSQL {running}, newer than {version}: "
                 "RDS cannot downgrade",
-                address=edit.address,
-                hint=f'set engine_version to "{running}" or "{running.split(".")[0]}"',
+                f'set engine_version to "{running}" or "{running.split(".")[0]}"',
             )
+        )
+    return found
+
+
+def _changes(edit: kit.Edit) -> dict[str, Any]:
+    """What ``ModifyDBInstance`` must change (pure; what RDS refuses, :func:`refused_changes`,
+    was refused before)."""
+    props = edit.props
+    running = str(edit.observed.outputs.get("engine_version_running") or "")
+    changes = {aws: spell(props[f]) for f, (aws, spell) in _MODIFIED.items() if f in edit.changed}
+    version = str(props["engine_version"])
+    if "engine_version" in edit.changed and not (running and satisfies(running, version)):
         changes["EngineVersion"] = version
         changes["AllowMajorVersionUpgrade"] = version.split(".")[0] != running.split(".")[0]
     if "engine_version" in edit.changed:
@@ -167,12 +206,16 @@ class DbInstanceDriver(kit.TaggedDriver):
         ),
         unordered=frozenset({"security_group_ids"}),
         updatable=kit.covered(setters),
+        shown=("engine", "engine_version", "instance_class", "storage_gb", "multi_az"),
     )
     adoption_look = "always"
 
     def __init__(self, *, final_snapshot: bool = True) -> None:
         #: take a final snapshot on delete (the default; AWS requires choosing)
         self.final_snapshot = final_snapshot
+
+    def refusals(self, props: Mapping[str, Any], observed: Observed) -> list[kit.Refusal]:
+        return refused_changes(props, observed)
 
     def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
         prefix = rds.name_prefix(ctx, 63)

@@ -76,6 +76,7 @@ class EksAddonDriver(eks.EksChildDriver):
         kind=KIND,
         immutable=frozenset({"cluster_name", "addon_name"}),
         updatable=frozenset({"addon_version", "service_account_role_arn", "tags"}),
+        shown=("addon_name", "addon_version"),
     )
     noun = "add-on"
     api = eks.ChildApi("addon", "addons", "addonName")

@@ -103,6 +103,7 @@ class EksClusterDriver(eks.EksDriver):
         unordered=frozenset({"subnet_ids", "security_group_ids", "public_access_cidrs", "logging"}),
         updatable=frozenset({"version", "logging", "deletion_protection", "tags"})
         | _ENDPOINT_FIELDS,
+        shown=("version", "endpoint_public", "endpoint_private", "public_access_cidrs"),
     )
     noun = "EKS cluster"
     timeout = TIMEOUT

@@ -34,6 +34,7 @@ class EksFargateProfileDriver(eks.EksChildDriver):
         ),
         unordered=frozenset({"subnet_ids", "selectors"}),
         updatable=kit.covered(setters),
+        shown=("selectors",),
     )
     noun = "Fargate profile"
     api = eks.ChildApi("fargate_profile", "fargateProfileNames", "fargateProfileName")

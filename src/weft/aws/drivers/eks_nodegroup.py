@@ -146,6 +146,7 @@ class EksNodegroupDriver(eks.EksChildDriver):
         unordered=frozenset({"subnet_ids", "instance_types", "taints"}),
         delete_before_create=False,
         updatable=frozenset({"scaling", "labels", "taints", "tags", "launch_template_version"}),
+        shown=("instance_types", "ami_type", "capacity_type", "scaling"),
     )
     noun = "node group"
     create_failed = frozenset({"CREATE_FAILED", "DEGRADED", "DELETING", "DELETE_FAILED"})

@@ -124,7 +124,12 @@ def _set_comment(edit: kit.Edit) -> None:
 
 class HostedZoneDriver(kit.TaggedDriver):
     setters = (_set_comment, kit.tags(tagger.Route53ZoneTagger(HIDDEN_TAGS)))
-    schema = KindSchema(kind=KIND, immutable=frozenset({"domain"}), updatable=kit.covered(setters))
+    schema = KindSchema(
+        kind=KIND,
+        immutable=frozenset({"domain"}),
+        updatable=kit.covered(setters),
+        shown=("domain",),
+    )
 
     def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
         found = []

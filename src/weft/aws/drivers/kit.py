@@ -35,14 +35,16 @@ from :class:`DriverBase` only and says why in its docstring.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from weft.aws.context import AwsContext
 from weft.aws.drivers import adoption
+from weft.aws.drivers.base import Refusal
 from weft.aws.drivers.tagger import Tagger
 from weft.core.resource import KindSchema, Observed, Resource, thaw
+from weft.errors import PermanentError
 
 
 @dataclass(frozen=True)
@@ -122,9 +124,17 @@ class DriverBase(ABC):
 
     Every driver derives from it; those not found by their tags (DNS records, a certificate's
     validation) directly, the others through :class:`TaggedDriver`.
+
+    :meth:`refusals` (pure) names the changes from ``observed`` to ``props`` the cloud will
+    refuse; the planner asks it at plan time, so such a change is refused before anything is
+    written, and the driver refuses it again before calling the cloud.
     """
 
     schema: KindSchema
+
+    def refusals(self, props: Mapping[str, Any], observed: Observed) -> list[Refusal]:
+        """The changes from ``observed`` to ``props`` the cloud will refuse (none by default)."""
+        return []
 
     def update(
         self,
@@ -134,6 +144,9 @@ class DriverBase(ABC):
         observed: Observed,
         changed: set[str],
     ) -> Observed:
+        for refusal in self.refusals(props, observed):
+            if refusal.field in changed:  # refused before any call, as the plan refused it
+                raise PermanentError(refusal.message, address=resource.address, hint=refusal.hint)
         outputs = {k: v for k, v in thaw(observed.outputs).items() if k != "id"}
         return self.change(Edit(ctx, resource, props, observed, frozenset(changed), outputs))
 

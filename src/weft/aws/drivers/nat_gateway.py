@@ -22,7 +22,10 @@ class NatGatewayDriver(ec2.Ec2Driver):
     describe = ec2.Describe("describe_nat_gateways", "NatGateways", "NatGatewayIds", (_LIVE,))
     setters = (ec2.TAGS,)
     schema = KindSchema(
-        KIND, immutable=frozenset({"subnet_id", "allocation_id"}), updatable=kit.covered(setters)
+        KIND,
+        immutable=frozenset({"subnet_id", "allocation_id"}),
+        updatable=kit.covered(setters),
+        shown=("subnet_id",),
     )
 
     def observe(self, ctx: AwsContext, name: str, item: ec2.Item, tags: ec2.Tags) -> Observed:

@@ -88,7 +88,12 @@ class SecurityGroupRuleDriver(ec2.Ec2Driver):
         "describe_security_group_rules", "SecurityGroupRules", "SecurityGroupRuleIds"
     )
     setters = (_set_description, ec2.TAGS)
-    schema = KindSchema(KIND, immutable=_IDENTITY, updatable=kit.covered(setters))
+    schema = KindSchema(
+        KIND,
+        immutable=_IDENTITY,
+        updatable=kit.covered(setters),
+        shown=("direction", "protocol", "from_port", "to_port", "cidr", "source_group_id"),
+    )
 
     def observe(self, ctx: AwsContext, name: str, item: ec2.Item, tags: ec2.Tags) -> Observed:
         return self.observed(name, item["SecurityGroupRuleId"], _props_of(item, tags))

@@ -27,7 +27,10 @@ class SubnetDriver(ec2.Ec2Driver):
     describe = ec2.Describe("describe_subnets", "Subnets", "SubnetIds")
     setters = (_set_map_public_ip, ec2.TAGS)
     schema = KindSchema(
-        KIND, immutable=frozenset({"vpc_id", "cidr", "zone"}), updatable=kit.covered(setters)
+        KIND,
+        immutable=frozenset({"vpc_id", "cidr", "zone"}),
+        updatable=kit.covered(setters),
+        shown=("cidr", "zone", "map_public_ip"),
     )
     set_after_create = _set_map_public_ip.fields
     settled_state = "available"

@@ -85,7 +85,9 @@ def _set_default_sg(edit: kit.Edit) -> None:
 class VpcDriver(ec2.Ec2Driver):
     describe = ec2.Describe("describe_vpcs", "Vpcs", "VpcIds")
     setters = (_set_dns, _set_default_sg, ec2.TAGS)
-    schema = KindSchema(KIND, immutable=frozenset({"cidr"}), updatable=kit.covered(setters))
+    schema = KindSchema(
+        KIND, immutable=frozenset({"cidr"}), updatable=kit.covered(setters), shown=("cidr",)
+    )
     # The DNS settings of a new VPC are not read: both are set. Its default group has rules.
     set_after_create = _set_dns.fields | _set_default_sg.fields
     settled_state = "available"

@@ -197,5 +197,9 @@ def _prune(
                 continue
             if conn.kube.delete(api_version, kind, name, conn.namespace):
                 gone.append(describe(obj))
-                conn.emit(app_of(obj), "pruned", describe(obj))
+                conn.emit(
+                    app_of(obj),
+                    "pruned",
+                    f"pruned {describe(obj)}: the fabric file no longer has it",
+                )
     return gone

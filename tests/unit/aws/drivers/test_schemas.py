@@ -56,3 +56,21 @@ def test_a_driver_changes_what_it_declares(kind: str) -> None:
         assert driver.set_after_create <= driver.schema.updatable
     elif driver.schema.updatable:
         assert type(driver).change is not kit.TaggedDriver.change
+
+
+@pytest.mark.parametrize("kind", sorted(DRIVERS))
+def test_what_a_plan_shows_of_a_new_resource_is_a_property(kind: str) -> None:
+    schema = DRIVERS[kind].schema
+    assert set(schema.shown) <= schema.immutable | schema.updatable
+    assert len(set(schema.shown)) == len(schema.shown)
+
+
+def test_the_kinds_users_size_show_what_they_are() -> None:
+    """A new network, cluster, node group, database or cache is shown with what it is."""
+    shown = {kind: set(DRIVERS[kind].schema.shown) for kind in DRIVERS}
+    assert {"cidr"} <= shown["vpc"]
+    assert {"cidr", "zone"} <= shown["subnet"]
+    assert {"version"} <= shown["eks_cluster"]
+    assert {"instance_types", "scaling", "disk_size"} <= shown["eks_nodegroup"]
+    assert {"engine", "engine_version", "instance_class", "storage_gb"} <= shown["db_instance"]
+    assert {"engine", "engine_version", "node_type"} <= shown["cache_replication_group"]

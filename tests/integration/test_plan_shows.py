@@ -1,0 +1,95 @@
+"""``weft plan`` as a user reads it (the ``weft`` command in a subprocess, on the local cloud):
+new resources are shown with what they are, and changes AWS would refuse are refused at plan
+time, naming the file, line and field, before anything is written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+WEFT = shutil.which("weft", path=str(Path(sys.executable).parent)) or "weft"
+
+FABRIC = """\
+name: shows
+region: us-east-2
+provider: local
+network: {cidr: 10.41.0.0/16, zones: 2, nat: none, layout: private}
+databases:
+  - name: main
+    engine_version: "16.3"
+    instance_class: db.t4g.medium
+    storage_gb: 40
+caches:
+  - {name: sessions, engine_version: "7.1", node_type: cache.t4g.small}
+"""
+
+
+def weft(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [WEFT, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=600,
+        check=False,
+    )
+
+
+def test_a_new_fabric_is_shown_with_what_each_resource_is(tmp_path: Path, clean_cloud: str) -> None:
+    (tmp_path / "fabric.yaml").write_text(
+        FABRIC
+        + 'cluster: {version: "1.31"}\n'
+        + "nodegroups: [{name: general, instance_types: [m6i.large], min: 1, max: 3}]\n"
+    )
+    shown = weft(tmp_path, "plan")
+    assert shown.returncode in (0, 2), shown.stderr
+    rows = [line.replace("│", " ").split(maxsplit=2) for line in shown.stdout.splitlines()]
+    lines = {row[1]: row[2] for row in rows if len(row) == 3 and row[0] == "+"}
+    assert "cidr 10.41.0.0/16" in lines["vpc.main"]
+    subnet = lines["subnet.public-a"]
+    assert "cidr 10.41." in subnet and "zone us-east-2a" in subnet
+    assert "version 1.31" in lines["eks_cluster.main"]
+    nodes = next(line for address, line in lines.items() if address.startswith("eks_nodegroup."))
+    assert "instance_types [m6i.large]" in nodes and "scaling {min=1, max=3" in nodes
+    db = lines["db_instance.main"]
+    assert "engine postgres" in db and "engine_version 16.3" in db
+    assert "instance_class db.t4g.medium" in db and "storage_gb 40" in db
+    cache = lines["cache_replication_group.sessions"]
+    assert "engine_version 7.1" in cache and "node_type cache.t4g.small" in cache
+
+
+def test_changes_aws_refuses_are_refused_at_plan(tmp_path: Path, clean_cloud: str) -> None:
+    fabric = tmp_path / "fabric.yaml"
+    fabric.write_text(FABRIC)
+    up = weft(tmp_path, "up", "--yes")
+    assert up.returncode == 0, up.stdout + up.stderr
+
+    fabric.write_text(
+        FABRIC.replace("storage_gb: 40", "storage_gb: 30")
+        .replace('engine_version: "16.3"', 'engine_version: "15"')
+        .replace('"7.1"', '"7.0"')
+    )
+    for command in (["plan"], ["up", "--yes"]):
+        refused = weft(tmp_path, *command)
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        err = " ".join(refused.stderr.split())
+        assert "fabric.yaml:9: databases[0].storage_gb: " in err
+        assert "can only grow, not shrink to 30 GB" in err
+        assert "fabric.yaml:7: databases[0].engine_version: " in err
+        assert "RDS cannot downgrade" in err
+        assert "fabric.yaml:11: caches[0].engine_version: " in err
+        assert "ElastiCache cannot downgrade" in err
+        assert "Traceback" not in refused.stderr
+    # nothing was changed
+    fabric.write_text(FABRIC)
+    again = weft(tmp_path, "plan", "--json")
+    assert '"create": 0' in again.stdout and '"update": 0' in again.stdout, again.stdout
+    assert weft(tmp_path, "down", "--yes", "--no-final-snapshot").returncode == 0
