@@ -71,6 +71,6 @@ def test_the_kinds_users_size_show_what_they_are() -> None:
     assert {"cidr"} <= shown["vpc"]
     assert {"cidr", "zone"} <= shown["subnet"]
     assert {"version"} <= shown["eks_cluster"]
-    assert {"instance_types", "scaling", "disk_size"} <= shown["eks_nodegroup"]
+    assert {"instance_types", "ami_type", "scaling"} <= shown["eks_nodegroup"]
     assert {"engine", "engine_version", "instance_class", "storage_gb"} <= shown["db_instance"]
     assert {"engine", "engine_version", "node_type"} <= shown["cache_replication_group"]
