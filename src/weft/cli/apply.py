@@ -48,11 +48,14 @@ def plan(file: Path, local: bool, as_json: bool, out_file: Path | None) -> None:
                 **the_plan.to_dict(),
                 "destructive": [d.to_dict() for d in destructive],
                 "protected": target.fabric.protect,
+                "warnings": list(the_plan.meta.get("warnings") or []),
             }
         )
     else:
         console = render.console()
         render.plan_table(console, the_plan)
+        for warning in the_plan.meta.get("warnings") or []:
+            console.print(f"[yellow]warning:[/] {warning}")
         render.destructive(console, destructive, target.name, protected=target.fabric.protect)
         console.print(f"[dim]{requests['total']} AWS requests ({requests['writes']} writes)[/]")
         if out_file:

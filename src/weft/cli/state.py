@@ -26,6 +26,7 @@ def status(file: Path, local: bool, as_json: bool) -> None:
         "resources": rows,
         "lock": lock.to_dict() if lock else None,
         "last_apply": last,
+        "warnings": now.warnings,
     }
     if as_json:
         render.emit_json(data)
@@ -44,6 +45,8 @@ def status(file: Path, local: bool, as_json: bool) -> None:
             f"Last apply: {last.get('command')} {last.get('at')} by {last.get('by')}: "
             f"{'ok' if last.get('ok') else 'incomplete'}."
         )
+    for warning in now.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
 
 
 @click.command()
