@@ -213,6 +213,46 @@ def test_plan_chooses_zones_by_id_and_refuses_one_eks_does_not_support(workdir, 
     assert "Traceback" not in out + err
 
 
+def extended_support_version() -> str:
+    """A version the local EKS calendar has in extended support today, which the fabric file
+    accepts (taken from the calendar, so the test does not age)."""
+    from weft.fabricfile import SUPPORTED_K8S_VERSIONS
+    from weft.local.moto_eks.versions import CALENDAR, today
+
+    on = today()
+    found = [
+        r.version
+        for r in CALENDAR
+        if r.status(on) == "EXTENDED_SUPPORT" and r.version in SUPPORTED_K8S_VERSIONS
+    ]
+    if not found:
+        pytest.skip("no version both in extended support and accepted by the file check")
+    return found[-1]
+
+
+def test_plan_and_status_warn_of_a_cluster_in_extended_support(workdir, capsys):
+    version = extended_support_version()
+    cluster = f'cluster:\n  version: "{version}"\n  api_cidrs: ["203.0.113.0/24"]\n'
+    (workdir / "fabric.yaml").write_text(fabric_text("aging", zones=2, extra=cluster))
+    code, out, err = weft(capsys, "plan", "--json")
+    assert code == 2, err
+    (warning,) = json.loads(out)["warnings"]
+    assert f"Kubernetes {version} is in EKS extended support since " in warning
+    assert "$0.60 per cluster hour instead of $0.10" in warning
+    assert 'set cluster.version: "1.' in warning
+
+    code, out, err = weft(capsys, "up", "--yes")
+    assert code == 0, out + err
+    code, out, _ = weft(capsys, "status")
+    assert code == 0
+    assert f"warning: Kubernetes {version} is in EKS extended support" in " ".join(out.split())
+    code, out, _ = weft(capsys, "status", "--json")
+    (warning,) = json.loads(out)["warnings"]
+    assert "one minor version at a time" in warning
+    code, out, err = weft(capsys, "down", "--yes")
+    assert code == 0, out + err
+
+
 def test_local_status_json(workdir, capsys):
     code, out, _ = weft(capsys, "local", "status", "--json")
     assert code == 0

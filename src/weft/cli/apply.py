@@ -62,6 +62,7 @@ def plan(
                 **the_plan.to_dict(),
                 "destructive": [d.to_dict() for d in destructive],
                 "protected": target.fabric.protect,
+                "warnings": render.warnings_of(the_plan),
             }
         )
     else:

@@ -102,6 +102,11 @@ def plan_table(out: Console, plan: Plan, *, title: str = "Plan") -> None:
     plan_notes(out, plan)
 
 
+def warnings_of(plan: Plan) -> list[str]:
+    """The texts of the plan's warnings (its notes of level ``warning``)."""
+    return [str(n.get("text")) for n in plan.meta.get("notes") or [] if n.get("level") == "warning"]
+
+
 def plan_notes(out: Console, plan: Plan) -> None:
     """The plan's warnings and notes (``meta.notes``: see :mod:`weft.model.notes`)."""
     for note in plan.meta.get("notes") or []:

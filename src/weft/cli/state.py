@@ -31,6 +31,7 @@ def status(file: Path, local: bool, as_json: bool) -> None:
         "resources": rows,
         "lock": lock.to_dict() if lock else None,
         "last_apply": last,
+        "warnings": now.warnings,
     }
     if as_json:
         machine.document(data)
@@ -49,6 +50,8 @@ def status(file: Path, local: bool, as_json: bool) -> None:
             f"Last apply: {last.get('command')} {last.get('at')} by {last.get('by')}: "
             f"{'ok' if last.get('ok') else 'incomplete'}."
         )
+    for warning in now.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
 
 
 @click.command()

@@ -1,7 +1,9 @@
 """What a command would change: the fabric file (or nothing) against what the cloud holds.
 
 - :func:`make_plan` (``weft plan``, ``weft up``): the file's resources against the inventory,
-  refusing changes the cloud cannot make (:func:`check_plan`);
+  refusing changes the cloud cannot make (:func:`check_plan`), with notes in its meta (the file's
+  risky choices, :mod:`weft.model.notes`; a Kubernetes version in or near EKS extended support,
+  :func:`support_warnings`);
 - :func:`destroy_plan` (``weft down``): everything the inventory holds for the fabric, deleted;
 - :func:`teardown_plan`: what a teardown deletes, dependents first, whatever found it;
 - :func:`moved`: whether two plans of the same command agree (the plan a user approved, and the
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from weft import __version__
+from weft.aws import k8s_versions
 from weft.aws.drivers import DRIVERS
 from weft.aws.drivers.kit import DriverBase
 from weft.aws.inventory import Inventory, build, discover
@@ -29,10 +32,11 @@ from weft.core import planner
 from weft.core.executor import execution_graph
 from weft.core.plan import Action, Plan
 from weft.core.resource import KindSchema, Observed
-from weft.errors import ConfigError, CycleError, GuardError, StalePlan, UsageError
+from weft.errors import CloudError, ConfigError, CycleError, GuardError, StalePlan, UsageError
 from weft.fabricfile import check_version_step, locate
 from weft.model import desired_resources
-from weft.model.notes import plan_notes
+from weft.model.addresses import CLUSTER
+from weft.model.notes import Note, plan_notes
 from weft.ops import retrying
 from weft.ops.target import Target
 
@@ -73,8 +77,26 @@ def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
         planner.plan(target.name, desired, mine, kinds, meta=meta(target, "up")), inv
     )
     check_plan(target.fabric.source, the_plan)
-    the_plan.meta["notes"] = [n.to_dict() for n in plan_notes(target.fabric)]
+    notes = plan_notes(target.fabric)
+    if target.fabric.cluster is not None:
+        running = CLUSTER in inv.by_address
+        version = target.fabric.cluster.version
+        notes += [Note("warning", w) for w in support_warnings(target, version, running=running)]
+    the_plan.meta["notes"] = [n.to_dict() for n in notes]
     return the_plan
+
+
+def support_warnings(target: Target, version: str, *, running: bool) -> list[str]:
+    """What EKS's Kubernetes calendar (DescribeClusterVersions) says of a cluster on ``version``
+    (``running``: the cluster exists): extended support (and its price), the end of standard
+    support within 60 days, the end of support; with what to set and run. A calendar that
+    cannot be read is said, not fatal."""
+    try:
+        versions = retrying.attempt(lambda: k8s_versions.calendar(target.session))
+    except CloudError as exc:
+        return [f"Kubernetes support dates not checked: {exc.message}"]
+    today = dt.datetime.now(dt.UTC).date()
+    return k8s_versions.support_warnings(version, versions, today, running=running)
 
 
 def duplicates_named(plan: Plan, inv: Inventory) -> Plan:

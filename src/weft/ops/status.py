@@ -6,15 +6,15 @@ one present or missing, then what the cloud holds that the file does not name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from weft.aws.inventory import Inventory
 from weft.aws.lock import LockInfo
 from weft.core.resource import Observed, Resource
 from weft.model import desired_resources
-from weft.model.addresses import FABRIC_BUCKET
-from weft.ops.plan import inventory
+from weft.model.addresses import CLUSTER, FABRIC_BUCKET
+from weft.ops.plan import inventory, support_warnings
 from weft.ops.run import current_lock, last_entry
 from weft.ops.target import Target
 
@@ -46,6 +46,8 @@ class Status:
     rows: list[StatusRow]
     lock: LockInfo | None
     last: dict[str, Any] | None
+    #: e.g. the cluster's Kubernetes version in (or near) EKS extended support
+    warnings: list[str] = field(default_factory=list)
 
 
 def endpoint(obs: Observed) -> str | None:
@@ -85,9 +87,15 @@ def status_rows(target: Target, inv: Inventory | None = None) -> list[StatusRow]
 
 
 def status(target: Target) -> Status:
-    """The rows, and, while the fabric bucket exists, its lock and the last run it recorded."""
-    found = status_rows(target)
+    """The rows, and, while the fabric bucket exists, its lock and the last run it recorded;
+    warnings on the Kubernetes version the cluster runs."""
+    inv = inventory(target)
+    found = status_rows(target, inv)
     present = any(r.address == FABRIC_BUCKET and r.id for r in found)
     lock = current_lock(target) if present else None
     last = last_entry(target) if present else None
-    return Status(found, lock, last)
+    cluster = inv.by_address.get(CLUSTER)
+    warnings = []
+    if cluster is not None and cluster.props.get("version"):
+        warnings = support_warnings(target, str(cluster.props["version"]), running=True)
+    return Status(found, lock, last, warnings)
