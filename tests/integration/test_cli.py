@@ -79,7 +79,8 @@ def test_plan_warns_when_the_file_opens_the_api_to_the_world(workdir, capsys):
     assert code == 0
     assert "warning: cluster.api_cidrs has 0.0.0.0/0" in " ".join(out.split())
     code, out, _ = weft(capsys, "plan", "--json")
-    assert [note["level"] for note in json.loads(out)["meta"]["notes"]] == ["warning"]
+    warnings = [n["text"] for n in json.loads(out)["meta"]["notes"] if n["level"] == "warning"]
+    assert [w for w in warnings if "0.0.0.0/0" in w] == [warnings[0]]
 
 
 def test_up_without_yes_and_without_a_terminal_refuses(workdir, capsys, monkeypatch):
@@ -235,7 +236,7 @@ def test_plan_and_status_warn_of_a_cluster_in_extended_support(workdir, capsys):
     cluster = f'cluster:\n  version: "{version}"\n  api_cidrs: ["203.0.113.0/24"]\n'
     (workdir / "fabric.yaml").write_text(fabric_text("aging", zones=2, extra=cluster))
     code, out, err = weft(capsys, "plan", "--json")
-    assert code == 2, err
+    assert code == 0, err
     (warning,) = json.loads(out)["warnings"]
     assert f"Kubernetes {version} is in EKS extended support since " in warning
     assert "$0.60 per cluster hour instead of $0.10" in warning

@@ -227,7 +227,7 @@ name: jsonapps
 region: us-east-2
 provider: local
 network: {cidr: 10.31.0.0/16, zones: 2, nat: single, layout: private}
-cluster: {version: "1.31"}
+cluster: {version: "1.31", api_cidrs: [203.0.113.0/24]}
 nodegroups:
   - {name: general, instance_types: [m6i.large], min: 1, max: 3, desired: 2}
 apps:

@@ -46,7 +46,7 @@ def weft(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_a_new_fabric_is_shown_with_what_each_resource_is(tmp_path: Path, clean_cloud: str) -> None:
     (tmp_path / "fabric.yaml").write_text(
         FABRIC
-        + 'cluster: {version: "1.31"}\n'
+        + 'cluster: {version: "1.31", api_cidrs: [203.0.113.0/24]}\n'
         + "nodegroups: [{name: general, instance_types: [m6i.large], min: 1, max: 3}]\n"
     )
     shown = weft(tmp_path, "plan")

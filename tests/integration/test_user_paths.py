@@ -115,7 +115,7 @@ def test_plan_and_status_fit_80_120_and_200_columns(workdir: Path) -> None:
 CLUSTER_FABRIC = (
     "name: lk\nregion: us-east-2\nprovider: local\n"
     "network: {cidr: 10.41.0.0/16, zones: 2, nat: none, layout: public}\n"
-    'cluster: {version: "1.31"}\n'
+    'cluster: {version: "1.31", api_cidrs: [203.0.113.0/24]}\n'
     "nodegroups: [{name: general, instance_types: [m6i.large], min: 1, max: 2}]\n"
     "apps: [{name: web, image: registry.example.com/acme/web, version: '1.0.0', replicas: 1,"
     " port: 8080}]\n"
