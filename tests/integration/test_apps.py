@@ -224,8 +224,13 @@ def test_release_failure_rollback_and_history(fabric: Target) -> None:
     assert [(r.version, r.outcome) for r in history] == [
         ("1.1.0", "deployed"),
         ("1.2.0-fail", "failed"),
+        ("1.1.0", "rollback"),  # the automatic rollback, with the revision it became
     ]
-    assert history[1].rolled_back_to == history[0].revision
+    assert history[1].rolled_back_to == history[2].rolled_back_to == history[0].revision
+    assert "automatic, after 1.2.0-fail failed" in history[2].detail
+    # revisions with no gaps: the controller numbered the rollback too
+    revisions = [r.revision for r in releases.load(runner.kube, FABRIC, "web")]
+    assert revisions == list(range(revisions[0], revisions[0] + len(revisions))), revisions
     # back to the first version by hand
     first_revision = releases.load(runner.kube, FABRIC, "web")[0].revision
     back = rollback(runner, "web", first_revision, timeout=120, grace=3)
