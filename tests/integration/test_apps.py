@@ -305,10 +305,17 @@ def test_render_redacts_secret_values(fabric: Target) -> None:
 
 
 def test_verify_end_to_end(fabric: Target) -> None:
+    from weft.ops.verify import PROGRESS_EVERY
+
     steps: list[Any] = []
-    result = Verify(fabric, lambda _e: None, steps.append, http=False, timeout=120).run()
+    events: list[Any] = []
+    result = Verify(fabric, events.append, steps.append, http=False, timeout=120).run()
     assert [s.name for s in result.steps] == ["deploy", "reachable", "rolling upgrade", "delete"]
     assert result.ok, result.to_dict()
+    # a wait of more than a few seconds says what it waits for (the delete takes ~15 s here)
+    delete = result.steps[-1]
+    waiting = [e.message for e in events if e.message.startswith("deleting: waiting for")]
+    assert delete.seconds < PROGRESS_EVERY + 1 or waiting, (delete, [e.message for e in events])
 
 
 def test_cli_release_writes_the_version_into_the_file(

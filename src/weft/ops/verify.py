@@ -38,6 +38,8 @@ from weft.ops.apps.records import lb_hostname, load_balancers, remove_record
 from weft.ops.target import Target
 
 CANARY = "weft-verify"
+#: Seconds between two progress lines while a step waits.
+PROGRESS_EVERY = 3.0
 NAMESPACE = VERIFY_NAMESPACE
 IMAGE = "public.ecr.aws/nginx/nginx"
 VERSIONS = ("1.27.0", "1.27.1")
@@ -214,9 +216,18 @@ class Verify:
         kube = apps.kube
         hostname = lb_hostname(apps, "Service", CANARY)
         kube.delete("v1", "Namespace", NAMESPACE)
-        deadline = time.monotonic() + GONE_TIMEOUT
+        start = time.monotonic()
+        deadline = start + GONE_TIMEOUT
+        said = start
         left: list[str] = []
         while time.monotonic() < deadline:
+            if left and time.monotonic() - said >= PROGRESS_EVERY:
+                said = time.monotonic()
+                apps.emit(
+                    CANARY,
+                    "progress",
+                    f"deleting: waiting for {', '.join(left)} to go ({said - start:.0f}s)",
+                )
             left = []
             if kube.list("v1", "Pod", NAMESPACE):
                 left.append("pods")
