@@ -224,8 +224,13 @@ def test_release_failure_rollback_and_history(fabric: Target) -> None:
     assert [(r.version, r.outcome) for r in history] == [
         ("1.1.0", "deployed"),
         ("1.2.0-fail", "failed"),
+        ("1.1.0", "rollback"),  # the automatic rollback, with the revision it became
     ]
-    assert history[1].rolled_back_to == history[0].revision
+    assert history[1].rolled_back_to == history[2].rolled_back_to == history[0].revision
+    assert "automatic, after 1.2.0-fail failed" in history[2].detail
+    # revisions with no gaps: the controller numbered the rollback too
+    revisions = [r.revision for r in releases.load(runner.kube, FABRIC, "web")]
+    assert revisions == list(range(revisions[0], revisions[0] + len(revisions))), revisions
     # back to the first version by hand
     first_revision = releases.load(runner.kube, FABRIC, "web")[0].revision
     back = rollback(runner, "web", first_revision, timeout=120, grace=3)
@@ -300,10 +305,17 @@ def test_render_redacts_secret_values(fabric: Target) -> None:
 
 
 def test_verify_end_to_end(fabric: Target) -> None:
+    from weft.ops.verify import PROGRESS_EVERY
+
     steps: list[Any] = []
-    result = Verify(fabric, lambda _e: None, steps.append, http=False, timeout=120).run()
+    events: list[Any] = []
+    result = Verify(fabric, events.append, steps.append, http=False, timeout=120).run()
     assert [s.name for s in result.steps] == ["deploy", "reachable", "rolling upgrade", "delete"]
     assert result.ok, result.to_dict()
+    # a wait of more than a few seconds says what it waits for (the delete takes ~15 s here)
+    delete = result.steps[-1]
+    waiting = [e.message for e in events if e.message.startswith("deleting: waiting for")]
+    assert delete.seconds < PROGRESS_EVERY + 1 or waiting, (delete, [e.message for e in events])
 
 
 def test_cli_release_writes_the_version_into_the_file(

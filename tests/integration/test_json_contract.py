@@ -266,7 +266,11 @@ def test_the_application_commands_speak_the_one_contract(
         rendered = weft(tmp_path, "render")
         assert {o["kind"] for o in rendered.last["objects"]} >= {"Deployment", "Service"}
         verify = weft(tmp_path, "verify", "--timeout", "180")
-        assert verify.code == 0, verify.objects
+        assert verify.code == 0, "\n".join(
+            f"{o.get('step')} {o['status']}: {o.get('message')}"
+            for o in verify.objects
+            if o["event"] == "step"
+        )
         steps = [o["step"] for o in verify.objects if o["event"] == "step"]
         assert steps == ["deploy", "reachable", "rolling upgrade", "delete"]
     finally:

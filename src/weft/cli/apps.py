@@ -126,11 +126,15 @@ def release(app: str, version: str, file: Path, local: bool, as_json: bool, time
       weft release web 1.4.2
     """
     from weft.errors import UsageError
+    from weft.fabricfile import load_fabric
     from weft.fabricfile.edit import set_version
     from weft.fabricfile.image import version_problem
     from weft.ops.apps.release import release as release_app
 
-    problem = version_problem(version)
+    fabric = load_fabric(file)
+    versioning = {e.name: e.versioning for e in fabric.apps}
+    versioning.update({e.name: e.versioning for e in fabric.cronjobs})
+    problem = version_problem(version, versioning.get(app, "semver"))
     if problem is not None:
         raise UsageError(f"VERSION: {problem}")
     conn = _open(file, local, as_json, "release")

@@ -69,12 +69,20 @@ def done_counts(results: Iterable[Any]) -> str:
     return text if steps == changes else f"{text} ({steps} steps)"
 
 
+def done_of(outcome: Outcome) -> list[Any]:
+    """Every step a run did: the fabric bucket's first walk (``up`` makes it before taking the
+    lock it holds) and the plan's."""
+    boot = outcome.bootstrap
+    extra = boot.done if boot is not None and boot is not outcome.result else []
+    return [*extra, *outcome.result.done]
+
+
 def result_of(outcome: Outcome) -> dict[str, Any]:
     """What a run did, for the JSON summary of ``up`` and ``down``."""
     res = outcome.result
     return {
         "run_id": outcome.run_id,
-        "done": len(res.done),
+        "done": len(done_of(outcome)),
         "failed": [{"resource": r.node, "error": str(r.error)} for r in res.failed],
         "skipped": [{"resource": r.node, "because": r.skipped_because} for r in res.skipped],
         "not_started": [r.node for r in res.not_started],
@@ -108,13 +116,14 @@ def run_plan(
         outcome = apply(runner)
     res = outcome.result
     if outcome.ok:
-        console.print(f"[green]{what} complete:[/] {done_counts(res.done)} in {res.elapsed:.1f}s.")
+        done = done_counts(done_of(outcome))
+        console.print(f"[green]{what} complete:[/] {done} in {res.elapsed:.1f}s.")
         if as_json and command == "up":
             machine.summary(True, "ok", **result_of(outcome))
         return outcome
     if res.cancelled:
         console.print(
-            f"[yellow]Interrupted:[/] done: {done_counts(res.done)}; "
+            f"[yellow]Interrupted:[/] done: {done_counts(done_of(outcome))}; "
             f"{len(res.not_started)} not started. "
             "Everything created is tagged: run the same command again to continue."
         )
@@ -122,8 +131,8 @@ def run_plan(
             machine.summary(False, "cancelled", code="interrupted", **result_of(outcome))
         raise Exit(EXIT_INTERRUPTED)
     console.print(
-        f"[red]{what} incomplete:[/] done: {done_counts(res.done)}; {len(res.failed)} failed, "
-        f"{len(res.skipped)} skipped."
+        f"[red]{what} incomplete:[/] done: {done_counts(done_of(outcome))}; "
+        f"{len(res.failed)} failed, {len(res.skipped)} skipped."
     )
     for r in res.failed:
         console.print(f"  [red]✗[/] {r.node}: {r.error}")

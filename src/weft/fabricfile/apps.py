@@ -8,6 +8,7 @@
         image: ghcr.io/acme/web       # no tag: the tag is tag_format with the version in it
         version: "1.4.2"
         tag_format: "v{version}"      # default "{version}"
+        versioning: semver            # default; any: git SHAs, dates, build numbers
         replicas: 3                   # default 2; an HPA decides instead when autoscale is set
         port: 8080                    # no port: no Service
         env: {LOG_LEVEL: info}
@@ -23,10 +24,10 @@
       - {name: report, schedule: "0 3 * * *", image: ghcr.io/acme/jobs, version: "2.0.0",
          command: [report], uses: [main], concurrency: Forbid}
 
-Defaults resolved here: ``tag_format`` ``"{version}"``, ``replicas`` 2, ``rollout`` with
-``max_surge`` 25%, ``max_unavailable`` 0 (a rollout never goes below the wanted number of ready
-pods) and ``progress_deadline`` 600 s, ``concurrency`` Forbid, ``autoscale.cpu`` 80 %,
-``ingress.path`` ``/`` and ``ingress.tls`` true.
+Defaults resolved here: ``tag_format`` ``"{version}"``, ``versioning`` semver, ``replicas`` 2,
+``rollout`` with ``max_surge`` 25%, ``max_unavailable`` 0 (a rollout never goes below the wanted
+number of ready pods) and ``progress_deadline`` 600 s, ``concurrency`` Forbid, ``autoscale.cpu``
+80 %, ``ingress.path`` ``/`` and ``ingress.tls`` true.
 
 Rules within an entry are checked on its model; the values have modules of their own: images,
 versions and tags (:mod:`weft.fabricfile.image`), cron schedules (:mod:`weft.fabricfile.cron`),
@@ -65,11 +66,13 @@ from weft.fabricfile.cron import check_schedule
 from weft.fabricfile.dns import domain_problem
 from weft.fabricfile.env_vars import check_env, check_secrets, env_problems
 from weft.fabricfile.image import (
+    VERSIONINGS,
     check_image,
     check_tag_format,
     check_version,
     image_tag,
     tag_problem,
+    version_problem,
 )
 from weft.fabricfile.quantity import check_cpu, check_memory, parse_quantity
 
@@ -89,6 +92,7 @@ __all__ = [
 ]
 
 Concurrency = Literal["Allow", "Forbid", "Replace"]
+Versioning = Literal["semver", "any"]
 
 #: An app's name becomes its Deployment's, Service's and Secret's (``<name>-env``) names.
 MAX_WORKLOAD_NAME_LENGTH = 40
@@ -179,7 +183,12 @@ def _is_zero(value: int | str) -> bool:
     return value in (0, "0%")
 
 
-def _tag_problems(version: str, tag_format: str, image: str) -> list[tuple[Path, str]]:
+def _tag_problems(
+    version: str, tag_format: str, image: str, versioning: str
+) -> list[tuple[Path, str]]:
+    wrong = version_problem(version, versioning)
+    if wrong is not None:
+        return [(("version",), wrong)]
     fault = tag_problem(image_tag(version, tag_format))
     if fault is None:
         return []
@@ -341,6 +350,7 @@ class App(BaseModel):
     name: WorkloadName
     image: Image
     version: Version
+    versioning: Annotated[Versioning, BeforeValidator(choice(VERSIONINGS))] = "semver"
     tag_format: TagFormat = DEFAULT_TAG_FORMAT
     replicas: Annotated[
         int, AfterValidator(check_in_range(0, MAX_REPLICAS, "a number of pods"))
@@ -361,7 +371,7 @@ class App(BaseModel):
 
     @model_validator(mode="after")
     def _cross_check(self) -> App:
-        found = _tag_problems(self.version, self.tag_format, self.image)
+        found = _tag_problems(self.version, self.tag_format, self.image, self.versioning)
         found.extend(env_problems(self.env, self.secrets))
         if self.health is not None and self.health.port is None and self.port is None:
             found.append(
@@ -406,6 +416,7 @@ class CronJob(BaseModel):
     schedule: Annotated[str, AfterValidator(check_schedule)]
     image: Image
     version: Version
+    versioning: Annotated[Versioning, BeforeValidator(choice(VERSIONINGS))] = "semver"
     tag_format: TagFormat = DEFAULT_TAG_FORMAT
     command: Words = Field(default_factory=list)
     args: Words = Field(default_factory=list)
@@ -417,7 +428,7 @@ class CronJob(BaseModel):
 
     @model_validator(mode="after")
     def _cross_check(self) -> CronJob:
-        found = _tag_problems(self.version, self.tag_format, self.image)
+        found = _tag_problems(self.version, self.tag_format, self.image, self.versioning)
         found.extend(env_problems(self.env, self.secrets))
         if found:
             raise problem(*found)

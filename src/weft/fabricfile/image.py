@@ -14,8 +14,9 @@ The reference grammar is the one of the OCI distribution spec (``distribution/re
     tag              := [A-Za-z0-9_] [A-Za-z0-9_.-]{0,127}
 
 Versions are semantic versions (``MAJOR.MINOR.PATCH``, optional ``-pre.release`` and
-``+build``). A tag may not hold ``+``, so build metadata is written with ``_`` in tags and
-label values, as Helm does for OCI registries: ``1.2.3+b7`` is tagged ``1.2.3_b7``.
+``+build``), or, for an app with ``versioning: any``, any text that can be a label value (a git
+SHA, a date, a build number). A tag may not hold ``+``, so build metadata is written with ``_``
+in tags and label values, as Helm does for OCI registries: ``1.2.3+b7`` is tagged ``1.2.3_b7``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from weft.fabricfile.k8s_names import LABEL_VALUE_RE, MAX_LABEL_VALUE_LENGTH
 
 __all__ = [
     "MAX_VERSION_LENGTH",
+    "VERSIONINGS",
     "check_image",
     "check_tag_format",
     "check_version",
@@ -63,11 +65,13 @@ _PLACEHOLDER = "{version}"
 # --- versions ---------------------------------------------------------------------------------
 
 
-def version_problem(value: object) -> str | None:
+def version_problem(value: object, versioning: str = "semver") -> str | None:
     """Why ``value`` is not a version weft deploys (with a fix when there is one), or None.
 
     :class:`weft.fabricfile.App` checks ``version`` with it; commands that take a version (``weft
-    release APP VERSION``) check their argument with it too.
+    release APP VERSION``) check their argument with it too. ``versioning`` is the app's:
+    ``semver`` (the default) takes semantic versions only; ``any`` takes any version that can
+    be a label value (a git SHA ``3f9c2a1``, a date ``2024.06.01``, a build ``build-812``).
     """
     if isinstance(value, int | float) and not isinstance(value, bool):
         example = f"{value}.0" if isinstance(value, float) else f"{value}.0.0"
@@ -81,6 +85,14 @@ def version_problem(value: object) -> str | None:
             f"{describe(value)} is {len(value)} characters long; a version has at most "
             f"{MAX_VERSION_LENGTH} (it becomes a Kubernetes label value)"
         )
+    if versioning == "any":
+        if not LABEL_VALUE_RE.fullmatch(version_label(value)):
+            return (
+                f"{describe(value)} is not a version weft can deploy: letters, digits, '-', "
+                "'_', '.' and '+', starting and ending with a letter or digit (it becomes a "
+                "Kubernetes label value)"
+            )
+        return None
     if not _SEMVER_RE.fullmatch(value):
         return f"{describe(value)} is not a semantic version; {_semver_hint(value)}"
     if not LABEL_VALUE_RE.fullmatch(version_label(value)):
@@ -104,6 +116,9 @@ def _semver_hint(value: str) -> str:
         return f"{expected} (did you mean {padded!r}?)"
     if stripped != value and _SEMVER_RE.fullmatch(stripped):
         return f"{expected} (did you mean {stripped!r}?)"
+    if stripped and LABEL_VALUE_RE.fullmatch(version_label(stripped)):
+        # a git SHA, a date, a build number: allowed where the app says so
+        return f"{expected}; for versions like {stripped!r} set versioning: any on the app"
     return expected
 
 
@@ -112,10 +127,16 @@ def version_label(version: str) -> str:
     return version.replace("+", "_")
 
 
+#: How an app's versions are written (``versioning``): semantic versions, or any label value.
+VERSIONINGS = ("semver", "any")
+
+
 def check_version(value: Any) -> str:
-    """A plain validator for ``version``: a semantic version written as text."""
-    message = version_problem(value)
-    if message is not None:
+    """A plain validator for ``version``: a version written as text, of at most
+    :data:`MAX_VERSION_LENGTH` characters (whether it is a semantic version depends on the
+    app's ``versioning``: the app checks that, with :func:`version_problem`)."""
+    message = version_problem(value, "any")
+    if message is not None and not isinstance(value, str):
         raise problem(((), message))
     assert isinstance(value, str)
     return value

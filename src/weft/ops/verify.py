@@ -38,6 +38,8 @@ from weft.ops.apps.records import lb_hostname, load_balancers, remove_record
 from weft.ops.target import Target
 
 CANARY = "weft-verify"
+#: Seconds between two progress lines while a step waits.
+PROGRESS_EVERY = 3.0
 NAMESPACE = VERIFY_NAMESPACE
 IMAGE = "public.ecr.aws/nginx/nginx"
 VERSIONS = ("1.27.0", "1.27.1")
@@ -150,9 +152,25 @@ class Verify:
         return f"{CANARY} {outcome.version}: 2/2 available in {outcome.seconds:.1f}s"
 
     def _reachable(self, apps: Connection) -> str:
+        # The controller gives the Service its load balancer after the rollout: deploy waits
+        # for it only when it has a DNS record to write (a fabric with dns).
+        start = time.monotonic()
+        said = start
         hostname = lb_hostname(apps, "Service", CANARY)
+        while not hostname and time.monotonic() - start < self.timeout:
+            if time.monotonic() - said >= PROGRESS_EVERY:
+                said = time.monotonic()
+                apps.emit(
+                    CANARY,
+                    "progress",
+                    f"waiting for the Service's load balancer ({said - start:.0f}s)",
+                )
+            time.sleep(1.0)
+            hostname = lb_hostname(apps, "Service", CANARY)
         if not hostname:
-            raise AssertionError("the canary's Service has no load balancer")
+            raise AssertionError(
+                f"the canary's Service got no load balancer in {self.timeout:.0f}s"
+            )
         lb = self._load_balancer(apps, hostname)
         if lb is None:
             raise AssertionError(f"no load balancer {hostname} in the account")
@@ -214,9 +232,18 @@ class Verify:
         kube = apps.kube
         hostname = lb_hostname(apps, "Service", CANARY)
         kube.delete("v1", "Namespace", NAMESPACE)
-        deadline = time.monotonic() + GONE_TIMEOUT
+        start = time.monotonic()
+        deadline = start + GONE_TIMEOUT
+        said = start
         left: list[str] = []
         while time.monotonic() < deadline:
+            if left and time.monotonic() - said >= PROGRESS_EVERY:
+                said = time.monotonic()
+                apps.emit(
+                    CANARY,
+                    "progress",
+                    f"deleting: waiting for {', '.join(left)} to go ({said - start:.0f}s)",
+                )
             left = []
             if kube.list("v1", "Pod", NAMESPACE):
                 left.append("pods")

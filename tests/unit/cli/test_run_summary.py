@@ -28,3 +28,21 @@ def test_every_action_is_counted_as_the_plan_counts_it() -> None:
 
 def test_nothing_done() -> None:
     assert done_counts([]) == "nothing"
+
+
+def test_the_fabric_bucket_made_first_is_counted_with_the_rest() -> None:
+    """up makes the fabric bucket (which holds the lock) in a walk of its own: a plan of 48
+    creates closes with 48 created, not 47."""
+    from weft.cli.run import done_of, result_of
+    from weft.core.executor import ApplyResult
+    from weft.core.plan import Plan
+    from weft.ops.run import Outcome
+
+    boot = ApplyResult({"fabric_bucket.fabric": done("create", "fabric_bucket.fabric")})
+    rest = ApplyResult({f"subnet.s{i}": done("create", f"subnet.s{i}") for i in range(47)})
+    outcome = Outcome(Plan("demo", [], "fp"), rest, "run-1", bootstrap=boot)
+    assert done_counts(done_of(outcome)) == "48 created"
+    assert result_of(outcome)["done"] == 48
+    # a bootstrap that failed is the outcome's result: counted once
+    failed = Outcome(Plan("demo", [], "fp"), boot, "run-2", bootstrap=boot)
+    assert done_counts(done_of(failed)) == "1 created"

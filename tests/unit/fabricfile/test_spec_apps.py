@@ -303,6 +303,25 @@ def test_a_version_that_makes_a_too_long_tag_is_refused() -> None:
     assert any("version '1.0.0-rrr" in p and "a tag has at most 128" in p for p in problems)
 
 
+def test_versions_that_are_not_semver_are_allowed_by_option() -> None:
+    """A git SHA, a date or a build number is refused by default, saying how to allow it."""
+    sha = BASE + WEB.replace("'1.0.0'", "'3f9c2a1'")
+    (problem,) = _problems(sha)
+    assert "f.yaml:" in problem and "apps[0].version" in problem
+    assert "not a semantic version" in problem and "set versioning: any" in problem
+    (app,) = parse_fabric(sha.replace("    version:", "    versioning: any\n    version:")).apps
+    assert (app.version, app.versioning) == ("3f9c2a1", "any")
+    for version in ("2024.06.01", "build-812", "main_3f9c2a1"):
+        text = BASE + _app("versioning: any").replace("'1.0.0'", f"'{version}'")
+        assert parse_fabric(text).apps[0].version == version
+    # any version still has to be a label value
+    bad = BASE + _app("versioning: any").replace("'1.0.0'", "'feature/x'")
+    assert any("not a version weft can deploy" in p for p in _problems(bad))
+    assert any("versioning" in p for p in _problems(BASE + _app("versioning: calver")))
+    job = BASE + JOB.replace("'1.0.0'", "'3f9c2a1'") + "    versioning: any\n"
+    assert parse_fabric(job).cronjobs[0].version == "3f9c2a1"
+
+
 def test_cronjob_checks_its_entries_like_apps() -> None:
     text = BASE + JOB + "    secrets: [a-b, a.b]\n    env: {A_B: x}\n"
     problems = _problems(text)

@@ -826,3 +826,15 @@ def test_api_versions_are_the_negotiated_ones() -> None:
         with pytest.raises(ValueError, match=f"weft renders {field} in {allowed[0]} or"):
             ApiVersions(**{field: "v0"})
     assert dict(client.NEGOTIATED) == dict(NEGOTIATED)
+
+
+def test_a_release_of_a_git_sha_is_rendered_where_the_app_allows_it() -> None:
+    text = MINIMAL.replace("port: 8080}", "port: 8080, versioning: any}")
+    release = {"version_overrides": {"hello": "3f9c2a1"}}
+    objs = render(RenderInput(parse_fabric(text), "demo", None, {}, {}, **release))
+    (deployment,) = [o for o in objs if o["kind"] == "Deployment"]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "ghcr.io/acme/hello:3f9c2a1"
+    assert deployment["metadata"]["labels"]["app.kubernetes.io/version"] == "3f9c2a1"
+    with pytest.raises(UsageError, match=r"not a semantic version.*set versioning: any"):
+        render(RenderInput(parse_fabric(MINIMAL), "demo", None, {}, {}, **release))

@@ -165,6 +165,22 @@ def _settle(
                 detail="; ".join(outcome.problems)[:1000],
             ),
         )
+        if back is not None:
+            # The controller gives the restored template a new revision: record it, so the
+            # history has no gap where the automatic rollback was.
+            rev, template, back_progress = back
+            record(
+                conn,
+                app,
+                releases.Release(
+                    rollout.template_version(template, manifests.VERSION_ANNOTATION) or "?",
+                    image_of({"spec": {"template": template}}),
+                    "rollback" if back_progress.failure is None else "failed",
+                    revision=back_progress.revision,
+                    rolled_back_to=rev,
+                    detail=f"automatic, after {version} failed",
+                ),
+            )
     outcome.seconds = round(time.monotonic() - start, 2)
     return outcome
 

@@ -29,6 +29,9 @@ from weft.ops.apps.objects import app_of
 from weft.ops.apps.records import LB_TIMEOUT, POLL, remove_record
 from weft.ops.target import Target
 
+#: Seconds between two progress lines while the phase waits.
+PROGRESS_EVERY = 3.0
+
 
 @dataclass
 class TeardownReport:
@@ -74,6 +77,15 @@ def teardown(
             report.deleted.append(describe(obj))
             conn.emit(app_of(obj), "teardown", f"deleting {describe(obj)}")
     deadline = time.monotonic() + timeout
+    said = [time.monotonic()]
+
+    def tell(app: str, what: str) -> None:
+        """Say what the phase waits for, every :data:`PROGRESS_EVERY` seconds."""
+        now = time.monotonic()
+        if now - said[0] >= PROGRESS_EVERY:
+            said[0] = now
+            conn.emit(app, "progress", f"waiting for {what} ({now - start:.0f}s)")
+
     waiting = list(fronts)
     while waiting and time.monotonic() < deadline:
         waiting = [
@@ -85,6 +97,10 @@ def teardown(
             is not None
         ]
         if waiting:
+            tell(
+                app_of(waiting[0]),
+                "the load balancers of " + ", ".join(describe(o) for o in waiting) + " to go",
+            )
             time.sleep(POLL)
     report.left.extend(f"{describe(o)} (its load balancer is still being deleted)" for o in waiting)
     for ns in namespaces:
@@ -94,6 +110,7 @@ def teardown(
     while remaining and time.monotonic() < deadline:
         remaining = [ns for ns in remaining if kube.get("v1", "Namespace", ns) is not None]
         if remaining:
+            tell("namespaces", f"namespace {', '.join(remaining)} to terminate")
             time.sleep(POLL)
     report.left.extend(f"Namespace {ns} (still terminating)" for ns in remaining)
     for obs in conn.inventory(fresh=True).by_address.values():
