@@ -20,7 +20,8 @@ group of patches, each restoring what AWS does:
   simulator follows, holds ``desiredSize`` nodes per group with the labels and taints EKS gives
   them. UpdateNodegroupConfig's update is recorded so DescribeUpdate finds it. Launch templates
   are checked as EKS checks them (:mod:`.launch_template`), and UpdateNodegroupVersion moves a
-  group to another version of its template.
+  group to another version of its template. Each node is an EC2 instance with the security
+  groups EKS gives it (:mod:`.instances`), whose interface's addresses its pods get.
 - :mod:`.update`: UpdateClusterVersion (one minor version at a time, as AWS enforces),
   DescribeUpdate and ListUpdates.
 - :mod:`.addon`: CreateAddon, DescribeAddon, ListAddons, UpdateAddon, DeleteAddon and
