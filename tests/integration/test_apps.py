@@ -33,7 +33,7 @@ from weft.ops.apps.teardown import teardown as kubernetes_teardown
 from weft.ops.plan import destroy_plan
 from weft.ops.run import Runner
 from weft.ops.target import Target
-from weft.ops.verify import Verify
+from weft.ops.verify import Verify, data_reachable
 
 from .helpers import FAST_RETRY, down, target_for, up
 from .kube_versions import running_version, served_api_versions
@@ -310,12 +310,52 @@ def test_verify_end_to_end(fabric: Target) -> None:
     steps: list[Any] = []
     events: list[Any] = []
     result = Verify(fabric, events.append, steps.append, http=False, timeout=120).run()
-    assert [s.name for s in result.steps] == ["deploy", "reachable", "rolling upgrade", "delete"]
+    names = [s.name for s in result.steps]
+    assert names == ["data reachable", "deploy", "reachable", "rolling upgrade", "delete"]
     assert result.ok, result.to_dict()
     # a wait of more than a few seconds says what it waits for (the delete takes ~15 s here)
     delete = result.steps[-1]
     waiting = [e.message for e in events if e.message.startswith("deleting: waiting for")]
     assert delete.seconds < PROGRESS_EVERY + 1 or waiting, (delete, [e.message for e in events])
+
+
+def test_verify_judges_the_apps_reach_to_their_data_from_the_security_groups(
+    fabric: Target,
+) -> None:
+    """Each pod's address leads to its node's instance and security groups in the local EC2,
+    and the data group's real rules decide: with the rules weft makes every pod of ``web``
+    reaches the database and the cache; with the database's rules gone (a group that admits
+    what no pod carries, as before node groups had launch templates) verify fails, naming the
+    app, the store and the missing rule; ``up`` puts the rules back."""
+    result, runner = run(fabric, BASE + apps_section(api=False, report=False))
+    assert result.ok, result.outcomes
+    try:
+        detail = data_reachable(runner)
+        assert "web (3 pods) reaches database main:5432, cache sessions:6379" in detail
+
+        ec2 = fabric.session.client("ec2")
+        db = runner.inventory(fresh=True).by_address["db_instance.main"]
+        (data,) = db.props["security_group_ids"]
+        rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [data]}])[
+            "SecurityGroupRules"
+        ]
+        postgres = [
+            r["SecurityGroupRuleId"]
+            for r in rules
+            if not r["IsEgress"] and r.get("FromPort") == 5432
+        ]
+        assert len(postgres) == 2  # from the nodes group and from the cluster group
+        ec2.revoke_security_group_ingress(GroupId=data, SecurityGroupRuleIds=postgres)
+        with pytest.raises(AssertionError) as dead:
+            data_reachable(Connection(fabric))
+        message = str(dead.value)
+        assert "web cannot reach database main on 5432" in message
+        assert f"no ingress rule of {data}" in message
+        assert "sessions" not in message  # the cache is still reached
+    finally:
+        runner.close()
+    assert up(fabric).ok  # the rules come back
+    assert "reaches database main:5432" in data_reachable(Connection(fabric))
 
 
 def test_cli_release_writes_the_version_into_the_file(

@@ -624,3 +624,77 @@ def test_oidc_provider_client_ids(moto_url: str) -> None:
         assert found["ClientIDList"] == ["b"]
     finally:
         iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+
+
+# ------------------------------------------------------------- nodes as instances of the cloud
+
+
+def nodes_in(path: Path, cluster: str) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [n for n in json.loads(path.read_text()) if n["labels"]["weft.local/cluster"] == cluster]
+
+
+def test_nodes_are_instances_with_the_security_groups_eks_gives_them(
+    eks: Any, cluster: str, network: dict[str, Any], local_state_dir: Path
+) -> None:
+    path = local_state_dir / "local" / "nodes.json"
+    ec2 = network["ec2"]
+    cluster_group = eks.describe_cluster(name=cluster)["cluster"]["resourcesVpcConfig"][
+        "clusterSecurityGroupId"
+    ]
+    nodes_group = ec2.create_security_group(
+        GroupName=f"nodes-{cluster}", Description="nodes", VpcId=network["vpc"]
+    )["GroupId"]
+
+    # without a launch template: the cluster security group only
+    nodegroup_from(eks, cluster, network, "plain")
+    (plain,) = nodes_in(path, cluster)
+    assert plain["security_groups"] == [cluster_group]
+
+    # with a template naming groups: exactly those (EKS adds no cluster group then)
+    lt = template(ec2, SecurityGroupIds=[nodes_group])
+    nodegroup_from(eks, cluster, network, "templated", launchTemplate={"id": lt["id"]})
+    templated = next(n for n in nodes_in(path, cluster) if "templated" in n["name"])
+    assert templated["security_groups"] == [nodes_group]
+
+    # what the kubelet simulator registers is the instance, and a pod's address leads to it
+    instance_id = templated["provider_id"].rsplit("/", 1)[1]
+    described = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]
+    instance = described["Instances"][0]
+    assert instance["PrivateIpAddress"] == templated["ip"]
+    assert [g["GroupId"] for g in instance["SecurityGroups"]] == [nodes_group]
+    assert instance["SubnetId"] in network["subnets"]
+    assert templated["pod_ips"] and templated["ip"] not in templated["pod_ips"]
+    holder = ec2.describe_network_interfaces(
+        Filters=[{"Name": "addresses.private-ip-address", "Values": [templated["pod_ips"][0]]}]
+    )["NetworkInterfaces"]
+    assert [[g["GroupId"] for g in eni["Groups"]] for eni in holder] == [[nodes_group]]
+
+    # a template version with other groups: the nodes are recycled onto new instances
+    ec2.create_launch_template_version(
+        LaunchTemplateId=lt["id"],
+        SourceVersion="1",
+        LaunchTemplateData={"SecurityGroupIds": [nodes_group, cluster_group]},
+    )
+    eks.update_nodegroup_version(
+        clusterName=cluster,
+        nodegroupName="templated",
+        launchTemplate={"id": lt["id"], "version": "2"},
+    )
+    recycled = next(n for n in nodes_in(path, cluster) if "templated" in n["name"])
+    assert recycled["security_groups"] == [nodes_group, cluster_group]
+    assert recycled["provider_id"] != templated["provider_id"]
+    old = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+    assert old["State"]["Name"] == "terminated"
+
+    # a group deleted: its instances go with it
+    eks.delete_nodegroup(clusterName=cluster, nodegroupName="templated")
+    assert [n["name"] for n in nodes_in(path, cluster)] == [plain["name"]]
+    gone = recycled["provider_id"].rsplit("/", 1)[1]
+    state = ec2.describe_instances(InstanceIds=[gone])["Reservations"][0]["Instances"][0]
+    assert state["State"]["Name"] == "terminated"
+    held = ec2.describe_network_interfaces(
+        Filters=[{"Name": "addresses.private-ip-address", "Values": [recycled["ip"]]}]
+    )["NetworkInterfaces"]
+    assert held == []  # its interface went with it

@@ -299,7 +299,8 @@ def verify(
     versions: str | None,
     timeout: float,
 ) -> None:
-    """Deploy a canary, check it is reachable, upgrade it without downtime, delete it.
+    """Check each app reaches its databases and caches (from the security groups), then deploy
+    a canary, check it is reachable, upgrade it without downtime, delete it.
 
     \b
     Example:

@@ -140,6 +140,38 @@ def _launch_template_tags() -> None:
     LaunchTemplate.tags = property(tags, ignore)  # type: ignore[assignment]
 
 
+def _interface_addresses_filter() -> None:
+    """AWS's DescribeNetworkInterfaces filter ``addresses.private-ip-address`` matches every
+    private IPv4 address of an interface, its secondary ones included ("The private IPv4
+    addresses associated with the network interface", EC2 API Reference,
+    DescribeNetworkInterfaces), and an interface matches when any of its addresses is any of
+    the values: that is how a pod's address (a secondary address the VPC CNI gave it) leads to
+    the interface, and so to its security groups.
+
+    moto 5.2.5 matches the primary address only.
+    """
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterfaceBackend
+
+    original = NetworkInterfaceBackend.get_all_network_interfaces
+    name = "addresses.private-ip-address"
+
+    def get_all_network_interfaces(self: Any, eni_ids: Any = None, filters: Any = None) -> Any:
+        filters = dict(filters or {})
+        wanted = filters.pop(name, None)
+        found = original(self, eni_ids, filters or None)
+        if wanted is None:
+            return found
+        values = set(wanted if isinstance(wanted, list) else [wanted])
+        return [
+            eni
+            for eni in found
+            if values & {a.get("PrivateIpAddress") for a in eni.private_ip_addresses or []}
+            or eni.private_ip_address in values
+        ]
+
+    NetworkInterfaceBackend.get_all_network_interfaces = get_all_network_interfaces  # type: ignore[method-assign]
+
+
 def _acm_validation_through_route53() -> None:
     """AWS issues a DNS-validated certificate once its validation records are in DNS.
 
@@ -218,6 +250,7 @@ FIXES = (
     _presigned_urls_reach_their_service,
     _ec2_tags_by_resource,
     _launch_template_tags,
+    _interface_addresses_filter,
     _acm_validation_through_route53,
     _data_stores,
     _network_in_use,

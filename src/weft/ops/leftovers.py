@@ -154,8 +154,8 @@ def tagged(
     nat_gone: Callable[[str], bool],
 ) -> Leftover | None:
     """What an ARN the tagging API lists is; None when another reading already found it, or
-    when it is a NAT gateway already gone (the API is slow to forget). ``kms_pending`` and
-    ``nat_gone`` look the key or gateway up, and are asked only about those."""
+    when it is a NAT gateway already gone or a terminated instance (the API is slow to forget).
+    ``kms_pending`` and ``nat_gone`` look the key or gateway up, and are asked only about those."""
     if mentions(arn, known):
         return None
     service = arn.split(":")[2] if arn.count(":") >= 5 else "?"
@@ -165,5 +165,9 @@ def tagged(
     if service == "kms" and kms_pending(arn):
         return Leftover("kms key", arn, "scheduled for deletion (KMS waits 7+ days)", True)
     if resource.startswith("natgateway/") and nat_gone(resource.split("/", 1)[1]):
+        return None
+    if resource.startswith("instance/"):
+        # every instance not terminated was read already (``remains.instances``): this one is
+        # terminated, which EC2 keeps listing for about an hour (a node group's old nodes)
         return None
     return Leftover(service, arn, "still tagged for the fabric or its cluster (tagging API)")

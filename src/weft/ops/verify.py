@@ -13,6 +13,14 @@ fabric file) goes into its own namespace, ``weft-verify``:
 4. **delete**: the namespace goes; then its pods, service, load balancer and DNS record must be
    gone.
 
+Before the canary, **data reachable**: every app of the fabric file that ``uses:`` a database or
+cache must reach it on its port. Judged from the cloud's security groups, as AWS's
+Reachability Analyzer does (:mod:`weft.aws.reachability`): each running pod's address leads to
+the network interface holding it and so to the groups the pod really has (its node's, or a
+Fargate pod's own), whose egress rules must let the traffic out and the data store's ingress
+rules let it in. A store unreachable from one pod fails the step, naming the app, the pod, the
+groups and the missing rule; an app with no running pod is reported as not checked.
+
 Each step reports its time; the result is ok only when every step held. The canary is removed
 even when a step fails.
 """
@@ -28,10 +36,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from weft.aws import reachability
 from weft.core.resource import Observed, address_of
 from weft.errors import WeftError
 from weft.fabricfile import Fabric
 from weft.fabricfile.apps import App
+from weft.kube.manifests.labelling import selector
 from weft.ops.apps.connection import VERIFY_NAMESPACE, Connection, Report
 from weft.ops.apps.deploy import deploy
 from weft.ops.apps.records import lb_hostname, load_balancers, remove_record
@@ -99,8 +109,10 @@ class Verify:
         http: bool = True,
         no_http_reason: str = "--no-http",
         timeout: float = 600.0,
+        data: bool = True,
     ) -> None:
         self.target = target
+        self.data = data
         self.report = report
         self.step_report = step_report
         self.image = image
@@ -130,6 +142,8 @@ class Verify:
         return ok
 
     def run(self) -> VerifyResult:
+        if self.data:
+            self._step("data reachable", self._data_reachable)
         first = self._apps(self.versions[0])
         try:
             if self._step("deploy", lambda: self._deploy(first)) and self._step(
@@ -265,6 +279,13 @@ class Verify:
             raise AssertionError(f"still there after {GONE_TIMEOUT:.0f}s: {', '.join(left)}")
         return "pods, service, load balancer, DNS record and namespace gone"
 
+    def _data_reachable(self) -> str:
+        conn = Connection(self.target, self.report)
+        try:
+            return data_reachable(conn)
+        finally:
+            conn.close()
+
     # --------------------------------------------------------------------------- helpers
     @staticmethod
     def _load_balancer(apps: Connection, hostname: str) -> dict[str, Any] | None:
@@ -286,3 +307,84 @@ class Verify:
                 last = str(exc)
             time.sleep(5.0)
         raise AssertionError(f"http://{name}/ did not answer within {self.timeout:.0f}s: {last}")
+
+
+def _stores(conn: Connection) -> dict[str, tuple[str, reachability.Endpoint, int]]:
+    """The fabric's databases and caches as they are in the cloud: name → (kind, endpoint,
+    port). Those not made yet are absent."""
+    inv = conn.inventory()
+    fabric = conn.fabric
+    kinds = [("database", "db_instance", d.name, 5432) for d in fabric.databases] + [
+        ("cache", "cache_replication_group", c.name, 6379) for c in fabric.caches
+    ]
+    out: dict[str, tuple[str, reachability.Endpoint, int]] = {}
+    for what, kind, name, default_port in kinds:
+        found = inv.by_address.get(address_of(kind, name))
+        if found is None:
+            continue
+        groups = tuple(str(g) for g in found.props.get("security_group_ids") or ())
+        port = int(found.outputs.get("port") or default_port)
+        out[name] = (what, reachability.Endpoint(f"{what} {name}", None, groups), port)
+    return out
+
+
+def data_reachable(conn: Connection) -> str:
+    """Whether every running pod of each app that uses a database or cache reaches it (see the
+    module docstring); raises AssertionError naming what cannot."""
+    stores = _stores(conn)
+    users = [
+        (w.name, [u for u in w.uses if u in stores])
+        for w in conn.fabric.apps
+        if any(u in stores for u in w.uses)
+    ]
+    if not users:
+        return "no app uses a database or cache"
+    ctx = conn.target.context()
+    pods: dict[str, list[tuple[str, str, str]]] = {}
+    for app, _ in users:
+        found = conn.kube.list("v1", "Pod", conn.namespace, labels=selector(conn.fabric, app))
+        pods[app] = [
+            (
+                str((p.get("metadata") or {}).get("name", "")),
+                str((p.get("status") or {}).get("podIP") or ""),
+                str((p.get("status") or {}).get("hostIP") or ""),
+            )
+            for p in found
+            if (p.get("status") or {}).get("phase") == "Running"
+            and (p.get("status") or {}).get("podIP")
+        ]
+    addresses = {
+        a for entries in pods.values() for _, pod_ip, host in entries for a in (pod_ip, host) if a
+    }
+    groups_of = reachability.interface_groups(ctx, addresses)
+    every_group = {g for gs in groups_of.values() for g in gs}
+    every_group |= {g for _, endpoint, _ in stores.values() for g in endpoint.groups}
+    rules = reachability.group_rules(ctx, every_group)
+    lines: list[str] = []
+    problems: list[str] = []
+    for app, used in users:
+        if not pods[app]:
+            lines.append(f"{app}: no running pod, not checked")
+            continue
+        judged: dict[tuple[tuple[str, ...], str], reachability.Verdict] = {}
+        before = len(problems)
+        for pod, pod_ip, host in pods[app]:
+            groups = groups_of.get(pod_ip) or groups_of.get(host)
+            if groups is None:
+                problems.append(f"{app}: no network interface holds pod {pod}'s address {pod_ip}")
+                continue
+            source = reachability.Endpoint(f"{app} pod {pod}", pod_ip, groups)
+            for name in used:
+                what, endpoint, port = stores[name]
+                verdict = judged.get((groups, name))
+                if verdict is None:
+                    verdict = reachability.judge(source, endpoint, port, rules)
+                    judged[(groups, name)] = verdict
+                if not verdict.ok:
+                    problems.append(f"{app} cannot reach {what} {name} on {port}: {verdict.reason}")
+        if len(problems) == before:
+            reached = ", ".join(f"{stores[n][0]} {n}:{stores[n][2]}" for n in used)
+            lines.append(f"{app} ({len(pods[app])} pods) reaches {reached}")
+    if problems:
+        raise AssertionError("; ".join(dict.fromkeys(problems)))
+    return "; ".join(lines)

@@ -171,3 +171,15 @@ def test_a_deleted_pod_is_forgotten() -> None:
     assert "uid-p" in k.tracks
     k.on_pod("DELETED", p)
     assert k.tracks == {} and k.pods == {}
+
+
+def test_pods_take_the_addresses_of_their_nodes_interface() -> None:
+    k, _, _ = kubelet()
+    k.pod_pools = {"n1": ["10.40.0.21", "10.40.0.22"]}
+    first = k._next_ip("n1")
+    taken = pod("a", nodeName="n1")
+    taken["status"] = {"phase": "Running", "podIP": first}
+    k.pods[("ns", "a")] = taken
+    second = k._next_ip("n1")
+    assert {first, second} == {"10.40.0.21", "10.40.0.22"}
+    assert k._next_ip("n2").startswith("10.244.")  # a node that is no instance

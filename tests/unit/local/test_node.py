@@ -109,3 +109,18 @@ def test_the_lease_is_the_node_s() -> None:
         "leaseDurationSeconds": 40,
         "renewTime": "2030-01-01T00:00:00.000000Z",
     }
+
+
+def test_a_node_of_an_instance_registers_as_it_and_is_replaced_with_it() -> None:
+    cfg = {
+        "name": "c-general-1",
+        "labels": {},
+        "provider_id": "aws:///us-east-2a/i-0abc",
+        "security_groups": ["sg-1", "sg-2"],
+    }
+    body = node.node_body(1, cfg, "us-east-2a")
+    assert body["spec"]["providerID"] == "aws:///us-east-2a/i-0abc"
+    assert body["metadata"]["annotations"] == {node.GROUPS_ANNOTATION: "sg-1,sg-2"}
+    assert not node.replaced(body, body)
+    again = node.node_body(1, {**cfg, "provider_id": "aws:///us-east-2a/i-0def"}, "us-east-2a")
+    assert node.replaced(body, again)

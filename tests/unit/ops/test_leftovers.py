@@ -129,6 +129,13 @@ def test_a_nat_gateway_already_gone_is_not_left() -> None:
     assert left is not None and left.kind == "ec2" and not left.intended
 
 
+def test_a_terminated_instance_the_tagging_api_still_lists_is_not_left() -> None:
+    # live instances are read (and reported) by their own reading; what else the tagging API
+    # lists of EC2 instances is terminated
+    node = arn("ec2", "instance/i-0abc")
+    assert tagged(node, set(), kms_pending=never, nat_gone=never) is None
+
+
 def test_an_arn_of_unknown_shape_is_still_reported() -> None:
     assert tagged("not-an-arn", set(), kms_pending=never, nat_gone=never) == Leftover(
         "?", "not-an-arn", "still tagged for the fabric or its cluster (tagging API)"

@@ -7,7 +7,11 @@
   Ready: its Lease in ``kube-node-lease`` is renewed every 10 s and its status every 30 s, so the
   real node-lifecycle controller sees healthy nodes (and marks them NotReady, then evicts their
   pods, when the simulator stops — as on a cluster whose kubelets died). The objects are built
-  by :mod:`weft.local.kube.node`.
+  by :mod:`weft.local.kube.node`. A node of a local EKS node group is an EC2 instance of the
+  local cloud (:mod:`weft.local.moto_eks.instances`): it registers with that instance's provider
+  ID and address, its pods get the secondary addresses of the instance's interface (so a pod's
+  address leads, through EC2, to the security groups it really has), and when the instance is
+  replaced the node is registered anew (its pods end and are made again).
 * **Scheduling** (there is no kube-scheduler): pending pods are bound round-robin to a Ready,
   schedulable node that matches ``nodeSelector``, required node affinity and whose NoSchedule /
   NoExecute taints the pod tolerates. If none fits the pod gets ``PodScheduled=False
@@ -102,6 +106,8 @@ class Kubelet:
         self.nodes: dict[str, dict[str, Any]] = {}  # our nodes, latest object
         self.dropped: set[str] = set()  # our nodes deleted since (their pods are ours to end)
         self.node_ips: dict[str, str] = {}
+        #: the addresses each node's pods get (its interface's secondary ones), from nodes.json
+        self.pod_pools: dict[str, list[str]] = {}
         self.pods: dict[tuple[str, str], dict[str, Any]] = {}
         self.tracks: dict[str, Track] = {}  # by pod uid
         self.unschedulable_noted: dict[str, str] = {}
@@ -120,9 +126,17 @@ class Kubelet:
 
         for index, cfg in enumerate(wanted, start=1):
             name = cfg["name"]
+            if cfg.get("ip"):
+                self.node_ips[name] = str(cfg["ip"])
             self.node_ips.setdefault(name, f"10.0.{len(self.node_ips) + 1}.10")
+            self.pod_pools[name] = [str(ip) for ip in cfg.get("pod_ips") or []]
             body = nodes_.node_body(index, cfg, nodes_.zone(cfg, index))
             current = existing.get(name)
+            replaced = current is not None and nodes_.replaced(current, body)
+            if current is not None and nodes_.is_simulated(current) and replaced:
+                # another instance now: the old node and its pods go, the new one registers
+                self._drop_node(name)
+                current = None
             if current is None:
                 self.client.create(from_dict(body))
                 log.info("registered node %s", name)
@@ -137,28 +151,29 @@ class Kubelet:
             self._renew_lease(name)
         for name, node in existing.items():
             if name not in names and nodes_.is_simulated(node):
-                try:
-                    self.client.delete(Node, name)
-                    log.info("deleted node %s (no longer in nodes.json)", name)
-                except ApiError as exc:
-                    log.warning("could not delete node %s: %s", name, exc)
-                    continue
-                self.dropped.add(name)
-                # its pods go with it (a managed node group drains a node it removes); their
-                # controllers make new ones on the nodes that remain
-                with self.lock:
-                    stranded = [
-                        p
-                        for p in self.pods.values()
-                        if (p.get("spec") or {}).get("nodeName") == name
-                    ]
-                for pod in stranded:
-                    self._finalize(pod)
+                self._drop_node(name)
         if status_due():
             self.last_status = self.clock()
         with self.lock:
             fresh = {meta(n)["name"]: n for n in (o.to_dict() for o in self.client.list(Node))}
             self.nodes = {n: fresh[n] for n in names if n in fresh}
+
+    def _drop_node(self, name: str) -> None:
+        """Delete our node ``name`` and end its pods (a managed node group drains a node it
+        removes; their controllers make new ones on the nodes that remain)."""
+        try:
+            self.client.delete(Node, name)
+            log.info("deleted node %s (no longer in nodes.json, or another instance)", name)
+        except ApiError as exc:
+            log.warning("could not delete node %s: %s", name, exc)
+            return
+        self.dropped.add(name)
+        with self.lock:
+            stranded = [
+                p for p in self.pods.values() if (p.get("spec") or {}).get("nodeName") == name
+            ]
+        for pod in stranded:
+            self._finalize(pod)
 
     def _patch_node_status(self, name: str) -> None:
         status = nodes_.node_status(name, self.node_ips[name], now_iso(), self.kubelet_version)
@@ -240,6 +255,24 @@ class Kubelet:
                 log.warning("pod %s/%s: delete failed: %s", ns, name, exc)
 
     def _next_ip(self, node: str) -> str:
+        """A pod address on ``node``: a free one of its interface's (as the VPC CNI assigns
+        them), else (a node that is no instance) one of the simulator's own."""
+        pool = self.pod_pools.get(node) or []
+        if pool:
+            with self.lock:
+                taken = {
+                    (p.get("status") or {}).get("podIP")
+                    for p in self.pods.values()
+                    if (p.get("spec") or {}).get("nodeName") == node
+                }
+            count = self.ip_counter.get(node, 0)
+            for step in range(len(pool)):
+                candidate = pool[(count + step) % len(pool)]
+                if candidate not in taken:
+                    self.ip_counter[node] = count + step + 1
+                    return candidate
+            self.ip_counter[node] = count + 1
+            return pool[count % len(pool)]
         index = list(self.nodes).index(node) + 1 if node in self.nodes else 9
         count = self.ip_counter.get(node, 1) + 1
         self.ip_counter[node] = count

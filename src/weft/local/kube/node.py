@@ -2,6 +2,12 @@
 with, the status that keeps it Ready, its Lease, and the patch that brings a registered node
 back in line with ``nodes.json``.
 
+An entry of ``nodes.json`` written by the local EKS (:mod:`weft.local.moto_eks.instances`)
+names the EC2 instance the node is: ``provider_id`` (the node's ``spec.providerID``), ``ip``
+(its InternalIP), ``pod_ips`` (the secondary addresses of its interface, which its pods get, as
+the VPC CNI gives them) and ``security_groups`` (the instance's, so its pods'; also in the
+annotation :data:`GROUPS_ANNOTATION`).
+
 Every simulated node carries the label :data:`SIM_LABEL`; only such nodes are ever changed or
 deleted by the simulator. Taints under ``node.kubernetes.io/`` belong to the node-lifecycle
 controller (``not-ready``, ``unreachable``...) and are left to it.
@@ -14,6 +20,9 @@ from typing import Any
 from weft.local.kube.meta import meta
 
 SIM_LABEL = "weft.local/simulated"
+#: The security groups of the node's instance, comma-separated (informational: what the local
+#: EC2 holds is what counts).
+GROUPS_ANNOTATION = "weft.local/security-groups"
 #: The nodes registered when ``nodes.json`` is absent (no node group in the local EKS).
 DEFAULT_NODES = [{"name": f"local-node-{i}", "labels": {}, "taints": []} for i in (1, 2, 3)]
 #: What a node reports as its kubelet when not told the API server's version.
@@ -55,12 +64,27 @@ def node_body(index: int, cfg: dict[str, Any], zone: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Node",
-        "metadata": {"name": name, "labels": labels},
+        "metadata": {
+            "name": name,
+            "labels": labels,
+            **(
+                {"annotations": {GROUPS_ANNOTATION: ",".join(cfg["security_groups"])}}
+                if cfg.get("security_groups")
+                else {}
+            ),
+        },
         "spec": {
             "taints": list(cfg.get("taints") or []),
-            "providerID": f"aws:///{zone}/i-{index:017x}",
+            "providerID": cfg.get("provider_id") or f"aws:///{zone}/i-{index:017x}",
         },
     }
+
+
+def replaced(current: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether the registered node ``current`` stands for another instance than ``body`` (its
+    node group moved to a template with other security groups, and EKS recycled it): the
+    provider ID cannot change, so the node is registered anew."""
+    return (current.get("spec") or {}).get("providerID") != body["spec"]["providerID"]
 
 
 def node_patch(current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any] | None:

@@ -21,7 +21,8 @@ group of patches, each restoring what AWS does:
   simulator follows, holds ``desiredSize`` nodes per group with the labels and taints EKS gives
   them. UpdateNodegroupConfig's update is recorded so DescribeUpdate finds it. Launch templates
   are checked as EKS checks them (:mod:`.launch_template`), and UpdateNodegroupVersion moves a
-  group to another version of its template.
+  group to another version of its template. Each node is an EC2 instance with the security
+  groups EKS gives it (:mod:`.instances`), whose interface's addresses its pods get.
 - :mod:`.ami_type`: a node group without ``amiType`` gets EKS's default (AL2023 from Kubernetes
   1.30), and CreateNodegroup refuses instance types of another architecture than the AMI type.
 - :mod:`.update`: UpdateClusterVersion (one minor version at a time, as AWS enforces),

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from weft.local.moto_eks import ami_type, backend, launch_template, local_kube
+from weft.local.moto_eks import ami_type, backend, instances, launch_template, local_kube
 from weft.local.moto_eks.catalogue import minor_of
 
 #: EKS's taint effects, as Kubernetes spells them.
@@ -75,19 +75,23 @@ def nodes_of(nodegroups: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def write_nodes() -> None:
-    """Keep ``nodes.json`` in step with every node group of the local EKS."""
+    """Keep ``nodes.json`` in step with every node group of the local EKS, each node an EC2
+    instance with its address, its pods' addresses and its security groups
+    (:mod:`.instances`)."""
     if local_kube.LOCAL_DIR is None:
         return
     from moto.eks.models import eks_backends
 
     groups = [
-        ng
+        (ng, cluster)
         for regions in eks_backends.values()
         for backend_ in regions.values()
         for cluster in backend_.clusters.values()
         for ng in cluster.nodegroups.values()
     ]
-    local_kube.write_nodes(nodes_of(groups))
+    nodes = nodes_of(ng for ng, _ in groups)
+    instances.place(nodes, groups)
+    local_kube.write_nodes(nodes)
 
 
 def _then_write_nodes(method: Callable[..., Any]) -> Callable[..., Any]:
