@@ -272,7 +272,7 @@ def test_the_application_commands_speak_the_one_contract(
             if o["event"] == "step"
         )
         steps = [o["step"] for o in verify.objects if o["event"] == "step"]
-        assert steps == ["deploy", "reachable", "rolling upgrade", "delete"]
+        assert steps == ["data reachable", "deploy", "reachable", "rolling upgrade", "delete"]
     finally:
         down = weft(tmp_path, "down", "--yes")
     assert down.code == 0 and down.last["ok"] is True
