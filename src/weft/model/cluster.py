@@ -66,6 +66,15 @@ def _service_trust(service: str) -> dict[str, Any]:
     }
 
 
+def _fargate_trust(fabric: Fabric, account_id: str) -> dict[str, Any]:
+    """The pod execution role's trust: Fargate, for this cluster's profiles only (the confused
+    deputy guard the EKS User Guide's "Amazon EKS Pod execution IAM role" gives)."""
+    trust = _service_trust("eks-fargate-pods.amazonaws.com")
+    profiles = f"arn:aws:eks:{fabric.region}:{account_id}:fargateprofile/{fabric.name}/*"
+    trust["Statement"][0]["Condition"] = {"ArnLike": {"aws:SourceArn": profiles}}
+    return trust
+
+
 def _irsa_trust(service_account: str) -> dict[str, Any]:
     issuer = Ref(addresses.CLUSTER, "oidc_issuer_host")
     return {
@@ -109,7 +118,7 @@ def _role(b: Builder, name: str, trust: dict[str, Any], policies: list[str]) -> 
     )
 
 
-def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
+def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> list[Resource]:
     spec = fabric.cluster
     if spec is None:
         return []
@@ -121,7 +130,9 @@ def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
     all_subnets = node_subnets + ([Ref(f"subnet.public-{s}") for s in suffixes] if private else [])
 
     for role, (service, policies) in ROLE_POLICIES.items():
-        if role != "fargate" or fabric.fargate:
+        if role == "fargate" and fabric.fargate:
+            _role(b, role, _fargate_trust(fabric, account_id), policies)
+        elif role != "fargate":
             _role(b, role, _service_trust(service), policies)
     public = spec.endpoint in ("public", "both")
     log_group: tuple[str, ...] = ()

@@ -117,3 +117,14 @@ def test_a_protected_fabric_s_cluster_has_eks_deletion_protection():
     assert build()["eks_cluster.main"].props["deletion_protection"] is True  # shop-prod
     text = PRODUCTION.read_text().replace("name: shop-prod", "name: shop-dev")
     assert build(text=text)["eks_cluster.main"].props["deletion_protection"] is False
+
+
+def test_the_fargate_pod_execution_role_is_for_this_cluster_s_profiles_only():
+    trust = build()["iam_role.fargate"].props["assume_role_policy"]
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"Service": "eks-fargate-pods.amazonaws.com"}
+    assert statement["Condition"] == {
+        "ArnLike": {
+            "aws:SourceArn": "arn:aws:eks:eu-west-1:123456789012:fargateprofile/shop-prod/*"
+        }
+    }
