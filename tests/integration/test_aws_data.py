@@ -433,6 +433,32 @@ def test_cache_replication_group_lifecycle(ctx: AwsContext, net: Net, rec: Recor
     assert discovered(ctx, "cache_subnet_group") == {}
 
 
+def test_redis_6_is_6x_for_elasticache(ctx: AwsContext, net: Net) -> None:
+    """ElastiCache has no Redis "6.0" (the local cloud refuses it, as AWS does); "6.x" runs
+    6.0.x and is read back as "6.x", so a plan of it has nothing to do."""
+    from botocore.exceptions import ClientError
+
+    group = create(ctx, "cache_subnet_group", "data", **subnet_group_props(ctx, net))
+    with pytest.raises(ClientError) as refused:
+        ctx.client("elasticache").create_replication_group(
+            ReplicationGroupId=f"weft-{ctx.fabric}-six",
+            ReplicationGroupDescription="six",
+            Engine="redis",
+            EngineVersion="6.0",
+            CacheNodeType="cache.t4g.small",
+            NumCacheClusters=1,
+            CacheSubnetGroupName=group.id,
+        )
+    assert "Cannot find version 6.0 for redis" in str(refused.value)
+    kind = "cache_replication_group"
+    props = cache_props(ctx, net, group.id, engine_version="6.x")
+    resource, full = desired(ctx, kind, "sessions", **props)
+    DRIVERS[kind].create(ctx, resource, full)
+    found = discovered(ctx, kind)["sessions"]
+    assert found.props["engine_version"] == "6.x"
+    DRIVERS[kind].delete(ctx, found)
+
+
 def test_cache_subnet_group_in_use_is_temporary(ctx: AwsContext, net: Net) -> None:
     from weft.aws.applier import AwsApplier
     from weft.errors import TemporaryError

@@ -89,11 +89,26 @@ def _cache_subnet_group_calls() -> None:
     ElastiCacheResponse.modify_cache_subnet_group = modify_cache_subnet_group  # type: ignore[attr-defined]
 
 
+#: The Redis 6.0 patch release ElastiCache runs for engine version "6.x".
+REDIS_6X = "6.0.5"
+
+
 def _full_redis_version(version: str | None) -> str | None:
-    """AWS reports the patch version a replication group runs ("7.1" is described as "7.1.0")."""
+    """AWS reports the patch version a replication group runs ("7.1" is described as "7.1.0";
+    "6.x", ElastiCache's name for Redis 6.0, as "6.0.5")."""
+    if version == "6.x":
+        return REDIS_6X
     if version and version.count(".") == 1 and version.replace(".", "").isdigit():
         return f"{version}.0"
     return version
+
+
+def refused_redis_version(version: str | None) -> bool:
+    """Whether ElastiCache refuses ``version`` for Redis: "6.0" is not one of its versions, it
+    names that release "6.x" ("Supported engines and versions", ElastiCache User Guide,
+    https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/engine-versions.html: "ElastiCache
+    (Redis OSS) version 6.0 ... specify the engine version as 6.x")."""
+    return version == "6.0"
 
 
 def _sync_members(backend: Any, group: Any, count: int) -> None:
@@ -169,7 +184,8 @@ def _replication_groups() -> None:
 
     moto 5.2.5: creates one member whatever ``NumCacheClusters`` says and no cache clusters
     for the members; describes cache clusters without their ``SecurityGroups``; ignores
-    ``EngineVersion`` and ``SecurityGroupIds`` in ModifyReplicationGroup; lacks
+    ``EngineVersion`` and ``SecurityGroupIds`` in ModifyReplicationGroup; accepts Redis "6.0",
+    which ElastiCache refuses (:func:`refused_redis_version`); lacks
     IncreaseReplicaCount and DecreaseReplicaCount; and keeps a deleted group ``deleting``
     forever (AWS removes it once deleted: here it is gone on the next describe).
     """
@@ -189,6 +205,9 @@ def _replication_groups() -> None:
     original_create = ElastiCacheBackend.create_replication_group
 
     def create_replication_group(self: Any, **kwargs: Any) -> Any:
+        version = kwargs.get("engine_version")
+        if refused_redis_version(version):
+            raise InvalidParameterValueException(f"Cannot find version {version} for redis")
         group = original_create(self, **kwargs)
         if group.cluster_mode != "enabled":
             _sync_members(self, group, int(kwargs.get("num_cache_clusters") or 1))
@@ -226,8 +245,10 @@ def _replication_groups() -> None:
 
     def modify_replication_group(self: Any) -> Any:
         group = group_of(self)
-        result = original_modify(self)
         version = self._get_param("EngineVersion")
+        if refused_redis_version(version):
+            raise InvalidParameterValueException(f"Cannot find version {version} for redis")
+        result = original_modify(self)
         groups = self._get_param("SecurityGroupIds")
         node_type = self._get_param("CacheNodeType")
         if version is not None:

@@ -8,7 +8,8 @@ they are read from its member clusters. Discovery is one paginated describe of t
 of the cache clusters, and a tag read per group named with the fabric's prefix (:mod:`.rds`).
 Every change is waited on until the group is available again.
 
-Engine versions are compared as major.minor (the file says "7.1"; AWS runs and reports "7.1.0").
+Engine versions are compared as major.minor (the file says "7.1"; AWS runs and reports "7.1.0"),
+Redis 6.0 as "6.x", the name ElastiCache gives it.
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ def check_id(group_id: str, address: str) -> str:
 def _major_minor(version: str | None) -> str | None:
     if not version:
         return None
-    return ".".join(version.split(".")[:2])
+    major_minor = ".".join(version.split(".")[:2])
+    # ElastiCache names Redis 6.0 "6.x": that is what the file says and what a change sends.
+    return "6.x" if major_minor == "6.0" else major_minor
 
 
 def _observed(
