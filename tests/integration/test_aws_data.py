@@ -212,6 +212,7 @@ def cache_props(ctx: AwsContext, net: Net, group: str, **over: Any) -> dict[str,
         "at_rest_encryption": True,
         "transit_encryption": True,
         "kms_key_arn": net.kms_arn,
+        "backup_days": 7,
         **over,
     }
 
@@ -427,6 +428,12 @@ def test_cache_replication_group_lifecycle(ctx: AwsContext, net: Net, rec: Recor
 
     DRIVERS[kind].delete(ctx, found["sessions"])
     assert discovered(ctx, kind) == {}
+    (snapshot,) = [
+        s
+        for s in ctx.client("elasticache").describe_snapshots()["Snapshots"]
+        if s.get("ReplicationGroupId") == props["id"]
+    ]
+    assert snapshot["SnapshotName"].startswith(f"{props['id']}-final-")
     # moto keeps deleted groups "deleting" forever; the local cloud removes them like AWS
     assert ctx.client("elasticache").describe_replication_groups()["ReplicationGroups"] == []
     DRIVERS["cache_subnet_group"].delete(ctx, group)

@@ -302,6 +302,7 @@ CASES = {
             ("multi_az", {"multi_az": False}),
             ("automatic_failover", {"automatic_failover": False}),
             ("security_group_ids", {"security_group_ids": [Ref("security_group.nodes")]}),
+            ("backup_days", {"backup_days": 1}),
         ],
         extra=("fabric_bucket.fabric",),
     ),

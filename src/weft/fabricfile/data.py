@@ -280,6 +280,10 @@ class Cache(BaseModel):
     replicas: Annotated[
         int, AfterValidator(check_in_range(0, MAX_CACHE_REPLICAS, "a number of read replicas"))
     ] = 1
+    #: days ElastiCache keeps its daily snapshots (0: none), as a database's ``backup_days``
+    backup_days: Annotated[
+        int, AfterValidator(check_in_range(0, MAX_BACKUP_DAYS, "a number of days"))
+    ] = 7
 
 
 class Bucket(BaseModel):

@@ -221,6 +221,8 @@ def _optional_sections(api_cidrs: list[str] | None) -> str:
 #     node_type: cache.t4g.small
 #     # Read replicas, {cache_replicas}.
 #     replicas: 1
+#     # Days daily snapshots are kept ({backups}; 0: none).
+#     backup_days: 7
 
 # Optional: S3 buckets for applications (private, encrypted).
 # buckets:

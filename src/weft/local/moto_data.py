@@ -186,7 +186,9 @@ def _replication_groups() -> None:
     for the members; describes cache clusters without their ``SecurityGroups``; ignores
     ``EngineVersion`` and ``SecurityGroupIds`` in ModifyReplicationGroup; accepts Redis "6.0",
     which ElastiCache refuses (:func:`refused_redis_version`); lacks
-    IncreaseReplicaCount and DecreaseReplicaCount; and keeps a deleted group ``deleting``
+    IncreaseReplicaCount and DecreaseReplicaCount; ignores ``FinalSnapshotIdentifier`` in
+    DeleteReplicationGroup (AWS takes that snapshot before deleting: "DeleteReplicationGroup",
+    ElastiCache API Reference); and keeps a deleted group ``deleting``
     forever (AWS removes it once deleted: here it is gone on the next describe).
     """
     from moto.core.responses import ActionResult
@@ -233,6 +235,23 @@ def _replication_groups() -> None:
         return group
 
     ElastiCacheBackend.delete_replication_group = delete_replication_group  # type: ignore[method-assign]
+
+    original_delete_response = ElastiCacheResponse.delete_replication_group
+
+    def delete_replication_group_with_final_snapshot(self: Any) -> Any:
+        final = self._get_param("FinalSnapshotIdentifier")
+        if final:
+            group = group_of(self)
+            self.elasticache_backend.create_snapshot(
+                snapshot_name=final,
+                replication_group_id=group.replication_group_id,
+                cache_cluster_id=None,
+                kms_key_id=getattr(group, "kms_key_id", None),
+                tags=None,
+            )
+        return original_delete_response(self)
+
+    ElastiCacheResponse.delete_replication_group = delete_replication_group_with_final_snapshot  # type: ignore[method-assign]
 
     def group_of(response: Any) -> Any:
         group_id = response._get_param("ReplicationGroupId")

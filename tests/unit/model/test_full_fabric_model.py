@@ -128,3 +128,8 @@ def test_the_fargate_pod_execution_role_is_for_this_cluster_s_profiles_only():
             "aws:SourceArn": "arn:aws:eks:eu-west-1:123456789012:fargateprofile/shop-prod/*"
         }
     }
+
+
+def test_caches_keep_daily_snapshots():
+    caches = [r for r in build().values() if r.kind == "cache_replication_group"]
+    assert caches and all(c.props["backup_days"] == 7 for c in caches)

@@ -8,6 +8,10 @@ they are read from its member clusters. Discovery is one paginated describe of t
 of the cache clusters, and a tag read per group named with the fabric's prefix (:mod:`.rds`).
 Every change is waited on until the group is available again.
 
+Daily snapshots are kept ``backup_days`` days (``SnapshotRetentionLimit``), and deleting a group
+takes a final snapshot (``FinalSnapshotIdentifier``; ``CacheReplicationGroupDriver(
+final_snapshot=False)`` for ``weft down --no-final-snapshot``), as for databases.
+
 Engine versions are compared as major.minor (the file says "7.1"; AWS runs and reports "7.1.0"),
 Redis 6.0 as "6.x", the name ElastiCache gives it.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import re
 import string
+from datetime import UTC, datetime
 from typing import Any
 
 from weft.aws import secrets
@@ -41,6 +46,7 @@ _MODIFIED = {
     "automatic_failover": ("AutomaticFailoverEnabled", bool),
     "multi_az": ("MultiAZEnabled", bool),
     "security_group_ids": ("SecurityGroupIds", list),
+    "backup_days": ("SnapshotRetentionLimit", int),
 }
 
 
@@ -93,6 +99,7 @@ def _observed(
         "at_rest_encryption": bool(group.get("AtRestEncryptionEnabled")),
         "transit_encryption": bool(group.get("TransitEncryptionEnabled")),
         "kms_key_arn": group.get("KmsKeyId"),
+        "backup_days": int(group.get("SnapshotRetentionLimit") or 0),
         "tags": tags,
     }
     return Observed(
@@ -198,6 +205,10 @@ class CacheReplicationGroupDriver(kit.TaggedDriver):
     )
     adoption_look = "always"
 
+    def __init__(self, *, final_snapshot: bool = True) -> None:
+        #: take a final snapshot when deleting (``weft down --no-final-snapshot``: False)
+        self.final_snapshot = final_snapshot
+
     def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
         client = ctx.client("elasticache")
         prefix = rds.name_prefix(ctx, MAX_ID_LENGTH)
@@ -246,6 +257,7 @@ class CacheReplicationGroupDriver(kit.TaggedDriver):
             AtRestEncryptionEnabled=bool(props["at_rest_encryption"]),
             TransitEncryptionEnabled=bool(props["transit_encryption"]),
             KmsKeyId=props["kms_key_arn"],
+            SnapshotRetentionLimit=int(props.get("backup_days") or 0),
             AuthToken=token,
             Tags=tagging.to_aws(props["tags"]),
         )
@@ -259,9 +271,15 @@ class CacheReplicationGroupDriver(kit.TaggedDriver):
         if group is None:
             return
         if group.get("Status") not in _GONE_STATES:
+            final: dict[str, str] = {}
+            if self.final_snapshot:
+                stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+                final["FinalSnapshotIdentifier"] = f"{observed.id}-final-{stamp}"
             ctx.client("elasticache").delete_replication_group(
-                ReplicationGroupId=observed.id, RetainPrimaryCluster=False
+                ReplicationGroupId=observed.id, RetainPrimaryCluster=False, **final
             )
+            if final:
+                ctx.report(f"final snapshot of {observed.id}: {final['FinalSnapshotIdentifier']}")
         rds.wait_gone(ctx, f"cache {observed.id}", lambda: _describe(ctx, observed.id), "Status")
 
 
