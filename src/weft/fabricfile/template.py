@@ -251,7 +251,8 @@ def _optional_sections(api_cidrs: list[str] | None) -> str:
 #     env: {{LOG_LEVEL: info}}
 #     secrets: []
 #     # Databases, caches and buckets it uses: MAIN_HOST, MAIN_PORT, MAIN_DATABASE, MAIN_USER,
-#     # MAIN_PASSWORD; SESSIONS_HOST, SESSIONS_PORT, SESSIONS_AUTH_TOKEN; UPLOADS_BUCKET, ...
+#     # MAIN_PASSWORD; SESSIONS_HOST, SESSIONS_PORT, SESSIONS_TLS (true: connect with TLS),
+#     # SESSIONS_URL (rediss://host:port), SESSIONS_AUTH_TOKEN; UPLOADS_BUCKET, ...
 #     uses: [main, sessions, uploads]
 #     # Requests (and optional cpu_limit, memory_limit) of each pod.
 #     resources: {{cpu: 250m, memory: 256Mi}}
