@@ -229,6 +229,7 @@ CASES = {
                 "endpoint_public",
                 {"endpoint_public": False, "endpoint_private": True, "public_access_cidrs": []},
             ),
+            ("subnet_ids", {"subnet_ids": [Ref("subnet.public-a"), Ref("subnet.public-b")]}),
             ("deletion_protection", {"deletion_protection": True}),
             # off again: EKS refuses to delete a protected cluster
             ("deletion_protection", {"deletion_protection": False}),

@@ -127,7 +127,6 @@ def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> l
     private = fabric.network.layout == "private"
     node_tier = "private" if private else "public"
     node_subnets = [Ref(f"subnet.{node_tier}-{s}") for s in suffixes]
-    all_subnets = node_subnets + ([Ref(f"subnet.public-{s}") for s in suffixes] if private else [])
 
     for role, (service, policies) in ROLE_POLICIES.items():
         if role == "fargate" and fabric.fargate:
@@ -154,14 +153,16 @@ def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> l
             "name": fabric.name,
             "version": spec.version,
             "role_arn": Ref("iam_role.cluster", "arn"),
-            "subnet_ids": all_subnets,
+            # The control plane's network interfaces go where the nodes are: the private subnets
+            # of a private layout (EKS's recommendation), never next to the load balancers.
+            "subnet_ids": node_subnets,
             "security_group_ids": [Ref("security_group.cluster")],
             "endpoint_public": public,
             "endpoint_private": spec.endpoint in ("private", "both"),
             "public_access_cidrs": list(spec.api_cidrs) if public else [],
             "logging": list(spec.logs),
             "encryption_key_arn": Ref(addresses.KMS_KEY, "arn") if spec.encrypt_secrets else None,
-            # EKS refuses DeleteCluster from anyone while it is on (weft down turns it off)
+            # EKS refuses DeleteCluster from anyone while it is on (weft down included)
             "deletion_protection": fabric.protect,
         },
         log_group,
