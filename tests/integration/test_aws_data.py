@@ -327,6 +327,40 @@ def test_db_instance_without_final_snapshot(ctx: AwsContext, net: Net) -> None:
     assert snapshots == []
 
 
+def test_local_cloud_restores_a_snapshot_only_while_its_key_is_usable(
+    ctx: AwsContext, net: Net
+) -> None:
+    """As on AWS: the final snapshot is encrypted with the fabric key; once that key is pending
+    deletion, RestoreDBInstanceFromDBSnapshot fails with KMSKeyNotAccessibleFault."""
+    from botocore.exceptions import ClientError
+
+    group = create(ctx, "db_subnet_group", "data", **subnet_group_props(ctx, net))
+    db = create(ctx, "db_instance", "main", **db_props(ctx, net, group.id))
+    DRIVERS["db_instance"].delete(ctx, db)
+    rds = ctx.client("rds")
+    (snapshot,) = rds.describe_db_snapshots(DBInstanceIdentifier=db.id, SnapshotType="manual")[
+        "DBSnapshots"
+    ]
+    assert snapshot["Encrypted"] and snapshot["KmsKeyId"]
+    name = snapshot["DBSnapshotIdentifier"]
+    restored = rds.restore_db_instance_from_db_snapshot(
+        DBInstanceIdentifier=f"{db.id}-back", DBSnapshotIdentifier=name, DBSubnetGroupName=group.id
+    )["DBInstance"]
+    rds.delete_db_instance(
+        DBInstanceIdentifier=restored["DBInstanceIdentifier"], SkipFinalSnapshot=True
+    )
+    ctx.client("kms").schedule_key_deletion(
+        KeyId=net.kms_arn.rsplit("/", 1)[-1], PendingWindowInDays=7
+    )
+    with pytest.raises(ClientError) as refused:
+        rds.restore_db_instance_from_db_snapshot(
+            DBInstanceIdentifier=f"{db.id}-late",
+            DBSnapshotIdentifier=name,
+            DBSubnetGroupName=group.id,
+        )
+    assert refused.value.response["Error"]["Code"] == "KMSKeyNotAccessibleFault"
+
+
 def test_db_instance_deletion_protection_refused(ctx: AwsContext, net: Net, rec: Recorder) -> None:
     group = create(ctx, "db_subnet_group", "data", **subnet_group_props(ctx, net))
     db = create(

@@ -319,7 +319,51 @@ def _replication_groups() -> None:
     ElastiCacheResponse.decrease_replica_count = decrease_replica_count  # type: ignore[attr-defined]
 
 
-FIXES = (_rds_modify_db_subnet_group, _cache_subnet_group_calls, _replication_groups)
+def _rds_restore_needs_its_key() -> None:
+    """AWS restores an encrypted DB snapshot only while its KMS key is usable.
+
+    moto 5.2.5 restores it whatever became of the key. RDS decrypts the snapshot with the key it
+    was encrypted with: a key that is gone, disabled or pending deletion makes
+    RestoreDBInstanceFromDBSnapshot fail with ``KMSKeyNotAccessibleFault`` ("Specified KMS key
+    [...] does not exist, is not enabled or you do not have permissions to access it"; RDS API
+    Reference, RestoreDBInstanceFromDBSnapshot, Errors; and "Deleting AWS KMS keys", AWS KMS
+    Developer Guide: "you can no longer decrypt the data that was encrypted under that KMS key"
+    once it is deleted, and a key pending deletion cannot be used in any cryptographic
+    operation).
+    """
+    from moto.kms.models import kms_backends
+    from moto.rds.exceptions import KMSKeyNotAccessibleFault
+    from moto.rds.models import RDSBackend
+
+    original = RDSBackend.restore_db_instance_from_db_snapshot
+
+    def restore(self: Any, from_snapshot_id: str, overrides: dict[str, Any]) -> Any:
+        name = from_snapshot_id
+        if name.startswith("arn:aws:rds:"):
+            name = self.extract_snapshot_name_from_arn(name)
+        snapshot = self.describe_db_snapshots(
+            db_instance_identifier=None, db_snapshot_identifier=name
+        )[0]
+        key_id = getattr(snapshot, "kms_key_id", None)
+        if getattr(snapshot, "encrypted", False) and key_id:
+            kms = kms_backends[self.account_id][self.region_name]
+            try:
+                key = kms.keys.get(kms.any_id_to_key_id(key_id))
+            except Exception:  # moto's own lookup errors: the key is not usable
+                key = None
+            if key is None or key.key_state != "Enabled":
+                raise KMSKeyNotAccessibleFault(key_id)
+        return original(self, from_snapshot_id, overrides)
+
+    RDSBackend.restore_db_instance_from_db_snapshot = restore  # type: ignore[method-assign]
+
+
+FIXES = (
+    _rds_modify_db_subnet_group,
+    _cache_subnet_group_calls,
+    _replication_groups,
+    _rds_restore_needs_its_key,
+)
 
 
 def apply_all() -> None:
