@@ -361,6 +361,35 @@ def test_local_cloud_restores_a_snapshot_only_while_its_key_is_usable(
     assert refused.value.response["Error"]["Code"] == "KMSKeyNotAccessibleFault"
 
 
+def test_the_key_a_kept_final_snapshot_needs_is_kept_and_tagged(
+    ctx: AwsContext, net: Net, rec: Recorder
+) -> None:
+    """down's final snapshot is encrypted with the fabric key: deleting the key keeps it (tagged
+    with the snapshots it protects) instead of scheduling it for deletion; without snapshots it
+    is scheduled as before."""
+    group = create(ctx, "db_subnet_group", "data", **subnet_group_props(ctx, net))
+    db = create(ctx, "db_instance", "main", **db_props(ctx, net, group.id))
+    DRIVERS["db_instance"].delete(ctx, db)
+    (key,) = discovered(ctx, "kms_key").values()
+    DRIVERS["kms_key"].delete(ctx, key)
+    kms = ctx.client("kms")
+    meta = kms.describe_key(KeyId=key.id)["KeyMetadata"]
+    assert meta["KeyState"] == "Enabled"
+    tags = {t["TagKey"]: t["TagValue"] for t in kms.list_resource_tags(KeyId=key.id)["Tags"]}
+    assert tags["weft:retained"].startswith(f"rds:{db.id}-final-")
+    assert any("kept KMS key" in m for m in rec.messages)
+    again = discovered(ctx, "kms_key")["fabric"]  # a later up finds it again
+    assert again.id == key.id
+
+    rds = ctx.client("rds")
+    for snap in rds.describe_db_snapshots(DBInstanceIdentifier=db.id, SnapshotType="manual")[
+        "DBSnapshots"
+    ]:
+        rds.delete_db_snapshot(DBSnapshotIdentifier=snap["DBSnapshotIdentifier"])
+    DRIVERS["kms_key"].delete(ctx, again)
+    assert kms.describe_key(KeyId=key.id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+
 def test_db_instance_deletion_protection_refused(ctx: AwsContext, net: Net, rec: Recorder) -> None:
     group = create(ctx, "db_subnet_group", "data", **subnet_group_props(ctx, net))
     db = create(
