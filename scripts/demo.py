@@ -119,11 +119,14 @@ def tagged_leftovers(endpoint: str) -> list[str]:
     ):
         for item in page["ResourceTagMappingList"]:
             arn = item["ResourceARN"]
+            tags = {t["Key"] for t in item.get("Tags", [])}
             if (
                 ":kms:" in arn
                 and kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "PendingDeletion"
             ):
                 continue  # scheduled for deletion: the shortest window AWS allows is 7 days
+            if ":kms:" in arn and "weft:retained" in tags:
+                continue  # kept: the final snapshots are encrypted with it
             if ":rds:" in arn and ":snapshot:" in arn:
                 continue  # the database's final snapshot: kept by design
             if ":natgateway/" in arn:

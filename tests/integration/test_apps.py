@@ -179,6 +179,10 @@ def test_deploy_rolls_out_apps_and_cron_jobs_with_records(fabric: Target) -> Non
     env = {e["name"]: e for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert "valueFrom" in env["MAIN_PASSWORD"] and "value" not in env["MAIN_PASSWORD"]
     assert env["MAIN_HOST"]["value"]
+    # the cache encrypts in transit: the app is told to use TLS, with a rediss:// URL
+    assert env["SESSIONS_TLS"]["value"] == "true"
+    host, port = env["SESSIONS_HOST"]["value"], env["SESSIONS_PORT"]["value"]
+    assert env["SESSIONS_URL"]["value"] == f"rediss://{host}:{port}"
     # one record per load balancer, each an alias of the load balancer the controller made
     records = {
         o.name: o

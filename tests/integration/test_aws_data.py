@@ -212,6 +212,7 @@ def cache_props(ctx: AwsContext, net: Net, group: str, **over: Any) -> dict[str,
         "at_rest_encryption": True,
         "transit_encryption": True,
         "kms_key_arn": net.kms_arn,
+        "backup_days": 7,
         **over,
     }
 
@@ -324,6 +325,69 @@ def test_db_instance_without_final_snapshot(ctx: AwsContext, net: Net) -> None:
         DBInstanceIdentifier=db.id, SnapshotType="manual"
     )["DBSnapshots"]
     assert snapshots == []
+
+
+def test_local_cloud_restores_a_snapshot_only_while_its_key_is_usable(
+    ctx: AwsContext, net: Net
+) -> None:
+    """As on AWS: the final snapshot is encrypted with the fabric key; once that key is pending
+    deletion, RestoreDBInstanceFromDBSnapshot fails with KMSKeyNotAccessibleFault."""
+    from botocore.exceptions import ClientError
+
+    group = create(ctx, "db_subnet_group", "data", **subnet_group_props(ctx, net))
+    db = create(ctx, "db_instance", "main", **db_props(ctx, net, group.id))
+    DRIVERS["db_instance"].delete(ctx, db)
+    rds = ctx.client("rds")
+    (snapshot,) = rds.describe_db_snapshots(DBInstanceIdentifier=db.id, SnapshotType="manual")[
+        "DBSnapshots"
+    ]
+    assert snapshot["Encrypted"] and snapshot["KmsKeyId"]
+    name = snapshot["DBSnapshotIdentifier"]
+    restored = rds.restore_db_instance_from_db_snapshot(
+        DBInstanceIdentifier=f"{db.id}-back", DBSnapshotIdentifier=name, DBSubnetGroupName=group.id
+    )["DBInstance"]
+    rds.delete_db_instance(
+        DBInstanceIdentifier=restored["DBInstanceIdentifier"], SkipFinalSnapshot=True
+    )
+    ctx.client("kms").schedule_key_deletion(
+        KeyId=net.kms_arn.rsplit("/", 1)[-1], PendingWindowInDays=7
+    )
+    with pytest.raises(ClientError) as refused:
+        rds.restore_db_instance_from_db_snapshot(
+            DBInstanceIdentifier=f"{db.id}-late",
+            DBSnapshotIdentifier=name,
+            DBSubnetGroupName=group.id,
+        )
+    assert refused.value.response["Error"]["Code"] == "KMSKeyNotAccessibleFault"
+
+
+def test_the_key_a_kept_final_snapshot_needs_is_kept_and_tagged(
+    ctx: AwsContext, net: Net, rec: Recorder
+) -> None:
+    """down's final snapshot is encrypted with the fabric key: deleting the key keeps it (tagged
+    with the snapshots it protects) instead of scheduling it for deletion; without snapshots it
+    is scheduled as before."""
+    group = create(ctx, "db_subnet_group", "data", **subnet_group_props(ctx, net))
+    db = create(ctx, "db_instance", "main", **db_props(ctx, net, group.id))
+    DRIVERS["db_instance"].delete(ctx, db)
+    (key,) = discovered(ctx, "kms_key").values()
+    DRIVERS["kms_key"].delete(ctx, key)
+    kms = ctx.client("kms")
+    meta = kms.describe_key(KeyId=key.id)["KeyMetadata"]
+    assert meta["KeyState"] == "Enabled"
+    tags = {t["TagKey"]: t["TagValue"] for t in kms.list_resource_tags(KeyId=key.id)["Tags"]}
+    assert tags["weft:retained"].startswith(f"rds:{db.id}-final-")
+    assert any("kept KMS key" in m for m in rec.messages)
+    again = discovered(ctx, "kms_key")["fabric"]  # a later up finds it again
+    assert again.id == key.id
+
+    rds = ctx.client("rds")
+    for snap in rds.describe_db_snapshots(DBInstanceIdentifier=db.id, SnapshotType="manual")[
+        "DBSnapshots"
+    ]:
+        rds.delete_db_snapshot(DBSnapshotIdentifier=snap["DBSnapshotIdentifier"])
+    DRIVERS["kms_key"].delete(ctx, again)
+    assert kms.describe_key(KeyId=key.id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
 
 
 def test_db_instance_deletion_protection_refused(ctx: AwsContext, net: Net, rec: Recorder) -> None:
@@ -447,6 +511,12 @@ def test_cache_replication_group_lifecycle(ctx: AwsContext, net: Net, rec: Recor
 
     DRIVERS[kind].delete(ctx, found["sessions"])
     assert discovered(ctx, kind) == {}
+    (snapshot,) = [
+        s
+        for s in ctx.client("elasticache").describe_snapshots()["Snapshots"]
+        if s.get("ReplicationGroupId") == props["id"]
+    ]
+    assert snapshot["SnapshotName"].startswith(f"{props['id']}-final-")
     # moto keeps deleted groups "deleting" forever; the local cloud removes them like AWS
     assert ctx.client("elasticache").describe_replication_groups()["ReplicationGroups"] == []
     DRIVERS["cache_subnet_group"].delete(ctx, group)
@@ -471,6 +541,32 @@ def test_a_cache_engine_is_never_downgraded(ctx: AwsContext, net: Net, rec: Reco
         )
     assert raw.value.response["Error"]["Code"] == "InvalidParameterCombination"
     assert discovered(ctx, kind)["sessions"].props["engine_version"] == "7.1"
+
+
+def test_redis_6_is_6x_for_elasticache(ctx: AwsContext, net: Net) -> None:
+    """ElastiCache has no Redis "6.0" (the local cloud refuses it, as AWS does); "6.x" runs
+    6.0.x and is read back as "6.x", so a plan of it has nothing to do."""
+    from botocore.exceptions import ClientError
+
+    group = create(ctx, "cache_subnet_group", "data", **subnet_group_props(ctx, net))
+    with pytest.raises(ClientError) as refused:
+        ctx.client("elasticache").create_replication_group(
+            ReplicationGroupId=f"weft-{ctx.fabric}-six",
+            ReplicationGroupDescription="six",
+            Engine="redis",
+            EngineVersion="6.0",
+            CacheNodeType="cache.t4g.small",
+            NumCacheClusters=1,
+            CacheSubnetGroupName=group.id,
+        )
+    assert "Cannot find version 6.0 for redis" in str(refused.value)
+    kind = "cache_replication_group"
+    props = cache_props(ctx, net, group.id, engine_version="6.x")
+    resource, full = desired(ctx, kind, "sessions", **props)
+    DRIVERS[kind].create(ctx, resource, full)
+    found = discovered(ctx, kind)["sessions"]
+    assert found.props["engine_version"] == "6.x"
+    DRIVERS[kind].delete(ctx, found)
 
 
 def test_cache_subnet_group_in_use_is_temporary(ctx: AwsContext, net: Net) -> None:

@@ -243,6 +243,7 @@ CASES = {
                 "endpoint_public",
                 {"endpoint_public": False, "endpoint_private": True, "public_access_cidrs": []},
             ),
+            ("subnet_ids", {"subnet_ids": [Ref("subnet.public-a"), Ref("subnet.public-b")]}),
             ("deletion_protection", {"deletion_protection": True}),
             # off again: EKS refuses to delete a protected cluster
             ("deletion_protection", {"deletion_protection": False}),
@@ -336,6 +337,7 @@ CASES = {
             ("multi_az", {"multi_az": False}),
             ("automatic_failover", {"automatic_failover": False}),
             ("security_group_ids", {"security_group_ids": [Ref("security_group.nodes")]}),
+            ("backup_days", {"backup_days": 1}),
         ],
         extra=("fabric_bucket.fabric",),
     ),

@@ -38,7 +38,7 @@ from weft.cli.run import result_of, run_plan
     "--no-final-snapshot",
     "no_final_snapshot",
     is_flag=True,
-    help="Delete databases without taking a final snapshot first.",
+    help="Delete databases and caches without taking a final snapshot first.",
 )
 @click.option(
     "--keep-journal",

@@ -113,6 +113,16 @@ def _check_postgres_version(value: Any) -> str:
 def _check_redis_version(value: Any) -> str:
     text = _text_version(value, "7.1", "a Redis version")
     supported = ", ".join(str(major) for major in SUPPORTED_REDIS_MAJORS)
+    if text == "6.x":
+        return text
+    if text == "6.0":
+        raise problem(
+            (
+                (),
+                'ElastiCache has no Redis version "6.0": it names that release "6.x"; write '
+                'engine_version: "6.x" (or "6.2" for Redis 6.2)',
+            )
+        )
     match = _REDIS_VERSION_RE.fullmatch(text)
     if not match:
         raise problem(
@@ -270,6 +280,10 @@ class Cache(BaseModel):
     replicas: Annotated[
         int, AfterValidator(check_in_range(0, MAX_CACHE_REPLICAS, "a number of read replicas"))
     ] = 1
+    #: days ElastiCache keeps its daily snapshots (0: none), as a database's ``backup_days``
+    backup_days: Annotated[
+        int, AfterValidator(check_in_range(0, MAX_BACKUP_DAYS, "a number of days"))
+    ] = 7
 
 
 class Bucket(BaseModel):

@@ -6,7 +6,8 @@ What an app or cron job gets injected (its own ``env`` may not use these names):
 - for each data store in ``uses`` (see :data:`STORE_SETTINGS`), ``<STORE>_<SETTING>`` with the
   store's name upper-cased and ``-`` as ``_``: ``MAIN_HOST``, ``MAIN_PORT``, ``MAIN_DATABASE``,
   ``MAIN_USER`` and the credential ``MAIN_PASSWORD`` for a database; ``SESSIONS_HOST``,
-  ``SESSIONS_PORT`` and ``SESSIONS_AUTH_TOKEN`` for a cache; ``UPLOADS_BUCKET`` and
+  ``SESSIONS_PORT``, ``SESSIONS_TLS`` (``true``), ``SESSIONS_URL`` (``rediss://HOST:PORT``) and
+  ``SESSIONS_AUTH_TOKEN`` for a cache; ``UPLOADS_BUCKET`` and
   ``UPLOADS_REGION`` for a bucket (:func:`store_env`, :func:`injected_env`);
 - for each secret in ``secrets``, its name upper-cased with ``/``, ``-`` and ``.`` as ``_``:
   ``stripe/api-key`` is ``STRIPE_API_KEY`` (:func:`secret_env`).
@@ -41,7 +42,9 @@ StoreKind = Literal["database", "cache", "bucket"]
 #: The plain settings of each kind of data store, injected as ``<STORE>_<SETTING>``.
 STORE_SETTINGS: dict[str, tuple[str, ...]] = {
     "database": ("host", "port", "database", "user"),
-    "cache": ("host", "port"),
+    # ElastiCache encrypts in transit: clients must speak TLS (``TLS`` is "true"; ``URL`` is
+    # ``rediss://HOST:PORT``, the scheme redis clients read as TLS; the token stays apart).
+    "cache": ("host", "port", "tls", "url"),
     "bucket": ("bucket", "region"),
 }
 #: The setting under which a store's credential is injected (through a Kubernetes Secret).

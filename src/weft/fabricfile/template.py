@@ -225,6 +225,8 @@ def _optional_sections(api_cidrs: list[str] | None) -> str:
 #     node_type: cache.t4g.small
 #     # Read replicas, {cache_replicas}.
 #     replicas: 1
+#     # Days daily snapshots are kept ({backups}; 0: none).
+#     backup_days: 7
 
 # Optional: S3 buckets for applications (private, encrypted).
 # buckets:
@@ -254,7 +256,8 @@ def _optional_sections(api_cidrs: list[str] | None) -> str:
 #     env: {{LOG_LEVEL: info}}
 #     secrets: []
 #     # Databases, caches and buckets it uses: MAIN_HOST, MAIN_PORT, MAIN_DATABASE, MAIN_USER,
-#     # MAIN_PASSWORD; SESSIONS_HOST, SESSIONS_PORT, SESSIONS_AUTH_TOKEN; UPLOADS_BUCKET, ...
+#     # MAIN_PASSWORD; SESSIONS_HOST, SESSIONS_PORT, SESSIONS_TLS (true: connect with TLS),
+#     # SESSIONS_URL (rediss://host:port), SESSIONS_AUTH_TOKEN; UPLOADS_BUCKET, ...
 #     uses: [main, sessions, uploads]
 #     # Requests (and optional cpu_limit, memory_limit) of each pod.
 #     resources: {{cpu: 250m, memory: 256Mi}}

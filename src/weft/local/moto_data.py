@@ -43,6 +43,18 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(key)
 
 
+def _older(version: str, running: str) -> bool:
+    """Whether ``version`` names an older engine than ``running``. ElastiCache's "6.x" names the
+    newest 6: only the part before the "x" is compared (running 6.0.5, "6.x" is no downgrade)."""
+    parts = str(version).split(".")
+    if "x" in parts:
+        n = parts.index("x")
+        mine = ".".join(parts[:n])
+        theirs = ".".join(str(running).split(".")[:n])
+        return _version_key(mine) < _version_key(theirs)
+    return _version_key(version) < _version_key(running)
+
+
 def _param(params: Any, *names: str) -> Any:
     """A request parameter, by its AWS name or moto's snake_case one."""
     for name in names:
@@ -147,11 +159,26 @@ def _cache_subnet_group_calls() -> None:
     ElastiCacheResponse.modify_cache_subnet_group = modify_cache_subnet_group  # type: ignore[attr-defined]
 
 
+#: The Redis 6.0 patch release ElastiCache runs for engine version "6.x".
+REDIS_6X = "6.0.5"
+
+
 def _full_redis_version(version: str | None) -> str | None:
-    """AWS reports the patch version a replication group runs ("7.1" is described as "7.1.0")."""
+    """AWS reports the patch version a replication group runs ("7.1" is described as "7.1.0";
+    "6.x", ElastiCache's name for Redis 6.0, as "6.0.5")."""
+    if version == "6.x":
+        return REDIS_6X
     if version and version.count(".") == 1 and version.replace(".", "").isdigit():
         return f"{version}.0"
     return version
+
+
+def refused_redis_version(version: str | None) -> bool:
+    """Whether ElastiCache refuses ``version`` for Redis: "6.0" is not one of its versions, it
+    names that release "6.x" ("Supported engines and versions", ElastiCache User Guide,
+    https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/engine-versions.html: "ElastiCache
+    (Redis OSS) version 6.0 ... specify the engine version as 6.x")."""
+    return version == "6.0"
 
 
 def _sync_members(backend: Any, group: Any, count: int) -> None:
@@ -228,8 +255,11 @@ def _replication_groups() -> None:
     moto 5.2.5: creates one member whatever ``NumCacheClusters`` says and no cache clusters
     for the members; describes cache clusters without their ``SecurityGroups``; ignores
     ``EngineVersion`` and ``SecurityGroupIds`` in ModifyReplicationGroup (and so does not refuse
-    an older engine version, as AWS does); lacks
-    IncreaseReplicaCount and DecreaseReplicaCount; and keeps a deleted group ``deleting``
+    an older engine version, as AWS does); accepts Redis "6.0", which ElastiCache refuses
+    (:func:`refused_redis_version`); lacks
+    IncreaseReplicaCount and DecreaseReplicaCount; ignores ``FinalSnapshotIdentifier`` in
+    DeleteReplicationGroup (AWS takes that snapshot before deleting: "DeleteReplicationGroup",
+    ElastiCache API Reference); and keeps a deleted group ``deleting``
     forever (AWS removes it once deleted: here it is gone on the next describe).
     """
     from moto.core.responses import ActionResult
@@ -249,6 +279,9 @@ def _replication_groups() -> None:
     original_create = ElastiCacheBackend.create_replication_group
 
     def create_replication_group(self: Any, **kwargs: Any) -> Any:
+        version = kwargs.get("engine_version")
+        if refused_redis_version(version):
+            raise InvalidParameterValueException(f"Cannot find version {version} for redis")
         group = original_create(self, **kwargs)
         if group.cluster_mode != "enabled":
             _sync_members(self, group, int(kwargs.get("num_cache_clusters") or 1))
@@ -275,6 +308,23 @@ def _replication_groups() -> None:
 
     ElastiCacheBackend.delete_replication_group = delete_replication_group  # type: ignore[method-assign]
 
+    original_delete_response = ElastiCacheResponse.delete_replication_group
+
+    def delete_replication_group_with_final_snapshot(self: Any) -> Any:
+        final = self._get_param("FinalSnapshotIdentifier")
+        if final:
+            group = group_of(self)
+            self.elasticache_backend.create_snapshot(
+                snapshot_name=final,
+                replication_group_id=group.replication_group_id,
+                cache_cluster_id=None,
+                kms_key_id=getattr(group, "kms_key_id", None),
+                tags=None,
+            )
+        return original_delete_response(self)
+
+    ElastiCacheResponse.delete_replication_group = delete_replication_group_with_final_snapshot  # type: ignore[method-assign]
+
     def group_of(response: Any) -> Any:
         group_id = response._get_param("ReplicationGroupId")
         group = response.elasticache_backend.replication_groups.get(group_id)
@@ -287,8 +337,10 @@ def _replication_groups() -> None:
     def modify_replication_group(self: Any) -> Any:
         group = group_of(self)
         version = self._get_param("EngineVersion")
+        if refused_redis_version(version):
+            raise InvalidParameterValueException(f"Cannot find version {version} for redis")
         running = str(group.engine_version or "")
-        if version is not None and running and _version_key(version) < _version_key(running):
+        if version is not None and running and _older(version, running):
             # AWS: "You can upgrade to a newer engine version, but you cannot downgrade to an
             # earlier engine version" (ElastiCache API Reference, ModifyReplicationGroup).
             raise InvalidParameterCombinationException(
@@ -347,11 +399,51 @@ def _replication_groups() -> None:
     ElastiCacheResponse.decrease_replica_count = decrease_replica_count  # type: ignore[attr-defined]
 
 
+def _rds_restore_needs_its_key() -> None:
+    """AWS restores an encrypted DB snapshot only while its KMS key is usable.
+
+    moto 5.2.5 restores it whatever became of the key. RDS decrypts the snapshot with the key it
+    was encrypted with: a key that is gone, disabled or pending deletion makes
+    RestoreDBInstanceFromDBSnapshot fail with ``KMSKeyNotAccessibleFault`` ("Specified KMS key
+    [...] does not exist, is not enabled or you do not have permissions to access it"; RDS API
+    Reference, RestoreDBInstanceFromDBSnapshot, Errors; and "Deleting AWS KMS keys", AWS KMS
+    Developer Guide: "you can no longer decrypt the data that was encrypted under that KMS key"
+    once it is deleted, and a key pending deletion cannot be used in any cryptographic
+    operation).
+    """
+    from moto.kms.models import kms_backends
+    from moto.rds.exceptions import KMSKeyNotAccessibleFault
+    from moto.rds.models import RDSBackend
+
+    original = RDSBackend.restore_db_instance_from_db_snapshot
+
+    def restore(self: Any, from_snapshot_id: str, overrides: dict[str, Any]) -> Any:
+        name = from_snapshot_id
+        if name.startswith("arn:aws:rds:"):
+            name = self.extract_snapshot_name_from_arn(name)
+        snapshot = self.describe_db_snapshots(
+            db_instance_identifier=None, db_snapshot_identifier=name
+        )[0]
+        key_id = getattr(snapshot, "kms_key_id", None)
+        if getattr(snapshot, "encrypted", False) and key_id:
+            kms = kms_backends[self.account_id][self.region_name]
+            try:
+                key = kms.keys.get(kms.any_id_to_key_id(key_id))
+            except Exception:  # moto's own lookup errors: the key is not usable
+                key = None
+            if key is None or key.key_state != "Enabled":
+                raise KMSKeyNotAccessibleFault(key_id)
+        return original(self, from_snapshot_id, overrides)
+
+    RDSBackend.restore_db_instance_from_db_snapshot = restore  # type: ignore[method-assign]
+
+
 FIXES = (
     _rds_modify_db_subnet_group,
     _rds_modify_refusals,
     _cache_subnet_group_calls,
     _replication_groups,
+    _rds_restore_needs_its_key,
 )
 
 

@@ -77,6 +77,15 @@ def _service_trust(service: str) -> dict[str, Any]:
     }
 
 
+def _fargate_trust(fabric: Fabric, account_id: str) -> dict[str, Any]:
+    """The pod execution role's trust: Fargate, for this cluster's profiles only (the confused
+    deputy guard the EKS User Guide's "Amazon EKS Pod execution IAM role" gives)."""
+    trust = _service_trust("eks-fargate-pods.amazonaws.com")
+    profiles = f"arn:aws:eks:{fabric.region}:{account_id}:fargateprofile/{fabric.name}/*"
+    trust["Statement"][0]["Condition"] = {"ArnLike": {"aws:SourceArn": profiles}}
+    return trust
+
+
 def _irsa_trust(service_account: str) -> dict[str, Any]:
     issuer = Ref(addresses.CLUSTER, "oidc_issuer_host")
     return {
@@ -206,7 +215,7 @@ def _role(b: Builder, name: str, trust: dict[str, Any], policies: list[str]) -> 
     )
 
 
-def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
+def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> list[Resource]:
     spec = fabric.cluster
     if spec is None:
         return []
@@ -215,10 +224,11 @@ def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
     private = fabric.network.layout == "private"
     node_tier = "private" if private else "public"
     node_subnets = [Ref(f"subnet.{node_tier}-{s}") for s in suffixes]
-    all_subnets = node_subnets + ([Ref(f"subnet.public-{s}") for s in suffixes] if private else [])
 
     for role, (service, policies) in ROLE_POLICIES.items():
-        if role != "fargate" or fabric.fargate:
+        if role == "fargate" and fabric.fargate:
+            _role(b, role, _fargate_trust(fabric, account_id), policies)
+        elif role != "fargate":
             _role(b, role, _service_trust(service), policies)
     public = spec.endpoint in ("public", "both")
     log_group: tuple[str, ...] = ()
@@ -240,14 +250,16 @@ def cluster_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
             "name": fabric.name,
             "version": spec.version,
             "role_arn": Ref("iam_role.cluster", "arn"),
-            "subnet_ids": all_subnets,
+            # The control plane's network interfaces go where the nodes are: the private subnets
+            # of a private layout (EKS's recommendation), never next to the load balancers.
+            "subnet_ids": node_subnets,
             "security_group_ids": [Ref("security_group.cluster")],
             "endpoint_public": public,
             "endpoint_private": spec.endpoint in ("private", "both"),
             "public_access_cidrs": list(spec.api_cidrs) if public else [],
             "logging": list(spec.logs),
             "encryption_key_arn": Ref(addresses.KMS_KEY, "arn") if spec.encrypt_secrets else None,
-            # EKS refuses DeleteCluster from anyone while it is on (weft down turns it off)
+            # EKS refuses DeleteCluster from anyone while it is on (weft down included)
             "deletion_protection": fabric.protect,
         },
         log_group,

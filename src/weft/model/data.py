@@ -85,6 +85,7 @@ def data_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> list
                 "at_rest_encryption": True,
                 "transit_encryption": True,
                 "kms_key_arn": KMS_ARN,
+                "backup_days": cache.backup_days,
             },
         )
 

@@ -88,7 +88,7 @@ def desired_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> l
     return [
         *foundation_resources(fabric, account_id),
         *network_resources(fabric, zones),
-        *cluster_resources(fabric, zones),
+        *cluster_resources(fabric, zones, account_id=account_id),
         *data_resources(fabric, zones, account_id=account_id),
         *dns_resources(fabric),
     ]

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 FABRIC_TAG = "weft:fabric"
 ID_TAG = "weft:id"
+#: On a fabric key ``down`` kept because final snapshots are encrypted with it: which ones.
+RETAINED_TAG = "weft:retained"
 
 
 def resource_tags(fabric: str, kind: str, name: str, user: Mapping[str, str]) -> dict[str, str]:

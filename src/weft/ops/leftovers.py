@@ -11,7 +11,8 @@ Independent readings, each catching what another may miss:
    log group EKS keeps for the cluster's control-plane logs (:mod:`weft.aws.remains`).
 
 Each leftover says why it is there. Some are there by design (``intended``): a database's final
-snapshot; a KMS key, which waits at least 7 days in PendingDeletion; the fabric bucket kept by
+snapshot; a KMS key, which waits at least 7 days in PendingDeletion, or which is kept (tagged
+``weft:retained``) because kept final snapshots are encrypted with it; the fabric bucket kept by
 ``weft down --keep-journal``; the control-plane logs EKS keeps. Everything else is unintended,
 and ``weft leftovers`` (and ``weft down``, which ends with this report) exits non-zero.
 
@@ -30,6 +31,7 @@ from weft.aws.journal import read_journal
 from weft.aws.sweep import scan_everything
 from weft.core.resource import Observed
 from weft.model.addresses import FABRIC_BUCKET
+from weft.model.tags import RETAINED_TAG
 from weft.ops import retrying
 from weft.ops.plan import inventory
 from weft.ops.sweep import sweep_scope
@@ -97,6 +99,12 @@ def discovered(observed: Iterable[Observed], journal_kept: Callable[[], bool]) -
                 Leftover(
                     obs.kind, obs.id, "the fabric's journal, kept by down --keep-journal", True
                 )
+            )
+            continue
+        retained = (obs.props.get("tags") or {}).get(RETAINED_TAG)
+        if obs.kind == "kms_key" and retained:
+            found.append(
+                Leftover(obs.kind, obs.id, f"kept: the final snapshots {retained} need it", True)
             )
             continue
         found.append(Leftover(obs.kind, obs.id, "still present (weft discovery)"))

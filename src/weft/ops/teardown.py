@@ -43,6 +43,7 @@ from weft.aws import data_at_risk
 from weft.aws.drivers import DRIVERS
 from weft.aws.drivers.base import Driver
 from weft.aws.drivers.bucket import BucketDriver
+from weft.aws.drivers.cache_replication_group import CacheReplicationGroupDriver
 from weft.aws.drivers.db_instance import DbInstanceDriver
 from weft.aws.inventory import Inventory
 from weft.aws.sweep import Scope, sweepers
@@ -74,7 +75,7 @@ PHASES = ("sweep", "fabric", "after", "bucket")
 class TeardownOptions:
     #: the fabric's name, required when it is protected
     confirm: str | None = None
-    #: take a final snapshot of each database (``--no-final-snapshot`` turns it off)
+    #: take a final snapshot of each database and cache (``--no-final-snapshot`` turns it off)
     final_snapshot: bool = True
     #: empty buckets that hold objects and delete volumes Kubernetes left (``--delete-data``)
     delete_data: bool = False
@@ -149,6 +150,9 @@ def drivers(options: TeardownOptions, scope: Scope) -> dict[str, Driver]:
     return {
         **DRIVERS,
         "db_instance": DbInstanceDriver(final_snapshot=options.final_snapshot),
+        "cache_replication_group": CacheReplicationGroupDriver(
+            final_snapshot=options.final_snapshot
+        ),
         "bucket": BucketDriver(delete_data=options.delete_data),
         **sweepers(scope),
     }

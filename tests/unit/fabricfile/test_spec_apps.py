@@ -149,6 +149,8 @@ def test_names_of_injected_environment_variables() -> None:
     assert list(injected_env("cache", "sessions")) == [
         "SESSIONS_HOST",
         "SESSIONS_PORT",
+        "SESSIONS_TLS",
+        "SESSIONS_URL",
         "SESSIONS_AUTH_TOKEN",
     ]
     assert list(injected_env("bucket", "uploads")) == ["UPLOADS_BUCKET", "UPLOADS_REGION"]

@@ -483,3 +483,13 @@ def test_log_retention_is_one_of_the_periods_cloudwatch_logs_offers() -> None:
         "cluster.log_retention_days: 31 days is not a retention CloudWatch Logs offers" in p
         for p in _problems(BASE + CLUSTER + "  log_retention_days: 31\n")
     )
+
+
+def test_redis_6_0_is_written_6_x_as_elasticache_names_it() -> None:
+    text = BASE + "caches:\n  - {name: s, engine_version: '%s', node_type: cache.t4g.small}\n"
+    fabric = parse_fabric(text % "6.x")
+    assert fabric.caches[0].engine_version == "6.x"
+    assert any(
+        'ElastiCache has no Redis version "6.0"' in p and 'engine_version: "6.x"' in p
+        for p in _problems(text % "6.0")
+    )

@@ -59,7 +59,12 @@ STORES = {
     "sessions": DataStore(
         "sessions",
         "cache",
-        {"host": "sessions.abc.cache.amazonaws.com", "port": "6379"},
+        {
+            "host": "sessions.abc.cache.amazonaws.com",
+            "port": "6379",
+            "tls": "true",
+            "url": "rediss://sessions.abc.cache.amazonaws.com:6379",
+        },
         "cache/sessions/auth-token",
     ),
     "uploads": DataStore(
@@ -482,6 +487,8 @@ def test_environment_variables(objects: list[dict[str, Any]]) -> None:
         "MAIN_PASSWORD": secret("MAIN_PASSWORD"),
         "SESSIONS_HOST": "sessions.abc.cache.amazonaws.com",
         "SESSIONS_PORT": "6379",
+        "SESSIONS_TLS": "true",
+        "SESSIONS_URL": "rediss://sessions.abc.cache.amazonaws.com:6379",
         "SESSIONS_AUTH_TOKEN": secret("SESSIONS_AUTH_TOKEN"),
         "UPLOADS_BUCKET": "shop-uploads-1a2b",
         "UPLOADS_REGION": "us-east-2",

@@ -50,7 +50,7 @@ def test_cluster_settings_follow_the_file():
     assert cluster["version"] == "1.31"
     assert cluster["public_access_cidrs"] == ("203.0.113.0/24", "198.51.100.7/32")
     assert cluster["encryption_key_arn"] == Ref("kms_key.fabric", "arn")
-    assert len(cluster["subnet_ids"]) == 6
+    assert len(cluster["subnet_ids"]) == 3  # the private ones
 
 
 def test_nodegroup_name_changes_only_with_immutable_settings():
@@ -183,3 +183,24 @@ def test_a_protected_fabric_s_cluster_has_eks_deletion_protection():
     assert build()["eks_cluster.main"].props["deletion_protection"] is True  # shop-prod
     text = PRODUCTION.read_text().replace("name: shop-prod", "name: shop-dev")
     assert build(text=text)["eks_cluster.main"].props["deletion_protection"] is False
+
+
+def test_the_fargate_pod_execution_role_is_for_this_cluster_s_profiles_only():
+    trust = build()["iam_role.fargate"].props["assume_role_policy"]
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"Service": "eks-fargate-pods.amazonaws.com"}
+    assert statement["Condition"] == {
+        "ArnLike": {
+            "aws:SourceArn": "arn:aws:eks:eu-west-1:123456789012:fargateprofile/shop-prod/*"
+        }
+    }
+
+
+def test_caches_keep_daily_snapshots():
+    caches = [r for r in build().values() if r.kind == "cache_replication_group"]
+    assert caches and all(c.props["backup_days"] == 7 for c in caches)
+
+
+def test_the_control_plane_s_interfaces_go_in_the_private_subnets():
+    subnets = build()["eks_cluster.main"].props["subnet_ids"]
+    assert subnets and all(ref.address.startswith("subnet.private-") for ref in subnets)

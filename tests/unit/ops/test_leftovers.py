@@ -140,3 +140,16 @@ def test_an_arn_of_unknown_shape_is_still_reported() -> None:
     assert tagged("not-an-arn", set(), kms_pending=never, nat_gone=never) == Leftover(
         "?", "not-an-arn", "still tagged for the fabric or its cluster (tagging API)"
     )
+
+
+def test_a_key_kept_for_final_snapshots_is_left_on_purpose() -> None:
+    kept = Observed(
+        "kms_key", "fabric", "key-1", {"tags": {"weft:retained": "rds:weft-demo-main-final-1"}}
+    )
+    assert discovered([kept], lambda: False) == [
+        Leftover(
+            "kms_key", "key-1", "kept: the final snapshots rds:weft-demo-main-final-1 need it", True
+        )
+    ]
+    plain = Observed("kms_key", "fabric", "key-2", {"tags": {}})
+    assert discovered([plain], lambda: False)[0].intended is False

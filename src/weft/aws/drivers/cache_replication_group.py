@@ -8,7 +8,12 @@ they are read from its member clusters. Discovery is one paginated describe of t
 of the cache clusters, and a tag read per group named with the fabric's prefix (:mod:`.rds`).
 Every change is waited on until the group is available again.
 
-Engine versions are compared as major.minor (the file says "7.1"; AWS runs and reports "7.1.0").
+Daily snapshots are kept ``backup_days`` days (``SnapshotRetentionLimit``), and deleting a group
+takes a final snapshot (``FinalSnapshotIdentifier``; ``CacheReplicationGroupDriver(
+final_snapshot=False)`` for ``weft down --no-final-snapshot``), as for databases.
+
+Engine versions are compared as major.minor (the file says "7.1"; AWS runs and reports "7.1.0"),
+Redis 6.0 as "6.x", the name ElastiCache gives it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from weft.aws import secrets
@@ -41,6 +47,7 @@ _MODIFIED = {
     "automatic_failover": ("AutomaticFailoverEnabled", bool),
     "multi_az": ("MultiAZEnabled", bool),
     "security_group_ids": ("SecurityGroupIds", list),
+    "backup_days": ("SnapshotRetentionLimit", int),
 }
 
 
@@ -66,7 +73,9 @@ def check_id(group_id: str, address: str) -> str:
 def _major_minor(version: str | None) -> str | None:
     if not version:
         return None
-    return ".".join(version.split(".")[:2])
+    major_minor = ".".join(version.split(".")[:2])
+    # ElastiCache names Redis 6.0 "6.x": that is what the file says and what a change sends.
+    return "6.x" if major_minor == "6.0" else major_minor
 
 
 def _observed(
@@ -91,6 +100,7 @@ def _observed(
         "at_rest_encryption": bool(group.get("AtRestEncryptionEnabled")),
         "transit_encryption": bool(group.get("TransitEncryptionEnabled")),
         "kms_key_arn": group.get("KmsKeyId"),
+        "backup_days": int(group.get("SnapshotRetentionLimit") or 0),
         "tags": tags,
     }
     return Observed(
@@ -224,6 +234,10 @@ class CacheReplicationGroupDriver(kit.TaggedDriver):
     )
     adoption_look = "always"
 
+    def __init__(self, *, final_snapshot: bool = True) -> None:
+        #: take a final snapshot when deleting (``weft down --no-final-snapshot``: False)
+        self.final_snapshot = final_snapshot
+
     def refusals(self, props: Mapping[str, Any], observed: Observed) -> list[kit.Refusal]:
         return refused_changes(props, observed)
 
@@ -275,6 +289,7 @@ class CacheReplicationGroupDriver(kit.TaggedDriver):
             AtRestEncryptionEnabled=bool(props["at_rest_encryption"]),
             TransitEncryptionEnabled=bool(props["transit_encryption"]),
             KmsKeyId=props["kms_key_arn"],
+            SnapshotRetentionLimit=int(props.get("backup_days") or 0),
             AuthToken=token,
             Tags=tagging.to_aws(props["tags"]),
         )
@@ -288,9 +303,15 @@ class CacheReplicationGroupDriver(kit.TaggedDriver):
         if group is None:
             return
         if group.get("Status") not in _GONE_STATES:
+            final: dict[str, str] = {}
+            if self.final_snapshot:
+                stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+                final["FinalSnapshotIdentifier"] = f"{observed.id}-final-{stamp}"
             ctx.client("elasticache").delete_replication_group(
-                ReplicationGroupId=observed.id, RetainPrimaryCluster=False
+                ReplicationGroupId=observed.id, RetainPrimaryCluster=False, **final
             )
+            if final:
+                ctx.report(f"final snapshot of {observed.id}: {final['FinalSnapshotIdentifier']}")
         rds.wait_gone(ctx, f"cache {observed.id}", lambda: _describe(ctx, observed.id), "Status")
 
 

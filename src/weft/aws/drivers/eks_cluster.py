@@ -2,9 +2,10 @@
 
 Creating takes 10-15 minutes on AWS; the wait reports progress. Every in-place change is an EKS
 *update* (one at a time per cluster), waited on through its id: the version (one minor version
-at a time, as EKS allows), endpoint access, logging, deletion protection; tags change directly.
-Subnets, security groups, role and encryption key are fixed at creation here (replacement). How
-clusters are found and waited on: :mod:`.eks`.
+at a time, as EKS allows), endpoint access, subnets (in the zones the cluster was created in,
+as EKS requires), logging, deletion protection; tags change directly. Security groups, role and
+encryption key are fixed at creation here (replacement). How clusters are found and waited on:
+:mod:`.eks`.
 
 ``deletion_protection`` (EKS's ``deletionProtection``, set for a protected fabric) makes EKS
 refuse DeleteCluster from anyone, weft included: as for a database, ``down`` refuses before
@@ -97,11 +98,9 @@ def _props(cluster: Mapping[str, Any], tags: dict[str, str]) -> dict[str, Any]:
 class EksClusterDriver(eks.EksDriver):
     schema = KindSchema(
         kind=KIND,
-        immutable=frozenset(
-            {"name", "role_arn", "subnet_ids", "security_group_ids", "encryption_key_arn"}
-        ),
+        immutable=frozenset({"name", "role_arn", "security_group_ids", "encryption_key_arn"}),
         unordered=frozenset({"subnet_ids", "security_group_ids", "public_access_cidrs", "logging"}),
-        updatable=frozenset({"version", "logging", "deletion_protection", "tags"})
+        updatable=frozenset({"version", "subnet_ids", "logging", "deletion_protection", "tags"})
         | _ENDPOINT_FIELDS,
         shown=("version", "endpoint_public", "endpoint_private", "public_access_cidrs"),
     )
@@ -213,6 +212,12 @@ class EksClusterDriver(eks.EksDriver):
         if changed & _ENDPOINT_FIELDS and endpoint_changed:
             update = client.update_cluster_config(
                 name=name, resourcesVpcConfig=_endpoint_config(props)
+            )["update"]
+            eks.wait_update(ctx, address, name, update, timeout=TIMEOUT)
+            live = self.wait_for(ctx, address, props)
+        if "subnet_ids" in changed and sorted(current["subnet_ids"]) != sorted(props["subnet_ids"]):
+            update = client.update_cluster_config(
+                name=name, resourcesVpcConfig={"subnetIds": list(props["subnet_ids"])}
             )["update"]
             eks.wait_update(ctx, address, name, update, timeout=TIMEOUT)
             live = self.wait_for(ctx, address, props)

@@ -5,6 +5,11 @@ API (:mod:`.tagging_api`), then described one by one (a fabric has one key). Del
 only schedules it, with the shortest window AWS allows (7 days); a key pending deletion is no
 longer reported.
 
+A key that kept snapshots need is not scheduled for deletion: once it is gone (7 days after
+``down``) a database's or cache's final snapshot encrypted with it could never be restored. Its
+deletion then tags it ``weft:retained`` with the snapshots it protects and reports it; ``weft
+leftovers`` lists it as kept on purpose, and a later ``up`` of the fabric finds it again.
+
 The key policy (``policy``, a document) is read with ``GetKeyPolicy`` and put whole with
 ``PutKeyPolicy``; a new key is created with it.
 """
@@ -18,6 +23,7 @@ from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
 from weft.aws.drivers import kit, pagination, presence, tagger, tagging_api
 from weft.core.resource import KindSchema, Observed, Resource
+from weft.model.tags import RETAINED_TAG
 
 KIND = "kms_key"
 PENDING_WINDOW_DAYS = 7
@@ -64,6 +70,20 @@ def _set_policy(edit: kit.Edit) -> None:
     edit.ctx.client("kms").put_key_policy(
         KeyId=edit.id, PolicyName="default", Policy=json.dumps(edit.props["policy"])
     )
+
+
+def snapshots_encrypted_with(ctx: AwsContext, key_id: str) -> list[str]:
+    """The kept RDS and ElastiCache snapshots encrypted with the key ``key_id``."""
+    found: list[str] = []
+    for snap in pagination.items(
+        ctx.client("rds"), "describe_db_snapshots", "DBSnapshots", SnapshotType="manual"
+    ):
+        if str(snap.get("KmsKeyId") or "").endswith(key_id):
+            found.append(f"rds:{snap['DBSnapshotIdentifier']}")
+    for snap in pagination.items(ctx.client("elasticache"), "describe_snapshots", "Snapshots"):
+        if str(snap.get("KmsKeyId") or "").endswith(key_id):
+            found.append(f"elasticache:{snap['SnapshotName']}")
+    return found
 
 
 class KmsKeyDriver(kit.TaggedDriver):
@@ -121,6 +141,18 @@ class KmsKeyDriver(kit.TaggedDriver):
         kms = ctx.client("kms")
         meta = kms.describe_key(KeyId=observed.id)["KeyMetadata"]  # NotFound: already gone
         if meta.get("KeyState") in _GONE_STATES:
+            return
+        needed = snapshots_encrypted_with(ctx, meta["KeyId"])
+        if needed:
+            listed = ", ".join(needed)
+            value = listed if len(listed) <= 256 else listed[:253] + "..."
+            kms.tag_resource(
+                KeyId=meta["KeyId"], Tags=[{"TagKey": RETAINED_TAG, "TagValue": value}]
+            )
+            ctx.report(
+                f"kept KMS key {meta['KeyId']}: the final snapshots {listed} are encrypted with "
+                "it and could not be restored without it (delete them, then the key)"
+            )
             return
         # Only aliases that still point at this key: a replacement may have taken the name over.
         for alias in pagination.items(kms, "list_aliases", "Aliases", KeyId=observed.id):

@@ -14,6 +14,11 @@
 - **UpdateClusterConfig** answers with its ``update`` (moto answers nothing), merges the VPC and
   logging settings into the cluster's (moto replaces them), and refuses a request that changes
   both or neither, as AWS does.
+- **Subnet updates** (moto takes any): UpdateClusterConfig may change the cluster's subnets only
+  within the availability zones it was created in ("Update cluster subnets", Amazon EKS User
+  Guide, https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html: "the subnets you
+  specify must be in the same set of AZs that were selected during cluster creation");
+  otherwise ``InvalidParameterException``.
 - **Deletion protection** (moto ignores it): CreateCluster and UpdateClusterConfig set
   ``deletionProtection`` (a ``DeletionProtectionUpdate``), DescribeCluster reports it, and
   DeleteCluster refuses a protected cluster with ``InvalidRequestException``, as "Protect Amazon
@@ -103,6 +108,7 @@ def apply() -> None:
             if group:
                 config["clusterSecurityGroupId"] = group
         cluster.resources_vpc_config = config
+        cluster.created_zones = _zones_of(self.account_id, region, config["subnetIds"])  # type: ignore[attr-defined]
         cluster.logging = cluster_config.logging_state(cluster_config.enabled_logs(cluster.logging))
         return cluster
 
@@ -155,6 +161,16 @@ def apply() -> None:
                 [{"type": "DeletionProtection", "value": json.dumps(bool(protection))}],
             )
         elif vpc_config:
+            created = getattr(cluster, "created_zones", None)
+            if created and vpc_config.get("subnetIds"):
+                zones = _zones_of(self.current_account, self.region, list(vpc_config["subnetIds"]))
+                if not zones <= created:
+                    raise backend.invalid(
+                        "Provided subnets are in availability zones "
+                        f"{', '.join(sorted(zones - created))} that the cluster was not created "
+                        f"in ({', '.join(sorted(created))}).",
+                        cluster=name,
+                    )
             cluster.resources_vpc_config = {**(cluster.resources_vpc_config or {}), **vpc_config}
             kind, params = cluster_config.vpc_update(vpc_config)
             update = backend.record_update(cluster, kind, params)
@@ -170,6 +186,19 @@ def apply() -> None:
         return ActionResult({"update": update})
 
     EKSResponse.update_cluster_config = update_cluster_config  # type: ignore[method-assign]
+
+
+def _zones_of(account_id: str, region: str, subnet_ids: list[str]) -> set[str]:
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[account_id][region]
+    zones: set[str] = set()
+    for subnet_id in subnet_ids:
+        try:
+            zones.add(str(ec2.get_subnet(subnet_id).availability_zone))
+        except Exception:  # an unknown subnet: moto does not validate EKS subnets
+            continue
+    return zones
 
 
 def _vpc_of_subnets(account_id: str, region: str, subnet_ids: list[str]) -> str | None:

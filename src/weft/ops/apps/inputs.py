@@ -50,12 +50,19 @@ def data_stores(
         if cache.name in used:
             address = address_of("cache_replication_group", cache.name)
             obs = _need(inv, address, "cache", cache.name)
+            host, port = (
+                str(obs.outputs.get("endpoint") or ""),
+                str(obs.outputs.get("port") or 6379),
+            )
             out[cache.name] = manifests.DataStore(
                 cache.name,
                 "cache",
                 {
-                    "host": str(obs.outputs.get("endpoint") or ""),
-                    "port": str(obs.outputs.get("port") or 6379),
+                    "host": host,
+                    "port": port,
+                    # weft's caches encrypt in transit: a plain redis:// client is refused
+                    "tls": "true",
+                    "url": f"rediss://{host}:{port}",
                 },
                 cache_auth_token(cache.name),
             )
