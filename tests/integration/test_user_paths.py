@@ -280,3 +280,44 @@ def test_the_aws_kubeconfig_is_safe_to_commit(workdir: Path, moto_url: str) -> N
     assert credential["kind"] == "ExecCredential"
     assert credential["status"]["token"].startswith("k8s-aws-v1.")
     assert weft("down", "--yes", cwd=workdir, env=aws).code == 0
+
+
+# -------------------------------------------------------------------------------- secrets
+@pytest.mark.k8s
+def test_secrets_before_up_and_removing_one_a_deployed_app_uses(
+    workdir: Path, kube_api: Any
+) -> None:
+    (workdir / "fabric.yaml").write_text(
+        CLUSTER_FABRIC.replace("name: lk", "name: sec").replace(
+            "port: 8080}", "port: 8080, secrets: [api-key]}"
+        )
+    )
+    # before up: the fabric is not up yet, and what to do; no raw KMS error
+    for args, stdin in (
+        (("secrets", "set", "api-key"), "v1\n"),
+        (("secrets", "get", "api-key"), ""),
+    ):
+        ran = weft(*args, cwd=workdir, stdin=stdin)
+        assert ran.code == 1, ran.both
+        assert "fabric sec is not up yet" in ran.err and "weft up" in ran.err, ran.err
+        assert "NotFoundException" not in ran.both and "may not be visible yet" not in ran.both
+
+    assert weft("up", "--yes", cwd=workdir).code == 0
+    assert weft("secrets", "set", "api-key", cwd=workdir, stdin="v1\n").code == 0
+    assert weft("secrets", "set", "spare", cwd=workdir, stdin="v2\n").code == 0
+    deploy = weft("deploy", cwd=workdir)
+    assert deploy.code == 0, deploy.both
+
+    # a secret a deployed app uses: refused without --force, and kept
+    ran = weft("secrets", "rm", "api-key", "--yes", cwd=workdir)
+    assert ran.code == 1, ran.both
+    assert "used by web, deployed in the cluster" in ran.err and "--force" in ran.err
+    assert weft("secrets", "get", "api-key", cwd=workdir).out == "v1\n"
+    # one no app uses goes at once
+    ran = weft("secrets", "rm", "spare", "--yes", cwd=workdir)
+    assert ran.code == 0 and "Deleted spare" in ran.out, ran.both
+    # with --force: a warning, then deleted
+    ran = weft("secrets", "rm", "api-key", "--yes", "--force", cwd=workdir)
+    assert ran.code == 0, ran.both
+    assert "Warning: secret api-key is used by web" in ran.out and "Deleted api-key" in ran.out
+    assert weft("down", "--yes", cwd=workdir).code == 0
