@@ -321,3 +321,34 @@ def test_secrets_before_up_and_removing_one_a_deployed_app_uses(
     assert ran.code == 0, ran.both
     assert "Warning: secret api-key is used by web" in ran.out and "Deleted api-key" in ran.out
     assert weft("down", "--yes", cwd=workdir).code == 0
+
+
+# ------------------------------------------------------------------ adding a zone to a cluster
+def test_adding_a_zone_keeps_the_cluster(workdir: Path) -> None:
+    """zones 2 -> 3 on a fabric with a cluster: the new zone's subnets are made, the cluster
+    keeps the zones it was created in (EKS refuses control-plane subnets in others) and is not
+    replaced."""
+    fabric = workdir / "fabric.yaml"
+    fabric.write_text(CLUSTER_FABRIC.split("nodegroups:")[0].replace("name: lk", "name: zc"))
+    assert weft("up", "--yes", cwd=workdir).code == 0
+    before = json.loads(weft("status", "--json", cwd=workdir).out)
+    fabric.write_text(fabric.read_text().replace("zones: 2", "zones: 3"))
+
+    plan = weft("plan", "--json", cwd=workdir)
+    assert plan.code == 0, plan.both
+    changes = {c["address"]: c["action"] for c in json.loads(plan.out)["changes"]}
+    assert changes["eks_cluster.main"] == "no-op", changes
+    assert changes["subnet.public-c"] == "create"
+    assert not [a for a, act in changes.items() if act in ("replace", "delete")], changes
+
+    up = weft("up", "--yes", cwd=workdir)
+    assert up.code == 0, up.both
+    after = json.loads(weft("status", "--json", cwd=workdir).out)
+
+    def cluster_id(status: dict[str, Any]) -> str:
+        (row,) = (r for r in status["resources"] if r["address"] == "eks_cluster.main")
+        return str(row["id"])
+
+    assert cluster_id(after) == cluster_id(before)
+    assert weft("plan", "--detailed-exitcode", cwd=workdir).code == 0  # settled
+    assert weft("down", "--yes", cwd=workdir).code == 0

@@ -27,10 +27,11 @@ from weft.aws.inventory import Inventory, build, discover
 from weft.core import planner
 from weft.core.executor import execution_graph
 from weft.core.plan import Action, Plan
-from weft.core.resource import KindSchema, Observed
+from weft.core.resource import KindSchema, Observed, Ref, Resource
 from weft.errors import ConfigError, CycleError, GuardError, StalePlan, UsageError
 from weft.fabricfile import check_version_step
 from weft.model import desired_resources
+from weft.model.addresses import CLUSTER
 from weft.ops import retrying
 from weft.ops.target import Target
 
@@ -61,8 +62,9 @@ def meta(target: Target, kind: str) -> dict[str, Any]:
 def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
     """What ``up`` would change: the fabric file against the cloud."""
     inv = inv or inventory(target)
-    desired = desired_resources(
-        target.fabric, account_id=target.account_id, zones=list(target.zones)
+    desired = keep_cluster_zones(
+        desired_resources(target.fabric, account_id=target.account_id, zones=list(target.zones)),
+        inv,
     )
     kinds = schemas()
     # What `weft deploy` manages (the apps' DNS records) is not the fabric file's to plan away.
@@ -72,6 +74,31 @@ def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
     )
     check_plan(target.fabric.source, the_plan)
     return the_plan
+
+
+def keep_cluster_zones(desired: list[Resource], inv: Inventory) -> list[Resource]:
+    """``desired`` with the EKS cluster keeping the subnets it has when the fabric only gained
+    zones: EKS refuses control-plane subnets in zones the cluster was not created in, so a new
+    zone's subnets serve node groups, load balancers and data, and the cluster is not replaced
+    (Amazon EKS User Guide, "View Amazon EKS networking requirements for VPC and subnets",
+    https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html: "All subnets that you add
+    must be in the same set of AZs as originally provided when you created the cluster"). When
+    the cluster lost a zone, ``desired`` is left as it is (the plan says the cluster is
+    replaced)."""
+    observed = inv.by_address.get(CLUSTER)
+    if observed is None:
+        return desired
+    address_of_id = {o.id: a for a, o in inv.by_address.items() if o.kind == "subnet"}
+    have = {address_of_id.get(str(i)) for i in observed.props.get("subnet_ids") or ()}
+    out = []
+    for resource in desired:
+        wanted = resource.props.get("subnet_ids") if resource.address == CLUSTER else None
+        if wanted:
+            kept = [r for r in wanted if isinstance(r, Ref) and r.address in have]
+            if None not in have and len(kept) == len(have) and len(kept) < len(wanted):
+                resource = replace(resource, props={**resource.props, "subnet_ids": kept})
+        out.append(resource)
+    return out
 
 
 def duplicates_named(plan: Plan, inv: Inventory) -> Plan:
