@@ -11,7 +11,8 @@
   and the answer says ``DELETING`` (moto: ``ACTIVE``).
 - **UpdateClusterConfig** answers with its ``update`` (moto answers nothing), merges the VPC and
   logging settings into the cluster's (moto replaces them), and refuses a request that changes
-  both or neither, as AWS does.
+  both or neither, as AWS does; and subnets in an Availability Zone the cluster was not created
+  in (:func:`.cluster_config.subnet_zone_problem`), as EKS does.
 """
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ def apply() -> None:
             if group:
                 config["clusterSecurityGroupId"] = group
         cluster.resources_vpc_config = config
+        # the zones it is created in: the only ones its subnets may ever be in
+        zones = set(_zones_of(self.account_id, region, config["subnetIds"]).values())
+        cluster.weft_zones = zones  # type: ignore[attr-defined]
         cluster.logging = cluster_config.logging_state(cluster_config.enabled_logs(cluster.logging))
         return cluster
 
@@ -114,6 +118,14 @@ def apply() -> None:
         if vpc_config and logging:
             raise backend.invalid("Only one type of update can be allowed.", cluster=name)
         if vpc_config:
+            if "subnetIds" in vpc_config:
+                region = self.eks_backend.region_name
+                requested = _zones_of(self.eks_backend.account_id, region, vpc_config["subnetIds"])
+                problem = cluster_config.subnet_zone_problem(
+                    getattr(cluster, "weft_zones", set()), requested
+                )
+                if problem:
+                    raise backend.invalid(problem, cluster=name)
             cluster.resources_vpc_config = {**(cluster.resources_vpc_config or {}), **vpc_config}
             kind, params = cluster_config.vpc_update(vpc_config)
             update = backend.record_update(cluster, kind, params)
@@ -141,6 +153,18 @@ def _vpc_of_subnets(account_id: str, region: str, subnet_ids: list[str]) -> str 
         except Exception:  # an unknown subnet: moto does not validate EKS subnets
             continue
     return None
+
+
+def _zones_of(account_id: str, region: str, subnet_ids: list[str]) -> dict[str, str]:
+    """The Availability Zone of each known subnet of ``subnet_ids``."""
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[account_id][region]
+    zones = {}
+    for subnet_id in subnet_ids or []:
+        with contextlib.suppress(Exception):  # an unknown subnet: moto does not validate them
+            zones[subnet_id] = str(ec2.get_subnet(subnet_id).availability_zone)
+    return zones
 
 
 def _make_cluster_group(account_id: str, region: str, cluster: str, vpc_id: str) -> str | None:
