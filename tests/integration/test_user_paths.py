@@ -324,31 +324,43 @@ def test_secrets_before_up_and_removing_one_a_deployed_app_uses(
 
 
 # ------------------------------------------------------------------ adding a zone to a cluster
-def test_adding_a_zone_keeps_the_cluster(workdir: Path) -> None:
-    """zones 2 -> 3 on a fabric with a cluster: the new zone's subnets are made, the cluster
-    keeps the zones it was created in (EKS refuses control-plane subnets in others) and is not
-    replaced."""
+def test_adding_a_zone_keeps_the_cluster_and_moves_node_groups_first(workdir: Path) -> None:
+    """zones 2 -> 3 on a fabric with a cluster and a node group (the issue's repro): the new
+    zone's subnets are made, the cluster keeps the zones it was created in (EKS refuses
+    control-plane subnets in others) and is not replaced, and the node group moves to the new
+    subnets under a new name, made before the old one is deleted. And back to 2 zones."""
     fabric = workdir / "fabric.yaml"
-    fabric.write_text(CLUSTER_FABRIC.split("nodegroups:")[0].replace("name: lk", "name: zc"))
+    fabric.write_text(CLUSTER_FABRIC.split("apps:")[0].replace("name: lk", "name: zc"))
     assert weft("up", "--yes", cwd=workdir).code == 0
     before = json.loads(weft("status", "--json", cwd=workdir).out)
     fabric.write_text(fabric.read_text().replace("zones: 2", "zones: 3"))
 
     plan = weft("plan", "--json", cwd=workdir)
     assert plan.code == 0, plan.both
-    changes = {c["address"]: c["action"] for c in json.loads(plan.out)["changes"]}
-    assert changes["eks_cluster.main"] == "no-op", changes
-    assert changes["subnet.public-c"] == "create"
-    assert not [a for a, act in changes.items() if act in ("replace", "delete")], changes
+    changes = {c["address"]: c for c in json.loads(plan.out)["changes"]}
+    assert changes["eks_cluster.main"]["action"] == "no-op", changes["eks_cluster.main"]
+    assert changes["subnet.public-c"]["action"] == "create"
+    group = changes["eks_nodegroup.general"]
+    assert group["action"] == "replace" and group["delete_first"] is False, group
+    others = [a for a, c in changes.items() if c["action"] in ("replace", "delete")]
+    assert others == ["eks_nodegroup.general"], others
 
     up = weft("up", "--yes", cwd=workdir)
     assert up.code == 0, up.both
     after = json.loads(weft("status", "--json", cwd=workdir).out)
 
-    def cluster_id(status: dict[str, Any]) -> str:
-        (row,) = (r for r in status["resources"] if r["address"] == "eks_cluster.main")
-        return str(row["id"])
+    def row(status: dict[str, Any], address: str) -> str:
+        (found,) = (r for r in status["resources"] if r["address"] == address)
+        return str(found["id"])
 
-    assert cluster_id(after) == cluster_id(before)
+    assert row(after, "eks_cluster.main") == row(before, "eks_cluster.main")
+    assert row(after, "eks_nodegroup.general") == row(before, "eks_nodegroup.general") + "-2"
     assert weft("plan", "--detailed-exitcode", cwd=workdir).code == 0  # settled
+
+    fabric.write_text(fabric.read_text().replace("zones: 3", "zones: 2"))
+    assert weft("up", "--yes", cwd=workdir).code == 0
+    back = json.loads(weft("status", "--json", cwd=workdir).out)
+    assert row(back, "eks_cluster.main") == row(before, "eks_cluster.main")
+    assert row(back, "eks_nodegroup.general") == row(before, "eks_nodegroup.general")
+    assert weft("plan", "--detailed-exitcode", cwd=workdir).code == 0
     assert weft("down", "--yes", cwd=workdir).code == 0

@@ -62,8 +62,13 @@ def meta(target: Target, kind: str) -> dict[str, Any]:
 def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
     """What ``up`` would change: the fabric file against the cloud."""
     inv = inv or inventory(target)
-    desired = keep_cluster_zones(
-        desired_resources(target.fabric, account_id=target.account_id, zones=list(target.zones)),
+    desired = name_moved_nodegroups(
+        keep_cluster_zones(
+            desired_resources(
+                target.fabric, account_id=target.account_id, zones=list(target.zones)
+            ),
+            inv,
+        ),
         inv,
     )
     kinds = schemas()
@@ -97,6 +102,40 @@ def keep_cluster_zones(desired: list[Resource], inv: Inventory) -> list[Resource
             kept = [r for r in wanted if isinstance(r, Ref) and r.address in have]
             if None not in have and len(kept) == len(have) and len(kept) < len(wanted):
                 resource = replace(resource, props={**resource.props, "subnet_ids": kept})
+        out.append(resource)
+    return out
+
+
+#: What tells the two names of a node group apart (:func:`name_moved_nodegroups`).
+MOVED_SUFFIX = "-2"
+
+
+def name_moved_nodegroups(desired: list[Resource], inv: Inventory) -> list[Resource]:
+    """``desired`` with each node group whose subnets change (a zone added or removed) named
+    anew, so that its replacement is made before the old group is deleted and the nodes keep
+    running: EKS cannot move a node group to other subnets, and its name must be free for the
+    new group. A group's cloud name changes with its instance types, capacity and disk
+    (:func:`weft.model.cluster.nodegroup_name`); for its subnets it takes turns between that
+    name and the name with :data:`MOVED_SUFFIX`. A group already on its subnets keeps the name
+    it has."""
+    id_of = {a: o.id for a, o in inv.by_address.items()}
+    out = []
+    for resource in desired:
+        observed = inv.by_address.get(resource.address)
+        if resource.kind == "eks_nodegroup" and observed is not None:
+            base = str(resource.props["nodegroup_name"])
+            moved = base + MOVED_SUFFIX
+            have = str(observed.props.get("nodegroup_name"))
+            if have in (base, moved):
+                wanted = {
+                    id_of.get(r.address) if isinstance(r, Ref) else str(r)
+                    for r in resource.props.get("subnet_ids") or ()
+                }
+                same = None not in wanted and wanted == {
+                    str(i) for i in observed.props.get("subnet_ids") or ()
+                }
+                name = have if same else (base if have == moved else moved)
+                resource = replace(resource, props={**resource.props, "nodegroup_name": name})
         out.append(resource)
     return out
 
