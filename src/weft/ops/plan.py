@@ -159,7 +159,16 @@ def duplicates_named(plan: Plan, inv: Inventory) -> Plan:
 
 def check_plan(source: str, plan: Plan) -> None:
     """Refuse, before anything is written, changes the cloud cannot make (``source``: the
-    fabric file, named in the error)."""
+    fabric file, named in the error), and a plan whose steps cannot be ordered (a dependency
+    cycle): found here, when the plan is made, never after the user confirmed it."""
+    try:
+        execution_graph(plan)
+    except CycleError as exc:
+        raise GuardError(
+            f"{source}: weft cannot order the steps of this change ({exc}); nothing was changed",
+            hint="make the change in smaller steps, each applied with weft up (e.g. remove the "
+            "node groups first, then change the cluster, then add them back)",
+        ) from None
     for change in plan.actionable:
         if change.kind != "eks_cluster" or change.action is not Action.UPDATE:
             continue
