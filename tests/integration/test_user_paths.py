@@ -364,3 +364,29 @@ def test_adding_a_zone_keeps_the_cluster_and_moves_node_groups_first(workdir: Pa
     assert row(back, "eks_nodegroup.general") == row(before, "eks_nodegroup.general")
     assert weft("plan", "--detailed-exitcode", cwd=workdir).code == 0
     assert weft("down", "--yes", cwd=workdir).code == 0
+
+
+def test_replacing_the_cluster_needs_the_fabric_name_even_unprotected(workdir: Path) -> None:
+    """A cluster that loses a zone is replaced: the plan says so apart, in red, with the
+    downtime, and `up --yes` alone refuses it on an unprotected fabric, touching nothing."""
+    fabric = workdir / "fabric.yaml"
+    fabric.write_text(
+        CLUSTER_FABRIC.split("nodegroups:")[0]
+        .replace("name: lk", "name: rc")
+        .replace("zones: 2", "zones: 3")
+    )
+    assert weft("up", "--yes", cwd=workdir).code == 0
+    before = weft("status", "--json", cwd=workdir).out
+    fabric.write_text(fabric.read_text().replace("zones: 3", "zones: 2"))
+    plan = weft("plan", cwd=workdir)
+    assert plan.code == 0, plan.both
+    assert (
+        "Destructive changes (1)" in plan.out and "cluster rc replaced: the apps stop" in plan.out
+    )
+    assert "needs --confirm rc" in plan.out
+    up = weft("up", "--yes", cwd=workdir)
+    assert up.code == 1, up.both
+    assert "--yes alone never replaces" in up.err and "--confirm rc" in up.err
+    fabric.write_text(fabric.read_text().replace("zones: 2", "zones: 3"))
+    assert weft("status", "--json", cwd=workdir).out == before  # nothing was touched
+    assert weft("down", "--yes", cwd=workdir).code == 0
