@@ -56,11 +56,15 @@ def local_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def moto_url(local_state_dir: Path) -> Iterator[str]:
-    """URL of a moto server started for this test session (the same one `weft --local` uses)."""
+    """URL of a moto server started for this test session (the same one `weft --local` uses).
+    At the end the whole local cloud stops: the local Kubernetes too, which `weft` commands
+    start for a fabric with a cluster."""
     from weft.local import aws_server
+    from weft.local.kube import control_plane
 
     info = aws_server.start(local_state_dir / "local")
     yield info.url
+    control_plane.stop_kube(local_state_dir / "local")
     aws_server.stop(local_state_dir / "local")
 
 

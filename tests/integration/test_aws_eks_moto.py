@@ -723,3 +723,34 @@ def test_nodes_are_instances_with_the_security_groups_eks_gives_them(
         Filters=[{"Name": "addresses.private-ip-address", "Values": [recycled["ip"]]}]
     )["NetworkInterfaces"]
     assert held == []  # its interface went with it
+
+
+def test_update_cluster_config_refuses_subnets_in_a_zone_the_cluster_was_not_created_in(
+    eks: Any, cluster: str, network: dict[str, Any]
+) -> None:
+    """As EKS: subnets added to a cluster must be in the Availability Zones it was created
+    with (Amazon EKS User Guide, networking requirements for VPC and subnets)."""
+    ec2 = network["ec2"]
+    elsewhere = ec2.create_subnet(
+        VpcId=network["vpc"], CidrBlock="10.77.3.0/24", AvailabilityZone="us-east-2c"
+    )["Subnet"]["SubnetId"]
+    same_zone = ec2.create_subnet(
+        VpcId=network["vpc"], CidrBlock="10.77.4.0/24", AvailabilityZone="us-east-2a"
+    )["Subnet"]["SubnetId"]
+    with pytest.raises(ClientError) as refused:
+        eks.update_cluster_config(
+            name=cluster, resourcesVpcConfig={"subnetIds": [*network["subnets"], elsewhere]}
+        )
+    error = refused.value.response["Error"]
+    assert error["Code"] == "InvalidParameterException"
+    assert elsewhere in error["Message"] and "us-east-2c" in error["Message"]
+    before = eks.describe_cluster(name=cluster)["cluster"]["resourcesVpcConfig"]["subnetIds"]
+    assert sorted(before) == sorted(network["subnets"])  # nothing changed
+
+    # a subnet in a zone the cluster was created in is accepted
+    update = eks.update_cluster_config(
+        name=cluster, resourcesVpcConfig={"subnetIds": [*network["subnets"], same_zone]}
+    )["update"]
+    assert update["type"] == "VpcConfigUpdate"
+    after = eks.describe_cluster(name=cluster)["cluster"]["resourcesVpcConfig"]["subnetIds"]
+    assert same_zone in after

@@ -280,3 +280,113 @@ def test_the_aws_kubeconfig_is_safe_to_commit(workdir: Path, moto_url: str) -> N
     assert credential["kind"] == "ExecCredential"
     assert credential["status"]["token"].startswith("k8s-aws-v1.")
     assert weft("down", "--yes", cwd=workdir, env=aws).code == 0
+
+
+# -------------------------------------------------------------------------------- secrets
+@pytest.mark.k8s
+def test_secrets_before_up_and_removing_one_a_deployed_app_uses(
+    workdir: Path, kube_api: Any
+) -> None:
+    (workdir / "fabric.yaml").write_text(
+        CLUSTER_FABRIC.replace("name: lk", "name: sec").replace(
+            "port: 8080}", "port: 8080, secrets: [api-key]}"
+        )
+    )
+    # before up: the fabric is not up yet, and what to do; no raw KMS error
+    for args, stdin in (
+        (("secrets", "set", "api-key"), "v1\n"),
+        (("secrets", "get", "api-key"), ""),
+    ):
+        ran = weft(*args, cwd=workdir, stdin=stdin)
+        assert ran.code == 1, ran.both
+        assert "fabric sec is not up yet" in ran.err and "weft up" in ran.err, ran.err
+        assert "NotFoundException" not in ran.both and "may not be visible yet" not in ran.both
+
+    assert weft("up", "--yes", cwd=workdir).code == 0
+    assert weft("secrets", "set", "api-key", cwd=workdir, stdin="v1\n").code == 0
+    assert weft("secrets", "set", "spare", cwd=workdir, stdin="v2\n").code == 0
+    deploy = weft("deploy", cwd=workdir)
+    assert deploy.code == 0, deploy.both
+
+    # a secret a deployed app uses: refused without --force, and kept
+    ran = weft("secrets", "rm", "api-key", "--yes", cwd=workdir)
+    assert ran.code == 1, ran.both
+    assert "used by web, deployed in the cluster" in ran.err and "--force" in ran.err
+    assert weft("secrets", "get", "api-key", cwd=workdir).out == "v1\n"
+    # one no app uses goes at once
+    ran = weft("secrets", "rm", "spare", "--yes", cwd=workdir)
+    assert ran.code == 0 and "Deleted spare" in ran.out, ran.both
+    # with --force: a warning, then deleted
+    ran = weft("secrets", "rm", "api-key", "--yes", "--force", cwd=workdir)
+    assert ran.code == 0, ran.both
+    assert "Warning: secret api-key is used by web" in ran.out and "Deleted api-key" in ran.out
+    assert weft("down", "--yes", cwd=workdir).code == 0
+
+
+# ------------------------------------------------------------------ adding a zone to a cluster
+def test_adding_a_zone_keeps_the_cluster_and_moves_node_groups_first(workdir: Path) -> None:
+    """zones 2 -> 3 on a fabric with a cluster and a node group (the issue's repro): the new
+    zone's subnets are made, the cluster keeps the zones it was created in (EKS refuses
+    control-plane subnets in others) and is not replaced, and the node group moves to the new
+    subnets under a new name, made before the old one is deleted. And back to 2 zones."""
+    fabric = workdir / "fabric.yaml"
+    fabric.write_text(CLUSTER_FABRIC.split("apps:")[0].replace("name: lk", "name: zc"))
+    assert weft("up", "--yes", cwd=workdir).code == 0
+    before = json.loads(weft("status", "--json", cwd=workdir).out)
+    fabric.write_text(fabric.read_text().replace("zones: 2", "zones: 3"))
+
+    plan = weft("plan", "--json", cwd=workdir)
+    assert plan.code == 0, plan.both
+    changes = {c["address"]: c for c in json.loads(plan.out)["changes"]}
+    assert changes["eks_cluster.main"]["action"] == "no-op", changes["eks_cluster.main"]
+    assert changes["subnet.public-c"]["action"] == "create"
+    group = changes["eks_nodegroup.general"]
+    assert group["action"] == "replace" and group["delete_first"] is False, group
+    others = [a for a, c in changes.items() if c["action"] in ("replace", "delete")]
+    assert others == ["eks_nodegroup.general"], others
+
+    up = weft("up", "--yes", cwd=workdir)
+    assert up.code == 0, up.both
+    after = json.loads(weft("status", "--json", cwd=workdir).out)
+
+    def row(status: dict[str, Any], address: str) -> str:
+        (found,) = (r for r in status["resources"] if r["address"] == address)
+        return str(found["id"])
+
+    assert row(after, "eks_cluster.main") == row(before, "eks_cluster.main")
+    assert row(after, "eks_nodegroup.general") == row(before, "eks_nodegroup.general") + "-2"
+    assert weft("plan", "--detailed-exitcode", cwd=workdir).code == 0  # settled
+
+    fabric.write_text(fabric.read_text().replace("zones: 3", "zones: 2"))
+    assert weft("up", "--yes", cwd=workdir).code == 0
+    back = json.loads(weft("status", "--json", cwd=workdir).out)
+    assert row(back, "eks_cluster.main") == row(before, "eks_cluster.main")
+    assert row(back, "eks_nodegroup.general") == row(before, "eks_nodegroup.general")
+    assert weft("plan", "--detailed-exitcode", cwd=workdir).code == 0
+    assert weft("down", "--yes", cwd=workdir).code == 0
+
+
+def test_replacing_the_cluster_needs_the_fabric_name_even_unprotected(workdir: Path) -> None:
+    """A cluster that loses a zone is replaced: the plan says so apart, in red, with the
+    downtime, and `up --yes` alone refuses it on an unprotected fabric, touching nothing."""
+    fabric = workdir / "fabric.yaml"
+    fabric.write_text(
+        CLUSTER_FABRIC.split("nodegroups:")[0]
+        .replace("name: lk", "name: rc")
+        .replace("zones: 2", "zones: 3")
+    )
+    assert weft("up", "--yes", cwd=workdir).code == 0
+    before = weft("status", "--json", cwd=workdir).out
+    fabric.write_text(fabric.read_text().replace("zones: 3", "zones: 2"))
+    plan = weft("plan", cwd=workdir)
+    assert plan.code == 0, plan.both
+    assert (
+        "Destructive changes (1)" in plan.out and "cluster rc replaced: the apps stop" in plan.out
+    )
+    assert "needs --confirm rc" in plan.out
+    up = weft("up", "--yes", cwd=workdir)
+    assert up.code == 1, up.both
+    assert "--yes alone never replaces" in up.err and "--confirm rc" in up.err
+    fabric.write_text(fabric.read_text().replace("zones: 2", "zones: 3"))
+    assert weft("status", "--json", cwd=workdir).out == before  # nothing was touched
+    assert weft("down", "--yes", cwd=workdir).code == 0

@@ -161,9 +161,42 @@ def _open(ctx: AwsContext, name: str, body: bytes) -> str:
 # ------------------------------------------------------------------------------------------ API
 
 
+def fabric_not_up(ctx: AwsContext, name: str, *, key: bool = False) -> NotFound:
+    """The error for a secret of a fabric that is not up: its bucket (or, with ``key``, the KMS
+    key that encrypts its secrets) does not exist."""
+    what = (
+        f"its KMS key ({default_key_alias(ctx)}), which encrypts its secrets, does not exist"
+        if key
+        else f"its bucket ({ctx.fabric_bucket}), which keeps its secrets, does not exist"
+    )
+    return NotFound(
+        f"fabric {ctx.fabric} is not up yet: {what}",
+        address=_address(name),
+        hint=f"run weft up first (it creates it); then store it: weft secrets set {name}",
+    )
+
+
+def _missing_part(exc: BaseException) -> str | None:
+    """What ``exc`` says does not exist: the fabric key's alias (``"key"``), the fabric bucket
+    (``"bucket"``), or None for anything else."""
+    cause = exc.__cause__ or exc.__context__
+    if cause is None:
+        return None
+    if errors.code_of(cause) == "NotFoundException":  # KMS: no such alias
+        return "key"
+    return "bucket" if errors.is_no_such_bucket(cause) else None
+
+
 def put_secret(ctx: AwsContext, name: str, value: str, *, key_alias: str | None = None) -> None:
-    """Store (or overwrite) secret ``name``, encrypted under ``key_alias`` (the fabric key)."""
-    _put(ctx, name, value, key_alias=key_alias, only_new=False)
+    """Store (or overwrite) secret ``name``, encrypted under ``key_alias`` (the fabric key).
+    Before the fabric is up (no key, no bucket): :func:`fabric_not_up`, not KMS's error."""
+    try:
+        _put(ctx, name, value, key_alias=key_alias, only_new=False)
+    except CloudError as exc:
+        missing = _missing_part(exc) if key_alias is None else None
+        if missing:
+            raise fabric_not_up(ctx, name, key=missing == "key") from None
+        raise
 
 
 def _put(ctx: AwsContext, name: str, value: str, *, key_alias: str | None, only_new: bool) -> None:
@@ -204,6 +237,13 @@ def get_secret(ctx: AwsContext, name: str) -> str:
     """The value of secret ``name``; :class:`NotFound` naming it when there is none."""
     value = find_secret(ctx, name)
     if value is None:
+        with _translated(name, "read"):
+            try:
+                ctx.client("s3").head_bucket(Bucket=ctx.fabric_bucket)
+            except ClientError as exc:
+                if errors.is_not_found(exc) or errors.code_of(exc) == "404":
+                    raise fabric_not_up(ctx, name) from None
+                raise
         raise NotFound(
             f"there is no secret {name} in fabric {ctx.fabric}",
             address=_address(name),

@@ -21,6 +21,8 @@ SYMBOLS = {
     Action.DELETE: ("-", "red"),
     Action.NOOP: (" ", "dim"),
 }
+#: The kinds whose replacement needs --confirm on every fabric (weft.ops.guard.DOWNTIME).
+REPLACED_WITH_DOWNTIME = frozenset({"eks_cluster", "db_instance", "cache_replication_group"})
 PAST = {"create": "created", "update": "updated", "delete": "deleted"}
 
 
@@ -125,6 +127,11 @@ def destructive(out: Console, changes: list[Any], fabric: str, *, protected: boo
         out.print(f"  [red]✗ {change.address}: {escape(change.what)}[/]")
     if protected:
         out.print(f"[red]Fabric {fabric} is protected: applying needs --confirm {fabric}.[/]")
+    elif any(c.action == "replace" and c.kind in REPLACED_WITH_DOWNTIME for c in changes):
+        out.print(
+            f"[red]Replacing a cluster, a database or a cache needs --confirm {fabric} "
+            "(--yes alone never does).[/]"
+        )
 
 
 def summary_line(plan: Plan) -> str:

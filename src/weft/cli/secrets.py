@@ -14,7 +14,7 @@ import click
 
 from weft.cli import machine, render
 from weft.cli.common import confirm, connect, fabric_options, out
-from weft.errors import UsageError
+from weft.errors import GuardError, UsageError
 
 
 @click.group()
@@ -107,8 +107,13 @@ def list_(file: Path, local: bool, as_json: bool) -> None:
 @click.argument("name")
 @fabric_options
 @click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
-def rm(name: str, file: Path, local: bool, as_json: bool, yes: bool) -> None:
+@click.option(
+    "--force", is_flag=True, help="Delete it even though apps deployed in the cluster use it."
+)
+def rm(name: str, file: Path, local: bool, as_json: bool, yes: bool, force: bool) -> None:
     """Delete NAME, every stored version of it.
+
+    Refused, without --force, when an app or cron job deployed in the cluster uses it.
 
     \b
     Example:
@@ -116,7 +121,22 @@ def rm(name: str, file: Path, local: bool, as_json: bool, yes: bool) -> None:
     """
     from weft.ops import secrets as store
 
+    store.check_name(name)
     target = connect(file, local, as_json, "secrets rm")
+    using = store.deployed_users(target, name)
+    if using:
+        listed = ", ".join(using)
+        what = (
+            f"secret {name} is used by {listed}, deployed in the cluster: without it their "
+            "next deploy, release or rollback is refused until it is set again"
+        )
+        if not force:
+            raise GuardError(
+                f"{what}; nothing was deleted",
+                hint=f"remove it from {listed} in {file} and run weft deploy first, "
+                "or pass --force to delete it anyway",
+            )
+        out(as_json).print(f"[yellow]Warning: {render.escape(what)}.[/]")
     confirm(f"Delete secret {name} of fabric {target.name}?", yes, as_json)
     removed = store.delete(target, name)
     if as_json:

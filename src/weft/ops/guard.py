@@ -5,6 +5,9 @@
 - **Protected fabrics** (``protect: true``, the default when the name contains ``prod``):
   ``down``, and any ``up`` with destructive changes, need ``--confirm <fabric name>``
   (:func:`require_confirmation`), checked before anything is changed, and again under the lock.
+- **Replacing a cluster, a database or a cache** (:data:`DOWNTIME`) needs ``--confirm <fabric
+  name>`` on every fabric, protected or not: ``--yes`` (or a saved plan) alone never replaces
+  them. The plan says what each replacement costs: its downtime, and the data that goes.
 - **Data** (:func:`refuse_data_loss`): a bucket that holds objects is not emptied, and volumes
   Kubernetes left are not deleted, without ``--delete-data``; a database or EKS cluster with
   deletion protection is not deleted at all (the refusal names the command that lifts it). All
@@ -32,6 +35,18 @@ DESTRUCTIVE_KINDS = {
     "cache_replication_group": "cache",
     "eks_cluster": "cluster",
     "bucket": "bucket",
+}
+
+
+#: What replacing each of these kinds costs (downtime, data): replacing one needs --confirm on
+#: every fabric.
+DOWNTIME = {
+    "eks_cluster": "the apps stop until the new cluster (10-15 minutes) and its nodes are up, "
+    "and must be deployed again",
+    "db_instance": "its data goes (final snapshot kept) and it is unreachable until the new "
+    "one is up (about 10 minutes)",
+    "cache_replication_group": "its data goes and it is unreachable until the new one is up "
+    "(about 10 minutes)",
 }
 
 
@@ -79,6 +94,8 @@ def destructive(
             if not count:
                 continue
             what = f"bucket {change.cloud_id} {verb}: it holds {_counted(count, 'object')}"
+        elif change.action is Action.REPLACE and change.kind in DOWNTIME:
+            what = f"{noun} {change.cloud_id} replaced: {DOWNTIME[change.kind]}"
         elif change.kind == DATABASE:
             what = f"database {change.cloud_id} {verb}: its data goes (final snapshot kept)"
         else:
@@ -94,7 +111,8 @@ def require_confirmation(
 ) -> None:
     """Refuse ``command`` on a protected fabric unless ``--confirm`` names it.
 
-    ``down`` always needs it on a protected fabric; ``up`` only with destructive ``changes``.
+    ``down`` always needs it on a protected fabric; ``up`` only with destructive ``changes``,
+    and on every fabric when they replace a cluster, a database or a cache (:data:`DOWNTIME`).
     A ``--confirm`` naming another fabric is refused whether or not the fabric is protected.
     """
     name = target.name
@@ -102,6 +120,14 @@ def require_confirmation(
         raise GuardError(
             f"--confirm {confirm} does not name this fabric ({name}); nothing was changed",
             hint=f"check the file (-f) and the credentials; to go ahead pass --confirm {name}",
+        )
+    replaced = [d for d in changes or [] if needs_name(d)]
+    if replaced and confirm != name:
+        listed = "; ".join(d.what for d in replaced)
+        raise GuardError(
+            f"this plan replaces: {listed}; --yes alone never replaces a cluster, a database "
+            "or a cache; nothing was changed",
+            hint=f"review the plan; to go ahead pass --confirm {name}",
         )
     if not target.fabric.protect or confirm == name:
         return
@@ -118,6 +144,12 @@ def require_confirmation(
             "nothing was changed",
             hint=f"review the plan; to go ahead pass --confirm {name}",
         )
+
+
+def needs_name(change: Destructive) -> bool:
+    """Whether ``change`` replaces a cluster, a database or a cache: ``--confirm NAME`` on
+    every fabric."""
+    return change.action == Action.REPLACE.value and change.kind in DOWNTIME
 
 
 def refuse_data_loss(

@@ -31,7 +31,7 @@ from weft.aws.inventory import Inventory, build, discover
 from weft.core import planner
 from weft.core.executor import execution_graph
 from weft.core.plan import Action, Plan
-from weft.core.resource import KindSchema, Observed
+from weft.core.resource import KindSchema, Observed, Ref, Resource
 from weft.errors import CloudError, ConfigError, CycleError, GuardError, StalePlan, UsageError
 from weft.fabricfile import check_version_step, locate
 from weft.model import desired_resources
@@ -67,8 +67,14 @@ def meta(target: Target, kind: str) -> dict[str, Any]:
 def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
     """What ``up`` would change: the fabric file against the cloud."""
     inv = inv or inventory(target)
-    desired = desired_resources(
-        target.fabric, account_id=target.account_id, zones=list(target.zones)
+    desired = name_moved_nodegroups(
+        keep_cluster_zones(
+            desired_resources(
+                target.fabric, account_id=target.account_id, zones=list(target.zones)
+            ),
+            inv,
+        ),
+        inv,
     )
     kinds = schemas()
     # What `weft deploy` manages (the apps' DNS records) is not the fabric file's to plan away.
@@ -99,6 +105,65 @@ def support_warnings(target: Target, version: str, *, running: bool) -> list[str
     return k8s_versions.support_warnings(version, versions, today, running=running)
 
 
+def keep_cluster_zones(desired: list[Resource], inv: Inventory) -> list[Resource]:
+    """``desired`` with the EKS cluster keeping the subnets it has when the fabric only gained
+    zones: EKS refuses control-plane subnets in zones the cluster was not created in, so a new
+    zone's subnets serve node groups, load balancers and data, and the cluster is not replaced
+    (Amazon EKS User Guide, "View Amazon EKS networking requirements for VPC and subnets",
+    https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html: "All subnets that you add
+    must be in the same set of AZs as originally provided when you created the cluster"). When
+    the cluster lost a zone, ``desired`` is left as it is (the plan says the cluster is
+    replaced)."""
+    observed = inv.by_address.get(CLUSTER)
+    if observed is None:
+        return desired
+    address_of_id = {o.id: a for a, o in inv.by_address.items() if o.kind == "subnet"}
+    have = {address_of_id.get(str(i)) for i in observed.props.get("subnet_ids") or ()}
+    out = []
+    for resource in desired:
+        wanted = resource.props.get("subnet_ids") if resource.address == CLUSTER else None
+        if wanted:
+            kept = [r for r in wanted if isinstance(r, Ref) and r.address in have]
+            if None not in have and len(kept) == len(have) and len(kept) < len(wanted):
+                resource = replace(resource, props={**resource.props, "subnet_ids": kept})
+        out.append(resource)
+    return out
+
+
+#: What tells the two names of a node group apart (:func:`name_moved_nodegroups`).
+MOVED_SUFFIX = "-2"
+
+
+def name_moved_nodegroups(desired: list[Resource], inv: Inventory) -> list[Resource]:
+    """``desired`` with each node group whose subnets change (a zone added or removed) named
+    anew, so that its replacement is made before the old group is deleted and the nodes keep
+    running: EKS cannot move a node group to other subnets, and its name must be free for the
+    new group. A group's cloud name changes with its instance types, capacity and disk
+    (:func:`weft.model.cluster.nodegroup_name`); for its subnets it takes turns between that
+    name and the name with :data:`MOVED_SUFFIX`. A group already on its subnets keeps the name
+    it has."""
+    id_of = {a: o.id for a, o in inv.by_address.items()}
+    out = []
+    for resource in desired:
+        observed = inv.by_address.get(resource.address)
+        if resource.kind == "eks_nodegroup" and observed is not None:
+            base = str(resource.props["nodegroup_name"])
+            moved = base + MOVED_SUFFIX
+            have = str(observed.props.get("nodegroup_name"))
+            if have in (base, moved):
+                wanted = {
+                    id_of.get(r.address) if isinstance(r, Ref) else str(r)
+                    for r in resource.props.get("subnet_ids") or ()
+                }
+                same = None not in wanted and wanted == {
+                    str(i) for i in observed.props.get("subnet_ids") or ()
+                }
+                name = have if same else (base if have == moved else moved)
+                resource = replace(resource, props={**resource.props, "nodegroup_name": name})
+        out.append(resource)
+    return out
+
+
 def duplicates_named(plan: Plan, inv: Inventory) -> Plan:
     """Say why a duplicate (``name#2``, renamed by the inventory) is deleted.
 
@@ -124,7 +189,17 @@ def check_plan(source: str, plan: Plan) -> None:
     """Refuse, before anything is written, changes the cloud cannot make (``source``: the
     fabric file, named in the error with the line and field): a cluster version step EKS does
     not take, and whatever a driver's :meth:`~weft.aws.drivers.kit.DriverBase.refusals` names
-    (a database or cache engine downgrade, a database storage decrease)."""
+    (a database or cache engine downgrade, a database storage decrease); and a plan whose steps
+    cannot be ordered (a dependency cycle): found here, when the plan is made, never after the
+    user confirmed it."""
+    try:
+        execution_graph(plan)
+    except CycleError as exc:
+        raise GuardError(
+            f"{source}: weft cannot order the steps of this change ({exc}); nothing was changed",
+            hint="make the change in smaller steps, each applied with weft up (e.g. remove the "
+            "node groups first, then change the cluster, then add them back)",
+        ) from None
     problems: list[str] = []
     for change in plan.actionable:
         if change.action is not Action.UPDATE:

@@ -9,7 +9,7 @@ from typing import Any
 from weft.aws.account import identity, zone_ids
 from weft.aws.context import AwsContext
 from weft.aws.session import AwsSession
-from weft.errors import ConfigError, GuardError, LocalCloudError
+from weft.errors import ConfigError, GuardError
 from weft.fabricfile import Fabric
 from weft.fabricfile.loader import field_place
 from weft.fabricfile.regions import EKS_UNSUPPORTED_ZONE_IDS
@@ -116,17 +116,29 @@ def start_local_kube(target: Target) -> LocalKube:
 
 
 def require_local_kube(target: Target) -> None:
-    """Before talking to the fabric's cluster on the local cloud: its Kubernetes runs (started
-    now if needed), or a clear error saying why it cannot and what to do."""
+    """Before talking to the fabric's cluster on the local cloud: its Kubernetes answers, or a
+    clear refusal saying why not and what to do. Never starts it (the commands do, with
+    progress: a library call must not leave processes behind)."""
     if not needs_local_kube(target):
         return
-    kube = start_local_kube(target)
-    if kube.unavailable:
-        raise LocalCloudError(
-            f"fabric {target.name}'s cluster is served by the local Kubernetes, which "
-            f"{kube.unavailable.removeprefix('the local Kubernetes ')}",
-            hint=kube.hint,
+    from weft.local.kube import control_plane
+
+    info = control_plane.kube_status()
+    if info is not None and all(
+        p.alive for name, p in info.processes.items() if name != "simulators"
+    ):
+        return
+    why = local_kube_unavailable()
+    if why:
+        raise GuardError(
+            f"fabric {target.name}'s cluster is served by the local Kubernetes, which cannot "
+            f"run here: {why}",
+            hint="the AWS side of the fabric works without it; the apps need it",
         )
+    raise GuardError(
+        f"fabric {target.name}'s cluster is served by the local Kubernetes, which is not running",
+        hint="start it with weft local up (weft commands on a fabric with a cluster start it)",
+    )
 
 
 def choose_zones(

@@ -1,4 +1,4 @@
-"""The local ElastiCache's engine-version order: "6.x" is the newest 6, never a downgrade of 6.0.5."""
+"""The local ElastiCache's engine-version order: "6.x" is the newest 6, not older than 6.0.5."""
 
 import pytest
 

@@ -58,7 +58,8 @@ def test_destructive_changes_are_databases_caches_the_cluster_and_buckets_with_o
     found = destructive(target_of(), plan, objects=objects)
     assert [d.what for d in found] == [
         "database db-1 deleted: its data goes (final snapshot kept)",
-        "cache cache-1 replaced",
+        "cache cache-1 replaced: its data goes and it is unreachable until the new one is up "
+        "(about 10 minutes)",
         "cluster demo deleted",
         "bucket full-bucket deleted: it holds 3 objects",
     ]
@@ -159,3 +160,21 @@ def test_one_hint_per_kind_of_problem(target_of: Targets) -> None:
             target_of(), plan, delete_data=False, objects=Counts(**{"a-1": 1, "b-1": 5})
         )
     assert info.value.hint == "pass --delete-data to empty it (weft does not delete data unasked)"
+
+
+@pytest.mark.parametrize("kind", ["eks_cluster", "db_instance", "cache_replication_group"])
+def test_replacing_a_cluster_database_or_cache_needs_the_name_on_every_fabric(
+    target_of: Targets, kind: str
+) -> None:
+    unprotected = target_of("demo")
+    changes = destructive(
+        unprotected, plan_of(deleted(kind, "main", "x-1", Action.REPLACE)), objects=Counts()
+    )
+    assert "replaced: " in changes[0].what and "until the new" in changes[0].what
+    with pytest.raises(GuardError, match="--yes alone never replaces") as info:
+        require_confirmation(unprotected, None, command="up", changes=changes)
+    assert "pass --confirm demo" in str(info.value)
+    require_confirmation(unprotected, "demo", command="up", changes=changes)
+    # deleting one on an unprotected fabric needs no name, as before
+    gone = destructive(unprotected, plan_of(deleted(kind, "main", "x-1")), objects=Counts())
+    require_confirmation(unprotected, None, command="up", changes=gone)

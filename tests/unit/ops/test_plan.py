@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from weft.aws.inventory import build
+from weft.core import planner
 from weft.core.plan import Action, Change, FieldDiff, Plan
-from weft.core.resource import Observed, Resource
+from weft.core.resource import Observed, Ref, Resource
 from weft.errors import ConfigError, GuardError, StalePlan, UsageError
 from weft.ops.plan import (
     check_plan,
@@ -18,6 +19,7 @@ from weft.ops.plan import (
     duplicates_named,
     moved,
     read_saved,
+    schemas,
     signature,
     stale,
     subplan,
@@ -138,6 +140,42 @@ def test_a_cluster_version_skipping_a_minor_is_refused() -> None:
     check_plan("fabric.yaml", plan_of(change(Action.UPDATE, "eks_cluster.main", "c", (one_step,))))
     # only the cluster's version is checked
     check_plan("fabric.yaml", plan_of(change(Action.UPDATE, "eks_addon.vpc_cni", "a", (skip,))))
+
+
+def test_a_plan_whose_steps_cannot_be_ordered_is_refused_when_made() -> None:
+    """A cluster and its node group both replaced: the cycle is found at plan time, before
+    anyone is asked to confirm, never after."""
+    cluster = {
+        **{"name": "cyc", "version": "1.31", "role_arn": "r", "security_group_ids": []},
+        **{"endpoint_public": True, "endpoint_private": False, "public_access_cidrs": []},
+        **{"logging": [], "encryption_key_arn": None},
+    }
+    group = {
+        **{"nodegroup_name": "general-1", "node_role_arn": "n", "instance_types": ["m"]},
+        **{"capacity_type": "ON_DEMAND", "disk_size": 20, "scaling": {}, "labels": {}},
+        "taints": [],
+    }
+    desired = [
+        Resource("eks_cluster", "main", {**cluster, "subnet_ids": ["subnet-new"]}),
+        Resource(
+            "eks_nodegroup",
+            "general",
+            {**group, "cluster_name": Ref("eks_cluster.main"), "subnet_ids": ["subnet-new"]},
+        ),
+    ]
+    observed = [
+        Observed("eks_cluster", "main", "cyc", {**cluster, "subnet_ids": ["subnet-old"]}),
+        Observed(
+            "eks_nodegroup",
+            "general",
+            "general-1",
+            {**group, "cluster_name": "cyc", "subnet_ids": ["subnet-old"]},
+            deps=("eks_cluster.main",),
+        ),
+    ]
+    plan = planner.plan("cyc", desired, observed, schemas(), meta={})
+    with pytest.raises(GuardError, match=r"fabric.yaml: weft cannot order .*dependency cycle"):
+        check_plan("fabric.yaml", plan)
 
 
 def observed_network() -> list[Observed]:

@@ -15,10 +15,10 @@
   logging settings into the cluster's (moto replaces them), and refuses a request that changes
   both or neither, as AWS does.
 - **Subnet updates** (moto takes any): UpdateClusterConfig may change the cluster's subnets only
-  within the availability zones it was created in ("Update cluster subnets", Amazon EKS User
-  Guide, https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html: "the subnets you
-  specify must be in the same set of AZs that were selected during cluster creation");
-  otherwise ``InvalidParameterException``.
+  within the availability zones it was created in (:func:`.cluster_config.subnet_zone_problem`;
+  "View Amazon EKS networking requirements for VPC and subnets", Amazon EKS User Guide,
+  https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html); otherwise
+  ``InvalidParameterException``.
 - **Deletion protection** (moto ignores it): CreateCluster and UpdateClusterConfig set
   ``deletionProtection`` (a ``DeletionProtectionUpdate``), DescribeCluster reports it, and
   DeleteCluster refuses a protected cluster with ``InvalidRequestException``, as "Protect Amazon
@@ -108,7 +108,9 @@ def apply() -> None:
             if group:
                 config["clusterSecurityGroupId"] = group
         cluster.resources_vpc_config = config
-        cluster.created_zones = _zones_of(self.account_id, region, config["subnetIds"])  # type: ignore[attr-defined]
+        # the zones it is created in: the only ones its subnets may ever be in
+        created = set(_zones_of(self.account_id, region, config["subnetIds"]).values())
+        cluster.weft_zones = created  # type: ignore[attr-defined]
         cluster.logging = cluster_config.logging_state(cluster_config.enabled_logs(cluster.logging))
         return cluster
 
@@ -161,16 +163,14 @@ def apply() -> None:
                 [{"type": "DeletionProtection", "value": json.dumps(bool(protection))}],
             )
         elif vpc_config:
-            created = getattr(cluster, "created_zones", None)
-            if created and vpc_config.get("subnetIds"):
-                zones = _zones_of(self.current_account, self.region, list(vpc_config["subnetIds"]))
-                if not zones <= created:
-                    raise backend.invalid(
-                        "Provided subnets are in availability zones "
-                        f"{', '.join(sorted(zones - created))} that the cluster was not created "
-                        f"in ({', '.join(sorted(created))}).",
-                        cluster=name,
-                    )
+            if "subnetIds" in vpc_config:
+                region = self.eks_backend.region_name
+                requested = _zones_of(self.eks_backend.account_id, region, vpc_config["subnetIds"])
+                problem = cluster_config.subnet_zone_problem(
+                    getattr(cluster, "weft_zones", set()), requested
+                )
+                if problem:
+                    raise backend.invalid(problem, cluster=name)
             cluster.resources_vpc_config = {**(cluster.resources_vpc_config or {}), **vpc_config}
             kind, params = cluster_config.vpc_update(vpc_config)
             update = backend.record_update(cluster, kind, params)
@@ -188,19 +188,6 @@ def apply() -> None:
     EKSResponse.update_cluster_config = update_cluster_config  # type: ignore[method-assign]
 
 
-def _zones_of(account_id: str, region: str, subnet_ids: list[str]) -> set[str]:
-    from moto.ec2.models import ec2_backends
-
-    ec2 = ec2_backends[account_id][region]
-    zones: set[str] = set()
-    for subnet_id in subnet_ids:
-        try:
-            zones.add(str(ec2.get_subnet(subnet_id).availability_zone))
-        except Exception:  # an unknown subnet: moto does not validate EKS subnets
-            continue
-    return zones
-
-
 def _vpc_of_subnets(account_id: str, region: str, subnet_ids: list[str]) -> str | None:
     from moto.ec2.models import ec2_backends
 
@@ -211,6 +198,18 @@ def _vpc_of_subnets(account_id: str, region: str, subnet_ids: list[str]) -> str 
         except Exception:  # an unknown subnet: moto does not validate EKS subnets
             continue
     return None
+
+
+def _zones_of(account_id: str, region: str, subnet_ids: list[str]) -> dict[str, str]:
+    """The Availability Zone of each known subnet of ``subnet_ids``."""
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[account_id][region]
+    zones = {}
+    for subnet_id in subnet_ids or []:
+        with contextlib.suppress(Exception):  # an unknown subnet: moto does not validate them
+            zones[subnet_id] = str(ec2.get_subnet(subnet_id).availability_zone)
+    return zones
 
 
 def _make_cluster_group(account_id: str, region: str, cluster: str, vpc_id: str) -> str | None:

@@ -87,3 +87,23 @@ def vpc_update(request: Mapping[str, Any]) -> tuple[str, list[dict[str, str]]]:
 def logging_update_params(request: Mapping[str, Any]) -> list[dict[str, str]]:
     """The parameters a ``logging`` update request is reported with."""
     return [{"type": "ClusterLogging", "value": json.dumps(request)}]
+
+
+def subnet_zone_problem(original: set[str], requested: Mapping[str, str]) -> str | None:
+    """None when an UpdateClusterConfig may give the cluster the subnets ``requested`` (subnet
+    id -> its Availability Zone); else the message EKS refuses it with. EKS accepts new
+    control-plane subnets only in the Availability Zones the cluster was created in (Amazon EKS
+    User Guide, "View Amazon EKS networking requirements for VPC and subnets": "All subnets that
+    you add must be in the same set of AZs as originally provided when you created the
+    cluster")."""
+    if not original:
+        return None
+    outside = sorted(s for s, zone in requested.items() if zone not in original)
+    if not outside:
+        return None
+    zones = sorted({requested[s] for s in outside})
+    return (
+        f"Provided subnets {', '.join(outside)} are in Availability Zones {', '.join(zones)}, "
+        f"which are not among the cluster's Availability Zones {', '.join(sorted(original))}. "
+        "Subnets added to a cluster must be in the Availability Zones it was created with."
+    )
