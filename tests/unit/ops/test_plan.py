@@ -156,7 +156,10 @@ def test_a_plan_whose_steps_cannot_be_ordered_is_refused_when_made() -> None:
         "taints": [],
     }
     desired = [
-        Resource("eks_cluster", "main", {**cluster, "subnet_ids": ["subnet-new"]}),
+        # a new role: EKS cannot change it in place (its subnets it can, within its zones)
+        Resource(
+            "eks_cluster", "main", {**cluster, "role_arn": "r2", "subnet_ids": ["subnet-new"]}
+        ),
         Resource(
             "eks_nodegroup",
             "general",
