@@ -477,16 +477,38 @@ def test_security_group_rule_create_twice_adopts(ctx: AwsContext) -> None:
     assert len(discovered(ctx, "security_group_rule")) == 1
 
 
+def key_policy(ctx: AwsContext, sid: str) -> dict[str, Any]:
+    """A key policy letting the account's IAM policies decide (``sid`` tells two apart)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ctx.account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
+
+
 def test_kms_key_lifecycle(ctx: AwsContext) -> None:
     gone = lifecycle(
         ctx,
         "kms_key",
         "fabric",
-        {"description": "secrets", "alias": f"alias/weft/{ctx.fabric}", "rotation": True},
+        {
+            "description": "secrets",
+            "alias": f"alias/weft/{ctx.fabric}",
+            "rotation": True,
+            "policy": key_policy(ctx, "Account"),
+        },
         {
             "description": "changed",
             "alias": f"alias/weft/{ctx.fabric}-new",
             "rotation": False,
+            "policy": key_policy(ctx, "The account"),
             "tags": {"x": "y"},
         },
     )

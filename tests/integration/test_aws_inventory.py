@@ -67,7 +67,23 @@ def build_network(ctx: AwsContext, subnets: int) -> Builder:
         public_access_block=True,
     )
     b.add(
-        "kms_key", "fabric", description="secrets", alias=f"alias/weft/{ctx.fabric}", rotation=True
+        "kms_key",
+        "fabric",
+        description="secrets",
+        alias=f"alias/weft/{ctx.fabric}",
+        rotation=True,
+        # as the model writes it: the account's IAM policies decide
+        policy={
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ctx.account_id}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }
+            ],
+        },
     )
     vpc = b.add(
         "vpc",
