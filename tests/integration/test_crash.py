@@ -33,6 +33,7 @@ from weft.core.plan import Action
 from weft.errors import LockHeld, StalePlan
 from weft.fabricfile import parse_fabric
 from weft.model import desired_resources
+from weft.model.tags import RETAINED_TAG
 from weft.ops import leftovers
 from weft.ops.plan import make_plan
 from weft.ops.run import Outcome, ensure_unlocked
@@ -78,6 +79,8 @@ def counts_by_tag(target: Target) -> Counter[str]:
                 continue
             if service == "rds" and kind == "snapshot":
                 continue  # final snapshots: kept by design
+            if service == "kms" and any(t["Key"] == RETAINED_TAG for t in item.get("Tags", [])):
+                continue  # the key the kept final snapshots need: kept by design with them
             counts[f"{service}:{kind}"] += 1
     roles = session.client("iam").list_roles(PathPrefix=f"/weft/{target.name}/")["Roles"]
     counts["iam:role"] = len(roles)

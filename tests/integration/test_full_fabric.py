@@ -14,6 +14,7 @@ import pytest
 from weft.core.events import Event
 from weft.core.executor import DELETE_SUFFIX
 from weft.core.plan import Action
+from weft.model.tags import RETAINED_TAG
 from weft.ops import apply, leftovers
 from weft.ops.plan import inventory, make_plan
 from weft.ops.run import Runner
@@ -245,14 +246,17 @@ def test_full_fabric_up_change_and_down(clean_cloud: str) -> None:
     assert live[new_group]["scalingConfig"]["desiredSize"] == 4
     assert not make_plan(bigger).has_changes
 
-    # down: nothing is left but the database's final snapshot (and the key waiting out its
-    # deletion window), both reported as kept by design
+    # down: nothing is left but the database's final snapshot and the fabric key it is
+    # encrypted with (kept, tagged retained, so the snapshot stays restorable), both reported
+    # as kept by design
     gone = down(bigger)
     assert gone.ok, [str(r.error) for r in gone.result.failed]
-    assert inventory(bigger).by_address == {}
+    remaining = inventory(bigger).by_address
+    assert list(remaining) == ["kms_key.fabric"]
+    assert RETAINED_TAG in remaining["kms_key.fabric"].props["tags"]
     assert leftovers.find(bigger) == []
     kept = sorted(k.kind for k in leftovers.find(bigger, include_intended=True))
-    assert kept == ["kms key", "rds snapshot"]
+    assert kept == ["kms_key", "rds snapshot"]  # the key, kept (not pending deletion)
     assert all(k.intended for k in leftovers.find(bigger, include_intended=True))
     assert independent_leftovers(bigger) == []
     snapshots = target.session.client("rds").describe_db_snapshots()["DBSnapshots"]

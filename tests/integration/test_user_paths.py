@@ -366,27 +366,29 @@ def test_adding_a_zone_keeps_the_cluster_and_moves_node_groups_first(workdir: Pa
     assert weft("down", "--yes", cwd=workdir).code == 0
 
 
-def test_replacing_the_cluster_needs_the_fabric_name_even_unprotected(workdir: Path) -> None:
-    """A cluster that loses a zone is replaced: the plan says so apart, in red, with the
-    downtime, and `up --yes` alone refuses it on an unprotected fabric, touching nothing."""
+def test_replacing_a_database_needs_the_fabric_name_even_unprotected(workdir: Path) -> None:
+    """A database whose db_name changes is replaced (RDS cannot rename it): the plan says so
+    apart, in red, with the downtime, and `up --yes` alone refuses it on an unprotected fabric,
+    touching nothing. (A cluster that loses a zone is no longer replaced: EKS moves its
+    control plane to subnets of the zones it keeps, in place.)"""
     fabric = workdir / "fabric.yaml"
     fabric.write_text(
-        CLUSTER_FABRIC.split("nodegroups:")[0]
-        .replace("name: lk", "name: rc")
-        .replace("zones: 2", "zones: 3")
+        "name: rc\nregion: us-east-2\nprovider: local\n"
+        "network: {cidr: 10.42.0.0/16, zones: 2, nat: single, layout: private}\n"
+        "databases: [{name: main, engine_version: '16.3', instance_class: db.t4g.medium,"
+        " db_name: shop}]\n"
     )
     assert weft("up", "--yes", cwd=workdir).code == 0
     before = weft("status", "--json", cwd=workdir).out
-    fabric.write_text(fabric.read_text().replace("zones: 3", "zones: 2"))
+    fabric.write_text(fabric.read_text().replace("db_name: shop", "db_name: store"))
     plan = weft("plan", cwd=workdir)
     assert plan.code == 0, plan.both
-    assert (
-        "Destructive changes (1)" in plan.out and "cluster rc replaced: the apps stop" in plan.out
-    )
-    assert "needs --confirm rc" in plan.out
+    out = " ".join(plan.out.split())
+    assert "Destructive changes (1)" in out and "replaced: its data goes" in out
+    assert "needs --confirm rc" in out
     up = weft("up", "--yes", cwd=workdir)
     assert up.code == 1, up.both
     assert "--yes alone never replaces" in up.err and "--confirm rc" in up.err
-    fabric.write_text(fabric.read_text().replace("zones: 2", "zones: 3"))
+    fabric.write_text(fabric.read_text().replace("db_name: store", "db_name: shop"))
     assert weft("status", "--json", cwd=workdir).out == before  # nothing was touched
     assert weft("down", "--yes", cwd=workdir).code == 0
