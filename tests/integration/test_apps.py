@@ -179,6 +179,17 @@ def test_deploy_rolls_out_apps_and_cron_jobs_with_records(fabric: Target) -> Non
     env = {e["name"]: e for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert "valueFrom" in env["MAIN_PASSWORD"] and "value" not in env["MAIN_PASSWORD"]
     assert env["MAIN_HOST"]["value"]
+    # web uses the bucket: its pods run as its own ServiceAccount, which names its own role
+    role = runner.inventory().by_address["iam_role.app-web"]
+    assert list(role.props["inline_policies"]["weft-app"]["Statement"][1]["Resource"]) == [
+        f"arn:aws:s3:::{runner.inventory().by_address['bucket.uploads'].props['bucket']}/*"
+    ]
+    account = runner.kube.get("v1", "ServiceAccount", "web", FABRIC)
+    assert account is not None
+    assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role.outputs["arn"]
+    assert dep["spec"]["template"]["spec"]["serviceAccountName"] == "web"
+    api = runner.kube.get("apps/v1", "Deployment", "api", FABRIC)
+    assert api is not None and "serviceAccountName" not in api["spec"]["template"]["spec"]
     # one record per load balancer, each an alias of the load balancer the controller made
     records = {
         o.name: o
@@ -302,6 +313,10 @@ def test_render_redacts_secret_values(fabric: Target) -> None:
         o for o in objects if o["kind"] == "Secret" and o["metadata"]["name"] == "web-env"
     )
     assert set(secret["stringData"].values()) == {"<redacted>"}
+    account = next(o for o in objects if o["kind"] == "ServiceAccount")
+    assert account["metadata"]["name"] == "web"
+    arn = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert arn.startswith("arn:aws:iam::") and arn.endswith(f"/weft-{FABRIC}-app-web")
 
 
 def test_verify_end_to_end(fabric: Target) -> None:

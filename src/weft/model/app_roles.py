@@ -39,6 +39,7 @@ __all__ = [
     "bucket_arn",
     "needs_role",
     "service_account",
+    "used_buckets",
 ]
 
 #: The name of the inline policy of an app's role.
