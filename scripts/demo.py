@@ -1,9 +1,11 @@
 """The whole fabric lifecycle on the embedded local cloud, offline, through the real CLI.
 
 init → validate → plan → up → plan (no changes) → status → secrets → kubeconfig → deploy →
-release → a failing release rolled back → history → rollback → verify → down → independent check
-that nothing tagged with the fabric remains. Every step runs the `weft` command a user would run;
-the check at the end reads the cloud directly with boto3. Prints a summary with timings.
+web's pod writes its bucket through its own IAM role (and is denied the fabric bucket) →
+release → a failing release rolled back → history → rollback → verify → down → independent
+check that nothing tagged with the fabric remains. Every step runs the `weft` command a user
+would run; the check at the end reads the cloud directly with boto3. Prints a summary with
+timings.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import time
 from pathlib import Path
 
 import boto3
+
+from weft.local.moto_irsa import projected_token
 
 FABRIC = "demo"
 REGION = "us-east-2"
@@ -145,6 +149,64 @@ def tagged_leftovers(endpoint: str) -> list[str]:
     return found
 
 
+def pod_writes_its_bucket(endpoint: str, work: Path, timings: list[tuple[str, float]]) -> None:
+    """web's pod, as on EKS: the role its ServiceAccount names (from ``weft render``), a
+    projected token, AssumeRoleWithWebIdentity, then a write to its bucket, which the local
+    cloud's IAM policy evaluation allows; a write to the fabric bucket it denies."""
+    objects = json.loads(run("render", ["render", "web", "--json"], 0, timings, work, True))
+    objects = objects["objects"]
+    account = next(o for o in objects if o["kind"] == "ServiceAccount")
+    pod = next(o for o in objects if o["kind"] == "Deployment")["spec"]["template"]["spec"]
+    if pod.get("serviceAccountName") != account["metadata"]["name"]:
+        raise DemoFailed("web's pods do not run as its ServiceAccount")
+    role_arn = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    token = projected_token(
+        endpoint,
+        cluster=FABRIC,
+        region=REGION,
+        namespace=FABRIC,
+        service_account=account["metadata"]["name"],
+    )
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name=REGION)
+    creds = sts.assume_role_with_web_identity(
+        RoleArn=role_arn, RoleSessionName="web", WebIdentityToken=token
+    )["Credentials"]
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    admin = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="weft-local",
+        aws_secret_access_key="weft-local-secret",
+    )
+    names = [b["Name"] for b in admin.list_buckets()["Buckets"]]
+    (uploads,) = [n for n in names if n.startswith(f"weft-{FABRIC}-uploads-")]
+    (own,) = [n for n in names if n.startswith(f"weft-{FABRIC}-") and n.endswith(REGION)]
+    s3.put_object(Bucket=uploads, Key="hello.txt", Body=b"written by web's pod")
+    denied = False
+    try:
+        s3.put_object(Bucket=own, Key="hello.txt", Body=b"x")
+    except s3.exceptions.ClientError as exc:
+        denied = exc.response["Error"]["Code"] == "AccessDenied"
+    # the bucket is versioned: remove every version, so that down need not delete data
+    listed = admin.list_object_versions(Bucket=uploads)
+    for version in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]:
+        admin.delete_object(Bucket=uploads, Key=version["Key"], VersionId=version["VersionId"])
+    if not denied:
+        raise DemoFailed(f"web's role could write to the fabric bucket {own}")
+    print(
+        f"web's pod assumed {role_arn} with its projected token, wrote to {uploads}, "
+        f"and was denied the fabric bucket {own}"
+    )
+
+
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="weft-demo-"))
     os.environ["WEFT_STATE_DIR"] = str(work / "state")
@@ -221,6 +283,7 @@ def main() -> int:
         print(kubeconfig.read_text())
         if not kube_missing:
             run("deploy", ["deploy"], 0, timings, work)
+            pod_writes_its_bucket(endpoint, work, timings)
             run("release v1.1.0", ["release", "web", "1.1.0"], 0, timings, work)
             # the local kubelet cannot pull an image whose tag says "fail": weft rolls it back
             run("release failing", ["release", "web", "1.2.0-fail"], 1, timings, work)

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from weft.aws import secrets
 from weft.cli.main import main
@@ -23,6 +25,8 @@ from weft.errors import ConfigError, UsageError
 from weft.fabricfile import parse_fabric
 from weft.kube import releases
 from weft.local.kube.control_plane import KubeEndpoint
+from weft.local.moto_irsa import projected_token
+from weft.model.naming import fabric_bucket_name
 from weft.ops import leftovers, teardown
 from weft.ops.apps.connection import Connection
 from weft.ops.apps.deploy import DeployResult, deploy
@@ -183,6 +187,17 @@ def test_deploy_rolls_out_apps_and_cron_jobs_with_records(fabric: Target) -> Non
     assert env["SESSIONS_TLS"]["value"] == "true"
     host, port = env["SESSIONS_HOST"]["value"], env["SESSIONS_PORT"]["value"]
     assert env["SESSIONS_URL"]["value"] == f"rediss://{host}:{port}"
+    # web uses the bucket: its pods run as its own ServiceAccount, which names its own role
+    role = runner.inventory().by_address["iam_role.app-web"]
+    assert list(role.props["inline_policies"]["weft-app"]["Statement"][1]["Resource"]) == [
+        f"arn:aws:s3:::{runner.inventory().by_address['bucket.uploads'].props['bucket']}/*"
+    ]
+    account = runner.kube.get("v1", "ServiceAccount", "web", FABRIC)
+    assert account is not None
+    assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role.outputs["arn"]
+    assert dep["spec"]["template"]["spec"]["serviceAccountName"] == "web"
+    api = runner.kube.get("apps/v1", "Deployment", "api", FABRIC)
+    assert api is not None and "serviceAccountName" not in api["spec"]["template"]["spec"]
     # one record per load balancer, each an alias of the load balancer the controller made
     records = {
         o.name: o
@@ -200,6 +215,55 @@ def test_deploy_rolls_out_apps_and_cron_jobs_with_records(fabric: Target) -> Non
     assert again.records == []
     history = releases.load(runner.kube, FABRIC, "web")
     assert [(r.version, r.outcome) for r in history] == [("1.0.0", "deployed")]
+
+
+def test_an_app_writes_its_bucket_through_its_own_role(fabric: Target, moto_url: str) -> None:
+    """The pod of web does what EKS's pod identity webhook and the SDK do: the role named on its
+    ServiceAccount, a projected token for it, AssumeRoleWithWebIdentity, then S3; the local cloud
+    checks the token against the role's trust and the writes against its policy."""
+    result, runner = run(fabric, BASE + apps_section())
+    assert result.ok, result.to_dict()
+    pod = runner.kube.get("apps/v1", "Deployment", "web", FABRIC)["spec"]["template"]["spec"]
+    account = runner.kube.get("v1", "ServiceAccount", pod["serviceAccountName"], FABRIC)
+    role_arn = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+
+    def credentials(service_account: str) -> dict[str, str]:
+        token = projected_token(
+            moto_url,
+            cluster=FABRIC,
+            region="us-east-2",
+            namespace=FABRIC,
+            service_account=service_account,
+        )
+        sts = boto3.client("sts", endpoint_url=moto_url, region_name="us-east-2")
+        answer = sts.assume_role_with_web_identity(
+            RoleArn=role_arn, RoleSessionName="web", WebIdentityToken=token
+        )["Credentials"]
+        return {
+            "aws_access_key_id": answer["AccessKeyId"],
+            "aws_secret_access_key": answer["SecretAccessKey"],
+            "aws_session_token": answer["SessionToken"],
+        }
+
+    s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-2", **credentials("web"))
+    inventory = runner.inventory(fresh=True).by_address
+    bucket = inventory["bucket.uploads"].props["bucket"]
+    s3.put_object(Bucket=bucket, Key="from-web.txt", Body=b"written by web")
+    try:
+        assert s3.get_object(Bucket=bucket, Key="from-web.txt")["Body"].read() == b"written by web"
+    finally:  # the bucket is versioned: the administrator deletes every version for down
+        admin = runner.ctx.client("s3")
+        listed = admin.list_object_versions(Bucket=bucket)
+        for version in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]:
+            admin.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+    # nothing else: not the fabric's own bucket (its secrets), not as another app
+    own = fabric_bucket_name(FABRIC, "123456789012", "us-east-2")
+    with pytest.raises(ClientError, match="AccessDenied"):
+        s3.put_object(Bucket=own, Key="x", Body=b"x")
+    with pytest.raises(ClientError, match="AccessDenied"):
+        s3.get_object(Bucket=own, Key="secrets/api-key")
+    with pytest.raises(ClientError, match="AccessDenied"):
+        credentials("api")
 
 
 def test_release_failure_rollback_and_history(fabric: Target) -> None:
@@ -306,6 +370,10 @@ def test_render_redacts_secret_values(fabric: Target) -> None:
         o for o in objects if o["kind"] == "Secret" and o["metadata"]["name"] == "web-env"
     )
     assert set(secret["stringData"].values()) == {"<redacted>"}
+    account = next(o for o in objects if o["kind"] == "ServiceAccount")
+    assert account["metadata"]["name"] == "web"
+    arn = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert arn.startswith("arn:aws:iam::") and arn.endswith(f"/weft-{FABRIC}-app-web")
 
 
 def test_verify_end_to_end(fabric: Target) -> None:

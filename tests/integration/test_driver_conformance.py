@@ -101,6 +101,18 @@ def records(domain: str) -> list[Resource]:
     ]
 
 
+#: An inline policy for the IAM role case.
+BUCKET_READ = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "Objects",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": ["arn:aws:s3:::weft-conformance-uploads/*"],
+        }
+    ],
+}
 LB_ALIAS = {"dns_name": "web-123.us-east-2.elb.amazonaws.com", "zone_id": "Z3AADJGX6KTTL2"}
 
 
@@ -230,6 +242,8 @@ CASES = {
                 "managed_policies",
                 {"managed_policies": ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"]},
             ),
+            ("inline_policies", {"inline_policies": {"weft-app": BUCKET_READ}}),
+            ("inline_policies", {"inline_policies": {"weft-other": BUCKET_READ}}),
         ],
     ),
     "eks_cluster": Case(

@@ -62,6 +62,7 @@ RESOURCES: tuple[Kind, ...] = (
     Kind("v1", "Namespace", "namespaces", namespaced=False),
     Kind("v1", "Node", "nodes", namespaced=False),
     Kind("v1", "Secret", "secrets"),
+    Kind("v1", "ServiceAccount", "serviceaccounts"),
     Kind("v1", "ConfigMap", "configmaps"),
     Kind("v1", "Service", "services"),
     Kind("v1", "Pod", "pods"),

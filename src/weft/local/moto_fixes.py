@@ -243,6 +243,13 @@ def _eks() -> None:
     moto_eks.apply()
 
 
+def _irsa() -> None:
+    """Web identities checked and role sessions authorized: see :mod:`.moto_irsa`."""
+    from weft.local import moto_irsa
+
+    moto_irsa.apply()
+
+
 FIXES = (
     _rule_description_from_source_group,
     _nat_gateway_tag_filters,
@@ -256,6 +263,7 @@ FIXES = (
     _network_in_use,
     _logs_key_policy,
     _eks,
+    _irsa,
 )
 
 

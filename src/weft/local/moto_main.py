@@ -4,7 +4,8 @@ Run as ``python -m weft.local.moto_main PORT_FILE``. Binding port 0 lets the ker
 port without a race; the chosen port is written atomically to PORT_FILE once the server listens.
 
 Besides the AWS APIs, the server answers the local EKS authenticator's token webhook
-(:mod:`weft.local.eks_auth`), and its EKS reports the local Kubernetes API (recorded next to
+(:mod:`weft.local.eks_auth`) and hands pods their projected service account tokens
+(:mod:`weft.local.moto_irsa`), and its EKS reports the local Kubernetes API (recorded next to
 PORT_FILE) as every cluster's endpoint (:mod:`weft.local.moto_eks`).
 """
 
@@ -27,7 +28,7 @@ def main() -> int:
     )
     from werkzeug.serving import make_server
 
-    from weft.local import eks_auth, moto_fixes
+    from weft.local import eks_auth, moto_fixes, moto_irsa
     from weft.local.moto_eks import local_kube
 
     moto_fixes.apply()
@@ -35,7 +36,7 @@ def main() -> int:
 
     class Server(ThreadedMotoServer):
         def _server_entry(self) -> None:
-            app = eks_auth.wrap(DomainDispatcherApplication(create_backend_app))
+            app = eks_auth.wrap(moto_irsa.wrap(DomainDispatcherApplication(create_backend_app)))
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
             )

@@ -86,7 +86,11 @@ def _fargate_trust(fabric: Fabric, account_id: str) -> dict[str, Any]:
     return trust
 
 
-def _irsa_trust(service_account: str) -> dict[str, Any]:
+def irsa_trust(service_account: str) -> dict[str, Any]:
+    """The trust policy of a role for one Kubernetes service account (IRSA): the cluster's OIDC
+    provider may assume it with a token whose ``sub`` is ``service_account``
+    (``system:serviceaccount:NAMESPACE:NAME``) and whose ``aud`` is STS's, as "Assign IAM roles
+    to Kubernetes service accounts" (Amazon EKS User Guide) prescribes."""
     issuer = Ref(addresses.CLUSTER, "oidc_issuer_host")
     return {
         "Version": "2012-10-17",
@@ -202,7 +206,15 @@ def node_launch_template(b: Builder, nodegroup: str, disk_gb: int, ami_type: str
     )
 
 
-def _role(b: Builder, name: str, trust: dict[str, Any], policies: list[str]) -> Ref:
+def iam_role(
+    b: Builder,
+    name: str,
+    trust: dict[str, Any],
+    policies: list[str],
+    inline: dict[str, Any] | None = None,
+) -> Ref:
+    """The IAM role ``name``, under the fabric's path: its trust, AWS managed ``policies`` and
+    ``inline`` policies (name -> document)."""
     return b.add(
         "iam_role",
         name,
@@ -211,6 +223,7 @@ def _role(b: Builder, name: str, trust: dict[str, Any], policies: list[str]) -> 
             "path": f"/weft/{b.fabric.name}/",
             "assume_role_policy": trust,
             "managed_policies": [AWS_POLICY + p for p in policies],
+            "inline_policies": dict(inline or {}),
         },
     )
 
@@ -227,9 +240,9 @@ def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> l
 
     for role, (service, policies) in ROLE_POLICIES.items():
         if role == "fargate" and fabric.fargate:
-            _role(b, role, _fargate_trust(fabric, account_id), policies)
+            iam_role(b, role, _fargate_trust(fabric, account_id), policies)
         elif role != "fargate":
-            _role(b, role, _service_trust(service), policies)
+            iam_role(b, role, _service_trust(service), policies)
     public = spec.endpoint in ("public", "both")
     log_group: tuple[str, ...] = ()
     if spec.logs:
@@ -275,7 +288,7 @@ def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> l
     )
     data_from_cluster(b)
     if "aws-ebs-csi-driver" in spec.addons:
-        _role(b, "ebs-csi", _irsa_trust(EBS_CSI_SERVICE_ACCOUNT), [EBS_CSI_POLICY])
+        iam_role(b, "ebs-csi", irsa_trust(EBS_CSI_SERVICE_ACCOUNT), [EBS_CSI_POLICY])
 
     compute: list[str] = []
     for ng in fabric.nodegroups:

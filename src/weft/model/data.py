@@ -19,6 +19,12 @@ KMS_ARN = Ref(KMS_KEY, "arn")
 DATA_SG = Ref("security_group.data")
 
 
+def bucket_name(fabric: str, bucket: str, account_id: str) -> str:
+    """The cloud name of the fabric's bucket ``bucket`` (bucket names are global: the account
+    id keeps two accounts' fabrics of one name apart)."""
+    return bounded(f"weft-{fabric}-{bucket}-{account_id}", 63)
+
+
 def data_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> list[Resource]:
     b = Builder(fabric)
     name = fabric.name
@@ -94,7 +100,7 @@ def data_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> list
             "bucket",
             bucket.name,
             {
-                "bucket": bounded(f"weft-{name}-{bucket.name}-{account_id}", 63),
+                "bucket": bucket_name(name, bucket.name, account_id),
                 "versioning": bucket.versioning,
                 "encryption": "aws:kms",
                 "kms_key_arn": KMS_ARN,

@@ -6,6 +6,7 @@ from typing import Any
 
 from weft.core.resource import Resource
 from weft.fabricfile import Fabric
+from weft.model.app_roles import app_role_resources
 from weft.model.cluster import cluster_log_group, cluster_resources
 from weft.model.data import data_resources
 from weft.model.dns import dns_resources
@@ -91,4 +92,5 @@ def desired_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> l
         *cluster_resources(fabric, zones, account_id=account_id),
         *data_resources(fabric, zones, account_id=account_id),
         *dns_resources(fabric),
+        *app_role_resources(fabric, account_id=account_id),
     ]

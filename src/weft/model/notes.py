@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from weft.fabricfile import Fabric
+from weft.fabricfile import App, CronJob, Fabric
 from weft.fabricfile.cluster import ANYWHERE
+from weft.model.app_roles import app_role_address, needs_role, used_buckets
 
 Level = Literal["warning", "note"]
 
@@ -39,4 +40,17 @@ def plan_notes(fabric: Fabric) -> list[Note]:
                 "networks instead, or use endpoint: private",
             )
         )
+    entries: list[App | CronJob] = [*fabric.apps, *fabric.cronjobs]
+    for entry in entries:
+        if needs_role(fabric, entry):
+            buckets = ", ".join(used_buckets(fabric, entry))
+            found.append(
+                Note(
+                    "note",
+                    f"{entry.name} runs as its own IAM role ({app_role_address(entry.name)}, "
+                    f"through the ServiceAccount {fabric.name}/{entry.name}): read, write and "
+                    f"delete objects in {buckets} and use the fabric key through S3, nothing "
+                    "else",
+                )
+            )
     return found

@@ -71,6 +71,10 @@ STORES = {
         "uploads", "bucket", {"bucket": "shop-uploads-1a2b", "region": "us-east-2"}, None
     ),
 }  # fmt: skip
+ROLES = {
+    "web": "arn:aws:iam::123456789012:role/weft/shop/weft-shop-app-web",
+    "report": "arn:aws:iam::123456789012:role/weft/shop/weft-shop-app-report",
+}
 OLD = ApiVersions(
     cronjob="batch/v1beta1",
     hpa="autoscaling/v2beta2",
@@ -100,6 +104,7 @@ def _input(fabric: Fabric, **changes: Any) -> RenderInput:
         "certificate_arn": CERT,
         "data": STORES,
         "secret_values": SECRETS,
+        "role_arns": ROLES,
     }
     values.update(changes)
     return RenderInput(**values)
@@ -220,6 +225,8 @@ def test_a_minimal_app_renders_exactly_this() -> None:
 def test_the_example_renders_every_kind_in_apply_order(objects: list[dict[str, Any]]) -> None:
     assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
         ("Namespace", "shop"),
+        ("ServiceAccount", "web"),
+        ("ServiceAccount", "report"),
         ("Secret", "web-env"),
         ("Secret", "worker-env"),
         ("Secret", "report-env"),
@@ -642,6 +649,7 @@ def test_only_renders_the_named_entries_and_the_namespace(fabric: Fabric) -> Non
     objs = render(_input(fabric), ["report", "edge"])
     assert [(o["kind"], o["metadata"]["name"]) for o in objs] == [
         ("Namespace", "shop"),
+        ("ServiceAccount", "report"),
         ("Secret", "report-env"),
         ("Service", "edge"),
         ("Deployment", "edge"),
@@ -670,6 +678,33 @@ def test_refusals(fabric: Fabric) -> None:
         render(_input(fabric, data=odd))
     with pytest.raises(ValueError, match="not 'batch/v2'"):
         ApiVersions(cronjob="batch/v2")
+
+
+def test_an_entry_that_uses_a_bucket_runs_as_its_own_service_account(
+    objects: list[dict[str, Any]],
+) -> None:
+    for name, kind in (("web", "Deployment"), ("report", "CronJob")):
+        account = _one(objects, "ServiceAccount", name)
+        assert account["metadata"]["namespace"] == "shop"
+        assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": ROLES[name]}
+        assert account["metadata"]["labels"] == _one(objects, kind, name)["metadata"]["labels"]
+        spec = _one(objects, kind, name)["spec"]
+        if kind == "CronJob":
+            spec = spec["jobTemplate"]["spec"]
+        assert spec["template"]["spec"]["serviceAccountName"] == name
+    # the others use no AWS resource: the namespace's default account, and no role
+    assert (
+        "serviceAccountName" not in _one(objects, "Deployment", "api")["spec"]["template"]["spec"]
+    )
+    assert {o["metadata"]["name"] for o in objects if o["kind"] == "ServiceAccount"} == set(ROLES)
+
+
+def test_a_role_not_known_is_refused_or_unknown(fabric: Fabric) -> None:
+    with pytest.raises(UsageError, match="web uses an AWS resource, and the ARN of its IAM role"):
+        render(_input(fabric, role_arns={}), ["web"])
+    objs = render(_input(fabric, role_arns={"web": UNKNOWN}), ["web"])
+    annotations = _one(objs, "ServiceAccount", "web")["metadata"]["annotations"]
+    assert annotations == {"eks.amazonaws.com/role-arn": UNKNOWN}
 
 
 # --- ordering ---------------------------------------------------------------------------------
@@ -705,6 +740,7 @@ def test_every_current_version_object_matches_the_official_schema(
         kinds.add((obj["apiVersion"], obj["kind"]))
     assert kinds == {
         ("v1", "Namespace"),
+        ("v1", "ServiceAccount"),
         ("v1", "Secret"),
         ("v1", "Service"),
         ("apps/v1", "Deployment"),
@@ -812,6 +848,7 @@ def test_each_version_falls_back_on_its_own(fabric: Fabric, field: str, value: s
     defaults = ApiVersions()
     assert versions == {
         "Namespace": "v1",
+        "ServiceAccount": "v1",
         "Secret": "v1",
         "Service": "v1",
         "Deployment": "apps/v1",

@@ -19,3 +19,18 @@ def test_a_restricted_or_private_api_needs_no_warning() -> None:
     restricted = parse_fabric(BASE + 'cluster: {version: "1.31", api_cidrs: [198.51.100.7/32]}\n')
     private = parse_fabric(BASE + 'cluster: {version: "1.31", endpoint: private}\n')
     assert plan_notes(restricted) == plan_notes(private) == []
+
+
+def test_an_app_that_uses_a_bucket_is_told_its_role() -> None:
+    fabric = parse_fabric(
+        BASE
+        + 'cluster: {version: "1.31", api_cidrs: [198.51.100.7/32]}\n'
+        + "buckets: [{name: uploads}]\n"
+        + "apps:\n"
+        + '  - {name: web, image: ghcr.io/acme/web, version: "1.0.0", uses: [uploads]}\n'
+        + '  - {name: api, image: ghcr.io/acme/api, version: "1.0.0"}\n'
+    )
+    (note,) = plan_notes(fabric)
+    assert note.level == "note"
+    assert note.text.startswith("web runs as its own IAM role (iam_role.app-web")
+    assert "ServiceAccount demo/web" in note.text and "objects in uploads" in note.text

@@ -1,5 +1,6 @@
-"""IAM roles of the fabric (the cluster's, the nodes', Fargate's, IRSA roles): trust policy and
-attached managed policies.
+"""IAM roles of the fabric (the cluster's, the nodes', Fargate's, IRSA roles): trust policy,
+attached managed policies and inline policies (``inline_policies``: name -> document, compared
+as parsed JSON; an app's role holds its least-privilege policy there).
 
 Roles live under the path ``/weft/<fabric>/``: discovery lists that path (one paginated call),
 then reads each role's attached policies and tags (IAM has no batch read; a fabric has a few
@@ -61,8 +62,22 @@ def _set_policies(edit: kit.Edit) -> None:
         presence.if_found(iam.detach_role_policy, RoleName=role_name, PolicyArn=policy)
 
 
+@kit.setter("inline_policies")
+def _set_inline(edit: kit.Edit) -> None:
+    iam, role_name = edit.ctx.client("iam"), _role_name(edit)
+    have: dict[str, Any] = edit.old("inline_policies", {}) or {}
+    want: dict[str, Any] = edit.props["inline_policies"]
+    for name, document in sorted(want.items()):
+        if have.get(name) != document:
+            iam.put_role_policy(
+                RoleName=role_name, PolicyName=name, PolicyDocument=json.dumps(document)
+            )
+    for name in sorted(set(have) - set(want)):
+        presence.if_found(iam.delete_role_policy, RoleName=role_name, PolicyName=name)
+
+
 class IamRoleDriver(kit.TaggedDriver):
-    setters = (_set_trust, _set_policies, kit.tags(tagger.IAM_ROLE, _role_name))
+    setters = (_set_trust, _set_policies, _set_inline, kit.tags(tagger.IAM_ROLE, _role_name))
     schema = KindSchema(
         kind=KIND,
         immutable=frozenset({"role_name", "path"}),
@@ -70,7 +85,7 @@ class IamRoleDriver(kit.TaggedDriver):
         updatable=kit.covered(setters),
     )
     #: a new role has no policies attached
-    set_after_create = frozenset({"managed_policies"})
+    set_after_create = frozenset({"managed_policies", "inline_policies"})
     adoption_look = "always"
 
     def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
@@ -91,11 +106,20 @@ class IamRoleDriver(kit.TaggedDriver):
         policies = pagination.items(
             iam, "list_attached_role_policies", "AttachedPolicies", RoleName=role_name
         )
+        inline = {
+            policy: policy_document(
+                iam.get_role_policy(RoleName=role_name, PolicyName=policy)["PolicyDocument"]
+            )
+            for policy in pagination.items(
+                iam, "list_role_policies", "PolicyNames", RoleName=role_name
+            )
+        }
         props = {
             "role_name": role_name,
             "path": role["Path"],
             "assume_role_policy": policy_document(role.get("AssumeRolePolicyDocument") or {}),
             "managed_policies": sorted(p["PolicyArn"] for p in policies),
+            "inline_policies": inline,
             "tags": tags,
         }
         return self._observed(name, role, props)
@@ -114,7 +138,9 @@ class IamRoleDriver(kit.TaggedDriver):
                 address=resource.address,
                 hint="IAM role names are unique per account: delete or rename that role",
             )
-        return self._observed(resource.name, answer["Role"], {**props, "managed_policies": []})
+        return self._observed(
+            resource.name, answer["Role"], {**props, "managed_policies": [], "inline_policies": {}}
+        )
 
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
         iam = ctx.client("iam")

@@ -12,11 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from weft.errors import UsageError
 from weft.fabricfile import Fabric
 from weft.kube.manifests.api_versions import ApiVersions
 from weft.kube.manifests.entries import Workload
 from weft.kube.manifests.environment import DataStore, container_env
 from weft.kube.manifests.labelling import labels
+from weft.model.app_roles import needs_role
 
 __all__ = ["Context", "RenderInput"]
 
@@ -38,6 +40,9 @@ class RenderInput:
     versions: ApiVersions = field(default_factory=ApiVersions)
     #: App or cron job name -> the version to render instead of the file's (``weft release``).
     version_overrides: Mapping[str, str] = field(default_factory=dict)
+    #: App or cron job name -> the ARN of its IAM role, for each that has one
+    #: (:func:`weft.model.app_roles.needs_role`); :data:`UNKNOWN` before ``weft up`` made it.
+    role_arns: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -53,14 +58,26 @@ class Context:
     env: list[dict[str, Any]]
     #: The data of the entry's Secret: variable -> value (empty: no Secret).
     secret_data: dict[str, str]
+    #: The ARN of the entry's IAM role: its pods run as a ServiceAccount of its own that may
+    #: assume it. None: the entry uses no AWS resource, and runs as the namespace's default.
+    role_arn: str | None = None
 
     @classmethod
     def of(cls, inp: RenderInput, entry: Workload) -> Context:
-        """The context of ``entry``; raises as :func:`container_env` does."""
+        """The context of ``entry``; raises as :func:`container_env` does, and UsageError when
+        ``entry`` needs a role and ``role_arns`` has none for it."""
         version = inp.version_overrides.get(entry.name, entry.version)
         entry_labels = labels(inp.fabric, entry.name, version)
         env, secret_data = container_env(entry, inp.data, inp.secret_values)
-        return cls(inp, entry, version, entry_labels, env, secret_data)
+        role_arn = None
+        if needs_role(inp.fabric, entry):
+            role_arn = inp.role_arns.get(entry.name)
+            if role_arn is None:
+                raise UsageError(
+                    f"{entry.name} uses an AWS resource, and the ARN of its IAM role is not known",
+                    hint="create the role with: weft up",
+                )
+        return cls(inp, entry, version, entry_labels, env, secret_data, role_arn)
 
     @property
     def name(self) -> str:

@@ -1,7 +1,7 @@
 """The order objects are applied in, by kind, and deleted in: the reverse.
 
-A Namespace before what lives in it, a Secret before the pods that read it, a Service before the
-Ingress that routes to it.
+A Namespace before what lives in it, a ServiceAccount and a Secret before the pods that use
+them, a Service before the Ingress that routes to it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ __all__ = ["APPLY_ORDER", "apply_order", "delete_order"]
 #: Kinds in the order they are applied; deleted in reverse.
 APPLY_ORDER = (
     "Namespace",
+    "ServiceAccount",
     "Secret",
     "Service",
     "Deployment",

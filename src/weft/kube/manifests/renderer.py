@@ -1,8 +1,9 @@
 """Rendering a fabric's apps and cron jobs: every object, in apply order.
 
-Per app: its Secret (only when something secret is injected), a Service (when it has a port),
-the Deployment, and as configured a HorizontalPodAutoscaler, a PodDisruptionBudget and an
-Ingress. Per cron job: its Secret and the CronJob. Before them, the Namespace.
+Per app: its ServiceAccount (only when it uses an AWS resource), its Secret (only when something
+secret is injected), a Service (when it has a port), the Deployment, and as configured a
+HorizontalPodAutoscaler, a PodDisruptionBudget and an Ingress. Per cron job: its ServiceAccount,
+its Secret and the CronJob. Before them, the Namespace.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from weft.kube.manifests.environment import env_secret, env_secret_name
 from weft.kube.manifests.labelling import fabric_labels
 from weft.kube.manifests.order import apply_order
 from weft.kube.manifests.traffic import ingress, service
-from weft.kube.manifests.workloads import cronjob, deployment, hpa, pdb
+from weft.kube.manifests.workloads import cronjob, deployment, hpa, pdb, service_account
 
 __all__ = ["render"]
 
@@ -62,7 +63,7 @@ def _secret(ctx: Context) -> list[dict[str, Any]]:
 
 
 def _app(ctx: Context, app: App) -> list[dict[str, Any]]:
-    objs = _secret(ctx)
+    objs = [*service_account(ctx), *_secret(ctx)]
     if app.port is not None:
         objs.append(service(ctx, app, app.port))
     objs.append(deployment(ctx, app))
@@ -77,4 +78,4 @@ def _app(ctx: Context, app: App) -> list[dict[str, Any]]:
 
 
 def _cronjob(ctx: Context, job: CronJob) -> list[dict[str, Any]]:
-    return [*_secret(ctx), cronjob(ctx, job)]
+    return [*service_account(ctx), *_secret(ctx), cronjob(ctx, job)]

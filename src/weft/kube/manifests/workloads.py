@@ -8,6 +8,12 @@ off in every pod (``enableServiceLinks: false``): Kubernetes would otherwise inj
 ``<SERVICE>_PORT`` and the like for every Service of the namespace, which collide with weft's
 names.
 
+An entry that uses an AWS resource (a bucket) has a ServiceAccount of its own
+(:func:`service_account`), named after it and annotated with its IAM role's ARN
+(:data:`~weft.model.app_roles.ROLE_ARN_ANNOTATION`), which its pods run as: EKS's pod identity
+webhook then gives them the role's credentials through a projected token (IRSA; see
+:mod:`weft.model.app_roles`).
+
 A Deployment rolls out with the app's ``rollout`` settings and keeps :data:`REVISION_HISTORY`
 ReplicaSets for ``weft rollback``; its replica count is left to the HPA when ``autoscale`` is
 set. A CronJob may start at most :data:`STARTING_DEADLINE` seconds late.
@@ -28,6 +34,7 @@ from weft.kube.manifests.labelling import (
     change_cause,
     selector,
 )
+from weft.model.app_roles import ROLE_ARN_ANNOTATION
 
 __all__ = [
     "CONTAINER_PORT_NAME",
@@ -41,6 +48,7 @@ __all__ = [
     "image_ref",
     "pdb",
     "pod_template",
+    "service_account",
 ]
 
 REVISION_HISTORY = 10
@@ -122,10 +130,25 @@ def pod_template(ctx: Context, **spec: Any) -> dict[str, Any]:
         annotations[SECRET_HASH_ANNOTATION] = secret_hash(
             ctx.inp.fabric.name, ctx.name, ctx.secret_data
         )
+    if ctx.role_arn is not None:
+        spec = {"serviceAccountName": ctx.name, **spec}
     return {
         "metadata": {"labels": dict(ctx.labels), "annotations": annotations},
         "spec": {**spec, "enableServiceLinks": False, "containers": [container(ctx)]},
     }
+
+
+def service_account(ctx: Context) -> list[dict[str, Any]]:
+    """The entry's ServiceAccount, which may assume its IAM role; none without a role."""
+    if ctx.role_arn is None:
+        return []
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": ctx.metadata(annotations={ROLE_ARN_ANNOTATION: ctx.role_arn}),
+        }
+    ]
 
 
 def deployment(ctx: Context, app: App) -> dict[str, Any]:

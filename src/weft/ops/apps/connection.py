@@ -33,6 +33,7 @@ KINDS = (
     "acm_certificate",
     "hosted_zone",
     "app_record",
+    "iam_role",
 )
 #: Where ``weft verify`` puts its canary.
 VERIFY_NAMESPACE = "weft-verify"

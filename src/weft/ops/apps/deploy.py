@@ -26,6 +26,7 @@ PRUNABLE = (
     ("apps/v1", "Deployment"),
     ("v1", "Service"),
     ("v1", "Secret"),
+    ("v1", "ServiceAccount"),
     ("v1", "ConfigMap"),
 )
 

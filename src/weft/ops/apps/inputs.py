@@ -18,6 +18,7 @@ from weft.errors import ConfigError, GuardError, KubeError
 from weft.fabricfile.secret_names import cache_auth_token, database_password
 from weft.kube import manifests
 from weft.model.addresses import CERTIFICATE
+from weft.model.app_roles import app_role_address, needs_role
 from weft.ops.apps.connection import Connection
 
 
@@ -91,6 +92,29 @@ def _need(inv: Inventory, address: str, what: str, name: str) -> Observed:
     return found
 
 
+def role_arns(conn: Connection, only: Collection[str] | None, *, reveal: bool) -> dict[str, str]:
+    """The ARN of the IAM role of each (selected) app and cron job that has one
+    (:mod:`weft.model.app_roles`). A role the cloud does not hold yet stops a deploy
+    (GuardError); ``weft render`` (without ``reveal``) shows it as
+    :data:`~weft.kube.manifests.UNKNOWN`."""
+    out: dict[str, str] = {}
+    for item in conn.workloads():
+        if (only is not None and item.name not in only) or not needs_role(conn.fabric, item):
+            continue
+        found = conn.inventory().by_address.get(app_role_address(item.name))
+        if found is not None:
+            out[item.name] = str(found.outputs.get("arn"))
+        elif reveal:
+            raise GuardError(
+                f"the IAM role of {item.name} ({app_role_address(item.name)}) does not exist "
+                f"yet, and {item.name} uses a bucket through it",
+                hint="create it with: weft up",
+            )
+        else:
+            out[item.name] = manifests.UNKNOWN
+    return out
+
+
 def certificate_arn(conn: Connection) -> str | None:
     cert = conn.inventory().by_address.get(CERTIFICATE)
     return str(cert.outputs.get("arn")) if cert is not None else None
@@ -141,6 +165,7 @@ def render_input(
         secret_values=values,
         versions=conn.versions if reveal else _versions_or_default(conn),
         version_overrides=dict(overrides or {}),
+        role_arns=role_arns(conn, only, reveal=reveal),
     )
 
 
