@@ -30,6 +30,8 @@ group of patches, each restoring what AWS does:
 - :mod:`.addon`: CreateAddon, DescribeAddon, ListAddons, UpdateAddon, DeleteAddon and
   DescribeAddonVersions, over a small static catalogue held as data in :mod:`.catalogue` (the
   four add-ons weft installs, per Kubernetes version, one ``defaultVersion`` each).
+- :mod:`.access`: access entries, access policies and the cluster's authentication mode
+  (``accessConfig``), with EKS's refusals.
 - :mod:`.versions`: DescribeClusterVersions, over EKS's Kubernetes release calendar (from the
   EKS documentation, with its date): each version's support status as of today.
 - Deletes of clusters, node groups, Fargate profiles and add-ons answer with status
@@ -47,6 +49,7 @@ an update Successful when made, as with the rest of moto.
 from __future__ import annotations
 
 from weft.local.moto_eks import (
+    access,
     addon,
     backend,
     cluster,
@@ -60,12 +63,13 @@ from weft.local.moto_eks import (
 
 
 def apply() -> None:
-    backend.serve((*addon.PATHS, *update.PATHS, *nodegroup.PATHS, *versions.PATHS))
+    backend.serve((*access.PATHS, *addon.PATHS, *update.PATHS, *nodegroup.PATHS, *versions.PATHS))
     cluster.apply()
     local_kube.apply()
     nodegroup.apply()
     update.apply()
     addon.apply()
+    access.apply()
     tag.apply()
     oidc_provider.apply()
     versions.apply()
