@@ -17,6 +17,7 @@ updatable fails ``tests/unit/aws/drivers/test_schemas.py``.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from weft.core.planner import diff_props, plan, resolve
 from weft.core.resource import Observed, Ref, Resource, thaw
 from weft.fabricfile import parse_fabric
 from weft.model import desired_resources
+from weft.model.naming import digest
 
 from .helpers import FAST_RETRY
 
@@ -61,6 +63,8 @@ cluster:
   encrypt_secrets: true
   addons:
     vpc-cni: {{}}
+  access:
+    - {{principal: "{DEVELOPERS}", policy: edit, namespaces: [web]}}
 nodegroups:
   - name: general
     instance_types: [m6i.large]
@@ -113,6 +117,9 @@ BUCKET_READ = {
         }
     ],
 }
+#: The IAM role the access cases grant access to (made before every case).
+DEVELOPERS = "arn:aws:iam::123456789012:role/conformance-developers"
+ACCESS_DIGEST = digest(DEVELOPERS)
 LB_ALIAS = {"dns_name": "web-123.us-east-2.elb.amazonaws.com", "zone_id": "Z3AADJGX6KTTL2"}
 
 
@@ -133,6 +140,8 @@ class Case:
     #: done to the cloud once the resource exists, before its changes (what a change needs
     #: that the fabric does not make: another version of a node group's launch template)
     before_changes: Callable[[AwsContext, inventory.Inventory], None] | None = None
+    #: props the resource is created with instead of the model's (a change needs another start)
+    initial: dict[str, Any] = field(default_factory=dict)
 
 
 def second_template_version(ctx: AwsContext, found: inventory.Inventory) -> None:
@@ -261,7 +270,10 @@ CASES = {
             ("deletion_protection", {"deletion_protection": True}),
             # off again: EKS refuses to delete a protected cluster
             ("deletion_protection", {"deletion_protection": False}),
+            ("authentication_mode", {"authentication_mode": "API"}),
         ],
+        # EKS moves the mode forward only: start from the one before
+        initial={"authentication_mode": "API_AND_CONFIG_MAP"},
     ),
     "oidc_provider": Case(
         "oidc_provider.cluster",
@@ -308,6 +320,11 @@ CASES = {
                 {"service_account_role_arn": Ref("iam_role.nodes", "arn")},
             ),
         ],
+    ),
+    "eks_access_entry": Case("eks_access_entry.conformance-developers-" + ACCESS_DIGEST),
+    "eks_access_policy": Case(
+        "eks_access_policy.conformance-developers-" + ACCESS_DIGEST + "-edit",
+        [("namespaces", {"namespaces": ["web", "jobs"]})],
     ),
     "db_subnet_group": Case(
         "db_subnet_group.data",
@@ -400,6 +417,22 @@ def test_every_driver_has_a_case() -> None:
         assert case.address.partition(".")[0] == kind
 
 
+def ensure_developers_role(ctx: AwsContext) -> None:
+    """The role of :data:`DEVELOPERS` (EKS grants access only to principals that exist)."""
+    iam = ctx.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    name = DEVELOPERS.rsplit("/", 1)[-1]
+    try:
+        iam.get_role(RoleName=name)
+    except iam.exceptions.NoSuchEntityException:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+
+
 def make_ctx(url: str) -> AwsContext:
     session = AwsSession(REGION, endpoint_url=url, credentials=("weft-local", "weft-local-secret"))
     fabric = f"c{uuid.uuid4().hex[:8]}"
@@ -471,6 +504,8 @@ def test_driver_lifecycle(moto_url: str, kind: str) -> None:
     model = desired_resources(fabric, account_id=ctx.account_id, zones=ZONES)
     desired = {r.address: r for r in [*model, *records(f"{ctx.fabric}.example.com")]}
     resource = desired[case.address]
+    resource = Resource(kind, resource.name, {**resource.props, **case.initial})
+    ensure_developers_role(ctx)
     changes = list(case.changes)
     if "tags" in schema.updatable:
         tags = {k: v for k, v in thaw(resource.props["tags"]).items() if k != "team"}

@@ -130,3 +130,102 @@ def test_expired_and_malformed_tokens_are_refused() -> None:
     answer = eks_auth.review({"spec": {"token": "Bearer nope"}}, base, now)
     assert answer["status"]["authenticated"] is False
     assert json.dumps(answer)
+
+
+# ------------------------------------------------------------------- access entries and policies
+
+POLICY = "arn:aws:eks::aws:cluster-access-policy/"
+
+
+def _role(moto_url: str) -> str:
+    iam = boto3.client(
+        "iam",
+        endpoint_url=moto_url,
+        region_name=REGION,
+        aws_access_key_id="weft-local",
+        aws_secret_access_key="weft-local-secret",
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    name = f"team-{uuid.uuid4().hex[:8]}"
+    return str(
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    )
+
+
+def _request(cluster: dict[str, Any], token: str, path: str, body: Any = None) -> int:
+    import ssl
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("wb", suffix=".pem") as ca:
+        ca.write(base64.b64decode(cluster["certificateAuthority"]["data"]))
+        ca.flush()
+        context = ssl.create_default_context(cafile=ca.name)
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{cluster['endpoint']}{path}",
+            data=data,
+            method="GET" if body is None else "POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, context=context, timeout=10) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+
+def _config_map(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {}}
+
+
+def test_access_entries_decide_who_gets_in_and_what_they_may_do(
+    kube_api: KubeEndpoint, moto_url: str
+) -> None:
+    """An API-mode cluster: a role with no entry is refused (401); a role viewing one namespace
+    reads there only, writes nothing and never reads Secrets; an editor of the cluster writes."""
+    name = f"access-{uuid.uuid4().hex[:6]}"
+    eks = _eks(moto_url)
+    eks.create_cluster(
+        name=name,
+        roleArn="arn:aws:iam::123456789012:role/eks",
+        resourcesVpcConfig={"subnetIds": []},
+        accessConfig={"authenticationMode": "API"},
+    )
+    cluster = dict(eks.describe_cluster(name=name)["cluster"])
+    viewer, editor, stranger = _role(moto_url), _role(moto_url), _role(moto_url)
+    for role, policy, scope in [
+        (viewer, "AmazonEKSViewPolicy", {"type": "namespace", "namespaces": ["web"]}),
+        (editor, "AmazonEKSEditPolicy", {"type": "cluster"}),
+    ]:
+        eks.create_access_entry(clusterName=name, principalArn=role)
+        eks.associate_access_policy(
+            clusterName=name, principalArn=role, policyArn=POLICY + policy, accessScope=scope
+        )
+    session = local_session(REGION, moto_url)
+
+    def token(role: str) -> str:
+        return str(eks_token.get_token(session, name, role_arn=role)["status"]["token"])
+
+    assert _request(cluster, token(stranger), "/api/v1/namespaces/web/pods") == 401
+    viewing = token(viewer)
+    assert _request(cluster, viewing, "/api/v1/namespaces/web/pods") == 200
+    assert _request(cluster, viewing, "/api/v1/namespaces/default/pods") == 403
+    assert _request(cluster, viewing, "/api/v1/namespaces/web/secrets") == 403
+    assert _request(cluster, viewing, "/api/v1/nodes") == 403
+    cm = _config_map(f"v-{uuid.uuid4().hex[:6]}")
+    assert _request(cluster, viewing, "/api/v1/namespaces/web/configmaps", cm) == 403
+    editing = token(editor)
+    made = _config_map(f"e-{uuid.uuid4().hex[:6]}")
+    assert _request(cluster, editing, "/api/v1/namespaces/default/configmaps", made) == 201
+    assert _request(cluster, editing, "/api/v1/namespaces/default/secrets") == 200
+    assert _request(cluster, editing, "/apis/rbac.authorization.k8s.io/v1/clusterroles") == 403
+    # the creator (the credentials that made the cluster) is its administrator
+    assert (
+        _request(cluster, eks_token.get_token(session, name)["status"]["token"], "/api/v1/nodes")
+        == 200
+    )

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.helpers import CLUSTER_VERSION
+
 pytestmark = pytest.mark.integration
 
 WEFT = shutil.which("weft", path=str(Path(sys.executable).parent)) or "weft"
@@ -93,3 +95,25 @@ def test_changes_aws_refuses_are_refused_at_plan(tmp_path: Path, clean_cloud: st
     again = weft(tmp_path, "plan", "--json")
     assert '"create": 0' in again.stdout and '"update": 0' in again.stdout, again.stdout
     assert weft(tmp_path, "down", "--yes", "--no-final-snapshot").returncode == 0
+
+
+def test_the_plan_shows_who_gets_what_access(tmp_path: Path, clean_cloud: str) -> None:
+    """cluster.access: each principal's access entry and its policy, with its namespaces."""
+    (tmp_path / "fabric.yaml").write_text(
+        FABRIC
+        + f'cluster:\n  version: "{CLUSTER_VERSION}"\n  api_cidrs: [203.0.113.0/24]\n  access:\n'
+        + '    - {principal: "arn:aws:iam::123456789012:role/dev", policy: edit, '
+        + "namespaces: [web]}\n"
+        + '    - {principal: "arn:aws:iam::123456789012:user/ops", policy: admin}\n'
+    )
+    shown = weft(tmp_path, "plan")
+    assert shown.returncode in (0, 2), shown.stderr
+    rows = [line.replace("│", " ").split(maxsplit=2) for line in shown.stdout.splitlines()]
+    lines = {row[1]: row[2] for row in rows if len(row) == 3 and row[0] == "+"}
+    assert "authentication_mode API" in lines["eks_cluster.main"]
+    policies = [line for address, line in lines.items() if address.startswith("eks_access_policy.")]
+    assert len(policies) == 2, lines
+    dev = next(line for line in policies if "role/dev" in line)
+    assert "AmazonEKSEditPolicy" in dev and "namespaces [web]" in dev
+    ops = next(line for line in policies if "user/ops" in line)
+    assert "AmazonEKSClusterAdminPolicy" in ops

@@ -69,10 +69,35 @@ def url_from_token(token: str) -> str:
     return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
 
 
+def as_role(session: AwsSession, role_arn: str) -> AwsSession:
+    """A session of the IAM role ``role_arn``, assumed with ``session``'s credentials (as
+    ``aws eks get-token --role-arn`` does): the token then names that role, whose access entry
+    the cluster checks."""
+    credentials = session.client("sts").assume_role(
+        RoleArn=role_arn, RoleSessionName="weft-token", DurationSeconds=900
+    )["Credentials"]
+    return AwsSession(
+        session.region,
+        endpoint_url=session.endpoint_url,
+        credentials=(
+            credentials["AccessKeyId"],
+            credentials["SecretAccessKey"],
+            credentials["SessionToken"],
+        ),
+    )
+
+
 def get_token(
-    session: AwsSession, cluster_name: str, *, now: datetime.datetime | None = None
+    session: AwsSession,
+    cluster_name: str,
+    *,
+    now: datetime.datetime | None = None,
+    role_arn: str | None = None,
 ) -> dict[str, Any]:
-    """The ExecCredential a kubeconfig ``exec`` plugin prints for ``cluster_name``."""
+    """The ExecCredential a kubeconfig ``exec`` plugin prints for ``cluster_name`` (as the IAM
+    role ``role_arn`` when given: :func:`as_role`)."""
+    if role_arn:
+        session = as_role(session, role_arn)
     now = now or datetime.datetime.now(datetime.UTC)
     expires = (now + REFRESH_AFTER).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {

@@ -66,7 +66,8 @@ class AwsSession:
     """A boto3 session for one region, with cached thread-safe clients.
 
     ``endpoint_url`` is set only for the local cloud (or when the caller asks for one);
-    ``credentials`` likewise. Otherwise boto3 resolves everything as usual.
+    ``credentials`` (key, secret and maybe a session token) likewise. Otherwise boto3 resolves
+    everything as usual.
     """
 
     def __init__(
@@ -74,7 +75,7 @@ class AwsSession:
         region: str,
         *,
         endpoint_url: str | None = None,
-        credentials: tuple[str, str] | None = None,
+        credentials: tuple[str, str] | tuple[str, str, str] | None = None,
         max_attempts: int = 3,
         pool_size: int = 16,
     ) -> None:
@@ -82,7 +83,9 @@ class AwsSession:
         self.endpoint_url = endpoint_url
         kwargs: dict[str, Any] = {"region_name": region}
         if credentials:
-            kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = credentials
+            kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = credentials[:2]
+            if len(credentials) == 3:
+                kwargs["aws_session_token"] = credentials[2]
         self._session = boto3.Session(**kwargs)
         self._config = Config(
             retries={"mode": "standard", "max_attempts": max_attempts},

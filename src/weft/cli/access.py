@@ -33,7 +33,19 @@ from weft.cli.common import connect, fabric_options, out
     help="On AWS, what kubectl runs for a token: `weft token` (weft from the PATH) or the AWS "
     "CLI's `aws eks get-token`, as eksctl writes it.",
 )
-def kubeconfig(file: Path, local: bool, as_json: bool, path: Path | None, token_from: str) -> None:
+@click.option(
+    "--role-arn",
+    help="Act as this IAM role (one that cluster.access lists): the context is "
+    "weft-FABRIC@ROLE and its tokens are the role's, assumed with your credentials.",
+)
+def kubeconfig(
+    file: Path,
+    local: bool,
+    as_json: bool,
+    path: Path | None,
+    token_from: str,
+    role_arn: str | None,
+) -> None:
     """Write (or merge) the context weft-FABRIC for the fabric's cluster.
 
     On AWS the entry names nothing of this machine (weft from the PATH, or `aws eks get-token`
@@ -49,7 +61,11 @@ def kubeconfig(file: Path, local: bool, as_json: bool, path: Path | None, token_
 
     target = connect(file, local, as_json, "kubeconfig")
     written = write_kubeconfig(
-        target, file, path, token_from="aws" if token_from == "aws" else "weft"
+        target,
+        file,
+        path,
+        token_from="aws" if token_from == "aws" else "weft",
+        role_arn=role_arn,
     )
     if as_json:
         machine.document(
@@ -73,7 +89,15 @@ def kubeconfig(file: Path, local: bool, as_json: bool, path: Path | None, token_
     "--region",
     help="The fabric's region: a token for its cluster on AWS, without reading a fabric file.",
 )
-def token(fabric_name: str, file: Path, local: bool, as_json: bool, region: str | None) -> None:
+@click.option("--role-arn", help="A token of this IAM role, assumed with your credentials.")
+def token(
+    fabric_name: str,
+    file: Path,
+    local: bool,
+    as_json: bool,
+    region: str | None,
+    role_arn: str | None,
+) -> None:
     """Print an EKS token for FABRIC's cluster as a kubectl exec credential.
 
     The kubeconfig weft writes runs this for kubectl on each connection; its output is the
@@ -88,11 +112,11 @@ def token(fabric_name: str, file: Path, local: bool, as_json: bool, region: str 
     from weft.ops.access import token as exec_credential
 
     if region and not local:
-        credential = region_token(fabric_name, region)
+        credential = region_token(fabric_name, region, role_arn)
     else:
         from weft.fabricfile import load_fabric
 
-        credential = exec_credential(load_fabric(file), fabric_name, local=local)
+        credential = exec_credential(load_fabric(file), fabric_name, local=local, role_arn=role_arn)
     if as_json:
         machine.document({"fabric": fabric_name, "credential": credential})
     else:

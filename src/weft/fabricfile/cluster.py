@@ -10,12 +10,22 @@
       log_retention_days: 30     # how long CloudWatch Logs keeps them (one of its periods)
       encrypt_secrets: true      # envelope encryption of Kubernetes secrets with the fabric KMS key
       addons: {vpc-cni: {version: null}, ...}
+      access:                    # who else may use the cluster (the creator always may)
+        - {principal: "arn:aws:iam::123456789012:role/dev", policy: edit, namespaces: [web]}
+        - {principal: "arn:aws:iam::123456789012:role/ops", policy: admin}
 
 Defaults resolved here: ``api_cidrs`` is empty for a private endpoint; a public one (``public``
 or ``both``) has no default: the file lists who may reach it, and opens it to the world only by
 saying ``0.0.0.0/0`` literally (the plan then warns). ``weft init`` writes the caller's public
 address there when it can find it. ``addons`` is all of :data:`ADDONS` (each at the version EKS
 picks) when the key is omitted, and exactly the listed ones when it is given.
+
+``access`` grants IAM roles and users access to the cluster through EKS access entries (the
+cluster's authentication mode is ``API``): ``policy`` is ``admin``, ``edit`` or ``view`` (EKS's
+AmazonEKSClusterAdminPolicy or AmazonEKSAdminPolicy, AmazonEKSEditPolicy, AmazonEKSViewPolicy:
+:data:`ACCESS_POLICIES`), over the whole cluster, or over ``namespaces`` only when they are
+listed. One entry per principal; the principal is an IAM role or user ARN of any account (not an
+assumed-role session).
 
 The version is checked by :mod:`weft.fabricfile.k8s_version`, which also tells whether an upgrade
 from the version running in the cloud is possible. What runs on the cluster is in
@@ -49,9 +59,11 @@ from weft.fabricfile.checks import (
     none_as_empty,
     problem,
 )
+from weft.fabricfile.k8s_names import check_namespace
 from weft.fabricfile.k8s_version import check_k8s_version
 
 __all__ = [
+    "ACCESS_POLICIES",
     "ADDONS",
     "ANYWHERE",
     "DEFAULT_LOGS",
@@ -61,6 +73,7 @@ __all__ = [
     "LOG_TYPES",
     "MAX_API_CIDRS",
     "MAX_COMPUTE_NAME_LENGTH",
+    "Access",
     "Addon",
     "Cluster",
 ]
@@ -84,6 +97,19 @@ ADDONS = ("vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver")
 MAX_API_CIDRS = 40
 #: The names of node groups and Fargate profiles become part of their AWS names.
 MAX_COMPUTE_NAME_LENGTH = 20
+
+#: What each ``access`` policy becomes: (EKS access policy at cluster scope, at namespace scope).
+ACCESS_POLICIES = {
+    "admin": ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy"),
+    "edit": ("AmazonEKSEditPolicy", "AmazonEKSEditPolicy"),
+    "view": ("AmazonEKSViewPolicy", "AmazonEKSViewPolicy"),
+}
+AccessPolicy = Literal["admin", "edit", "view"]
+#: An IAM role or user, as access entries name them (a role's path included).
+_PRINCIPAL_RE = re.compile(
+    r"arn:aws(?:-cn|-us-gov)?:iam::[0-9]{12}:(?:role|user)/[\w+=,.@/-]{1,512}"
+)
+_ASSUMED_RE = re.compile(r"arn:aws(?:-cn|-us-gov)?:sts::([0-9]{12}):assumed-role/([^/]+)/.*")
 
 _ADDON_VERSION_RE = re.compile(r"v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+")
 
@@ -181,6 +207,63 @@ class Addon(BaseModel):
     version: Annotated[str | None, AfterValidator(_check_addon_version)] = None
 
 
+def _check_principal(value: str) -> str:
+    if _PRINCIPAL_RE.fullmatch(value):
+        return value
+    assumed = _ASSUMED_RE.fullmatch(value)
+    hint = (
+        f"; for this session's role write arn:aws:iam::{assumed.group(1)}:role/{assumed.group(2)}"
+        if assumed
+        else ""
+    )
+    raise problem(
+        (
+            (),
+            f"{describe(value)} is not an IAM role or user ARN; expected one like "
+            f"arn:aws:iam::123456789012:role/developers{hint}",
+        )
+    )
+
+
+def _check_access(value: list[Access]) -> list[Access]:
+    found = check_unique([a.principal for a in value], "principal", "cluster.access")
+    for index, grant in enumerate(value):
+        found.extend(
+            ((index, "namespaces", *path), message)
+            for path, message in check_unique(
+                grant.namespaces, "namespace", f"cluster.access[{index}].namespaces"
+            )
+        )
+    if found:
+        raise problem(
+            *[
+                ((path[0], "principal", *path[1:]) if len(path) == 1 else path, m)
+                for path, m in found
+            ]
+        )
+    return value
+
+
+class Access(BaseModel):
+    """An IAM principal's access to the cluster: an EKS access entry and its access policy."""
+
+    model_config = MODEL_CONFIG
+
+    principal: Annotated[str, AfterValidator(_check_principal)]
+    policy: Annotated[AccessPolicy, BeforeValidator(choice(tuple(ACCESS_POLICIES)))]
+    #: empty: the whole cluster
+    namespaces: Annotated[
+        list[Annotated[str, AfterValidator(check_namespace)]],
+        BeforeValidator(none_as_empty(list)),
+    ] = Field(default_factory=list)
+
+    @property
+    def policy_name(self) -> str:
+        """The EKS access policy this grant associates."""
+        cluster_wide, namespaced = ACCESS_POLICIES[self.policy]
+        return namespaced if self.namespaces else cluster_wide
+
+
 def _all_addons() -> dict[str, Addon]:
     return {name: Addon() for name in ADDONS}
 
@@ -206,6 +289,9 @@ class Cluster(BaseModel):
     addons: Annotated[dict[str, Addon], BeforeValidator(_check_addon_names)] = Field(
         default_factory=_all_addons
     )
+    access: Annotated[
+        list[Access], BeforeValidator(none_as_empty(list)), AfterValidator(_check_access)
+    ] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _cross_check(self) -> Cluster:

@@ -27,8 +27,16 @@ _SECTIONS = ("clusters", "users", "contexts")
 TokenFrom = Literal["weft", "aws"]
 
 
-def entry_name(fabric: str) -> str:
-    return f"weft-{fabric}"
+def entry_name(fabric: str, role_arn: str | None = None) -> str:
+    """``weft-FABRIC``; ``weft-FABRIC@ROLE`` for the entry that acts as the IAM role
+    ``role_arn`` (one per role a user may take)."""
+    name = f"weft-{fabric}"
+    return f"{name}@{role_arn.rsplit('/', 1)[-1]}" if role_arn else name
+
+
+def role_args(role_arn: str | None) -> list[str]:
+    """The token command's arguments that make it act as ``role_arn``."""
+    return ["--role-arn", role_arn] if role_arn else []
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,11 @@ class TokenCommand:
 
 
 def aws_token_command(
-    fabric: str, cluster_name: str, region: str, token_from: TokenFrom = "weft"
+    fabric: str,
+    cluster_name: str,
+    region: str,
+    token_from: TokenFrom = "weft",
+    role_arn: str | None = None,
 ) -> TokenCommand:
     """For a cluster on AWS: ``weft token FABRIC --region REGION`` (``weft`` from the PATH), or
     with ``token_from="aws"`` the AWS CLI's ``aws eks get-token``, as eksctl writes it. Neither
@@ -62,19 +74,20 @@ def aws_token_command(
             [
                 *("eks", "get-token", "--output", "json"),
                 *("--cluster-name", cluster_name, "--region", region),
+                *role_args(role_arn),
             ],
         )
-    return TokenCommand("weft", ["token", fabric, "--region", region])
+    return TokenCommand("weft", ["token", fabric, "--region", region, *role_args(role_arn)])
 
 
 def local_token_command(
-    fabric: str, *, weft: str, fabric_file: str, state_dir: str
+    fabric: str, *, weft: str, fabric_file: str, state_dir: str, role_arn: str | None = None
 ) -> TokenCommand:
     """For a cluster on the local cloud: the ``weft`` at ``weft`` (an absolute path), reading
     ``fabric_file``, with the local cloud's ``state_dir`` in its environment."""
     return TokenCommand(
         weft,
-        ["token", fabric, "-f", fabric_file, "--local"],
+        ["token", fabric, "-f", fabric_file, "--local", *role_args(role_arn)],
         {"WEFT_STATE_DIR": state_dir},
     )
 
@@ -88,10 +101,11 @@ def render_context(
     *,
     token: TokenCommand,
     local: bool,
+    role_arn: str | None = None,
 ) -> dict[str, Any]:
     """A kubeconfig holding the fabric's cluster, user and context (current context: it); its
     user runs ``token`` for a credential."""
-    name = entry_name(fabric)
+    name = entry_name(fabric, role_arn)
     return {
         "apiVersion": "v1",
         "kind": "Config",

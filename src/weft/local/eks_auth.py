@@ -14,8 +14,14 @@ AWS. For each ``TokenReview`` it:
    fetches another address), that does not sign the ``x-k8s-aws-id`` header, or whose signature
    time is more than 15 minutes old (EKS accepts a token for 15 minutes);
 3. fetches the URL, as the authenticator calls STS, and reads the caller's ARN from the answer;
-4. answers ``authenticated`` with that ARN as the user name, in ``system:masters`` (the creator of
-   an EKS cluster is its administrator).
+4. maps that identity as EKS does (:func:`access_of`): the IAM principal it stands for (an
+   assumed role's session is its role) must have an access entry on a cluster of the local cloud
+   whose authentication mode takes access entries, or have created a cluster whose aws-auth
+   ConfigMap still counts (``CONFIG_MAP``, ``API_AND_CONFIG_MAP``: the creator is its
+   administrator). Anyone else is refused, as EKS answers 401 to a principal with no access.
+   AmazonEKSClusterAdminPolicy at cluster scope (the creator's) puts the user in
+   ``system:masters``; every other association becomes a group that the local authorizer
+   (:mod:`weft.local.eks_authz`) reads, and the entry's ``kubernetesGroups`` are groups too.
 
 moto does not check request signatures, so unlike EKS the webhook cannot tell which cluster a token
 was made for; every cluster of the local cloud shares the one local API server anyway.
@@ -95,14 +101,65 @@ def identity(url: str, timeout: float = 5.0) -> tuple[str, str]:
     return arn.group(1), user_id.group(1) if user_id else arn.group(1)
 
 
-def review(body: dict[str, Any], own_base: str, now: datetime.datetime) -> dict[str, Any]:
-    """The TokenReview answer for a TokenReview request."""
+Access = Callable[[str], list[str]]
+
+
+def groups_of(entries: Iterable[dict[str, Any]]) -> list[str]:
+    """The Kubernetes groups of a principal with these access entries (see the module
+    docstring)."""
+    from weft.local import eks_authz
+
+    groups: list[str] = []
+    for entry in entries:
+        groups += [str(g) for g in entry.get("kubernetesGroups") or []]
+        for association in entry.get("associatedAccessPolicies") or []:
+            policy = str(association["policyArn"]).rsplit("/", 1)[-1]
+            scope = association.get("accessScope") or {}
+            if scope.get("type") == "namespace":
+                groups += [
+                    eks_authz.policy_group(policy, ns) for ns in scope.get("namespaces") or []
+                ]
+            elif policy == "AmazonEKSClusterAdminPolicy":
+                groups.append("system:masters")
+            else:
+                groups.append(eks_authz.policy_group(policy))
+    return [*sorted(set(groups)), "system:authenticated"]
+
+
+def access_of(arn: str) -> list[str]:
+    """The groups of the caller ``arn`` in the local cloud's EKS (moto's state, read in the
+    moto process); :class:`Refused` when it has no access."""
+    from moto.eks.models import eks_backends
+
+    from weft.local.moto_eks import access
+
+    clusters = [
+        cluster
+        for regions in eks_backends.values()
+        for backend in regions.values()
+        for cluster in backend.clusters.values()
+    ]
+    principal = access.iam_principal(arn)
+    if principal in access.creators(clusters):
+        return list(ADMIN_GROUPS)
+    entries = access.principals(clusters).get(principal)
+    if not entries:
+        raise Refused(f"{principal} has no access entry on any cluster of the local cloud")
+    return groups_of(entries)
+
+
+def review(
+    body: dict[str, Any], own_base: str, now: datetime.datetime, access: Access | None = None
+) -> dict[str, Any]:
+    """The TokenReview answer for a TokenReview request; ``access`` maps the caller's ARN to
+    its groups (:func:`access_of` by default)."""
     api_version = body.get("apiVersion") or "authentication.k8s.io/v1beta1"
     token = str((body.get("spec") or {}).get("token") or "")
     try:
         url = _url_of(token)
         check_url(url, own_base, now)
         arn, user_id = identity(url)
+        groups = (access or access_of)(arn)
     except Refused as exc:
         status: dict[str, Any] = {"authenticated": False, "error": str(exc)}
     else:
@@ -111,7 +168,7 @@ def review(body: dict[str, Any], own_base: str, now: datetime.datetime) -> dict[
             "user": {
                 "username": arn,
                 "uid": f"aws-iam-authenticator:{user_id}",
-                "groups": list(ADMIN_GROUPS),
+                "groups": groups,
             },
         }
     return {"apiVersion": api_version, "kind": "TokenReview", "status": status}

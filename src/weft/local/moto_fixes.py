@@ -73,11 +73,25 @@ def _presigned_urls_reach_their_service() -> None:
     scope: an EKS token is a presigned STS GetCallerIdentity URL, which the authenticator calls.
 
     moto 5.2.5 infers the service from the Authorization header only, so it answers a presigned
-    STS URL as an S3 ListBuckets.
+    STS URL as an S3 ListBuckets; and it reads the caller's access key from that header (or
+    ``AWSAccessKeyId``) only, so a presigned GetCallerIdentity of an assumed role answered as
+    moto's default user. AWS identifies the caller by the key in ``X-Amz-Credential``.
     """
     from urllib.parse import parse_qs
 
+    from moto.core.responses import BaseResponse
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original_key = BaseResponse.get_access_key
+
+    def get_access_key(self: Any) -> str:
+        if "Authorization" not in self.headers:
+            credential = (self.querystring.get("X-Amz-Credential") or [""])[0]
+            if credential.count("/") == 4:
+                return str(credential.split("/", 1)[0])
+        return str(original_key(self))
+
+    BaseResponse.get_access_key = get_access_key  # type: ignore[method-assign]
 
     original = DomainDispatcherApplication.infer_service_region_host
 

@@ -28,7 +28,7 @@ def main() -> int:
     )
     from werkzeug.serving import make_server
 
-    from weft.local import eks_auth, moto_fixes, moto_irsa
+    from weft.local import eks_auth, eks_authz, moto_fixes, moto_irsa
     from weft.local.moto_eks import local_kube
 
     moto_fixes.apply()
@@ -36,7 +36,9 @@ def main() -> int:
 
     class Server(ThreadedMotoServer):
         def _server_entry(self) -> None:
-            app = eks_auth.wrap(moto_irsa.wrap(DomainDispatcherApplication(create_backend_app)))
+            app = eks_authz.wrap(
+                eks_auth.wrap(moto_irsa.wrap(DomainDispatcherApplication(create_backend_app)))
+            )
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
             )

@@ -18,6 +18,9 @@ profiles and managed add-ons.
   there are databases and Redis (6379) when there are caches (:data:`DATA_FROM_CLUSTER`): a
   Fargate pod carries only that group, never weft's ``nodes`` group.
 - The EBS CSI driver gets its own role through IRSA (the cluster's OIDC provider).
+- The cluster authenticates through EKS access entries only (authentication mode ``API``; its
+  creator keeps cluster admin through the entry EKS makes). Each ``cluster.access`` grant is an
+  access entry for its principal and one access policy association (:func:`access_grants`).
 - The control plane's log group is weft's, made before the cluster (else EKS makes it, kept
   forever and unencrypted): ``cluster.log_retention_days``, the fabric key, deleted on ``down``.
 """
@@ -28,6 +31,7 @@ from typing import Any
 
 from weft.core.resource import Fmt, Ref, Resource
 from weft.fabricfile import Fabric
+from weft.fabricfile.cluster import Access
 from weft.fabricfile.instance_types import DEFAULT_AMI_TYPE, ami_type_for
 from weft.fabricfile.subnets import zone_suffix
 from weft.model import addresses
@@ -228,6 +232,51 @@ def iam_role(
     )
 
 
+#: Access entries only: the aws-auth ConfigMap no longer counts (EKS's recommendation).
+AUTHENTICATION_MODE = "API"
+#: The EKS access policies' ARN prefix.
+ACCESS_POLICY_PREFIX = "arn:aws:eks::aws:cluster-access-policy/"
+
+
+def access_entry_name(principal: str) -> str:
+    """The logical name of ``principal``'s access entry: its role or user name and a digest of
+    the whole ARN (two accounts may have a role of the same name)."""
+    tail = principal.rsplit("/", 1)[-1].lower()
+    slug = "".join(c if c.isalnum() else "-" for c in tail).strip("-")[:40] or "principal"
+    return f"{slug}-{digest(principal)}"
+
+
+def access_policy_name(entry: str, policy_name: str) -> str:
+    """The logical name of an access policy association (as its driver names what it finds):
+    the entry's name and the policy's, ``dev-1a2b3c-view`` for AmazonEKSViewPolicy."""
+    short = policy_name.removeprefix("AmazonEKS").removesuffix("Policy")
+    words = "".join(f"-{c.lower()}" if c.isupper() else c for c in short).lstrip("-")
+    return f"{entry}-{words}"
+
+
+def access_grants(b: Builder, grants: list[Access]) -> None:
+    """An access entry and an access policy association for each ``cluster.access`` grant."""
+    for grant in grants:
+        name = access_entry_name(grant.principal)
+        entry = b.add(
+            "eks_access_entry",
+            name,
+            {"cluster_name": CLUSTER, "principal_arn": grant.principal},
+        )
+        b.add(
+            "eks_access_policy",
+            access_policy_name(name, grant.policy_name),
+            {
+                "cluster_name": CLUSTER,
+                # written out (not a reference): the plan shows who gets what
+                "principal_arn": grant.principal,
+                "policy_arn": ACCESS_POLICY_PREFIX + grant.policy_name,
+                "namespaces": list(grant.namespaces),
+            },
+            depends_on=(entry.address,),
+        )
+
+
 def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> list[Resource]:
     spec = fabric.cluster
     if spec is None:
@@ -274,6 +323,7 @@ def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> l
             "encryption_key_arn": Ref(addresses.KMS_KEY, "arn") if spec.encrypt_secrets else None,
             # EKS refuses DeleteCluster from anyone while it is on (weft down included)
             "deletion_protection": fabric.protect,
+            "authentication_mode": AUTHENTICATION_MODE,
         },
         log_group,
     )
@@ -287,6 +337,7 @@ def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> l
         },
     )
     data_from_cluster(b)
+    access_grants(b, spec.access)
     if "aws-ebs-csi-driver" in spec.addons:
         iam_role(b, "ebs-csi", irsa_trust(EBS_CSI_SERVICE_ACCOUNT), [EBS_CSI_POLICY])
 

@@ -70,11 +70,14 @@ def write_kubeconfig(
     path: Path | None = None,
     *,
     token_from: TokenFrom = "weft",
+    role_arn: str | None = None,
 ) -> Written:
     """Write (or merge) the context ``weft-FABRIC`` for the fabric's cluster into ``path``
     (default: :func:`default_kubeconfig`), made current. Its user runs, on AWS, ``weft token``
     from the PATH (or ``aws eks get-token`` with ``token_from="aws"``); on the local cloud, this
-    ``weft`` (:func:`this_weft`) with ``fabric_file`` and the local cloud's state directory."""
+    ``weft`` (:func:`this_weft`) with ``fabric_file`` and the local cloud's state directory.
+    With ``role_arn`` the entry is ``weft-FABRIC@ROLE`` and its token is the role's (for a
+    principal the fabric's ``cluster.access`` lists)."""
     local = target.local_url is not None
     if local and token_from == "aws":
         raise UsageError(
@@ -94,9 +97,10 @@ def write_kubeconfig(
             weft=this_weft(),
             fabric_file=str(fabric_file.resolve()),
             state_dir=str(state_dir().absolute()),
+            role_arn=role_arn,
         )
     else:
-        command = aws_token_command(target.name, cluster.id, target.region, token_from)
+        command = aws_token_command(target.name, cluster.id, target.region, token_from, role_arn)
     new = render_context(
         target.name,
         cluster.id,
@@ -105,13 +109,16 @@ def write_kubeconfig(
         target.region,
         token=command,
         local=local,
+        role_arn=role_arn,
     )
     path = path or default_kubeconfig()
     _write_yaml(path, merge(_read_yaml(path), new))
-    return Written(path, entry_name(target.name), endpoint)
+    return Written(path, entry_name(target.name, role_arn), endpoint)
 
 
-def token(fabric: Fabric, asked: str, *, local: bool) -> dict[str, Any]:
+def token(
+    fabric: Fabric, asked: str, *, local: bool, role_arn: str | None = None
+) -> dict[str, Any]:
     """The ExecCredential kubectl asks ``weft token`` for: an EKS token for the fabric's
     cluster, signed with the standard AWS configuration (or for the local cloud, which must be
     running: :func:`running_local_session`). Refused when the file describes another fabric
@@ -122,15 +129,15 @@ def token(fabric: Fabric, asked: str, *, local: bool) -> dict[str, Any]:
             hint="the kubeconfig entry points at the wrong file; run weft kubeconfig again",
         )
     if local or fabric.provider == "local":
-        return get_token(running_local_session(fabric.region), fabric.name)
-    return region_token(fabric.name, fabric.region)
+        return get_token(running_local_session(fabric.region), fabric.name, role_arn=role_arn)
+    return region_token(fabric.name, fabric.region, role_arn)
 
 
-def region_token(cluster_name: str, region: str) -> dict[str, Any]:
+def region_token(cluster_name: str, region: str, role_arn: str | None = None) -> dict[str, Any]:
     """The ExecCredential for the EKS cluster ``cluster_name`` in ``region`` on AWS, signed with
     the standard AWS configuration (no fabric file needed: what a committed kubeconfig runs)."""
     session, _ = open_session(region, local=False)
-    return get_token(session, cluster_name)
+    return get_token(session, cluster_name, role_arn=role_arn)
 
 
 def running_local_session(region: str) -> Any:

@@ -132,3 +132,17 @@ def test_rendered_yaml_holds_no_credential() -> None:
     for word in ("token:", "password", "client-key", "client-certificate", "secret", "AKIA"):
         assert word not in dumped
     assert "weft-demo" in dumped
+
+
+def test_an_entry_per_role_runs_the_token_command_as_that_role() -> None:
+    """``weft kubeconfig --role-arn``: a teammate listed in cluster.access gets a context of
+    its own, whose token is the role's (weft token or aws eks get-token, both --role-arn)."""
+    role = "arn:aws:iam::123456789012:role/team/developers"
+    for token_from, command in [("weft", "weft"), ("aws", "aws")]:
+        config = ours(
+            token=aws_token_command("demo", "demo", "us-east-2", token_from, role), role_arn=role
+        )
+        assert config["current-context"] == "weft-demo@developers"
+        plugin = config["users"][0]["user"]["exec"]
+        assert plugin["command"] == command
+        assert plugin["args"][-2:] == ["--role-arn", role]

@@ -21,6 +21,8 @@ from weft.aws.drivers import (
     db_subnet_group,
     dns_record,
     eip,
+    eks_access_entry,
+    eks_access_policy,
     eks_addon,
     eks_cluster,
     eks_fargate_profile,
@@ -74,6 +76,8 @@ DRIVERS: dict[str, Driver] = {
         eks_nodegroup,
         eks_fargate_profile,
         eks_addon,
+        eks_access_entry,
+        eks_access_policy,
     )
 }
 

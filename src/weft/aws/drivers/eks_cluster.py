@@ -3,9 +3,13 @@
 Creating takes 10-15 minutes on AWS; the wait reports progress. Every in-place change is an EKS
 *update* (one at a time per cluster), waited on through its id: the version (one minor version
 at a time, as EKS allows), endpoint access, subnets (in the zones the cluster was created in,
-as EKS requires), logging, deletion protection; tags change directly. Security groups, role and
-encryption key are fixed at creation here (replacement). How clusters are found and waited on:
-:mod:`.eks`.
+as EKS requires), logging, deletion protection, the authentication mode (forward only:
+``CONFIG_MAP`` → ``API_AND_CONFIG_MAP`` → ``API``); tags change directly. Security groups, role
+and encryption key are fixed at creation here (replacement).
+
+Clusters are made in ``API`` mode with the creator's access entry (cluster admin, which EKS
+makes): who else may use the cluster is access entries (:mod:`.eks_access_entry`). How
+clusters are found and waited on: :mod:`.eks`.
 
 ``deletion_protection`` (EKS's ``deletionProtection``, set for a protected fabric) makes EKS
 refuse DeleteCluster from anyone, weft included: as for a database, ``down`` refuses before
@@ -19,6 +23,7 @@ from typing import Any
 
 from weft.aws.context import AwsContext
 from weft.aws.drivers import eks, kit, tagger
+from weft.aws.drivers.base import Refusal
 from weft.core.resource import KindSchema, Observed, Resource
 from weft.errors import PermanentError
 
@@ -26,6 +31,8 @@ KIND = "eks_cluster"
 TIMEOUT = 1800.0
 VERSION_TIMEOUT = 3600.0
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+#: EKS's authentication modes, in the only order it moves a cluster through them.
+AUTHENTICATION_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
 _ENDPOINT_FIELDS = frozenset({"endpoint_public", "endpoint_private", "public_access_cidrs"})
 
 
@@ -91,6 +98,9 @@ def _props(cluster: Mapping[str, Any], tags: dict[str, str]) -> dict[str, Any]:
         "logging": _enabled_logs(cluster),
         "encryption_key_arn": key,
         "deletion_protection": bool(cluster.get("deletionProtection", False)),
+        "authentication_mode": str(
+            (cluster.get("accessConfig") or {}).get("authenticationMode") or "CONFIG_MAP"
+        ),
         "tags": tags,
     }
 
@@ -100,9 +110,18 @@ class EksClusterDriver(eks.EksDriver):
         kind=KIND,
         immutable=frozenset({"name", "role_arn", "security_group_ids", "encryption_key_arn"}),
         unordered=frozenset({"subnet_ids", "security_group_ids", "public_access_cidrs", "logging"}),
-        updatable=frozenset({"version", "subnet_ids", "logging", "deletion_protection", "tags"})
+        updatable=frozenset(
+            {"version", "subnet_ids", "logging", "deletion_protection", "authentication_mode"}
+        )
+        | {"tags"}
         | _ENDPOINT_FIELDS,
-        shown=("version", "endpoint_public", "endpoint_private", "public_access_cidrs"),
+        shown=(
+            "version",
+            "endpoint_public",
+            "endpoint_private",
+            "public_access_cidrs",
+            "authentication_mode",
+        ),
     )
     noun = "EKS cluster"
     timeout = TIMEOUT
@@ -168,7 +187,11 @@ class EksClusterDriver(eks.EksDriver):
             "logging": _logging(
                 list(props["logging"]), [t for t in LOG_TYPES if t not in props["logging"]]
             ),
-            "accessConfig": {"authenticationMode": "API_AND_CONFIG_MAP"},
+            # the creator gets an access entry with cluster admin (EKS makes it)
+            "accessConfig": {
+                "authenticationMode": props.get("authentication_mode") or "API",
+                "bootstrapClusterCreatorAdminPermissions": True,
+            },
             "tags": eks.eks_tags(props["tags"]),
             "clientRequestToken": ctx.token(resource.address),
         }
@@ -180,6 +203,20 @@ class EksClusterDriver(eks.EksDriver):
             ]
         ctx.client("eks").create_cluster(**kwargs)
         return self.observe(ctx, resource.name, self.wait_for(ctx, resource.address, props))
+
+    def refusals(self, props: Mapping[str, Any], observed: Observed) -> list[Refusal]:
+        have = str(observed.props.get("authentication_mode") or "CONFIG_MAP")
+        want = str(props.get("authentication_mode") or have)
+        modes = AUTHENTICATION_MODES
+        if want in modes and have in modes and modes.index(want) < modes.index(have):
+            return [
+                Refusal(
+                    "authentication_mode",
+                    f"EKS cannot move a cluster's authentication mode back ({have} → {want})",
+                    "keep the cluster's mode, or replace the cluster",
+                )
+            ]
+        return []
 
     def change(self, edit: kit.Edit) -> Observed:
         ctx, props, changed = edit.ctx, edit.props, edit.changed
@@ -233,6 +270,17 @@ class EksClusterDriver(eks.EksDriver):
         protect = bool(props.get("deletion_protection"))
         if "deletion_protection" in changed and bool(live.get("deletionProtection")) != protect:
             update = client.update_cluster_config(name=name, deletionProtection=protect)["update"]
+            eks.wait_update(ctx, address, name, update, timeout=TIMEOUT)
+            live = self.wait_for(ctx, address, props)
+        mode = props.get("authentication_mode")
+        if (
+            "authentication_mode" in changed
+            and mode
+            and _props(live, {})["authentication_mode"] != mode
+        ):
+            update = client.update_cluster_config(
+                name=name, accessConfig={"authenticationMode": mode}
+            )["update"]
             eks.wait_update(ctx, address, name, update, timeout=TIMEOUT)
             live = self.wait_for(ctx, address, props)
         if "tags" in changed:

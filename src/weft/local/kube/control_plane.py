@@ -9,7 +9,8 @@ Real processes on 127.0.0.1, recorded in ``<state dir>/local/kube.json`` so that
   :mod:`weft.local.kube.flags`) on a free HTTPS port: serving cert from a generated CA, token auth
   (``tokens.csv``; the ``weft-admin`` user is in ``system:masters``; with a local AWS, EKS tokens
   too, through the authenticator webhook the local AWS serves: :mod:`weft.local.eks_auth`),
-  ``--authorization-mode=RBAC``, service-account keys, ``--service-cluster-ip-range=10.96.0.0/16``,
+  ``--authorization-mode=RBAC,Webhook`` (with a local AWS: EKS access policies,
+  :mod:`weft.local.eks_authz`), service-account keys, ``--service-cluster-ip-range=10.96.0.0/16``,
   the ServiceAccount admission plugin off (nothing mounts tokens into the simulated pods);
 * ``kube-controller-manager`` of the same version (Deployments, ReplicaSets, Jobs, CronJobs, GC,
   namespace finalization, node lifecycle, endpoints, service accounts...; no cloud provider);
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from weft.errors import LocalCloudError
-from weft.local import eks_auth
+from weft.local import eks_auth, eks_authz
 from weft.local.kube import admin, binaries, certs, flags, processes
 from weft.local.state import local_dir
 
@@ -177,7 +178,11 @@ def _start_apiserver(
     aws_endpoint: str | None,
 ) -> tuple[processes.KubeProcess, str]:
     webhook: Path | None = None
+    authorizer: Path | None = None
     if aws_endpoint:
+        # what access entries' policies allow is decided by the local AWS, as EKS's authorizer
+        authorizer = kdir / "eks-authorizer.kubeconfig"
+        authorizer.write_text(json.dumps(eks_authz.webhook_kubeconfig(aws_endpoint), indent=2))
         # EKS tokens (``weft token``) are checked by the local AWS, as EKS's authenticator does.
         webhook = kdir / "eks-authenticator.kubeconfig"
         webhook.write_text(json.dumps(eks_auth.webhook_kubeconfig(aws_endpoint), indent=2))
@@ -196,6 +201,7 @@ def _start_apiserver(
             sa_key=paths.sa_key,
             service_cidr=certs.SERVICE_CIDR,
             webhook_config=webhook,
+            authorization_webhook_config=authorizer,
         )
         proc = processes.spawn(
             [

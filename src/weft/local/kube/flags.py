@@ -35,6 +35,8 @@ class ApiServerConfig:
     sa_key: Path
     service_cidr: str
     webhook_config: Path | None = None
+    #: EKS's access policies, decided by the local AWS (:mod:`weft.local.eks_authz`)
+    authorization_webhook_config: Path | None = None
 
 
 def apiserver_args(version: str, config: ApiServerConfig) -> list[str]:
@@ -59,8 +61,17 @@ def apiserver_args(version: str, config: ApiServerConfig) -> list[str]:
             f"--authentication-token-webhook-config-file={config.webhook_config}",
             "--authentication-token-webhook-cache-ttl=30s",
         ]
+    if config.authorization_webhook_config is not None:
+        args += [
+            "--authorization-mode=RBAC,Webhook",
+            f"--authorization-webhook-config-file={config.authorization_webhook_config}",
+            "--authorization-webhook-version=v1",
+            "--authorization-webhook-cache-authorized-ttl=10s",
+            "--authorization-webhook-cache-unauthorized-ttl=10s",
+        ]
+    else:
+        args.append("--authorization-mode=RBAC")
     args += [
-        "--authorization-mode=RBAC",
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         f"--service-account-key-file={config.sa_pub}",
         f"--service-account-signing-key-file={config.sa_key}",

@@ -1,12 +1,13 @@
 """Tags on every EKS resource with an ARN: TagResource, UntagResource and ListTagsForResource
-find node groups, Fargate profiles and add-ons by ARN, as AWS does (moto 5.2.5: clusters only).
+find node groups, Fargate profiles, add-ons and access entries by ARN, as AWS does (moto
+5.2.5: clusters only).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from weft.local.moto_eks import backend
+from weft.local.moto_eks import access, backend
 
 
 def apply() -> None:
@@ -26,6 +27,9 @@ def apply() -> None:
             for addon in backend.addons_of(cluster).values():
                 if addon["addonArn"] == arn:
                     return addon["tags"]
+            for entry in access.entries_of(cluster).values():
+                if entry["accessEntryArn"] == arn:
+                    return entry["tags"]
         raise backend.not_found(f"Resource was not found: {arn}")
 
     def tag_resource(self: Any, resource_arn: str, tags: dict[str, str]) -> None:
