@@ -242,6 +242,13 @@ def _network_in_use() -> None:
     moto_network.apply()
 
 
+def _vpc_endpoints() -> None:
+    """VPC endpoints hold their network: see :mod:`weft.local.moto_endpoints`."""
+    from weft.local import moto_endpoints
+
+    moto_endpoints.apply()
+
+
 def _logs_key_policy() -> None:
     """CreateLogGroup uses a KMS key only when its policy allows CloudWatch Logs: see
     :mod:`.moto_logs`."""
@@ -275,6 +282,7 @@ FIXES = (
     _acm_validation_through_route53,
     _data_stores,
     _network_in_use,
+    _vpc_endpoints,
     _logs_key_policy,
     _eks,
     _irsa,

@@ -18,7 +18,9 @@ A resource is swept (:meth:`Scope.claim`) when it carries one of:
   ``cluster.k8s.amazonaws.com/name = <cluster>``, when the fabric has the EKS cluster of that name
   (it is named after the fabric);
 
-and, for the kinds that live in a VPC, is in one of the fabric's VPCs. Left alone: anything
+and, for the kinds that live in a VPC, is in one of the fabric's VPCs. VPC endpoints that weft
+did not make and GuardDuty's security group are swept for being in the fabric's VPC, untagged
+(:mod:`.vpc_endpoint`). Left alone: anything
 tagged for another fabric, and the cluster security group EKS makes (``aws:eks:cluster-name``)
 while the cluster exists (EKS deletes it with the cluster).
 
@@ -39,6 +41,7 @@ from weft.aws.sweep import (
     security_group,
     target_group,
     volume,
+    vpc_endpoint,
 )
 from weft.aws.sweep.base import Sweeper, scan
 from weft.aws.sweep.scope import (
@@ -60,6 +63,8 @@ def sweepers(scope: Scope) -> dict[str, Sweeper]:
         security_group.SecurityGroupSweeper(scope),
         network_interface.NetworkInterfaceSweeper(scope),
         volume.VolumeSweeper(scope),
+        vpc_endpoint.VpcEndpointSweeper(scope),
+        vpc_endpoint.GuardDutyGroupSweeper(scope),
     ]
     return {s.schema.kind: s for s in found}
 
