@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from weft.cli import machine, render
+from weft.cli import estimates, machine, render
 from weft.cli.common import (
     EXIT_CHANGES,
     EXIT_OK,
@@ -19,6 +20,12 @@ from weft.cli.common import (
 )
 from weft.cli.common import confirm as ask
 from weft.cli.run import run_plan
+from weft.errors import QuotaExceeded
+
+if TYPE_CHECKING:
+    from weft.core.plan import Plan
+    from weft.ops.quotas import QuotaReport
+    from weft.ops.target import Target
 
 
 @click.command()
@@ -50,6 +57,7 @@ def plan(
 
     target = connect(file, local, as_json, "plan")
     the_plan = make_plan(target)
+    checked = quotas_checked(target, the_plan, as_json)
     destructive = guard.destructive(target, the_plan)
     requests = target.requests()
     the_plan.meta["requests"] = requests
@@ -69,6 +77,7 @@ def plan(
         console = render.console()
         render.plan_table(console, the_plan)
         render.destructive(console, destructive, target.name, protected=target.fabric.protect)
+        estimates.quota_notes(console, checked.notes())
         console.print(f"[dim]{requests['total']} AWS requests ({requests['writes']} writes)[/]")
         if out_file:
             console.print(f"Saved to {out_file}: apply it with weft up {out_file}")
@@ -118,6 +127,7 @@ def up(
         yes = True  # the saved plan was the review
     else:
         approved = make_plan(target)
+    checked = quotas_checked(target, approved, as_json)
     destructive = guard.destructive(target, approved)
     render.plan_table(console, approved)
     render.destructive(console, destructive, target.name, protected=target.fabric.protect)
@@ -134,6 +144,7 @@ def up(
         if as_json:
             machine.summary(True, "nothing to do", done=0, changes=0)
         return
+    estimates.quota_notes(console, checked.notes())
     guard.require_confirmation(target, confirm, command="up", changes=destructive)
     guard.refuse_data_loss(target, approved, delete_data=delete_data)
     ask("Apply these changes?", yes, as_json)
@@ -144,6 +155,19 @@ def up(
         "up",
         lambda runner: apply.up(runner, approved, confirm=confirm, delete_data=delete_data),
     )
+
+
+def quotas_checked(target: Target, the_plan: Plan, as_json: bool) -> QuotaReport:
+    """The quota preflight of ``the_plan`` (recorded in its meta); a change that does not fit
+    is refused here, after the plan was shown (on the terminal), before anything is written."""
+    from weft.ops import quotas
+
+    try:
+        return quotas.enforce(target, the_plan)
+    except QuotaExceeded:
+        if not as_json:
+            render.plan_table(render.console(), the_plan)
+        raise
 
 
 COMMANDS = (plan, up)
