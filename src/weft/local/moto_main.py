@@ -28,7 +28,7 @@ def main() -> int:
     )
     from werkzeug.serving import make_server
 
-    from weft.local import eks_auth, moto_fixes, moto_irsa, moto_quotas
+    from weft.local import eks_auth, moto_fixes, moto_irsa, moto_pricing, moto_quotas
     from weft.local.moto_eks import local_kube
 
     moto_fixes.apply()
@@ -40,7 +40,8 @@ def main() -> int:
             app = eks_auth.wrap(
                 moto_irsa.wrap(
                     moto_quotas.wrap(
-                        DomainDispatcherApplication(create_backend_app), moto_irsa.DEFAULT_ACCOUNT
+                        moto_pricing.wrap(DomainDispatcherApplication(create_backend_app)),
+                        moto_irsa.DEFAULT_ACCOUNT,
                     )
                 )
             )

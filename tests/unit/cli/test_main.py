@@ -15,6 +15,7 @@ COMMANDS = {
     "validate",
     "plan",
     "up",
+    "cost",
     "status",
     "down",
     "leftovers",
