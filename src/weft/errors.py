@@ -63,6 +63,23 @@ class GuardError(WeftError):
     """weft refuses to act because acting could hurt: wrong account, protected fabric, ..."""
 
 
+class QuotaExceeded(GuardError):
+    """The change does not fit the account's service quotas; ``findings`` lists each quota
+    (code, limit, in use, needed, how to raise it), ``problems`` the same as lines."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        findings: list[dict[str, object]],
+        problems: list[str],
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.findings = findings
+        self.problems = problems
+
+
 class LockHeld(GuardError):
     """Another writer holds the fabric's apply lock."""
 

@@ -113,6 +113,21 @@ class AwsSession:
                 self._clients[service] = client
             return client
 
+    def client_in(self, service: str, region: str) -> Any:
+        """A client of ``service`` in another Region than the session's (the AWS Price List
+        API answers in a few Regions only), with the same credentials, endpoint and count."""
+        key = f"{service}@{region}"
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                kwargs: dict[str, Any] = {"config": self._config, "region_name": region}
+                if self.endpoint_url:
+                    kwargs["endpoint_url"] = self.endpoint_url
+                client = self._session.client(service, **kwargs)
+                client.meta.events.register("before-send", self._count)
+                self._clients[key] = client
+            return client
+
     def _count(self, request: Any, **kwargs: Any) -> None:
         event_name: str = kwargs.get("event_name", "")
         # event name: before-send.<service-id>.<Operation>

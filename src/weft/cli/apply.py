@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from weft.cli import machine, render
+from weft.cli import estimates, machine, render
 from weft.cli.common import (
     EXIT_CHANGES,
     EXIT_OK,
@@ -19,6 +20,12 @@ from weft.cli.common import (
 )
 from weft.cli.common import confirm as ask
 from weft.cli.run import run_plan
+from weft.errors import QuotaExceeded, WeftError
+
+if TYPE_CHECKING:
+    from weft.core.plan import Plan
+    from weft.ops.quotas import QuotaReport
+    from weft.ops.target import Target
 
 
 @click.command()
@@ -50,6 +57,8 @@ def plan(
 
     target = connect(file, local, as_json, "plan")
     the_plan = make_plan(target)
+    checked = quotas_checked(target, the_plan, as_json)
+    priced(target, the_plan)
     destructive = guard.destructive(target, the_plan)
     requests = target.requests()
     the_plan.meta["requests"] = requests
@@ -69,6 +78,8 @@ def plan(
         console = render.console()
         render.plan_table(console, the_plan)
         render.destructive(console, destructive, target.name, protected=target.fabric.protect)
+        estimates.quota_notes(console, checked.notes())
+        estimates.plan_cost(console, the_plan.meta.get("cost"))
         console.print(f"[dim]{requests['total']} AWS requests ({requests['writes']} writes)[/]")
         if out_file:
             console.print(f"Saved to {out_file}: apply it with weft up {out_file}")
@@ -118,6 +129,9 @@ def up(
         yes = True  # the saved plan was the review
     else:
         approved = make_plan(target)
+    checked = quotas_checked(target, approved, as_json)
+    if "cost" not in approved.meta:
+        priced(target, approved)
     destructive = guard.destructive(target, approved)
     render.plan_table(console, approved)
     render.destructive(console, destructive, target.name, protected=target.fabric.protect)
@@ -134,6 +148,9 @@ def up(
         if as_json:
             machine.summary(True, "nothing to do", done=0, changes=0)
         return
+    estimates.quota_notes(console, checked.notes())
+    if approved.has_changes:
+        estimates.plan_cost(console, approved.meta.get("cost"))
     guard.require_confirmation(target, confirm, command="up", changes=destructive)
     guard.refuse_data_loss(target, approved, delete_data=delete_data)
     ask("Apply these changes?", yes, as_json)
@@ -144,6 +161,35 @@ def up(
         "up",
         lambda runner: apply.up(runner, approved, confirm=confirm, delete_data=delete_data),
     )
+
+
+def quotas_checked(target: Target, the_plan: Plan, as_json: bool) -> QuotaReport:
+    """The quota preflight of ``the_plan`` (recorded in its meta); a change that does not fit
+    is refused here, after the plan was shown (on the terminal), before anything is written."""
+    from weft.ops import quotas
+
+    try:
+        return quotas.enforce(target, the_plan)
+    except QuotaExceeded:
+        if not as_json:
+            render.plan_table(render.console(), the_plan)
+        raise
+
+
+def priced(target: Target, the_plan: Plan) -> None:
+    """Record the plan's monthly cost before -> after in its meta (``cost``); an estimate that
+    cannot be made is a note in its place, never a failed plan."""
+    from weft.ops.cost import estimate
+
+    try:
+        report = estimate(target, the_plan)
+    except WeftError as exc:
+        the_plan.meta["cost"] = None
+        the_plan.meta.setdefault("notes", []).append(
+            {"level": "info", "text": f"cost not estimated: {exc.message}"}
+        )
+        return
+    the_plan.meta["cost"] = report.to_dict(changed=[c.address for c in the_plan.actionable])
 
 
 COMMANDS = (plan, up)

@@ -3,6 +3,8 @@ genuine Kubernetes control plane, on 127.0.0.1)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from weft.cli import machine, render
@@ -163,3 +165,61 @@ def local_status(as_json: bool, local: bool) -> None:
             con.print(f"No local Kubernetes: {binaries.unavailable_reason()}")
     if not info:
         raise Exit(EXIT_NOT_RUNNING)
+
+
+@local.group("quota")
+def quota() -> None:
+    """The local account's service quotas (to try a fabric against a small account).
+
+    \b
+    Example:
+      weft local quota set L-F678F1CE 1 --region us-east-2
+    """
+
+
+@quota.command("set")
+@click.argument("code")
+@click.argument("value", type=click.FloatRange(min=0))
+@click.option(
+    "--region",
+    default=None,
+    help="The quota's Region (default: the region of ./fabric.yaml).",
+)
+@json_option
+@local_option(LOCAL_ACCEPTED)
+def quota_set(code: str, value: float, region: str | None, as_json: bool, local: bool) -> None:
+    """Apply VALUE to the local account's quota CODE (e.g. L-1216C47A) in a Region.
+
+    The local cloud then answers GetServiceQuota (and, for L-7B6409FD, RDS
+    DescribeAccountAttributes) with it, until it is reset or restarted.
+
+    \b
+    Example:
+      weft local quota set L-0263D0A3 2 --region us-east-2
+    """
+
+    from weft.errors import LocalCloudError, UsageError
+    from weft.local import aws_server, moto_quotas
+
+    if region is None:
+        region = _fabric_region(Path("fabric.yaml"))
+    info = aws_server.status()
+    if info is None:
+        raise LocalCloudError("the local cloud is not running", hint="weft local up starts it")
+    try:
+        moto_quotas.request_set(info.url, region, code, value)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if as_json:
+        machine.document({"code": code, "region": region, "value": value})
+    else:
+        render.console().print(f"Quota {code} in {region} of the local account is now {value:g}.")
+
+
+def _fabric_region(path: Path) -> str:
+    from weft.errors import UsageError
+    from weft.fabricfile import load_fabric
+
+    if not path.exists():
+        raise UsageError("which Region? give --region (no fabric.yaml here to read it from)")
+    return load_fabric(path).region

@@ -40,6 +40,10 @@ stream), with a stable ``code`` (:data:`ERROR_CODES`, :data:`FAILURE_CODES`)::
      "error": {"code": "config", "message": "fabric.yaml:4: network.nat: ...",
                "hint": null, "problems": ["..."]}}
 
+A quota refusal (code ``refused``) also carries ``quotas``: each quota the change does not
+fit, with ``code``, ``service``, ``limit``, ``in_use``, ``needed``, ``console`` and ``request``
+(the ``aws service-quotas request-service-quota-increase`` line).
+
 The human form of the error goes to standard error as well. A summary or document whose ``ok``
 is false carries a ``code`` too (``apply_incomplete``, ``leftovers``, ``rollout_failed``, ...).
 Secret values never appear in any of it; only ``secrets get``, asked for a value by name,
@@ -67,6 +71,7 @@ from weft.errors import (
     LocalCloudError,
     LockHeld,
     NotFound,
+    QuotaExceeded,
     RolloutFailed,
     StalePlan,
     TemporaryError,
@@ -230,6 +235,9 @@ def error_object(exc: BaseException) -> dict[str, Any]:
         err["problems"] = list(exc.problems)
     if isinstance(exc, RolloutFailed):
         err["problems"] = list(exc.problems)
+    if isinstance(exc, QuotaExceeded):
+        err["problems"] = list(exc.problems)
+        err["quotas"] = list(exc.findings)
     if isinstance(exc, CloudError):
         err["resource"] = exc.address
         err["request_id"] = exc.request_id

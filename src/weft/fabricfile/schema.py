@@ -45,6 +45,7 @@ from weft.fabricfile.checks import (
     problem,
 )
 from weft.fabricfile.cluster import Addon, Cluster
+from weft.fabricfile.cost import CostVolumes
 from weft.fabricfile.cross_check import cross_problems
 from weft.fabricfile.data import Bucket, Cache, Database
 from weft.fabricfile.dns import Dns
@@ -224,6 +225,7 @@ class Fabric(BaseModel):
     cronjobs: Annotated[list[CronJob], BeforeValidator(none_as_empty(list))] = Field(
         default_factory=list
     )
+    cost: CostVolumes = Field(default_factory=CostVolumes)
     version: Annotated[Literal[1], BeforeValidator(_check_version)] = 1
     source: str = Field(default="<string>", exclude=True)
 

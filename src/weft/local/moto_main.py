@@ -28,16 +28,24 @@ def main() -> int:
     )
     from werkzeug.serving import make_server
 
-    from weft.local import eks_auth, eks_authz, moto_fixes, moto_irsa
+    from weft.local import eks_auth, eks_authz, moto_fixes, moto_irsa, moto_pricing, moto_quotas
     from weft.local.moto_eks import local_kube
 
     moto_fixes.apply()
+    moto_quotas.apply()
     local_kube.LOCAL_DIR = port_file.parent
 
     class Server(ThreadedMotoServer):
         def _server_entry(self) -> None:
             app = eks_authz.wrap(
-                eks_auth.wrap(moto_irsa.wrap(DomainDispatcherApplication(create_backend_app)))
+                eks_auth.wrap(
+                    moto_irsa.wrap(
+                        moto_quotas.wrap(
+                            moto_pricing.wrap(DomainDispatcherApplication(create_backend_app)),
+                            moto_irsa.DEFAULT_ACCOUNT,
+                        )
+                    )
+                )
             )
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler

@@ -2,6 +2,8 @@
 
 Order of business:
 
+0. unless the caller did, check the change fits the account's service quotas
+   (:mod:`weft.ops.quotas`): a change that does not is refused before any write;
 1. the fabric bucket first (it holds the lock), if the plan creates or repairs it;
 2. take the apply lock (a conditional put: one writer per fabric);
 3. read the cloud again and re-plan under the lock; if the changes differ from the plan the user
@@ -20,7 +22,7 @@ from weft.aws.drivers.bucket import BucketDriver
 from weft.core.executor import ApplyResult
 from weft.core.plan import Plan
 from weft.model.addresses import FABRIC_BUCKET
-from weft.ops import guard
+from weft.ops import guard, quotas
 from weft.ops.plan import make_plan, moved, stale, subplan
 from weft.ops.run import Outcome, Runner, new_run_id, release_lock, take_lock
 
@@ -32,6 +34,8 @@ def up(
     (the fabric's name); a bucket that holds objects is emptied only with ``delete_data``.
     """
     target = runner.target
+    if "quotas" not in approved.meta:  # not checked yet by the caller: check before any write
+        quotas.enforce(target, approved)
     run_id = new_run_id()
     ctx = target.context(run_id)
     executor = runner.executor(run_id, {**DRIVERS, "bucket": BucketDriver(delete_data=delete_data)})
