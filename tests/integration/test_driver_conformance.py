@@ -133,6 +133,20 @@ class Case:
     #: done to the cloud once the resource exists, before its changes (what a change needs
     #: that the fabric does not make: another version of a node group's launch template)
     before_changes: Callable[[AwsContext, inventory.Inventory], None] | None = None
+    #: props the resource is created with instead of the model's (a node group one minor
+    #: version behind its cluster, to be brought up by a change)
+    initial: dict[str, Any] = field(default_factory=dict)
+
+
+#: The cluster's version in the cases' fabric file.
+CLUSTER_VERSION_OF_CASES = str(
+    getattr(parse_fabric(fabric_text("probe"), source="fabric.yaml").cluster, "version", "")
+)
+
+
+def one_minor_before(version: str) -> str:
+    major, minor = version.split(".")
+    return f"{major}.{int(minor) - 1}"
 
 
 def second_template_version(ctx: AwsContext, found: inventory.Inventory) -> None:
@@ -295,8 +309,11 @@ CASES = {
             ("labels", {"labels": {"role": "api", "tier": "front"}}),
             ("taints", {"taints": [{"key": "spot", "value": "", "effect": "PreferNoSchedule"}]}),
             ("launch_template_version", {"launch_template_version": "2"}),
+            ("update_config", {"update_config": {"max_unavailable": 2}}),
+            ("version", {"version": CLUSTER_VERSION_OF_CASES}),
         ],
         before_changes=second_template_version,
+        initial={"version": one_minor_before(CLUSTER_VERSION_OF_CASES)},
     ),
     "eks_fargate_profile": Case("eks_fargate_profile.system"),
     "eks_addon": Case(
@@ -471,6 +488,8 @@ def test_driver_lifecycle(moto_url: str, kind: str) -> None:
     model = desired_resources(fabric, account_id=ctx.account_id, zones=ZONES)
     desired = {r.address: r for r in [*model, *records(f"{ctx.fabric}.example.com")]}
     resource = desired[case.address]
+    if case.initial:
+        resource = Resource(kind, resource.name, {**resource.props, **case.initial})
     changes = list(case.changes)
     if "tags" in schema.updatable:
         tags = {k: v for k, v in thaw(resource.props["tags"]).items() if k != "team"}

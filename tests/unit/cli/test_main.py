@@ -28,6 +28,7 @@ COMMANDS = {
     "history",
     "render",
     "verify",
+    "upgrade",
     "local",
 }
 

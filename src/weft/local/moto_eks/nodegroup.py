@@ -2,6 +2,8 @@
 
 - A node group created without a version runs its cluster's Kubernetes version (moto: always
   1.19, with a 2021 release version).
+- A node group keeps the ``updateConfig`` it was created with (EKS's default: one node at a
+  time); moto drops it.
 - Each node group has its own health and scaling settings (moto hands every group the same
   default dicts, so updating one changes them all).
 - UpdateNodegroupConfig's update is recorded on the cluster, so DescribeUpdate and ListUpdates
@@ -316,6 +318,18 @@ def apply() -> None:
         result.status = "DELETING"
         return result
 
+    original_create_response = EKSResponse.create_nodegroup
+
+    def create_nodegroup_response(self: Any) -> Any:
+        # moto drops the request's updateConfig: EKS keeps it (default: one node at a time)
+        result = original_create_response(self)
+        group = self.eks_backend.clusters[self._get_param("name")].nodegroups[
+            self._get_param("nodegroupName")
+        ]
+        group.update_config = dict(self._get_param("updateConfig") or {"maxUnavailable": 1})
+        return result
+
+    EKSResponse.create_nodegroup = create_nodegroup_response  # type: ignore[method-assign]
     EKSBackend.create_nodegroup = _then_write_nodes(create_nodegroup)  # type: ignore[method-assign]
     EKSBackend.update_nodegroup_config = _then_write_nodes(update_nodegroup_config)  # type: ignore[method-assign]
     EKSBackend.delete_nodegroup = _then_write_nodes(delete_nodegroup)  # type: ignore[method-assign]
