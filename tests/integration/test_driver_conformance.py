@@ -144,6 +144,17 @@ class Case:
     initial: dict[str, Any] = field(default_factory=dict)
 
 
+#: The cluster's version in the cases' fabric file.
+CLUSTER_VERSION_OF_CASES = str(
+    getattr(parse_fabric(fabric_text("probe"), source="fabric.yaml").cluster, "version", "")
+)
+
+
+def one_minor_before(version: str) -> str:
+    major, minor = version.split(".")
+    return f"{major}.{int(minor) - 1}"
+
+
 def second_template_version(ctx: AwsContext, found: inventory.Inventory) -> None:
     """A second version of the node group's launch template (its default stays the first)."""
     template = found.by_address["launch_template.general"]
@@ -307,8 +318,11 @@ CASES = {
             ("labels", {"labels": {"role": "api", "tier": "front"}}),
             ("taints", {"taints": [{"key": "spot", "value": "", "effect": "PreferNoSchedule"}]}),
             ("launch_template_version", {"launch_template_version": "2"}),
+            ("update_config", {"update_config": {"max_unavailable": 2}}),
+            ("version", {"version": CLUSTER_VERSION_OF_CASES}),
         ],
         before_changes=second_template_version,
+        initial={"version": one_minor_before(CLUSTER_VERSION_OF_CASES)},
     ),
     "eks_fargate_profile": Case("eks_fargate_profile.system"),
     "eks_addon": Case(

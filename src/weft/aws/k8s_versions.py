@@ -96,14 +96,15 @@ def support_warnings(
     and runs it; else the fabric file asks for it), by EKS's calendar ``versions`` on ``today``.
 
     Nothing while the version is in standard support and more than :data:`WARN_DAYS` days from
-    its end. Each warning says what to set and run: a running cluster moves one minor version
-    at a time, a new one starts on the newest version in standard support.
+    its end. Each warning says what to run or set: a running cluster is upgraded one minor
+    version at a time (``weft upgrade``), a new one starts on the newest version in standard
+    support.
     """
     info = next((v for v in versions if v.version == version), None)
     newest = newest_standard(versions)
     if running:
         step = f"1.{_minor(version) + 1}"
-        todo = f'set cluster.version: "{step}" and run weft up (one minor version at a time)'
+        todo = f"run weft upgrade --to {step} (one minor version at a time)"
     else:
         todo = f'set cluster.version: "{newest}"' if newest else "choose another version"
     if info is None:
@@ -131,3 +132,13 @@ def support_warnings(
             f"extended support is then billed at {rates}: {todo}"
         ]
     return []
+
+
+def upgrade_path(current: str, target: str) -> list[str]:
+    """The versions a cluster at ``current`` passes through to reach ``target``, one minor at a
+    time (EKS takes no bigger step): ``upgrade_path("1.33", "1.35") == ["1.34", "1.35"]``;
+    empty when ``target`` is not after ``current``."""
+    have, want = _minor(current), _minor(target)
+    if have < 0 or want < 0:
+        return []
+    return [f"1.{minor}" for minor in range(have + 1, want + 1)]

@@ -8,7 +8,8 @@ meant for people (the banner, tables, progress lines, prompts) goes to standard 
 one JSON document: an object with ``"ok"`` (true when the command succeeded) and what the command
 reports (``plan``: the plan; ``status``: the resources; ...).
 
-**Long commands** (``up``, ``down``, ``deploy``, ``release``, ``rollback``, ``verify``) stream
+**Long commands** (``up``, ``down``, ``deploy``, ``release``, ``rollback``, ``verify``,
+``upgrade``) stream
 newline-delimited JSON (NDJSON): one object per line, as things happen, every one of the same
 schema::
 
@@ -19,7 +20,9 @@ schema::
 
 - ``event``: what the line is about — ``plan`` (what the command is about to do), ``phase`` (a
   phase of ``down`` begins or reports), ``resource`` (one step on one cloud resource), ``app``
-  (one step on one application), ``step`` (one step of ``verify``), ``leftovers`` (the leftover
+  (one step on one application), ``step`` (one step of ``verify``), ``upgrade`` (one step of
+  ``upgrade``, named ``VERSION/KIND/SUBJECT``: ``1.NN/nodegroup/general``; ``dip`` when an
+  app's available replicas fall during a node group's update), ``leftovers`` (the leftover
   report of ``down``), ``summary``, ``error``;
 - the subject, under the key the event names: ``resource`` (its address), ``app`` (its name),
   ``phase`` or ``step`` (its name);
@@ -96,6 +99,7 @@ STATUSES: dict[str, tuple[str, ...]] = {
         "teardown",
     ),
     "step": ("ok", "failed"),
+    "upgrade": ("started", "progress", "dip", "done", "skipped", "failed"),
     "leftovers": ("clean", "found"),
     "summary": ("ok", "failed", "cancelled", "declined", "nothing to do"),
     "error": ("error",),

@@ -30,6 +30,7 @@ from weft.cli import (
     secrets,
     state,
     teardown,
+    upgrade,
 )
 from weft.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Exit
 from weft.cli.local import local
@@ -74,7 +75,7 @@ def cli() -> None:
     pass
 
 
-for _family in (fabric_file, apply, cost, state, teardown, access, apps):
+for _family in (fabric_file, apply, cost, state, teardown, access, apps, upgrade):
     for _command in _family.COMMANDS:
         cli.add_command(_command)
 cli.add_command(secrets.secrets)

@@ -5,6 +5,10 @@
     nodegroups:
       - {name: general, instance_types: [m6i.large], min: 2, max: 6}
 
+``max_unavailable`` (a node count, or a percentage like ``"33%"``, the default) is how many of
+the group's nodes EKS replaces at once when it updates the group's version (``weft upgrade``,
+``weft rotate-nodes``): EKS's ``updateConfig``, 1 to 100 either way.
+
 Defaults resolved here: ``desired`` is ``max(min, 1)`` clipped to ``max``. The AMI type
 (``ami_type``) is derived from the instance types when the file names none
 (:func:`weft.fabricfile.instance_types.ami_type_for`); a group whose types need different AMIs
@@ -18,7 +22,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, TypeGuard
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PlainValidator,
+    model_validator,
+)
 
 from weft.fabricfile.checks import (
     CLASS_PREFIXES,
@@ -159,6 +170,28 @@ def _check_min(value: int) -> int:
     return value
 
 
+#: EKS's default for a node group update is one node at a time; weft's is a third of the group.
+DEFAULT_MAX_UNAVAILABLE = "33%"
+
+
+def _check_max_unavailable(value: Any) -> int | str:
+    """``max_unavailable``: 1 to 100 nodes, or ``"1%"`` to ``"100%"`` (EKS's ``updateConfig``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 1 <= value <= 100:
+            return value
+        raise problem(((), f"{value} is out of range; expected 1 to 100 nodes, or a percentage"))
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,3}%", value):
+        if 1 <= int(value[:-1]) <= 100:
+            return value
+        raise problem(((), f"{value} is out of range; expected a percentage from 1% to 100%"))
+    raise problem(
+        (
+            (),
+            f'expected a node count (1 to 100) or a percentage like "33%", got {describe(value)}',
+        )
+    )
+
+
 def _check_max(value: int) -> int:
     if value < 1:
         raise problem(((), f"{value} is out of range; max is a number of nodes, 1 or more"))
@@ -191,6 +224,10 @@ class NodeGroup(BaseModel):
     taints: Annotated[
         list[Taint], BeforeValidator(none_as_empty(list)), AfterValidator(_check_taints)
     ] = Field(default_factory=list)
+    #: How many nodes a version update replaces at once (see the module docstring).
+    max_unavailable: Annotated[int | str, PlainValidator(_check_max_unavailable)] = (
+        DEFAULT_MAX_UNAVAILABLE
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -171,6 +171,13 @@ def data_from_cluster(b: Builder) -> None:
             )
 
 
+def update_config(max_unavailable: int | str) -> dict[str, int]:
+    """EKS's ``updateConfig`` for a node group's ``max_unavailable`` (a count or ``"NN%"``)."""
+    if isinstance(max_unavailable, str) and max_unavailable.endswith("%"):
+        return {"max_unavailable_percentage": int(max_unavailable[:-1])}
+    return {"max_unavailable": int(max_unavailable)}
+
+
 def nodegroup_name(
     name: str,
     instance_types: list[str],
@@ -367,6 +374,9 @@ def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> l
                     "launch_template_id": template,
                     "launch_template_version": Ref(template.address, "version"),
                     "scaling": {"min": ng.min, "max": ng.max, "desired": ng.desired},
+                    # the cluster's version: a cluster upgrade never leaves kubelets behind
+                    "version": spec.version,
+                    "update_config": update_config(ng.max_unavailable),
                     "labels": dict(ng.labels),
                     "taints": [
                         {"key": t.key, "value": t.value, "effect": t.effect} for t in ng.taints

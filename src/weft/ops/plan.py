@@ -207,11 +207,9 @@ def check_plan(source: str, plan: Plan) -> None:
         if change.kind == "eks_cluster":
             for diff in change.diffs:
                 if diff.field == "version":
-                    problem = check_version_step(str(diff.before), str(diff.after))
+                    problem = version_problem(str(diff.before), str(diff.after))
                     if problem:
-                        problems.append(
-                            f"{source}: cluster.version: {problem} (the cluster runs {diff.before})"
-                        )
+                        problems.append(f"{source}: cluster.version: {problem}")
         driver = DRIVERS.get(change.kind)
         if not isinstance(driver, DriverBase) or change.desired is None or change.observed is None:
             continue
@@ -228,6 +226,28 @@ def check_plan(source: str, plan: Plan) -> None:
             problems.append(f"{where}: {refusal.message}; {refusal.hint}")
     if problems:
         raise ConfigError("\n".join(problems), problems=problems)
+
+
+def version_problem(running: str, wanted: str) -> str | None:
+    """Why ``up`` does not move a cluster running ``running`` to the file's ``wanted``: an
+    upgrade is ``weft upgrade``'s (control plane, add-ons, node groups, in order, watched),
+    never a side effect of ``up``; a downgrade is impossible."""
+    problem = check_version_step(running, wanted)
+    path = k8s_versions.upgrade_path(running, wanted)
+    if not path:
+        return (
+            f"{problem} (the cluster runs {running}); if a weft upgrade was interrupted, run "
+            "weft upgrade to finish it"
+            if problem
+            else None
+        )
+    steps = " → ".join([running, *path])  # the upgrade path
+    return (
+        f"the file asks for Kubernetes {wanted} and the cluster runs {running}: weft up does not "
+        f"upgrade a cluster. Upgrade path: {steps}. Run weft upgrade --to {wanted}: it "
+        "upgrades the control plane, then the add-ons, then the node groups, one minor version "
+        "at a time, watching the apps, and writes the new version into the file"
+    )
 
 
 def destroy_plan(target: Target, inv: Inventory | None = None) -> Plan:

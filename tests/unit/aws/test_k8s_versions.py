@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from weft.aws.k8s_versions import ClusterVersion, newest_standard, support_warnings
+from weft.aws.k8s_versions import (
+    ClusterVersion,
+    newest_standard,
+    support_warnings,
+    upgrade_path,
+)
 
 
 def d(text: str) -> dt.date:
@@ -29,14 +34,14 @@ def test_within_60_days_of_extended_support_it_warns_with_the_date_and_what_to_r
     (warning,) = support_warnings("1.34", CALENDAR, TODAY, running=True)
     assert "Kubernetes 1.34 leaves EKS standard support on 2026-12-02 (in 31 days)" in warning
     assert "$0.60 per cluster hour instead of $0.10" in warning
-    assert 'set cluster.version: "1.35" and run weft up' in warning
+    assert "run weft upgrade --to 1.35" in warning
     assert support_warnings("1.34", CALENDAR, d("2026-10-02"), running=True) == []  # 61 days
 
 
 def test_extended_support_warns_with_its_price_and_the_next_step() -> None:
     (running,) = support_warnings("1.33", CALENDAR, TODAY, running=True)
     assert "Kubernetes 1.33 is in EKS extended support since 2026-07-29 until 2027-07-29" in running
-    assert 'set cluster.version: "1.34" and run weft up (one minor version at a time)' in running
+    assert "run weft upgrade --to 1.34 (one minor version at a time)" in running
     # a cluster not created yet starts on the newest version in standard support
     (new,) = support_warnings("1.33", CALENDAR, TODAY, running=False)
     assert new.endswith('set cluster.version: "1.35"')
@@ -50,3 +55,9 @@ def test_past_support_and_unknown_versions() -> None:
     assert "EKS upgrades the cluster on its own" in running
     (unknown,) = support_warnings("1.40", CALENDAR, TODAY, running=False)
     assert unknown.startswith("EKS does not offer Kubernetes 1.40 (it offers 1.35, 1.34, 1.33)")
+
+
+def test_the_upgrade_path_goes_one_minor_version_at_a_time() -> None:
+    assert upgrade_path("1.40", "1.42") == ["1.41", "1.42"]
+    assert upgrade_path("1.40", "1.40") == []
+    assert upgrade_path("1.40", "1.39") == []

@@ -29,6 +29,7 @@ COMMANDS = {
     "history",
     "render",
     "verify",
+    "upgrade",
     "local",
 }
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from weft.errors import ConfigError
-from weft.fabricfile.edit import set_version
+from weft.fabricfile.edit import set_cluster_version, set_version
 
 TEXT = """\
 name: x   # a comment
@@ -55,3 +55,17 @@ def test_an_unknown_name_is_an_error(path: Path) -> None:
     with pytest.raises(ConfigError, match="no app or cron job named nope"):
         set_version(path, "nope", "1.0.0")
     assert path.read_text() == TEXT
+
+
+def test_the_cluster_version_is_rewritten_and_nothing_else(tmp_path: Path) -> None:
+    minor = 40
+    old, new = f"1.{minor}", f"1.{minor + 1}"
+    text = f"name: x\ncluster:\n  version: '{old}'   # kept\n  endpoint: both\n"
+    path = tmp_path / "fabric.yaml"
+    path.write_text(text)
+    assert set_cluster_version(path, new) == old
+    assert path.read_text() == text.replace(f"'{old}'", f"'{new}'")
+    assert set_cluster_version(path, new) is None
+    path.write_text("name: x\n")
+    with pytest.raises(ConfigError, match=r"no cluster\.version"):
+        set_cluster_version(path, new)

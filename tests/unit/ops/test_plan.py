@@ -132,13 +132,24 @@ def test_duplicates_are_deleted_as_duplicates() -> None:
     assert named.change("vpc.main").reason == ""
 
 
-def test_a_cluster_version_skipping_a_minor_is_refused() -> None:
-    skip = FieldDiff("version", "1.27", "1.29")
-    with pytest.raises(ConfigError, match=r"fabric.yaml: cluster.version: .*the cluster runs 1.27"):
-        check_plan("fabric.yaml", plan_of(change(Action.UPDATE, "eks_cluster.main", "c", (skip,))))
-    one_step = FieldDiff("version", "1.28", "1.29")
-    check_plan("fabric.yaml", plan_of(change(Action.UPDATE, "eks_cluster.main", "c", (one_step,))))
+def test_up_refuses_a_cluster_version_changed_by_hand_and_shows_the_upgrade_path() -> None:
+    minor = 40
+    running, one, two = (f"1.{minor + i}" for i in range(3))
+    for wanted, path in ((one, f"{running} → {one}"), (two, f"{running} → {one} → {two}")):
+        diff = FieldDiff("version", running, wanted)
+        with pytest.raises(ConfigError) as refused:
+            check_plan(
+                "fabric.yaml", plan_of(change(Action.UPDATE, "eks_cluster.main", "c", (diff,)))
+            )
+        message = str(refused.value)
+        assert message.startswith("fabric.yaml: cluster.version: ")
+        assert f"Upgrade path: {path}." in message
+        assert f"weft upgrade --to {wanted}" in message
+    down = FieldDiff("version", one, running)
+    with pytest.raises(ConfigError, match=r"downgrades are not possible.*weft upgrade to finish"):
+        check_plan("fabric.yaml", plan_of(change(Action.UPDATE, "eks_cluster.main", "c", (down,))))
     # only the cluster's version is checked
+    skip = FieldDiff("version", running, two)
     check_plan("fabric.yaml", plan_of(change(Action.UPDATE, "eks_addon.vpc_cni", "a", (skip,))))
 
 

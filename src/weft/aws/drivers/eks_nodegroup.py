@@ -14,9 +14,14 @@ move a group to another template, nor give one to a group made without) at a ver
 EKS recycles the nodes. The disk is then the template's: ``disk_size`` is None (EKS refuses a
 disk size next to a template); without a template it is the group's own.
 
-Scaling, labels and taints change through one ``UpdateNodegroupConfig``, waited on as an EKS
-update. Taint effects are written as in Kubernetes and the fabric file (``NoSchedule``); EKS
-spells them ``NO_SCHEDULE``. How node groups are found and waited on: :mod:`.eks`.
+A node group runs its cluster's Kubernetes version (``version``): when it is behind (an
+interrupted ``weft upgrade``), ``UpdateNodegroupVersion`` brings it up, EKS replacing the nodes.
+``update_config`` (how many nodes such an update replaces at once) is EKS's ``updateConfig``.
+
+Scaling, labels, taints and ``update_config`` change through one ``UpdateNodegroupConfig``,
+waited on as an EKS update. Taint effects are written as in Kubernetes and the fabric file
+(``NoSchedule``); EKS spells them ``NO_SCHEDULE``. How node groups are found and waited on:
+:mod:`.eks`.
 """
 
 from __future__ import annotations
@@ -80,10 +85,26 @@ def _props(ng: Mapping[str, Any], tags: dict[str, str]) -> dict[str, Any]:
             "max": scaling.get("maxSize"),
             "desired": scaling.get("desiredSize"),
         },
+        "version": ng.get("version"),
+        "update_config": _update_config_from_aws(ng.get("updateConfig") or {}),
         "labels": dict(ng.get("labels") or {}),
         "taints": [taint_from_aws(t) for t in ng.get("taints") or []],
         "tags": tags,
     }
+
+
+def _update_config_from_aws(config: Mapping[str, Any]) -> dict[str, int]:
+    """The group's ``updateConfig`` as the model writes it (EKS's default: one node)."""
+    if config.get("maxUnavailablePercentage"):
+        return {"max_unavailable_percentage": int(config["maxUnavailablePercentage"])}
+    return {"max_unavailable": int(config.get("maxUnavailable") or 1)}
+
+
+def update_config_to_aws(config: Mapping[str, Any]) -> dict[str, int]:
+    """EKS's ``updateConfig`` for the model's."""
+    if config.get("max_unavailable_percentage"):
+        return {"maxUnavailablePercentage": int(config["max_unavailable_percentage"])}
+    return {"maxUnavailable": int(config.get("max_unavailable") or 1)}
 
 
 def _template(props: Mapping[str, Any]) -> dict[str, str]:
@@ -106,6 +127,12 @@ def _config_changes(
     request: dict[str, Any] = {}
     if "scaling" in changed and current["scaling"] != props["scaling"]:
         request["scalingConfig"] = _scaling(props)
+    if (
+        "update_config" in changed
+        and props.get("update_config")
+        and current["update_config"] != props["update_config"]
+    ):
+        request["updateConfig"] = update_config_to_aws(props["update_config"])
     if "labels" in changed:
         have, want = current["labels"], dict(props["labels"])
         add = {k: v for k, v in want.items() if have.get(k) != v}
@@ -145,7 +172,17 @@ class EksNodegroupDriver(eks.EksChildDriver):
         ),
         unordered=frozenset({"subnet_ids", "instance_types", "taints"}),
         delete_before_create=False,
-        updatable=frozenset({"scaling", "labels", "taints", "tags", "launch_template_version"}),
+        updatable=frozenset(
+            {
+                "scaling",
+                "labels",
+                "taints",
+                "tags",
+                "launch_template_version",
+                "version",
+                "update_config",
+            }
+        ),
         shown=("instance_types", "ami_type", "capacity_type", "scaling"),
     )
     noun = "node group"
@@ -184,6 +221,10 @@ class EksNodegroupDriver(eks.EksChildDriver):
             kwargs["launchTemplate"] = _template(props)
         if props.get("disk_size") is not None:
             kwargs["diskSize"] = int(props["disk_size"])
+        if props.get("version"):
+            kwargs["version"] = str(props["version"])
+        if props.get("update_config"):
+            kwargs["updateConfig"] = update_config_to_aws(props["update_config"])
         ctx.client("eks").create_nodegroup(**kwargs)
         return self.observe(ctx, resource.name, self.wait_for(ctx, resource.address, props))
 
@@ -210,6 +251,20 @@ class EksNodegroupDriver(eks.EksChildDriver):
             # EKS recycles every node of the group onto the template's new version
             update = ctx.client("eks").update_nodegroup_version(
                 clusterName=cluster, nodegroupName=ng_name, launchTemplate=_template(props)
+            )["update"]
+            eks.wait_update(
+                ctx, address, cluster, update, timeout=ROLL_TIMEOUT, nodegroupName=ng_name
+            )
+            live = self.wait_for(ctx, address, props, want=_USABLE, failed=_UPDATE_FAILED)
+        if (
+            "version" in edit.changed
+            and props.get("version")
+            and have["version"] != str(props["version"])
+        ):
+            # the cluster runs a newer version than the group's kubelets: EKS replaces the
+            # nodes (new ones join, the old ones are drained, PodDisruptionBudgets honoured)
+            update = ctx.client("eks").update_nodegroup_version(
+                clusterName=cluster, nodegroupName=ng_name, version=str(props["version"])
             )["update"]
             eks.wait_update(
                 ctx, address, cluster, update, timeout=ROLL_TIMEOUT, nodegroupName=ng_name

@@ -41,6 +41,8 @@ from weft.local.kube import admin, binaries, certs, flags, processes
 from weft.local.state import local_dir
 
 RECORD = "kube.json"
+#: The API server's audit log, under ``<kube dir>/logs`` (read by the local EKS's insights).
+AUDIT_LOG = "audit.log"
 START_TIMEOUT = 90.0
 #: Order in which processes are stopped (reverse of start).
 STOP_ORDER = ("simulators", "kube-controller-manager", "kube-apiserver", "etcd")
@@ -186,6 +188,9 @@ def _start_apiserver(
         # EKS tokens (``weft token``) are checked by the local AWS, as EKS's authenticator does.
         webhook = kdir / "eks-authenticator.kubeconfig"
         webhook.write_text(json.dumps(eks_auth.webhook_kubeconfig(aws_endpoint), indent=2))
+    audit_policy = kdir / "audit-policy.json"
+    audit_policy.write_text(json.dumps(flags.AUDIT_POLICY, indent=1))
+    (kdir / "logs").mkdir(parents=True, exist_ok=True)
     for _attempt in range(3):
         port = processes.free_port()
         endpoint = f"https://127.0.0.1:{port}"
@@ -202,6 +207,8 @@ def _start_apiserver(
             service_cidr=certs.SERVICE_CIDR,
             webhook_config=webhook,
             authorization_webhook_config=authorizer,
+            audit_policy=audit_policy,
+            audit_log=kdir / "logs" / AUDIT_LOG,
         )
         proc = processes.spawn(
             [

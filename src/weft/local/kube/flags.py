@@ -37,6 +37,27 @@ class ApiServerConfig:
     webhook_config: Path | None = None
     #: EKS's access policies, decided by the local AWS (:mod:`weft.local.eks_authz`)
     authorization_webhook_config: Path | None = None
+    #: The audit policy and log (EKS's deprecated-API insights read the audit log, as EKS
+    #: reads its control plane's).
+    audit_policy: Path | None = None
+    audit_log: Path | None = None
+
+
+#: What the local API server audits: every request's metadata (user, user agent, resource,
+#: the ``k8s.io/deprecated`` annotation on a deprecated API), but not the simulators' constant
+#: chatter (watches, leases, events), and no request bodies.
+AUDIT_POLICY = {
+    "apiVersion": "audit.k8s.io/v1",
+    "kind": "Policy",
+    "omitStages": ["RequestReceived"],
+    "rules": [
+        {"level": "None", "verbs": ["watch"]},
+        {"level": "None", "resources": [{"group": "coordination.k8s.io", "resources": ["leases"]}]},
+        {"level": "None", "resources": [{"group": "", "resources": ["events"]}]},
+        {"level": "None", "nonResourceURLs": ["/readyz*", "/healthz*", "/livez*", "/version"]},
+        {"level": "Metadata"},
+    ],
+}
 
 
 def apiserver_args(version: str, config: ApiServerConfig) -> list[str]:
@@ -80,6 +101,14 @@ def apiserver_args(version: str, config: ApiServerConfig) -> list[str]:
         "--allow-privileged=true",
         "--profiling=false",
     ]
+    if config.audit_policy is not None and config.audit_log is not None:
+        args += [
+            f"--audit-policy-file={config.audit_policy}",
+            f"--audit-log-path={config.audit_log}",
+            "--audit-log-format=json",
+            "--audit-log-maxsize=20",
+            "--audit-log-maxbackup=1",
+        ]
     return args + _logging(minor)
 
 

@@ -27,6 +27,10 @@
     real 10 s … 5 min so tests stay short);
   - pods of Jobs (``restartPolicy`` Never/OnFailure) run for ~1 s then Succeed (exit 0), or with
     a ``crash`` image fail (Never) or crash-loop (OnFailure).
+* **Drains**: nodes that ``nodes.json`` marks ``drain`` (a node group version update replaces
+  them) are cordoned and their pods evicted through the eviction API, PodDisruptionBudgets
+  deciding (:mod:`weft.local.kube.drain`); a node of a node group reports its group's kubelet
+  version (``kubelet_version`` in ``nodes.json``).
 * **Deletion**: a pod with ``deletionTimestamp`` on one of our nodes (or never bound) is finalised
   with a grace period of 0, as a kubelet does once the containers stopped. When a node leaves
   ``nodes.json`` (its node group shrank or went), its pods are ended with it, as a managed node
@@ -57,8 +61,8 @@ from lightkube.resources.coordination_v1 import Lease
 from lightkube.resources.core_v1 import Binding, Node, Pod
 from lightkube.types import PatchType
 
+from weft.local.kube import drain, pod_status, scheduling
 from weft.local.kube import node as nodes_
-from weft.local.kube import pod_status, scheduling
 from weft.local.kube.event import emit_event
 from weft.local.kube.meta import key, meta, now_iso, now_micro
 from weft.local.kube.pod_status import Step, Track
@@ -114,6 +118,10 @@ class Kubelet:
         self.rr = itertools.count()
         self.ip_counter: dict[str, int] = {}
         self.last_status = 0.0
+        #: the kubelet version each node of a node group reports (nodes.json's
+        #: ``kubelet_version``; the simulator's own otherwise)
+        self.node_versions: dict[str, str] = {}
+        self.drainer = drain.Drainer(client, state_dir, clock)
 
     # ---------------------------------------------------------------------------- nodes
     def sync_nodes(self, force_status: bool = False) -> None:
@@ -130,6 +138,8 @@ class Kubelet:
                 self.node_ips[name] = str(cfg["ip"])
             self.node_ips.setdefault(name, f"10.0.{len(self.node_ips) + 1}.10")
             self.pod_pools[name] = [str(ip) for ip in cfg.get("pod_ips") or []]
+            if cfg.get("kubelet_version"):
+                self.node_versions[name] = str(cfg["kubelet_version"])
             body = nodes_.node_body(index, cfg, nodes_.zone(cfg, index))
             current = existing.get(name)
             replaced = current is not None and nodes_.replaced(current, body)
@@ -176,7 +186,8 @@ class Kubelet:
             self._finalize(pod)
 
     def _patch_node_status(self, name: str) -> None:
-        status = nodes_.node_status(name, self.node_ips[name], now_iso(), self.kubelet_version)
+        version = self.node_versions.get(name, self.kubelet_version)
+        status = nodes_.node_status(name, self.node_ips[name], now_iso(), version)
         self.client.patch(Node.Status, name, {"status": status}, patch_type=PatchType.MERGE)
 
     def _renew_lease(self, name: str) -> None:
@@ -214,6 +225,16 @@ class Kubelet:
             return (self.state_dir / "nodes.json").stat().st_mtime
         except OSError:
             return None
+
+    def drain_loop(self) -> None:
+        """Drain the nodes ``nodes.json`` marks for a version update (:mod:`.drain`)."""
+        while not self.stop.wait(0.5):
+            try:
+                with self.lock:
+                    nodes = dict(self.nodes)
+                self.drainer.step(load_nodes(self.state_dir), nodes)
+            except Exception:
+                log.exception("drain failed")
 
     # ----------------------------------------------------------------------------- pods
     def on_pod(self, event_type: str, pod: dict[str, Any]) -> None:
@@ -459,6 +480,7 @@ class Kubelet:
         threads = [
             threading.Thread(target=self.heartbeat_loop, name="node-heartbeat", daemon=True),
             threading.Thread(target=self.tick_loop, name="kubelet-tick", daemon=True),
+            threading.Thread(target=self.drain_loop, name="node-drain", daemon=True),
             threading.Thread(
                 target=watch_forever,
                 args=(self.watch_client, Pod, self.on_pod, self.stop),

@@ -21,8 +21,11 @@ group of patches, each restoring what AWS does:
   simulator follows, holds ``desiredSize`` nodes per group with the labels and taints EKS gives
   them. UpdateNodegroupConfig's update is recorded so DescribeUpdate finds it. Launch templates
   are checked as EKS checks them (:mod:`.launch_template`), and UpdateNodegroupVersion moves a
-  group to another version of its template. Each node is an EC2 instance with the security
-  groups EKS gives it (:mod:`.instances`), whose interface's addresses its pods get.
+  group to another version of its template, or to the cluster's Kubernetes version: its nodes
+  are then replaced and the old ones drained, PodDisruptionBudgets deciding
+  (:mod:`.rollout`; ``PodEvictionFailure`` when they cannot be). Each node is an EC2
+  instance with the security groups EKS gives it (:mod:`.instances`), whose interface's
+  addresses its pods get.
 - :mod:`.ami_type`: a node group without ``amiType`` gets EKS's default (AL2023 from Kubernetes
   1.30), and CreateNodegroup refuses instance types of another architecture than the AMI type.
 - :mod:`.update`: UpdateClusterVersion (one minor version at a time, as AWS enforces),
@@ -32,6 +35,9 @@ group of patches, each restoring what AWS does:
   four add-ons weft installs, per Kubernetes version, one ``defaultVersion`` each).
 - :mod:`.access`: access entries, access policies and the cluster's authentication mode
   (``accessConfig``), with EKS's refusals.
+- :mod:`.insights`: ListInsights and DescribeInsight (kubelet version skew, add-on
+  compatibility, deprecated APIs called, from the local API server's audit log) and
+  CancelUpdate's refusal.
 - :mod:`.versions`: DescribeClusterVersions, over EKS's Kubernetes release calendar (from the
   EKS documentation, with its date): each version's support status as of today.
 - Deletes of clusters, node groups, Fargate profiles and add-ons answer with status
@@ -53,6 +59,7 @@ from weft.local.moto_eks import (
     addon,
     backend,
     cluster,
+    insights,
     local_kube,
     nodegroup,
     oidc_provider,
@@ -63,7 +70,16 @@ from weft.local.moto_eks import (
 
 
 def apply() -> None:
-    backend.serve((*access.PATHS, *addon.PATHS, *update.PATHS, *nodegroup.PATHS, *versions.PATHS))
+    backend.serve(
+        (
+            *access.PATHS,
+            *addon.PATHS,
+            *update.PATHS,
+            *nodegroup.PATHS,
+            *versions.PATHS,
+            *insights.PATHS,
+        )
+    )
     cluster.apply()
     local_kube.apply()
     nodegroup.apply()
@@ -73,3 +89,4 @@ def apply() -> None:
     tag.apply()
     oidc_provider.apply()
     versions.apply()
+    insights.apply()

@@ -2,6 +2,8 @@
 
 - A node group created without a version runs its cluster's Kubernetes version (moto: always
   1.19, with a 2021 release version).
+- A node group keeps the ``updateConfig`` it was created with (EKS's default: one node at a
+  time); moto drops it.
 - Each node group has its own health and scaling settings (moto hands every group the same
   default dicts, so updating one changes them all).
 - UpdateNodegroupConfig's update is recorded on the cluster, so DescribeUpdate and ListUpdates
@@ -23,10 +25,18 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from weft.local.moto_eks import ami_type, backend, instances, launch_template, local_kube
+from weft.local.moto_eks import (
+    ami_type,
+    backend,
+    instances,
+    launch_template,
+    local_kube,
+    rollout,
+)
 from weft.local.moto_eks.catalogue import minor_of
 
 #: EKS's taint effects, as Kubernetes spells them.
@@ -43,13 +53,15 @@ def nodes_of(nodegroups: Iterable[Any]) -> list[dict[str, Any]]:
 
     Pure: reads only the node groups' attributes (``cluster_name``, ``nodegroup_name``,
     ``region``, ``status``, ``scaling_config``, ``capacity_type``, ``instance_types``,
-    ``ami_type``, ``labels``, ``taints``), as moto's ``NodeGroup`` has them."""
+    ``ami_type``, ``labels``, ``taints``, ``version``), as moto's ``NodeGroup`` has them, and
+    the rollout in progress (:mod:`.rollout`): during one, the old nodes (marked ``drain``) and
+    the new ones. Each node reports its group's kubelet version (``kubelet_version``)."""
     nodes = []
     for ng in sorted(nodegroups, key=lambda n: (n.cluster_name, n.nodegroup_name)):
         if getattr(ng, "status", "ACTIVE") == "DELETING":
             continue
         size = int((ng.scaling_config or {}).get("desiredSize") or 0)
-        for i in range(size):
+        for (gen, version, draining), i in itertools.product(rollout.generations(ng), range(size)):
             zone = f"{ng.region}{'abc'[i % 3]}"
             labels = {
                 "eks.amazonaws.com/nodegroup": ng.nodegroup_name,
@@ -69,8 +81,13 @@ def nodes_of(nodegroups: Iterable[Any]) -> list[dict[str, Any]]:
                 }
                 for t in ng.taints or []
             ]
-            name = f"{ng.cluster_name}-{ng.nodegroup_name}-{i + 1}"[:253]
-            nodes.append({"name": name, "labels": labels, "taints": taints})
+            name = rollout.node_name(ng.cluster_name, ng.nodegroup_name, gen, i + 1)
+            node: dict[str, Any] = {"name": name, "labels": labels, "taints": taints}
+            if minor_of(version) is not None:
+                node["kubelet_version"] = rollout.kubelet_version(version)
+            if draining:
+                node["drain"] = {"update": draining, "seconds": rollout.DRAIN_SECONDS}
+            nodes.append(node)
     return nodes
 
 
@@ -92,6 +109,13 @@ def write_nodes() -> None:
     nodes = nodes_of(ng for ng, _ in groups)
     instances.place(nodes, groups)
     local_kube.write_nodes(nodes)
+
+
+def settle(cluster: Any) -> None:
+    """Bring the cluster's node group rollouts up to date with the simulator's drains
+    (:func:`.rollout.settle`), rewriting ``nodes.json`` when one ended."""
+    if rollout.settle(cluster, backend.updates_of(cluster)):
+        write_nodes()
 
 
 def _then_write_nodes(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -161,6 +185,12 @@ def apply() -> None:
     original_update = EKSBackend.update_nodegroup_config
     original_delete = EKSBackend.delete_nodegroup
     original_delete_profile = EKSBackend.delete_fargate_profile
+    original_describe = EKSBackend.describe_nodegroup
+
+    def describe_nodegroup(self: Any, cluster_name: str, nodegroup_name: str) -> Any:
+        if cluster_name in self.clusters:
+            settle(self.clusters[cluster_name])
+        return original_describe(self, cluster_name, nodegroup_name)
 
     def create_nodegroup(self: Any, *args: Any, **kwargs: Any) -> Any:
         kwargs = ami_type.checked(self, kwargs)  # EKS's default AMI type, and its refusal
@@ -186,7 +216,7 @@ def apply() -> None:
         if not given:
             version = self.clusters[cluster_name].version
             nodegroup.version = version
-            nodegroup.release_version = f"{version}.7-20250505"
+            nodegroup.release_version = rollout.release_version(version)
         # moto hands every group the same default dicts (an update would change them all)
         nodegroup.health = {"issues": []}
         nodegroup.scaling_config = dict(nodegroup.scaling_config)
@@ -217,6 +247,12 @@ def apply() -> None:
                 f"No node group found for name: {nodegroup_name}.",
                 cluster=name,
                 nodegroup=nodegroup_name,
+            )
+        if rollout.pending(nodegroup) is not None:
+            raise backend.in_use(
+                name,
+                f"Nodegroup {nodegroup_name} is currently being updated: wait for the update in "
+                "progress to finish.",
             )
         params: list[dict[str, str]] = []
         if spec:
@@ -257,8 +293,8 @@ def apply() -> None:
                     cluster=name,
                     nodegroup=nodegroup_name,
                 )
-            nodegroup.version = version
             params.append({"type": "Version", "value": version})
+            params.append({"type": "ReleaseVersion", "value": rollout.release_version(version)})
         if not params:
             raise backend.invalid(
                 "No changes needed for the provided node group version.",
@@ -266,6 +302,9 @@ def apply() -> None:
                 nodegroup=nodegroup_name,
             )
         update = backend.record_update(cluster, "VersionUpdate", params, nodegroup=nodegroup_name)
+        if version and rollout.start(nodegroup, update["id"], version):
+            update["status"] = "InProgress"
+            backend.updates_of(cluster)[update["id"]]["status"] = "InProgress"
         write_nodes()
         return ActionResult({"update": update})
 
@@ -279,10 +318,23 @@ def apply() -> None:
         result.status = "DELETING"
         return result
 
+    original_create_response = EKSResponse.create_nodegroup
+
+    def create_nodegroup_response(self: Any) -> Any:
+        # moto drops the request's updateConfig: EKS keeps it (default: one node at a time)
+        result = original_create_response(self)
+        group = self.eks_backend.clusters[self._get_param("name")].nodegroups[
+            self._get_param("nodegroupName")
+        ]
+        group.update_config = dict(self._get_param("updateConfig") or {"maxUnavailable": 1})
+        return result
+
+    EKSResponse.create_nodegroup = create_nodegroup_response  # type: ignore[method-assign]
     EKSBackend.create_nodegroup = _then_write_nodes(create_nodegroup)  # type: ignore[method-assign]
     EKSBackend.update_nodegroup_config = _then_write_nodes(update_nodegroup_config)  # type: ignore[method-assign]
     EKSBackend.delete_nodegroup = _then_write_nodes(delete_nodegroup)  # type: ignore[method-assign]
     EKSBackend.delete_fargate_profile = delete_fargate_profile  # type: ignore[method-assign]
+    EKSBackend.describe_nodegroup = describe_nodegroup  # type: ignore[method-assign]
     EKSResponse.update_nodegroup_version = update_nodegroup_version  # type: ignore[attr-defined]
     # An account reset (``POST /moto-api/reset``) leaves no node group: nor does nodes.json.
     EKSBackend.reset = _then_write_nodes(EKSBackend.reset)  # type: ignore[method-assign]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from weft.local.moto_eks import backend
+from weft.local.moto_eks import nodegroup as nodegroup_
 from weft.local.moto_eks.catalogue import minor_of
 
 PATHS = (
@@ -63,7 +64,9 @@ def apply() -> None:
         update_id = self._get_param("updateId")
         nodegroup = self._get_param("nodegroupName")
         addon = self._get_param("addonName")
-        update = backend.updates_of(backend.cluster(self.eks_backend, name)).get(update_id)
+        cluster = backend.cluster(self.eks_backend, name)
+        nodegroup_.settle(cluster)
+        update = backend.updates_of(cluster).get(update_id)
         if update is None or not backend.concerns(update, nodegroup, addon):
             raise backend.not_found(
                 f"No update found for ID: {update_id}",
@@ -77,7 +80,9 @@ def apply() -> None:
         name = self._get_param("name")
         nodegroup = self._get_param("nodegroupName")
         addon = self._get_param("addonName")
-        updates = backend.updates_of(backend.cluster(self.eks_backend, name)).values()
+        cluster = backend.cluster(self.eks_backend, name)
+        nodegroup_.settle(cluster)
+        updates = backend.updates_of(cluster).values()
         ids = [
             u["id"]
             for u in sorted(updates, key=lambda u: u["createdAt"])

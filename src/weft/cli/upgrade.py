@@ -1,0 +1,109 @@
+"""``weft upgrade [--to VERSION]``: the cluster to a newer Kubernetes version, control plane,
+add-ons, then node groups, one minor version at a time (:mod:`weft.ops.upgrade`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from weft.cli import machine, render
+from weft.cli.common import confirm as ask
+from weft.cli.common import connect, fabric_options, out
+
+_MARK = {"ok": "[green]ok[/]", "warn": "[yellow]warning[/]", "fail": "[red]refused[/]"}
+
+
+def show_plan(console: Any, plan: Any) -> None:
+    path = " → ".join([plan.current, *plan.path]) if plan.path else plan.current
+    console.print(f"Cluster [bold]{plan.cluster}[/]: Kubernetes {path}")
+    console.print("Preflight:")
+    for check in plan.checks:
+        console.print(
+            f"  {_MARK.get(check.status, check.status)} {check.name}: "
+            f"{render.escape(check.message)}"
+        )
+    if plan.steps:
+        console.print("Steps:")
+        for step in plan.steps:
+            note = f"  [dim]{render.escape(step.note)}[/]" if step.note else ""
+            console.print(f"  {step.key}: {step.have} → {step.want}{note}")
+
+
+@click.command()
+@fabric_options
+@click.option("--to", "to", default=None, help="The version to reach (default: the next one).")
+@click.option("--yes", "-y", is_flag=True, help="Upgrade without asking.")
+def upgrade(file: Path, local: bool, as_json: bool, to: str | None, yes: bool) -> None:
+    """Upgrade the cluster's Kubernetes version: control plane, add-ons, node groups.
+
+    Preflight checks are shown first and nothing changes when one refuses. One minor version at
+    a time; --to further takes several steps. Interrupted, run it again: it resumes.
+
+    \b
+    Examples:
+      weft upgrade
+      weft upgrade --to 1.NN --yes --json > upgrade.ndjson
+    """
+    from weft.errors import GuardError
+    from weft.ops.run import ensure_unlocked
+    from weft.ops.upgrade import UpgradeEvent, preflight
+    from weft.ops.upgrade import upgrade as run
+
+    target = connect(file, local, as_json, "upgrade")
+    console = out(as_json)
+    ensure_unlocked(target)
+    plan = preflight(target, to)
+    show_plan(console, plan)
+    if as_json:
+        machine.event("plan", None, "planned", target=target.banner(), upgrade=plan.to_dict())
+    if not plan.ok:
+        raise GuardError(
+            "the upgrade is refused; nothing was changed:\n" + "\n".join(plan.failures()),
+            hint="fix what the checks name, then run weft upgrade again",
+        )
+    if not plan.steps:
+        console.print(
+            f"Nothing to do: the cluster, its add-ons and node groups run {plan.current}."
+        )
+        if as_json:
+            machine.summary(True, "nothing to do", done=0, steps=0)
+        return
+    ask(f"Upgrade the cluster to Kubernetes {plan.target}?", yes, as_json)
+
+    def report(event: UpgradeEvent) -> None:
+        if as_json:
+            machine.event(
+                "upgrade",
+                event.step,
+                event.status,
+                message=event.message,
+                seconds=round(event.seconds, 2) if event.seconds else None,
+            )
+        colour = {"failed": "red", "dip": "yellow", "done": "green"}.get(event.status, "dim")
+        seconds = f" ({event.seconds:.1f}s)" if event.status in ("done", "failed") else ""
+        console.print(
+            f"[{colour}]{event.status:>8}[/] {event.step}: {render.escape(event.message)}{seconds}"
+        )
+
+    result = run(target, plan, report)
+    total = sum(result.seconds.values())
+    console.print(
+        f"[green]Upgraded[/] cluster {plan.cluster} to Kubernetes {plan.target} in {total:.1f}s"
+        f" ({len(result.seconds)} steps, {len(result.skipped)} already done)"
+        + (f"; {len(result.dips)} availability dip(s) reported" if result.dips else "")
+    )
+    if as_json:
+        machine.summary(
+            True,
+            "ok",
+            version=plan.target,
+            done=len(result.seconds),
+            skipped=len(result.skipped),
+            seconds=result.seconds,
+            dips=result.dips,
+        )
+
+
+COMMANDS = (upgrade,)

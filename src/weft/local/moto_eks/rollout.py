@@ -1,0 +1,133 @@
+"""Node group version updates as EKS rolls them out: new nodes join, old nodes are drained.
+
+EKS updates a managed node group's version in phases ("Understand each phase of node updates",
+Amazon EKS User Guide, https://docs.aws.amazon.com/eks/latest/userguide/managed-node-update-behavior.html):
+it launches nodes of the new version, cordons the old ones and evicts their pods through the
+Kubernetes eviction API, which honours PodDisruptionBudgets, then terminates them. When pods
+cannot be evicted in time (a PDB allowing no disruption), the update fails with the error code
+``PodEvictionFailure`` ("Reached max retries while trying to evict pods from nodes in node
+group ...") unless ``force`` was given; the group keeps its version.
+
+Locally, while the local Kubernetes runs, UpdateNodegroupVersion answers ``InProgress`` and
+records a *rollout* on the node group: ``nodes.json`` then lists the group's old nodes, marked
+``drain`` with the update's id, and its new nodes (the next generation, named ``...-g<N>-<i>``,
+reporting the new kubelet version). The kubelet simulator (:mod:`weft.local.kube.drain`) drains
+the marked nodes with real evictions and writes its verdict to ``drains/<update id>.json``;
+the next DescribeUpdate, DescribeNodegroup or ListUpdates reads it (:func:`settle`): the update
+becomes ``Successful`` (the old nodes go) or ``Failed`` with ``PodEvictionFailure`` (the new
+nodes go, the old ones are uncordoned, the version is unchanged). Without a local Kubernetes
+there is nothing to drain and the update is ``Successful`` at once.
+
+Pure but for :func:`verdict` (a file read) and the attributes it sets on moto's node group.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from weft.local.moto_eks import local_kube
+
+#: How long the simulator tries to evict a node's pods before the update fails (EKS tries for
+#: 15 minutes; shortened as every local wait is).
+DRAIN_SECONDS = 12.0
+
+
+def release_version(version: str) -> str:
+    """The AMI release version the local EKS reports for nodes of Kubernetes ``version``."""
+    return f"{version}.7-20250505"
+
+
+def kubelet_version(version: str) -> str:
+    """What a node of Kubernetes ``version`` reports as its kubelet, as EKS's AMIs do."""
+    return f"v{version}.0-eks-local"
+
+
+def generation(ng: Any) -> int:
+    return int(getattr(ng, "weft_generation", 0) or 0)
+
+
+def pending(ng: Any) -> dict[str, Any] | None:
+    """The rollout in progress on a node group (``update``, ``version``), or None."""
+    found: dict[str, Any] | None = getattr(ng, "weft_rollout", None)
+    return found
+
+
+def node_name(cluster: str, nodegroup: str, gen: int, index: int) -> str:
+    """A node's name: ``CLUSTER-GROUP-i`` for the group's first nodes, ``CLUSTER-GROUP-gN-i``
+    for those of its N-th replacement."""
+    middle = f"-g{gen}" if gen else ""
+    return f"{cluster}-{nodegroup}{middle}-{index}"[:253]
+
+
+def generations(ng: Any) -> list[tuple[int, str, str | None]]:
+    """(generation, Kubernetes version, update id draining it) of the nodes a group has now:
+    its current nodes, and during a rollout those of the next generation too."""
+    rollout = pending(ng)
+    current = generation(ng)
+    version = str(getattr(ng, "version", "") or "")
+    if rollout is None:
+        return [(current, version, None)]
+    return [(current, version, str(rollout["update"])), (current + 1, rollout["version"], None)]
+
+
+def start(ng: Any, update_id: str, version: str) -> bool:
+    """Begin rolling ``ng`` onto ``version``; False when there is nothing to drain (no local
+    Kubernetes), the group then being moved at once."""
+    if local_kube.recorded_api() is None:
+        finish(ng, version, succeeded=True)
+        return False
+    ng.weft_rollout = {"update": update_id, "version": version}
+    ng.status = "UPDATING"
+    return True
+
+
+def finish(ng: Any, version: str, *, succeeded: bool) -> None:
+    ng.weft_rollout = None
+    ng.status = "ACTIVE"
+    if succeeded:
+        ng.weft_generation = generation(ng) + 1
+        ng.version = version
+        ng.release_version = release_version(version)
+
+
+def verdict(update_id: str) -> dict[str, Any] | None:
+    """The simulator's verdict on an update's drain, once written."""
+    if local_kube.LOCAL_DIR is None:
+        return None
+    try:
+        found = json.loads((local_kube.LOCAL_DIR / "drains" / f"{update_id}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def settle(cluster: Any, updates: dict[str, dict[str, Any]]) -> bool:
+    """Apply the simulator's verdicts to the cluster's node groups and their updates; True when
+    a node group changed (``nodes.json`` is then to be rewritten)."""
+    changed = False
+    for ng in cluster.nodegroups.values():
+        rollout = pending(ng)
+        if rollout is None:
+            continue
+        found = verdict(str(rollout["update"]))
+        if found is None:
+            continue
+        update = updates.get(str(rollout["update"]))
+        succeeded = found.get("status") == "Successful"
+        finish(ng, str(rollout["version"]), succeeded=succeeded)
+        if update is not None:
+            update["status"] = "Successful" if succeeded else "Failed"
+            if not succeeded:
+                update["errors"] = [
+                    {
+                        "errorCode": "PodEvictionFailure",
+                        "errorMessage": (
+                            "Reached max retries while trying to evict pods from nodes in node "
+                            f"group {ng.nodegroup_name}"
+                        ),
+                        "resourceIds": [str(p) for p in found.get("pods") or []],
+                    }
+                ]
+        changed = True
+    return changed
