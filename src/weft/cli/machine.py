@@ -123,6 +123,7 @@ FAILURE_CODES = (
     "leftovers",  # down, leftovers: something tagged with the fabric remains
     "rollout_failed",  # deploy, release, rollback: an app did not roll out
     "verify_failed",  # verify: a step did not hold
+    "dry_run_unavailable",  # deploy --dry-run: the cluster did not answer, or deploy would stop
     "not_running",  # local status: the local cloud is not running
 )
 #: An error that is a bug in weft.
