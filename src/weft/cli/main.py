@@ -19,7 +19,18 @@ import traceback
 import click
 
 from weft import __version__
-from weft.cli import access, apply, apps, fabric_file, machine, render, secrets, state, teardown
+from weft.cli import (
+    access,
+    apply,
+    apps,
+    fabric_file,
+    graph,
+    machine,
+    render,
+    secrets,
+    state,
+    teardown,
+)
 from weft.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Exit
 from weft.cli.local import local
 from weft.errors import WeftError
@@ -63,7 +74,7 @@ def cli() -> None:
     pass
 
 
-for _family in (fabric_file, apply, state, teardown, access, apps):
+for _family in (fabric_file, apply, graph, state, teardown, access, apps):
     for _command in _family.COMMANDS:
         cli.add_command(_command)
 cli.add_command(secrets.secrets)
