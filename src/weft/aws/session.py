@@ -17,10 +17,13 @@ from botocore.config import Config
 
 #: Read-only operations start with one of these; everything else counts as a write.
 _READ_PREFIXES = ("Describe", "Get", "List", "Head", "Lookup", "Search")
+#: Read-only operations named otherwise: KMS Decrypt (reading a secret, as plan's apps
+#: section and deploy do) changes nothing.
+_READ_OPERATIONS = frozenset({"Decrypt"})
 
 
 def is_read(operation: str) -> bool:
-    return operation.startswith(_READ_PREFIXES)
+    return operation.startswith(_READ_PREFIXES) or operation in _READ_OPERATIONS
 
 
 class RequestCounter:

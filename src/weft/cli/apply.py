@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from weft.cli import estimates, machine, render
+from weft.cli import apps_section, estimates, machine, render
 from weft.cli.common import (
     EXIT_CHANGES,
     EXIT_OK,
@@ -39,13 +39,15 @@ if TYPE_CHECKING:
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 0 when the cloud matches the file, 2 when there are changes, 1 on error "
+    help="Exit 0 when the cloud (and the cluster's apps) match the file, 2 when there are "
+    "changes, 1 on error "
     "(as terraform plan -detailed-exitcode); without it, 0 whenever the plan was made.",
 )
 def plan(
     file: Path, local: bool, as_json: bool, out_file: Path | None, detailed_exitcode: bool
 ) -> None:
-    """Show what up would change (exit 0; with --detailed-exitcode, 2 when there are changes).
+    """Show what up would change, and what deploy would then change in the cluster (exit 0;
+    with --detailed-exitcode, 2 when there are changes).
 
     \b
     Examples:
@@ -53,13 +55,16 @@ def plan(
       weft plan --out plan.json && weft up plan.json
     """
     from weft.ops import guard
-    from weft.ops.plan import make_plan
+    from weft.ops.apps.preview import for_plan
+    from weft.ops.plan import inventory, make_plan
 
     target = connect(file, local, as_json, "plan")
-    the_plan = make_plan(target)
+    inv = inventory(target)
+    the_plan = make_plan(target, inv)
     checked = quotas_checked(target, the_plan, as_json)
     priced(target, the_plan)
     destructive = guard.destructive(target, the_plan)
+    apps = for_plan(target, the_plan, inv)
     requests = target.requests()
     the_plan.meta["requests"] = requests
     if out_file:
@@ -72,6 +77,7 @@ def plan(
                 "destructive": [d.to_dict() for d in destructive],
                 "protected": target.fabric.protect,
                 "warnings": render.warnings_of(the_plan),
+                "apps": apps.to_dict(),
             }
         )
     else:
@@ -80,10 +86,12 @@ def plan(
         render.destructive(console, destructive, target.name, protected=target.fabric.protect)
         estimates.quota_notes(console, checked.notes())
         estimates.plan_cost(console, the_plan.meta.get("cost"))
+        apps_section.show(console, apps)
         console.print(f"[dim]{requests['total']} AWS requests ({requests['writes']} writes)[/]")
         if out_file:
             console.print(f"Saved to {out_file}: apply it with weft up {out_file}")
-    raise Exit(EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK)
+    changes = the_plan.has_changes or apps.has_changes
+    raise Exit(EXIT_CHANGES if detailed_exitcode and changes else EXIT_OK)
 
 
 @click.command()

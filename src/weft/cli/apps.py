@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from weft.cli import machine, render
+from weft.cli import apps_section, machine, render
 from weft.cli.common import EXIT_ERROR, Exit, connect, fabric_options, out
 
 TIMEOUT_HELP = "Seconds to wait for each rollout before it counts as failed."
@@ -91,8 +91,20 @@ def _finish(result: Any, as_json: bool, what: str) -> None:
 @fabric_options
 @click.option("--timeout", default=900.0, show_default=True, type=float, help=TIMEOUT_HELP)
 @click.option("--no-prune", is_flag=True, help="Keep objects the file no longer names.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show what deploy would change in the cluster (a server-side apply dry run) and "
+    "change nothing.",
+)
 def deploy(
-    apps: tuple[str, ...], file: Path, local: bool, as_json: bool, timeout: float, no_prune: bool
+    apps: tuple[str, ...],
+    file: Path,
+    local: bool,
+    as_json: bool,
+    timeout: float,
+    no_prune: bool,
+    dry_run: bool,
 ) -> None:
     """Apply the apps and cron jobs of the fabric file (or only APPS) and wait for them.
 
@@ -100,17 +112,40 @@ def deploy(
     naming the pods and why they fail.
 
     \b
-    Example:
+    Examples:
       weft deploy web api
+      weft deploy --dry-run
     """
     from weft.ops.apps.deploy import deploy as deploy_apps
 
     conn = _open(file, local, as_json, "deploy")
+    if dry_run:
+        _dry_run(conn, list(apps) or None, as_json, prune=not no_prune)
+        return
     try:
         result = deploy_apps(conn, list(apps) or None, timeout=timeout, prune=not no_prune)
     finally:
         conn.close()
     _finish(result, as_json, "Deploy")
+
+
+def _dry_run(conn: Any, only: list[str] | None, as_json: bool, *, prune: bool) -> None:
+    from weft.ops.apps.preview import preview
+
+    try:
+        found = preview(conn, only, prune=prune)
+    finally:
+        conn.close()
+    ok = found.state != "unavailable"
+    if as_json:
+        status = "ok" if ok else "failed"
+        machine.summary(ok, status, code="dry_run_unavailable", apps=found.to_dict())
+        if not ok:
+            raise Exit(EXIT_ERROR)
+        return
+    apps_section.show(out(as_json), found)
+    if not ok:
+        raise Exit(EXIT_ERROR)
 
 
 @click.command()

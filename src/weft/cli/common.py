@@ -79,14 +79,19 @@ def out(as_json: bool) -> Any:
     return render.console(stderr=as_json)
 
 
-def connect(file: Path, local: bool, as_json: bool, command: str) -> Any:
+def connect(
+    file: Path, local: bool, as_json: bool, command: str, *, stdout_is_data: bool = False
+) -> Any:
+    """The fabric's target, its banner shown (on standard error with ``--json``, or when
+    ``stdout_is_data``: the command writes what it makes, a graph, to standard output)."""
     from weft.fabricfile import load_fabric
     from weft.ops.target import connect
 
     fabric = load_fabric(file)
     target = connect(fabric, local=local)
-    render.banner(out(as_json), target.banner(), command)
-    start_local_kube(target, out(as_json))
+    console = out(as_json or stdout_is_data)
+    render.banner(console, target.banner(), command)
+    start_local_kube(target, console)
     return target
 
 

@@ -3,7 +3,7 @@
 Every command takes ``--json``. Standard output then carries JSON and nothing else; everything
 meant for people (the banner, tables, progress lines, prompts) goes to standard error. Two shapes:
 
-**Short commands** (``validate``, ``init``, ``plan``, ``status``, ``leftovers``,
+**Short commands** (``validate``, ``init``, ``plan``, ``graph``, ``status``, ``leftovers``,
 ``unlock``, ``kubeconfig``, ``token``, ``secrets …``, ``history``, ``render``, ``local …``) print
 one JSON document: an object with ``"ok"`` (true when the command succeeded) and what the command
 reports (``plan``: the plan; ``status``: the resources; ...).
@@ -132,6 +132,7 @@ FAILURE_CODES = (
     "leftovers",  # down, leftovers: something tagged with the fabric remains
     "rollout_failed",  # deploy, release, rollback: an app did not roll out
     "verify_failed",  # verify: a step did not hold
+    "dry_run_unavailable",  # deploy --dry-run: the cluster did not answer, or deploy would stop
     "not_running",  # local status: the local cloud is not running
 )
 #: An error that is a bug in weft.

@@ -25,6 +25,7 @@ from weft.cli import (
     apps,
     cost,
     fabric_file,
+    graph,
     machine,
     render,
     secrets,
@@ -75,7 +76,7 @@ def cli() -> None:
     pass
 
 
-for _family in (fabric_file, apply, cost, state, teardown, access, apps, upgrade):
+for _family in (fabric_file, apply, cost, graph, state, teardown, access, apps, upgrade):
     for _command in _family.COMMANDS:
         cli.add_command(_command)
 cli.add_command(secrets.secrets)

@@ -197,19 +197,24 @@ class Kube:
             ) from exc
 
     # ------------------------------------------------------------------------------- verbs
-    def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
-        """Server-side apply ``obj`` (field manager ``weft``, forced); the object as stored."""
+    def apply(self, obj: Mapping[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+        """Server-side apply ``obj`` (field manager ``weft``, forced); the object as stored.
+
+        With ``dry_run``, the API server runs the whole apply (defaulting, admission, the merge
+        with what other field managers own) and answers the object as it would store it, but
+        stores nothing (``dryRun=All``)."""
         res = _resource(obj["apiVersion"], obj["kind"])
         meta = obj.get("metadata") or {}
         body = res.from_dict(dict(obj))
         client: Any = self.client()
         result = self._call(
-            f"apply {describe(obj)}",
+            f"{'dry-run ' if dry_run else ''}apply {describe(obj)}",
             lambda: client.apply(
                 body,
                 namespace=meta.get("namespace"),
                 field_manager=FIELD_MANAGER,
                 force=True,
+                dry_run=dry_run,
             ),
         )
         return _plain(result)

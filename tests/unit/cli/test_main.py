@@ -14,6 +14,7 @@ COMMANDS = {
     "init",
     "validate",
     "plan",
+    "graph",
     "up",
     "cost",
     "status",

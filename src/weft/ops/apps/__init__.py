@@ -26,6 +26,8 @@ One module per job, each over a :class:`~weft.ops.apps.connection.Connection`:
 - :mod:`~weft.ops.apps.connection`: the fabric's cluster and its inventory, and the events;
 - :mod:`~weft.ops.apps.inputs`: what the manifests are rendered from (``weft render``);
 - :mod:`~weft.ops.apps.deploy`: apply, prune, wait, roll a failed rollout back;
+- :mod:`~weft.ops.apps.preview`: what deploy would change, from a server-side apply dry run
+  (``weft plan``'s apps section, ``weft deploy --dry-run``);
 - :mod:`~weft.ops.apps.release`: ``release``, ``history`` and ``rollback`` of one app;
 - :mod:`~weft.ops.apps.revisions`: an app's revisions: going back to one, recording releases;
 - :mod:`~weft.ops.apps.records`: the apps' DNS records and the load balancers they point at;

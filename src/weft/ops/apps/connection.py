@@ -69,7 +69,8 @@ class Connection:
 
     ``fabric``: the apps acted on (the fabric file's, or another set: ``weft verify``'s canary);
     ``namespace``: where they go (the fabric's, by default). The inventory is read once (again
-    with ``fresh``), the cluster reached on first use; :meth:`close` lets the cluster go.
+    with ``fresh``; ``inventory``: one already read, as ``weft plan`` has), the cluster reached
+    on first use; :meth:`close` lets the cluster go.
     """
 
     def __init__(
@@ -79,13 +80,14 @@ class Connection:
         *,
         fabric: Fabric | None = None,
         namespace: str | None = None,
+        inventory: Inventory | None = None,
     ) -> None:
         self.target = target
         self.fabric = fabric or target.fabric
         self.namespace = namespace or namespace_of(target.fabric)
         self.report = report
         self.ctx = target.context()
-        self._inv: Inventory | None = None
+        self._inv: Inventory | None = inventory
         self._kube: Kube | None = None
         self._versions: manifests.ApiVersions | None = None
         self._t0 = time.monotonic()

@@ -190,6 +190,24 @@ def _prune(
     conn: Connection, objects: list[dict[str, Any]], only: Collection[str] | None
 ) -> list[str]:
     """Delete what weft manages here that the rendering no longer holds."""
+    gone = []
+    for api_version, obj in doomed(conn, objects, only):
+        kind, name = obj["kind"], obj["metadata"]["name"]
+        if conn.kube.delete(api_version, kind, name, conn.namespace):
+            gone.append(describe(obj))
+            conn.emit(
+                app_of(obj),
+                "pruned",
+                f"pruned {describe(obj)}: the fabric file no longer has it",
+            )
+    return gone
+
+
+def doomed(
+    conn: Connection, objects: list[dict[str, Any]], only: Collection[str] | None
+) -> list[tuple[str, dict[str, Any]]]:
+    """What a prune deletes: the objects weft manages here (with their API versions) that the
+    rendering ``objects`` no longer holds, in the order they go."""
     keep = {(o["kind"], o["metadata"]["name"]) for o in objects}
     keep |= {("ConfigMap", releases.configmap_name(a)) for a in set(conn.names())}
     versions = conn.versions
@@ -204,19 +222,12 @@ def _prune(
         manifests.MANAGED_BY_LABEL: manifests.MANAGED_BY,
         manifests.FABRIC_LABEL: conn.fabric.name,
     }
-    gone = []
+    out = []
     for api_version, kind in reversed(kinds):
         for obj in conn.kube.list(api_version, kind, conn.namespace, selector):
-            name = obj["metadata"]["name"]
-            if (kind, name) in keep:
+            if (kind, obj["metadata"]["name"]) in keep:
                 continue
             if only is not None and app_of(obj) not in only:
                 continue
-            if conn.kube.delete(api_version, kind, name, conn.namespace):
-                gone.append(describe(obj))
-                conn.emit(
-                    app_of(obj),
-                    "pruned",
-                    f"pruned {describe(obj)}: the fabric file no longer has it",
-                )
-    return gone
+            out.append((api_version, obj))
+    return out
