@@ -1,6 +1,7 @@
 """The whole fabric lifecycle on the embedded local cloud, offline, through the real CLI.
 
-init → validate → plan → up → plan (no changes) → status → secrets → kubeconfig → deploy →
+init → validate → plan → up → plan (no changes) → status → secrets → kubeconfig → deploy (the
+AWS Load Balancer Controller, then the apps; web served by an ALB it made, HTTPS on TLS 1.3) →
 web's pod writes its bucket through its own IAM role (and is denied the fabric bucket) →
 release → a failing release rolled back → history → rollback → verify → down → independent
 check that nothing tagged with the fabric remains. Every step runs the `weft` command a user
@@ -149,6 +150,49 @@ def tagged_leftovers(endpoint: str) -> list[str]:
     return found
 
 
+def served_through_the_controller(endpoint: str) -> None:
+    """web's Ingress is served by the AWS Load Balancer Controller weft installed: an ALB of
+    the cluster, with an HTTPS listener on TLS 1.3/1.2 and HTTP redirected to it."""
+    elbv2 = boto3.client(
+        "elbv2",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="weft-local",
+        aws_secret_access_key="weft-local-secret",
+    )
+    albs = [
+        lb for lb in elbv2.describe_load_balancers()["LoadBalancers"] if lb["Type"] == "application"
+    ]
+    tags = (
+        elbv2.describe_tags(ResourceArns=[lb["LoadBalancerArn"] for lb in albs])["TagDescriptions"]
+        if albs
+        else []
+    )
+    ours = [
+        t["ResourceArn"]
+        for t in tags
+        if {"Key": "elbv2.k8s.aws/cluster", "Value": FABRIC} in t["Tags"]
+    ]
+    if len(ours) != 1:
+        raise DemoFailed(
+            f"expected one ALB of the controller for cluster {FABRIC}, found {len(ours)}"
+        )
+    listeners = {
+        li["Port"]: li for li in elbv2.describe_listeners(LoadBalancerArn=ours[0])["Listeners"]
+    }
+    https = listeners.get(443) or {}
+    if https.get("SslPolicy") != "ELBSecurityPolicy-TLS13-1-2-2021-06" or not https.get(
+        "Certificates"
+    ):
+        raise DemoFailed(f"web's ALB has no HTTPS listener with the TLS 1.3 policy: {listeners}")
+    if (listeners.get(80) or {}).get("DefaultActions", [{}])[0].get("Type") != "redirect":
+        raise DemoFailed("web's ALB does not redirect HTTP to HTTPS")
+    print(
+        f"web is served through the AWS Load Balancer Controller: {ours[0].rsplit('/', 2)[-2]}, "
+        "HTTPS (TLS 1.3/1.2), HTTP redirected"
+    )
+
+
 def pod_writes_its_bucket(endpoint: str, work: Path, timings: list[tuple[str, float]]) -> None:
     """web's pod, as on EKS: the role its ServiceAccount names (from ``weft render``), a
     projected token, AssumeRoleWithWebIdentity, then a write to its bucket, which the local
@@ -283,6 +327,7 @@ def main() -> int:
         print(kubeconfig.read_text())
         if not kube_missing:
             run("deploy", ["deploy"], 0, timings, work)
+            served_through_the_controller(endpoint)
             pod_writes_its_bucket(endpoint, work, timings)
             run("release v1.1.0", ["release", "web", "1.1.0"], 0, timings, work)
             # the local kubelet cannot pull an image whose tag says "fail": weft rolls it back

@@ -10,6 +10,7 @@ a :class:`~weft.ops.apps.connection.Connection`) or the CLI, as a user would.
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,19 +28,16 @@ from weft.kube import releases
 from weft.local.kube.control_plane import KubeEndpoint
 from weft.local.moto_irsa import projected_token
 from weft.model.naming import fabric_bucket_name
-from weft.ops import leftovers, teardown
 from weft.ops.apps.connection import Connection
 from weft.ops.apps.deploy import DeployResult, deploy
 from weft.ops.apps.inputs import render
 from weft.ops.apps.records import lb_hostname
 from weft.ops.apps.release import release, rollback
 from weft.ops.apps.teardown import teardown as kubernetes_teardown
-from weft.ops.plan import destroy_plan
-from weft.ops.run import Runner
 from weft.ops.target import Target
 from weft.ops.verify import Verify, data_reachable
 
-from .helpers import FAST_RETRY, down, target_for, up
+from .helpers import down, target_for, up
 from .kube_versions import running_version, served_api_versions
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
@@ -446,41 +444,45 @@ def test_cli_release_writes_the_version_into_the_file(
     assert "s3cr3t-api-key-value" not in err.out + err.err
 
 
-def test_down_removes_the_apps_load_balancers_first(moto_url: str, kube_api: KubeEndpoint) -> None:
-    other = "down.example.com"
-    text = (BASE + apps_section(api=True, report=False)).replace(FABRIC, "appsdown")
-    text = text.replace(DOMAIN, other)
-    target = target_of(text)
-    assert up(target).ok
-    secrets.put_secret(target.context(), "api-key", "another-secret-value")
-    runner = Connection(target)
-    assert deploy(runner, timeout=120, grace=3).ok
-    cluster = runner.cluster().id
-    runner.close()
-
-    def controller_lbs() -> list[str]:
-        elbv2 = target.session.client("elbv2")
-        arns = [lb["LoadBalancerArn"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]]
-        tags = elbv2.describe_tags(ResourceArns=arns)["TagDescriptions"] if arns else []
-        return [
-            t["ResourceArn"]
-            for t in tags
-            if {"Key": "elbv2.k8s.aws/cluster", "Value": cluster} in t["Tags"]
-        ]
-
-    assert len(controller_lbs()) == 2  # the ingress's ALB and the api's NLB
-    phases: list[str] = []
-    outcome = teardown.down(
-        Runner(
-            target, retry=FAST_RETRY, on_event=lambda e: phases.append(f"{e.node}: {e.message}")
-        ),
-        destroy_plan(target),
-    )
-    assert outcome.ok
-    kube_lines = [p for p in phases if p.startswith("kubernetes:")]
-    assert any("objects and records deleted" in p for p in kube_lines), kube_lines
-    assert controller_lbs() == []
-    assert leftovers.find(target) == []
+def test_deploy_fails_with_the_controller_s_events_when_its_role_may_not_make_load_balancers(
+    fabric: Target,
+) -> None:
+    """The controller weft installed acts with its own role: without its policy the load
+    balancer never comes, and deploy fails with what the controller said."""
+    shop = """\
+  - name: shop
+    image: registry.example.com/acme/shop
+    version: "1.0.0"
+    replicas: 1
+    port: 8000
+    load_balancer: true
+"""
+    text = BASE + apps_section(report=False) + shop
+    runner = Connection(fabric)
+    role = runner.inventory().by_address["iam_role.lb-controller"].outputs["role_name"]
+    iam = fabric.session.client("iam")
+    policy = iam.get_role_policy(RoleName=role, PolicyName="weft-lb-controller")
+    iam.delete_role_policy(RoleName=role, PolicyName="weft-lb-controller")
+    try:
+        result, _ = run(fabric, text, lb_timeout=20)
+    finally:
+        iam.put_role_policy(
+            RoleName=role,
+            PolicyName="weft-lb-controller",
+            PolicyDocument=json.dumps(policy["PolicyDocument"]),
+        )
+    assert not result.ok
+    outcome = {o.app: o for o in result.outcomes}["shop"]
+    assert outcome.outcome == "deployed" and outcome.no_load_balancer
+    problem = outcome.problems[-1]
+    assert f"no load balancer for Service {FABRIC}/shop" in problem
+    assert "FailedDeployModel" in problem and "AccessDenied" in problem
+    assert "weft deploy again" in problem
+    # with its policy back, the controller makes the load balancer, and the shop goes again
+    again, runner = run(fabric, text, lb_timeout=60)
+    assert again.ok, again.to_dict()
+    assert lb_hostname(runner, "Service", "shop")
+    assert run(fabric, BASE + apps_section())[0].ok
 
 
 def test_the_kubeconfig_weft_writes_reaches_the_cluster_through_weft_token(

@@ -87,7 +87,7 @@ EXPECTED_KINDS = {
     "security_group": 4,
     "security_group_rule": 11,
     "launch_template": 1,
-    "iam_role": 3,
+    "iam_role": 4,  # cluster, nodes, ebs-csi, lb-controller
     "log_group": 1,
     "eks_cluster": 1,
     "oidc_provider": 1,

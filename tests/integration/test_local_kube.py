@@ -28,9 +28,11 @@ from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import Event, Namespace, Node, Pod, Service
 from lightkube.resources.networking_v1 import Ingress
 
+from weft.kube.lb_controller import Settings
 from weft.local.kube.admin import read_token
 from weft.local.kube.control_plane import KubeEndpoint
 
+from . import lb_controller as lbc_helper
 from .kube_versions import running_version
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
@@ -109,7 +111,8 @@ def lb_service(name: str) -> dict[str, Any]:
         "metadata": {
             "name": name,
             "annotations": {
-                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"
+                "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
             },
         },
         "spec": {
@@ -168,25 +171,29 @@ def container_statuses(kube: Client, namespace: str) -> list[tuple[dict[str, Any
     ]
 
 
-@pytest.fixture
-def cluster_network(moto_url: str, local_state_dir: Path) -> Iterator[dict[str, Any]]:
-    """A VPC tagged for cluster ``kube-test`` with two public subnets tagged for load balancers,
-    and the kube-cluster.json that points the load-balancer simulator at it."""
+def network(moto_url: str) -> dict[str, Any]:
+    """A VPC with two public subnets tagged for load balancers."""
     ec2 = aws(moto_url, "ec2")
-    cluster = f"kube-test-{uuid.uuid4().hex[:6]}"
     vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
-    ec2.create_tags(
-        Resources=[vpc], Tags=[{"Key": f"kubernetes.io/cluster/{cluster}", "Value": "owned"}]
-    )
     subnets = []
     for i, zone in enumerate(("us-east-1a", "us-east-1b")):
         sub = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.40.{i}.0/24", AvailabilityZone=zone)
         subnets.append(sub["Subnet"]["SubnetId"])
     ec2.create_tags(Resources=subnets, Tags=[{"Key": "kubernetes.io/role/elb", "Value": "1"}])
-    config = local_state_dir / "local" / "kube-cluster.json"
-    config.write_text(json.dumps({"cluster": cluster, "region": REGION}))
-    yield {"cluster": cluster, "vpc": vpc, "subnets": subnets}
-    config.unlink(missing_ok=True)
+    return {"vpc": vpc, "subnets": subnets}
+
+
+@pytest.fixture
+def cluster_network(kube: Client, moto_url: str) -> Iterator[dict[str, Any]]:
+    """An EKS cluster in a VPC with two public subnets tagged for load balancers, and the AWS
+    Load Balancer Controller installed for it (weft's rendering, its IRSA role with weft's
+    rendering of the controller's policy)."""
+    net = network(moto_url)
+    cluster = lbc_helper.eks_cluster(moto_url, REGION, net["vpc"])
+    role = lbc_helper.controller_role(moto_url, REGION, cluster)
+    lbc_helper.install(kube, Settings(cluster, REGION, net["vpc"], role))
+    yield {"cluster": cluster, **net}
+    lbc_helper.uninstall(kube)
 
 
 def load_balancer(moto_url: str, dns: str) -> tuple[dict[str, Any], dict[str, str]] | None:
@@ -386,19 +393,43 @@ def test_load_balancer_service_gets_a_real_elbv2_load_balancer(
     assert groups[0]["TargetGroupArn"] not in remaining
 
 
-def test_ingress_gets_an_application_load_balancer(
+def test_ingress_gets_an_application_load_balancer_with_https_as_annotated(
     kube: Client, namespace: str, moto_url: str, cluster_network: dict[str, Any]
 ) -> None:
+    cert = aws(moto_url, "acm").request_certificate(DomainName="site.example.com")
+    arn = cert["CertificateArn"]
+    alb = "alb.ingress.kubernetes.io/"
     ingress = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
         "metadata": {
             "name": "site",
-            "annotations": {"alb.ingress.kubernetes.io/scheme": "internet-facing"},
+            "annotations": {
+                alb + "scheme": "internet-facing",
+                alb + "target-type": "ip",
+                alb + "certificate-arn": arn,
+                alb + "listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
+                alb + "ssl-redirect": "443",
+                alb + "ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                alb + "healthcheck-path": "/healthz",
+            },
         },
         "spec": {
             "ingressClassName": "alb",
-            "defaultBackend": {"service": {"name": "site", "port": {"number": 80}}},
+            "rules": [
+                {
+                    "host": "site.example.com",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "site", "port": {"number": 80}}},
+                            }
+                        ]
+                    },
+                }
+            ],
         },
     }
     apply(kube, ingress, namespace)
@@ -408,12 +439,117 @@ def test_ingress_gets_an_application_load_balancer(
     found = load_balancer(moto_url, dns)
     assert found
     lb, tags = found
+    cluster = cluster_network["cluster"]
     assert lb["Type"] == "application"
+    assert lb["VpcId"] == cluster_network["vpc"]
     assert tags["ingress.k8s.aws/stack"] == f"{namespace}/site"
     assert tags["ingress.k8s.aws/resource"] == "LoadBalancer"
-    assert tags["elbv2.k8s.aws/cluster"] == cluster_network["cluster"]
+    assert tags["elbv2.k8s.aws/cluster"] == cluster
+    elbv2 = aws(moto_url, "elbv2")
+    listeners = {
+        li["Port"]: li
+        for li in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    }
+    assert set(listeners) == {80, 443}
+    https = listeners[443]
+    assert https["Protocol"] == "HTTPS"
+    assert https["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert [c["CertificateArn"] for c in https["Certificates"]] == [arn]
+    redirect = listeners[80]["DefaultActions"][0]
+    assert redirect["Type"] == "redirect"
+    assert redirect["RedirectConfig"]["Protocol"] == "HTTPS"
+    assert redirect["RedirectConfig"]["Port"] == "443"
+    rules = elbv2.describe_rules(ListenerArn=https["ListenerArn"])["Rules"]
+    forward = [a for r in rules for a in r["Actions"] if a["Type"] == "forward"]
+    assert len(forward) == 1
+    group = elbv2.describe_target_groups(TargetGroupArns=[forward[0]["TargetGroupArn"]])[
+        "TargetGroups"
+    ][0]
+    assert group["HealthCheckPath"] == "/healthz" and group["TargetType"] == "ip"
+    ec2 = aws(moto_url, "ec2")
+    groups = ec2.describe_security_groups(GroupIds=lb["SecurityGroups"])["SecurityGroups"]
+    sg_tags = {t["Key"]: t["Value"] for t in groups[0]["Tags"]}
+    assert sg_tags["elbv2.k8s.aws/cluster"] == cluster
+    assert sg_tags["ingress.k8s.aws/resource"] == "ManagedLBSecurityGroup"
+    assert {p["FromPort"] for p in groups[0]["IpPermissions"]} == {80, 443}
+
     kube.delete(Ingress, "site", namespace=namespace)
     wait_for("ALB deleted", lambda: load_balancer(moto_url, dns) is None, timeout=30)
+    wait_for(
+        "its security group deleted",
+        lambda: (
+            not ec2.describe_security_groups(
+                Filters=[{"Name": "tag:elbv2.k8s.aws/cluster", "Values": [cluster]}]
+            )["SecurityGroups"]
+        ),
+        timeout=30,
+    )
+    wait_for("Ingress gone", lambda: get(kube, Ingress, "site", namespace) is None, timeout=30)
+
+
+def controller_events(kube: Client, namespace: str, name: str) -> list[dict[str, Any]]:
+    return [
+        e
+        for e in items(kube, Event, namespace)
+        if e["involvedObject"]["name"] == name
+        and (e.get("source") or {}).get("component") == "aws-load-balancer-controller"
+    ]
+
+
+def test_without_the_controller_nothing_answers_as_on_eks(
+    kube: Client, namespace: str, moto_url: str
+) -> None:
+    """No controller in the cluster: no load balancer, no finalizer, no event at all."""
+    lbc_helper.uninstall(kube)
+    network(moto_url)
+    apply(kube, lb_service("lonely"), namespace)
+    time.sleep(3)
+    svc = get(kube, Service, "lonely", namespace) or {}
+    assert lb_hostname(svc) is None
+    assert not svc["metadata"].get("finalizers")
+    assert controller_events(kube, namespace, "lonely") == []
+    assert aws(moto_url, "elbv2").describe_load_balancers()["LoadBalancers"] == []
+
+
+def test_a_controller_whose_role_may_not_create_load_balancers_says_access_denied(
+    kube: Client, namespace: str, moto_url: str
+) -> None:
+    """The controller's calls are authorized by its role's policy: a role that may only
+    describe gets AccessDenied, told as the controller's Warning event."""
+    net = network(moto_url)
+    cluster = lbc_helper.eks_cluster(moto_url, REGION, net["vpc"])
+    describe_only = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["ec2:Describe*", "elasticloadbalancing:Describe*"],
+                "Resource": "*",
+            }
+        ],
+    }
+    role = lbc_helper.controller_role(moto_url, REGION, cluster, describe_only)
+    lbc_helper.install(kube, Settings(cluster, REGION, net["vpc"], role))
+    try:
+        apply(kube, lb_service("denied"), namespace)
+        events = wait_for(
+            "the controller's warning",
+            lambda: [
+                e for e in controller_events(kube, namespace, "denied") if e["type"] == "Warning"
+            ],
+            timeout=30,
+        )
+        assert events[0]["reason"] == "FailedDeployModel"
+        assert "AccessDenied" in events[0]["message"]
+        assert "elasticloadbalancing:CreateLoadBalancer" in events[0]["message"]
+        assert lb_hostname(get(kube, Service, "denied", namespace)) is None
+        assert aws(moto_url, "elbv2").describe_load_balancers()["LoadBalancers"] == []
+        # its finalizer is on: it goes once the controller has seen that no load balancer
+        # of its exists (describing is allowed)
+        kube.delete(Service, "denied", namespace=namespace)
+        wait_for("Service gone", lambda: get(kube, Service, "denied", namespace) is None)
+    finally:
+        lbc_helper.uninstall(kube)
 
 
 def test_namespace_deletion_finalizes_and_removes_its_load_balancers(

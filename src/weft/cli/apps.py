@@ -51,12 +51,18 @@ def _open(file: Path, local: bool, as_json: bool, command: str) -> Any:
 def _finish(result: Any, as_json: bool, what: str) -> None:
     if as_json:
         data = {k: v for k, v in result.to_dict().items() if k != "ok"}
-        machine.summary(result.ok, "ok" if result.ok else "failed", code="rollout_failed", **data)
+        lb_only = any(getattr(o, "no_load_balancer", False) for o in result.outcomes) and all(
+            o.outcome not in ("failed", "rolled back") for o in result.outcomes
+        )
+        code = "no_load_balancer" if lb_only else "rollout_failed"
+        machine.summary(result.ok, "ok" if result.ok else "failed", code=code, **data)
     else:
         console = out(as_json)
         rows = []
         for o in result.outcomes:
             note = f"rolled back to revision {o.rolled_back_to}" if o.rolled_back_to else ""
+            if getattr(o, "no_load_balancer", False):
+                note = "no load balancer"
             rows.append(
                 {
                     "app": o.app,
@@ -97,6 +103,13 @@ def _finish(result: Any, as_json: bool, what: str) -> None:
     help="Show what deploy would change in the cluster (a server-side apply dry run) and "
     "change nothing.",
 )
+@click.option(
+    "--lb-timeout",
+    default=600.0,
+    show_default=True,
+    type=float,
+    help="Seconds to wait for each Ingress's or load-balanced Service's load balancer.",
+)
 def deploy(
     apps: tuple[str, ...],
     file: Path,
@@ -105,11 +118,13 @@ def deploy(
     timeout: float,
     no_prune: bool,
     dry_run: bool,
+    lb_timeout: float,
 ) -> None:
     """Apply the apps and cron jobs of the fabric file (or only APPS) and wait for them.
 
     A rollout that fails is rolled back to the previous revision, and the command exits 1
-    naming the pods and why they fail.
+    naming the pods and why they fail. An app whose load balancer does not come within
+    --lb-timeout fails the command too, with what its controller said.
 
     \b
     Examples:
@@ -123,7 +138,9 @@ def deploy(
         _dry_run(conn, list(apps) or None, as_json, prune=not no_prune)
         return
     try:
-        result = deploy_apps(conn, list(apps) or None, timeout=timeout, prune=not no_prune)
+        result = deploy_apps(
+            conn, list(apps) or None, timeout=timeout, prune=not no_prune, lb_timeout=lb_timeout
+        )
     finally:
         conn.close()
     _finish(result, as_json, "Deploy")

@@ -48,7 +48,8 @@ fit, with ``code``, ``service``, ``limit``, ``in_use``, ``needed``, ``console`` 
 (the ``aws service-quotas request-service-quota-increase`` line).
 
 The human form of the error goes to standard error as well. A summary or document whose ``ok``
-is false carries a ``code`` too (``apply_incomplete``, ``leftovers``, ``rollout_failed``, ...).
+is false carries a ``code`` too (``apply_incomplete``, ``leftovers``, ``rollout_failed``,
+``no_load_balancer``, ...).
 Secret values never appear in any of it; only ``secrets get``, asked for a value by name,
 prints that value.
 """
@@ -131,6 +132,7 @@ FAILURE_CODES = (
     "interrupted",  # up, down: Ctrl-C; run the same command again to continue
     "leftovers",  # down, leftovers: something tagged with the fabric remains
     "rollout_failed",  # deploy, release, rollback: an app did not roll out
+    "no_load_balancer",  # deploy, release: rolled out, but an app's load balancer did not come
     "verify_failed",  # verify: a step did not hold
     "dry_run_unavailable",  # deploy --dry-run: the cluster did not answer, or deploy would stop
     "not_running",  # local status: the local cloud is not running

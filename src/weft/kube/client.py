@@ -78,6 +78,35 @@ RESOURCES: tuple[Kind, ...] = (
     Kind("batch/v1", "CronJob", "cronjobs"),
     Kind("batch/v1beta1", "CronJob", "cronjobs"),
     Kind("batch/v1", "Job", "jobs"),
+    # the AWS Load Balancer Controller's objects (weft.kube.lb_controller)
+    Kind("networking.k8s.io/v1", "IngressClass", "ingressclasses", namespaced=False),
+    Kind("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", namespaced=False),
+    Kind(
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        namespaced=False,
+    ),
+    Kind("rbac.authorization.k8s.io/v1", "Role", "roles"),
+    Kind("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings"),
+    Kind(
+        "admissionregistration.k8s.io/v1",
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+        namespaced=False,
+    ),
+    Kind(
+        "admissionregistration.k8s.io/v1",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        namespaced=False,
+    ),
+    Kind(
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        namespaced=False,
+    ),
 )
 _BY_KEY = {(k.api_version, k.kind): k for k in RESOURCES}
 _CLASSES: dict[tuple[str, str], Any] = {}

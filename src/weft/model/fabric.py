@@ -10,6 +10,7 @@ from weft.model.app_roles import app_role_resources
 from weft.model.cluster import cluster_log_group, cluster_resources
 from weft.model.data import data_resources
 from weft.model.dns import dns_resources
+from weft.model.lb_controller import lb_controller_resources
 from weft.model.naming import fabric_bucket_name, kms_alias
 from weft.model.network import network_resources
 from weft.model.tags import resource_tags
@@ -93,4 +94,5 @@ def desired_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> l
         *data_resources(fabric, zones, account_id=account_id),
         *dns_resources(fabric),
         *app_role_resources(fabric, account_id=account_id),
+        *lb_controller_resources(fabric),
     ]

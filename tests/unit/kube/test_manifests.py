@@ -327,6 +327,7 @@ def test_ingress_with_tls(objects: list[dict[str, Any]]) -> None:
         "alb.ingress.kubernetes.io/certificate-arn": CERT,
         "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
         "alb.ingress.kubernetes.io/ssl-redirect": "443",
+        "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
         "alb.ingress.kubernetes.io/healthcheck-path": "/healthz",
     }
     assert json.loads(web["metadata"]["annotations"]["alb.ingress.kubernetes.io/listen-ports"])
@@ -667,8 +668,15 @@ def test_a_fabric_without_apps_renders_nothing() -> None:
 
 
 def test_refusals(fabric: Fabric) -> None:
-    with pytest.raises(UsageError, match="the fabric's certificate is not known"):
-        render(_input(fabric, certificate_arn=None), ["web"])
+    # A TLS ingress without the fabric's certificate (not issued yet) is HTTP only, and says so.
+    (web,) = [
+        o for o in render(_input(fabric, certificate_arn=None), ["web"]) if o["kind"] == "Ingress"
+    ]
+    notes = web["metadata"]["annotations"]
+    assert notes["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTP": 80}]'
+    assert "alb.ingress.kubernetes.io/certificate-arn" not in notes
+    assert "alb.ingress.kubernetes.io/ssl-redirect" not in notes
+    assert "certificate is not issued yet" in notes["weft.dev/https-skipped"]
     # Without TLS ingresses no certificate is needed.
     assert render(_input(fabric, certificate_arn=None), ["edge"])
     with pytest.raises(UsageError, match="web uses sessions, and nothing is known about it"):

@@ -94,12 +94,6 @@ def obj(kind: str, **meta: Any) -> dict[str, Any]:
     return {"kind": kind, "metadata": {"name": "web", "namespace": "ns", **meta}}
 
 
-def test_the_fabric_comes_from_the_label() -> None:
-    assert lb.fabric_of(obj("Service", labels={lb.FABRIC_LABEL: "shop"})) == "shop"
-    assert lb.fabric_of(obj("Service", labels={})) is None
-    assert lb.fabric_of(None) is None
-
-
 def test_a_service_wants_a_load_balancer_while_of_that_type_and_not_deleted() -> None:
     svc = {**obj("Service"), "spec": {"type": "LoadBalancer"}}
     assert lb.wants_lb(svc)
@@ -110,21 +104,94 @@ def test_a_service_wants_a_load_balancer_while_of_that_type_and_not_deleted() ->
     assert lb.service_scheme(obj("Service", annotations=scheme)) == "internet-facing"
 
 
+CLASSES = {"alb": lb.CONTROLLER, "nginx": "k8s.io/ingress-nginx", "auto": "eks.amazonaws.com/alb"}
+
+
 @pytest.mark.parametrize(
     ("spec", "annotations", "alb"),
     [
-        ({}, {}, True),
+        ({}, {}, False),
         ({"ingressClassName": "alb"}, {}, True),
-        ({"ingressClassName": ""}, {}, True),
+        ({"ingressClassName": ""}, {}, False),
         ({"ingressClassName": "nginx"}, {}, False),
+        ({"ingressClassName": "auto"}, {}, False),
+        ({"ingressClassName": "missing"}, {}, False),
         ({}, {"kubernetes.io/ingress.class": "alb"}, True),
         ({}, {"kubernetes.io/ingress.class": "nginx"}, False),
     ],
 )
-def test_ingresses_of_class_alb_or_none_are_the_controller_s(
+def test_only_ingresses_of_an_ingress_class_naming_the_controller_are_its(
     spec: dict[str, str], annotations: dict[str, str], alb: bool
 ) -> None:
-    assert lb.is_alb({**obj("Ingress", annotations=annotations), "spec": spec}) is alb
+    assert lb.is_alb({**obj("Ingress", annotations=annotations), "spec": spec}, CLASSES) is alb
+
+
+@pytest.mark.parametrize(
+    ("spec", "annotations", "mine"),
+    [
+        ({"loadBalancerClass": "service.k8s.aws/nlb"}, {}, True),
+        ({"loadBalancerClass": "eks.amazonaws.com/nlb"}, {}, False),
+        ({}, {lb.TYPE_SERVICE: "external"}, True),
+        ({}, {lb.TYPE_SERVICE: "nlb-ip"}, True),
+        ({}, {lb.TYPE_SERVICE: "nlb"}, False),
+        ({}, {}, False),
+    ],
+)
+def test_only_services_of_its_class_or_type_annotation_are_the_controller_s(
+    spec: dict[str, str], annotations: dict[str, str], mine: bool
+) -> None:
+    svc = {**obj("Service", annotations=annotations), "spec": {"type": "LoadBalancer", **spec}}
+    assert lb.service_is_ours(svc, "service.k8s.aws/nlb") is mine
+
+
+def test_an_ingress_plan_follows_its_annotations() -> None:
+    cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+    ing = {
+        **obj(
+            "Ingress",
+            annotations={
+                lb.ALB + "certificate-arn": cert,
+                lb.ALB + "listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
+                lb.ALB + "ssl-redirect": "443",
+                lb.ALB + "ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                lb.ALB + "healthcheck-path": "/healthz",
+                lb.ALB + "target-type": "ip",
+            },
+        ),
+        "spec": {
+            "rules": [
+                {
+                    "host": "www.example.com",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "backend": {"service": {"name": "web", "port": {"number": 8080}}},
+                            }
+                        ]
+                    },
+                }
+            ]
+        },
+    }
+    plan = lb.ingress_plan(ing)
+    assert plan.problem is None
+    assert plan.listeners == (("HTTP", 80), ("HTTPS", 443))
+    assert plan.certificate_arns == (cert,)
+    assert plan.ssl_policy == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert plan.redirect_to == 443
+    assert plan.health_path == "/healthz" and plan.target_type == "ip"
+    assert plan.backends == (lb.Backend("web", 8080, "www.example.com", "/"),)
+
+
+def test_an_ingress_plan_defaults_and_refusals() -> None:
+    plain = lb.ingress_plan({**obj("Ingress"), "spec": {}})
+    assert plain.listeners == (("HTTP", 80),) and plain.problem is None
+    assert plain.ssl_policy == lb.DEFAULT_SSL_POLICY and plain.health_path == "/"
+    https = obj("Ingress", annotations={lb.ALB + "listen-ports": '[{"HTTPS": 443}]'})
+    assert "no certificate found" in str(lb.ingress_plan({**https, "spec": {}}).problem)
+    bad = obj("Ingress", annotations={lb.ALB + "listen-ports": "80"})
+    assert "listen-ports" in str(lb.ingress_plan({**bad, "spec": {}}).problem)
 
 
 def ingress(name: str, group: str | None = None, **meta: Any) -> dict[str, Any]:
@@ -132,7 +199,7 @@ def ingress(name: str, group: str | None = None, **meta: Any) -> dict[str, Any]:
     return {
         "kind": "Ingress",
         "metadata": {"name": name, "namespace": "ns", "annotations": annotations, **meta},
-        "spec": {},
+        "spec": {"ingressClassName": "alb"},
     }
 
 
@@ -144,12 +211,12 @@ def test_an_ingress_stack_is_its_group_or_itself() -> None:
 
 def test_a_group_s_load_balancer_stays_while_another_live_ingress_uses_it() -> None:
     a, b = ingress("a", "shop"), ingress("b", "shop")
-    assert lb.stack_still_used(a, [a, b])
-    assert not lb.stack_still_used(a, [a])
-    assert not lb.stack_still_used(a, [a, ingress("b", "shop", deletionTimestamp="t")])
-    assert not lb.stack_still_used(a, [a, ingress("c", "other")])
+    assert lb.stack_still_used(a, [a, b], CLASSES)
+    assert not lb.stack_still_used(a, [a], CLASSES)
+    assert not lb.stack_still_used(a, [a, ingress("b", "shop", deletionTimestamp="t")], CLASSES)
+    assert not lb.stack_still_used(a, [a, ingress("c", "other")], CLASSES)
     nginx = {**ingress("d", "shop"), "spec": {"ingressClassName": "nginx"}}
-    assert not lb.stack_still_used(a, [a, nginx])
+    assert not lb.stack_still_used(a, [a, nginx], CLASSES)
 
 
 def test_the_hostname_is_patched_only_when_it_changes() -> None:

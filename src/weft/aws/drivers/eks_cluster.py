@@ -169,6 +169,8 @@ class EksClusterDriver(eks.EksDriver):
             "cluster_security_group_id": (item.get("resourcesVpcConfig") or {}).get(
                 "clusterSecurityGroupId"
             ),
+            # what the AWS Load Balancer Controller is told (its pods cannot ask IMDS)
+            "vpc_id": (item.get("resourcesVpcConfig") or {}).get("vpcId"),
         }
         props = _props(item, eks.tags_of(item))
         state = str(item.get("status", "ACTIVE")).lower()

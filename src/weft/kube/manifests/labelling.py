@@ -18,7 +18,8 @@ everything weft rendered for a fabric.
 
 Annotations: ``weft.dev/version`` (the version, as written in the file) on Deployments, CronJobs
 and pod templates, with ``kubernetes.io/change-cause`` (:func:`change_cause`) on Deployments and
-pod templates; ``weft.dev/secret-hash`` on the pod template of an entry with secret variables.
+pod templates; ``weft.dev/secret-hash`` on the pod template of an entry with secret variables;
+``weft.dev/https-skipped`` on an Ingress with TLS rendered HTTP only (no certificate yet).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "CHANGE_CAUSE_ANNOTATION",
     "ENVIRONMENT_LABEL",
     "FABRIC_LABEL",
+    "HTTPS_SKIPPED_ANNOTATION",
     "MANAGED_BY",
     "MANAGED_BY_LABEL",
     "NAME_LABEL",
@@ -53,6 +55,7 @@ ENVIRONMENT_LABEL = "environment"
 VERSION_ANNOTATION = "weft.dev/version"
 CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"
 SECRET_HASH_ANNOTATION = "weft.dev/secret-hash"
+HTTPS_SKIPPED_ANNOTATION = "weft.dev/https-skipped"
 
 
 def selector(fabric: Fabric, app: str) -> dict[str, str]:

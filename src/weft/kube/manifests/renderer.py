@@ -29,8 +29,10 @@ def render(inp: RenderInput, only: Collection[str] | None = None) -> list[dict[s
     """Every object of the fabric's apps and cron jobs (or only those named), in apply order.
 
     Raises UsageError for a name in ``only`` or ``version_overrides`` that the fabric does not
-    have, an override that is not a version, a store in ``uses`` missing from ``data``, and an
-    ingress with TLS without ``certificate_arn``. Nothing is rendered when nothing is selected.
+    have, an override that is not a version, and a store in ``uses`` missing from ``data``; an
+    ingress with TLS without ``certificate_arn`` is rendered HTTP only, marked
+    :data:`~weft.kube.manifests.traffic.HTTPS_SKIPPED`. Nothing is rendered when nothing is
+    selected.
     """
     fabric = inp.fabric
     for name, version in inp.version_overrides.items():

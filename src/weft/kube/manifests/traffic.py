@@ -5,24 +5,29 @@ An app with a port has a Service: ``ClusterIP``, or ``LoadBalancer`` with ``load
 :data:`NLB` annotations). An app with ``ingress`` has an Ingress of class :data:`INGRESS_CLASS`:
 a route on the fabric's one Application Load Balancer, which all its ingresses share through
 the group named after the fabric (:data:`ALB` annotations); with TLS, on HTTPS with the fabric's
-certificate, HTTP redirected to it.
+certificate and the :data:`TLS_POLICY` security policy, HTTP redirected to it; its target group's
+health check on the app's health path.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from weft.errors import UsageError
 from weft.fabricfile import App
 from weft.kube.manifests.context import Context
-from weft.kube.manifests.labelling import selector
+from weft.kube.manifests.labelling import HTTPS_SKIPPED_ANNOTATION, selector
 from weft.kube.manifests.workloads import CONTAINER_PORT_NAME
 
-__all__ = ["ALB", "INGRESS_CLASS", "NLB", "ingress", "service"]
+__all__ = ["ALB", "HTTPS_SKIPPED", "INGRESS_CLASS", "NLB", "TLS_POLICY", "ingress", "service"]
 
 INGRESS_CLASS = "alb"
 #: The prefix of the AWS Load Balancer Controller's Ingress annotations.
 ALB = "alb.ingress.kubernetes.io/"
+#: The security policy of HTTPS listeners: TLS 1.3 and 1.2 only, forward secrecy ("Security
+#: policies for your Application Load Balancer", Elastic Load Balancing User Guide).
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+#: Set on an Ingress with TLS rendered without HTTPS (the fabric's certificate is not issued).
+HTTPS_SKIPPED = HTTPS_SKIPPED_ANNOTATION
 #: The prefix of its Service annotations.
 NLB = "service.beta.kubernetes.io/aws-load-balancer-"
 
@@ -58,10 +63,8 @@ def service(ctx: Context, app: App, port: int) -> dict[str, Any]:
 
 
 def ingress(ctx: Context, app: App, port: int) -> dict[str, Any]:
-    """The Ingress of ``app``, which has ``ingress`` and listens on ``port``.
-
-    Raises UsageError for TLS when the fabric's certificate is not known.
-    """
+    """The Ingress of ``app``, which has ``ingress`` and listens on ``port``; with TLS and no
+    certificate known yet, HTTP only, marked :data:`HTTPS_SKIPPED`."""
     route = app.ingress
     assert route is not None
     annotations = {
@@ -69,15 +72,20 @@ def ingress(ctx: Context, app: App, port: int) -> dict[str, Any]:
         ALB + "target-type": "ip",
         ALB + "group.name": ctx.inp.fabric.name,
     }
-    if route.tls:
-        if ctx.inp.certificate_arn is None:
-            raise UsageError(
-                f"the ingress of {app.name} uses TLS, and the fabric's certificate is not known",
-                hint="create it with: weft up",
-            )
+    if route.tls and ctx.inp.certificate_arn is None:
+        # no certificate yet (not made, or waiting for the zone's delegation): HTTP only, said on
+        # the object and by deploy, until a deploy after the certificate is issued
+        annotations[HTTPS_SKIPPED] = (
+            "the fabric's certificate is not issued yet: HTTP only until weft deploy runs "
+            "after weft up has it"
+        )
+        annotations[ALB + "listen-ports"] = '[{"HTTP": 80}]'
+    elif route.tls:
+        assert ctx.inp.certificate_arn is not None
         annotations[ALB + "certificate-arn"] = ctx.inp.certificate_arn
         annotations[ALB + "listen-ports"] = '[{"HTTP": 80}, {"HTTPS": 443}]'
         annotations[ALB + "ssl-redirect"] = "443"
+        annotations[ALB + "ssl-policy"] = TLS_POLICY
     else:
         annotations[ALB + "listen-ports"] = '[{"HTTP": 80}]'
     if app.health is not None:

@@ -1,45 +1,39 @@
-"""The load-balancer controller simulator's side in the local AWS (moto): where an object's
-load balancer belongs (:class:`Locator`), and the ELBv2 calls that make, complete and delete it.
+"""The load-balancer controller simulator's side in the local AWS (moto): the ELBv2 and EC2
+calls that make, complete and delete a load balancer, made with the clients the controller's
+role session gives (:mod:`weft.local.kube.lb_install`), in the VPC its ``--aws-vpc-id`` names.
 
-**Where.** The cluster of an object labelled with a fabric (several fabrics share the local API
-server) is the EKS cluster tagged with that fabric. Otherwise the cluster name and region come
-from ``<state dir>/local/kube-cluster.json`` (``{"cluster": ..., "region": ...}``, written by
-weft when it maps an EKS cluster of the local AWS onto this API server); without it, from the
-first EKS cluster found in the local AWS; else ``weft-local`` in ``$AWS_DEFAULT_REGION``
-(``us-east-1``). The VPC is that EKS cluster's, else the VPC tagged
-``kubernetes.io/cluster/<cluster>``. Answers are kept 10 s.
+An Ingress stack's ALB gets a security group of its own (``ManagedLBSecurityGroup``: the
+listener ports open to the world for ``internet-facing``, to the VPC for ``internal``), its
+listeners from the Ingress's annotations (:func:`.load_balancer.ingress_plan`: HTTPS with the
+annotated certificate and security policy, HTTP redirecting to HTTPS), and one target group per
+backend (``target-type``, health check path) forwarded to by a listener rule on host and path.
+Everything is tagged ``elbv2.k8s.aws/cluster`` and with the stack, as the controller tags it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import os
-import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from weft.local.aws_server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 from weft.local.kube.load_balancer import (
-    FABRIC_TAG,
+    Backend,
+    IngressPlan,
     Where,
     choose_subnets,
     lb_name,
     missing_listeners,
     owns,
+    sg_name,
+    sg_tags,
     tg_name,
     tg_tags,
 )
 
 log = logging.getLogger("weft.local.kube.lb")
-
-#: Seconds an answer of :class:`Locator` is kept.
-WHERE_TTL = 10
 
 
 def aws_client(endpoint: str, service: str, region: str) -> Any:
@@ -52,129 +46,13 @@ def aws_client(endpoint: str, service: str, region: str) -> Any:
     )
 
 
-class Locator:
-    """Finds (and keeps for a while) the cluster, region and VPC of a load balancer."""
-
-    def __init__(
-        self, state_dir: Path, endpoint: str, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.state_dir = state_dir
-        self.endpoint = endpoint
-        self.clock = clock
-        self._where: tuple[float, float, Where] | None = None
-        self._by_fabric: dict[str, tuple[float, Where | None]] = {}
-
-    def _aws(self, service: str, region: str) -> Any:
-        return aws_client(self.endpoint, service, region)
-
-    def where(self, fabric: str | None) -> Where:
-        """The EKS cluster of ``fabric`` when there is one, else the configured or first."""
-        if fabric:
-            found = self._fabric_where(fabric)
-            if found is not None:
-                return found
-        return self._default_where()
-
-    def _fabric_where(self, fabric: str) -> Where | None:
-        cached = self._by_fabric.get(fabric)
-        if cached and self.clock() - cached[0] < WHERE_TTL:
-            return cached[1]
-        default_region = os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        try:
-            described = self._aws("ec2", default_region).describe_regions()["Regions"]
-            regions = [r["RegionName"] for r in described]
-        except (ClientError, BotoCoreError):
-            regions = [default_region]
-        result = None
-        for region in regions:
-            eks = self._aws("eks", region)
-            try:
-                names = eks.list_clusters().get("clusters") or []
-            except (ClientError, BotoCoreError):
-                continue
-            for name in names:
-                try:
-                    desc = eks.describe_cluster(name=name)["cluster"]
-                except (ClientError, BotoCoreError):
-                    continue
-                if (desc.get("tags") or {}).get(FABRIC_TAG) == fabric:
-                    vpc = (desc.get("resourcesVpcConfig") or {}).get("vpcId")
-                    result = Where(cluster=name, region=region, vpc_id=vpc)
-                    break
-            if result:
-                break
-        self._by_fabric[fabric] = (self.clock(), result)
-        return result
-
-    def _default_where(self) -> Where:
-        path = self.state_dir / "kube-cluster.json"
-        try:
-            stamp = path.stat().st_mtime
-        except OSError:
-            stamp = 0.0
-        cached = self._where
-        if cached and cached[0] == stamp and self.clock() - cached[1] < WHERE_TTL:
-            return cached[2]
-        cfg: dict[str, Any] = {}
-        with contextlib.suppress(OSError, ValueError):
-            cfg = json.loads(path.read_text())
-        default_region = os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        cluster, region = cfg.get("cluster"), cfg.get("region")
-        if not cluster:
-            found = self._find_eks_cluster([region] if region else None, default_region)
-            if found:
-                cluster, region = found
-        cluster = cluster or "weft-local"
-        region = region or default_region
-        vpc_id: str | None = None
-        try:
-            desc = self._aws("eks", region).describe_cluster(name=cluster)["cluster"]
-            vpc_id = (desc.get("resourcesVpcConfig") or {}).get("vpcId")
-        except (ClientError, BotoCoreError):
-            pass
-        if not vpc_id:
-            try:
-                vpcs = self._aws("ec2", region).describe_vpcs(
-                    Filters=[{"Name": "tag-key", "Values": [f"kubernetes.io/cluster/{cluster}"]}]
-                )["Vpcs"]
-                vpc_id = vpcs[0]["VpcId"] if vpcs else None
-            except (ClientError, BotoCoreError):
-                pass
-        result = Where(cluster=cluster, region=region, vpc_id=vpc_id)
-        self._where = (stamp, self.clock(), result)
-        return result
-
-    def _find_eks_cluster(
-        self, regions: list[str] | None, default_region: str
-    ) -> tuple[str, str] | None:
-        if regions is None:
-            try:
-                described = self._aws("ec2", default_region).describe_regions()["Regions"]
-                names = [r["RegionName"] for r in described]
-            except (ClientError, BotoCoreError):
-                names = []
-            regions = [default_region] + [r for r in names if r != default_region]
-        for region in regions:
-            try:
-                clusters = self._aws("eks", region).list_clusters().get("clusters") or []
-            except (ClientError, BotoCoreError):
-                continue
-            if clusters:
-                return sorted(clusters)[0], region
-        return None
-
-
 def subnets(ec2: Any, where: Where, scheme: str) -> list[str]:
     """The subnets of a new load balancer (:func:`.load_balancer.choose_subnets`) among those of
-    the cluster's VPC, else of the first VPC that has subnets."""
-    filters = [{"Name": "vpc-id", "Values": [where.vpc_id]}] if where.vpc_id else []
-    found = ec2.describe_subnets(Filters=filters)["Subnets"] if filters else []
-    if not found:
-        found = ec2.describe_subnets()["Subnets"]
-        if found:
-            vpc = found[0]["VpcId"]
-            found = [s for s in found if s["VpcId"] == vpc]
-    return choose_subnets(found, scheme)
+    the controller's VPC (none without one)."""
+    if not where.vpc_id:
+        return []
+    found = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [where.vpc_id]}])
+    return choose_subnets(found["Subnets"], scheme)
 
 
 def find_lb(elbv2: Any, name: str) -> dict[str, Any] | None:
@@ -191,9 +69,17 @@ def find_lb(elbv2: Any, name: str) -> dict[str, Any] | None:
 
 
 def create_lb(
-    elbv2: Any, *, name: str, subnets: list[str], scheme: str, kind: str, tags: dict[str, str]
+    elbv2: Any,
+    *,
+    name: str,
+    subnets: list[str],
+    scheme: str,
+    kind: str,
+    tags: dict[str, str],
+    security_groups: list[str] | None = None,
 ) -> dict[str, Any]:
     """A network load balancer for a Service, an application one for an Ingress."""
+    extra = {"SecurityGroups": security_groups} if security_groups else {}
     lb: dict[str, Any] = elbv2.create_load_balancer(
         Name=name,
         Subnets=subnets,
@@ -201,11 +87,174 @@ def create_lb(
         Type="network" if kind == "Service" else "application",
         IpAddressType="ipv4",
         Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+        **extra,
     )["LoadBalancers"][0]
     return lb
 
 
-def ensure_listeners(
+def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def ensure_security_group(
+    ec2: Any, where: Where, stack: str, tags: dict[str, str], ports: list[int], scheme: str
+) -> str:
+    """The Ingress stack's ALB security group (made once, tagged as the controller tags it),
+    its listener ports open to the world (``internet-facing``) or the VPC (``internal``)."""
+    name = sg_name(where.cluster, stack)
+    found = ec2.describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [where.vpc_id]},
+            {"Name": "group-name", "Values": [name]},
+        ]
+    )["SecurityGroups"]
+    if found:
+        return str(found[0]["GroupId"])
+    group = ec2.create_security_group(
+        GroupName=name,
+        Description="[k8s] Managed SecurityGroup for LoadBalancer",
+        VpcId=where.vpc_id,
+        TagSpecifications=[{"ResourceType": "security-group", "Tags": _tag_list(sg_tags(tags))}],
+    )["GroupId"]
+    cidr = "0.0.0.0/0"
+    if scheme != "internet-facing":
+        vpc = ec2.describe_vpcs(VpcIds=[where.vpc_id])["Vpcs"][0]
+        cidr = vpc["CidrBlock"]
+    if ports:
+        ec2.authorize_security_group_ingress(
+            GroupId=group,
+            IpPermissions=[
+                {"IpProtocol": "tcp", "FromPort": p, "ToPort": p, "IpRanges": [{"CidrIp": cidr}]}
+                for p in sorted(set(ports))
+            ],
+        )
+    return str(group)
+
+
+def delete_security_group(ec2: Any, where: Where, stack: str, tags: dict[str, str]) -> None:
+    """Delete the stack's ALB security group, if it carries the stack's tags."""
+    if not where.vpc_id:
+        return
+    found = ec2.describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [where.vpc_id]},
+            {"Name": "group-name", "Values": [sg_name(where.cluster, stack)]},
+        ]
+    )["SecurityGroups"]
+    for group in found:
+        have = {t["Key"]: t["Value"] for t in group.get("Tags") or []}
+        if all(have.get(k) == v for k, v in tags.items() if k != "ingress.k8s.aws/resource"):
+            ec2.delete_security_group(GroupId=group["GroupId"])
+
+
+def ensure_ingress(
+    elbv2: Any,
+    where: Where,
+    lb: dict[str, Any],
+    plan: IngressPlan,
+    *,
+    stack: str,
+    namespace: str,
+    tags: dict[str, str],
+) -> None:
+    """An Ingress's listeners, target groups and rules on its stack's ALB (see the module
+    docstring); what exists already is kept."""
+    arn = lb["LoadBalancerArn"]
+    existing = {li["Port"]: li for li in elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]}
+    not_found = {
+        "Type": "fixed-response",
+        "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"},
+    }
+    for proto, port in plan.listeners:
+        if port in existing:
+            continue
+        kw: dict[str, Any] = {}
+        action: dict[str, Any] = not_found
+        if proto == "HTTPS":
+            kw = {
+                "Certificates": [{"CertificateArn": plan.certificate_arns[0]}],
+                "SslPolicy": plan.ssl_policy,
+            }
+        elif plan.redirect_to is not None:
+            action = {
+                "Type": "redirect",
+                "RedirectConfig": {
+                    "Protocol": "HTTPS",
+                    "Port": str(plan.redirect_to),
+                    "StatusCode": "HTTP_301",
+                },
+            }
+        existing[port] = elbv2.create_listener(
+            LoadBalancerArn=arn, Protocol=proto, Port=port, DefaultActions=[action], **kw
+        )["Listeners"][0]
+    serving = [
+        existing[port]
+        for proto, port in plan.listeners
+        if proto == "HTTPS" or plan.redirect_to is None
+    ]
+    for backend in plan.backends:
+        tg_arn = _ensure_target_group(elbv2, where, lb, plan, namespace, backend, tags)
+        for listener in serving:
+            _ensure_rule(elbv2, listener["ListenerArn"], backend, tg_arn)
+
+
+def _ensure_target_group(
+    elbv2: Any,
+    where: Where,
+    lb: dict[str, Any],
+    plan: IngressPlan,
+    namespace: str,
+    backend: Backend,
+    tags: dict[str, str],
+) -> str:
+    name = tg_name(where.cluster, f"{namespace}/{backend.service}", backend.port)
+    try:
+        found = elbv2.describe_target_groups(Names=[name])["TargetGroups"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in (
+            "TargetGroupNotFound",
+            "TargetGroupNotFoundException",
+        ):
+            raise
+        found = []
+    if found:
+        return str(found[0]["TargetGroupArn"])
+    tg_tags = {**tags, "ingress.k8s.aws/resource": f"{namespace}/{backend.service}:{backend.port}"}
+    group = elbv2.create_target_group(
+        Name=name,
+        Protocol="HTTP",
+        Port=backend.port,
+        VpcId=lb.get("VpcId") or where.vpc_id,
+        TargetType=plan.target_type,
+        HealthCheckPath=plan.health_path,
+        HealthCheckPort=plan.health_port,
+        Tags=_tag_list(tg_tags),
+    )["TargetGroups"][0]
+    return str(group["TargetGroupArn"])
+
+
+def _ensure_rule(elbv2: Any, listener_arn: str, backend: Backend, tg_arn: str) -> None:
+    rules = elbv2.describe_rules(ListenerArn=listener_arn)["Rules"]
+    for rule in rules:
+        if any(a.get("TargetGroupArn") == tg_arn for a in rule.get("Actions") or []):
+            return
+    conditions = []
+    if backend.host:
+        conditions.append({"Field": "host-header", "HostHeaderConfig": {"Values": [backend.host]}})
+    path = (backend.path or "/").rstrip("/")
+    conditions.append(
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": [f"{path}/*" if path else "/*"]}}
+    )
+    taken = [int(r["Priority"]) for r in rules if str(r.get("Priority", "")).isdigit()]
+    elbv2.create_rule(
+        ListenerArn=listener_arn,
+        Priority=max(taken, default=0) + 1,
+        Conditions=conditions,
+        Actions=[{"Type": "forward", "TargetGroupArn": tg_arn}],
+    )
+
+
+def ensure_service_listeners(
     elbv2: Any,
     where: Where,
     lb: dict[str, Any],
@@ -215,30 +264,11 @@ def ensure_listeners(
     ports: list[dict[str, Any]],
     tags: dict[str, str],
 ) -> None:
-    """An Ingress's ALB: one HTTP:80 listener answering 404. A Service's NLB: per port, a target
-    group and a listener forwarding to it."""
+    """A Service's NLB: per port, a target group and a listener forwarding to it."""
     arn = lb["LoadBalancerArn"]
     existing = {
         listener["Port"] for listener in elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]
     }
-    if kind != "Service":
-        if 80 not in existing:
-            elbv2.create_listener(
-                LoadBalancerArn=arn,
-                Protocol="HTTP",
-                Port=80,
-                DefaultActions=[
-                    {
-                        "Type": "fixed-response",
-                        "FixedResponseConfig": {
-                            "StatusCode": "404",
-                            "ContentType": "text/plain",
-                            "MessageBody": "",
-                        },
-                    }
-                ],
-            )
-        return
     for listener in missing_listeners(ports, existing):
         tg = elbv2.create_target_group(
             Name=tg_name(where.cluster, stack, listener.port),
@@ -271,6 +301,14 @@ def delete_lb(elbv2: Any, where: Where, stack: str, scheme: str, kind: str) -> N
         log.warning("not deleting %s: its tags %s are not those of %s", name, tags, stack)
         return
     groups = elbv2.describe_target_groups(LoadBalancerArn=arn)["TargetGroups"]
+    for listener in elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]:
+        for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
+            for action in rule.get("Actions") or []:
+                tg = action.get("TargetGroupArn")
+                if tg and tg not in {g["TargetGroupArn"] for g in groups}:
+                    groups.extend(
+                        elbv2.describe_target_groups(TargetGroupArns=[tg])["TargetGroups"]
+                    )
     elbv2.delete_load_balancer(LoadBalancerArn=arn)
     for tg in groups:
         try:

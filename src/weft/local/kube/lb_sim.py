@@ -1,53 +1,68 @@
-"""The AWS Load Balancer Controller simulator: real ELBv2 load balancers in the local AWS (moto).
+"""The AWS Load Balancer Controller simulator: real ELBv2 load balancers in the local AWS (moto),
+made only when the controller is really installed in the cluster, as on EKS.
 
-For every Service of ``type: LoadBalancer`` it creates a Network Load Balancer, and for every
-Ingress of class ``alb`` (or with no class) an Application Load Balancer, in the local AWS, named
-and tagged as the AWS Load Balancer Controller does::
+**Only with the controller** (:mod:`weft.local.kube.lb_install`). Nothing answers an Ingress or
+a ``LoadBalancer`` Service until a Deployment of the controller is available in the cluster;
+then the simulator acts as that controller: for the cluster, region and VPC its
+``--cluster-name``, ``--aws-region`` and ``--aws-vpc-id`` name, with the AWS credentials of its
+ServiceAccount's IAM role (IRSA; every call authorized by the role's policies), and only for
+the objects that are its own (:func:`.load_balancer.is_alb`,
+:func:`.load_balancer.service_is_ours`).
+Without a controller there is no event at all, as on EKS; with one that cannot act (no role,
+a trust that refuses the token, a policy that refuses a call, no subnet) the object gets the
+controller's Warning events (``FailedDeployModel``, ``FailedBuildModel``) and is retried every
+15 s.
+
+For every Service of its own it creates a Network Load Balancer, and for every Ingress of its
+own an Application Load Balancer, named and tagged as the AWS Load Balancer Controller does::
 
     elbv2.k8s.aws/cluster: <cluster>
     service.k8s.aws/stack: <ns>/<name>        (Ingress: ingress.k8s.aws/stack: <ns>/<name>
     service.k8s.aws/resource: LoadBalancer     or the alb.ingress.kubernetes.io/group.name)
     kubernetes.io/cluster/<cluster>: owned
 
-plus one target group and listener per Service port (NLB) or an HTTP:80 listener answering 404
-(ALB). Its DNS name goes into ``status.loadBalancer.ingress[0].hostname``.
+plus one target group and listener per Service port (NLB), or (ALB) a security group, the
+listeners the Ingress's annotations ask for (HTTPS with the annotated certificate and
+security policy, HTTP redirecting to HTTPS) and a target group per backend, health-checked on
+the annotated path (:mod:`weft.local.kube.lb_cloud`). Its DNS name goes into
+``status.loadBalancer.ingress[0].hostname``.
 
 **Finalizers, as on EKS.** Before creating anything it adds the finalizer
 ``service.k8s.aws/resources`` (``ingress.k8s.aws/resources``) to the object, and removes it only
 after the load balancer and its target groups are deleted. So a Service is not gone before its
-load balancer. If this simulator is not running, deleting such a Service (or its namespace)
-**hangs in Terminating**, exactly as on EKS when the controller was uninstalled first; and a
-Service left in place when the cluster goes leaves its load balancer orphaned, exactly as on AWS.
+load balancer. If this simulator is not running (or the controller was uninstalled), deleting
+such a Service (or its namespace) **hangs in Terminating**, exactly as on EKS; and a Service
+left in place when the cluster goes leaves its load balancer orphaned, exactly as on AWS.
 
-**Where** (:mod:`weft.local.kube.lb_cloud`): the EKS cluster of the object's fabric, else the
-one mapped onto this API server, else the first in the local AWS. Subnets: that cluster's VPC's,
-tagged ``kubernetes.io/role/elb=1`` for ``internet-facing`` or
-``kubernetes.io/role/internal-elb=1`` for ``internal`` (the scheme annotation; the real default
-is ``internal``), else the other role, else any of its subnets; one per zone. When no subnet is
-found at all, no load balancer is created, a Warning Event ``FailedDeployModel`` says so, and it
-retries every 15 s.
+Subnets: those of the controller's VPC tagged ``kubernetes.io/role/elb=1`` for
+``internet-facing`` or ``kubernetes.io/role/internal-elb=1`` for ``internal`` (the scheme
+annotation; the real default is ``internal``), else the other role, else any of its subnets;
+one per zone. When no subnet is found, a Warning ``FailedDeployModel`` says so.
 
 The decisions are pure (:mod:`weft.local.kube.load_balancer`); this module is the Kubernetes
-side: watches, finalizers, addresses, Events and the periodic resync.
+side: the controller's presence, watches, finalizers, addresses, Events and the periodic resync.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from lightkube import ALL_NS, ApiError, Client
 from lightkube.resources.core_v1 import Service
-from lightkube.resources.networking_v1 import Ingress
+from lightkube.resources.networking_v1 import Ingress, IngressClass
 from lightkube.types import PatchType
 
-from weft.local.kube import lb_cloud
+from weft.local.kube import lb_cloud, lb_install
 from weft.local.kube import load_balancer as lb_rules
 from weft.local.kube.event import emit_event
+from weft.local.kube.lb_install import Installed, NotReady
 from weft.local.kube.load_balancer import INGRESS_FINALIZER, SERVICE_FINALIZER, Where
 from weft.local.kube.meta import key, meta
 from weft.local.kube.watch import watch_forever
@@ -56,6 +71,8 @@ log = logging.getLogger("weft.local.kube.lb")
 
 RESYNC_EVERY = 15.0
 COMPONENT = "aws-load-balancer-controller"
+#: Seconds the controller found in the cluster is kept before it is looked for again.
+CONTROLLER_TTL = 1.0
 
 
 class LoadBalancerController:
@@ -78,63 +95,155 @@ class LoadBalancerController:
         self.reconcile_lock = threading.Lock()
         self.services: dict[tuple[str, str], dict[str, Any]] = {}
         self.ingresses: dict[tuple[str, str], dict[str, Any]] = {}
-        self.locator = lb_cloud.Locator(state_dir, aws_endpoint, clock)
+        self.clock = clock
+        self.credentials = lb_install.Credentials(client, aws_endpoint, clock)
+        self.default_region = os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self._controller: tuple[float, Installed | None] | None = None
         self._warned: dict[str, str] = {}
 
-    def _aws(self, service: str, region: str) -> Any:
-        return lb_cloud.aws_client(self.endpoint, service, region)
+    def controller(self) -> Installed | None:
+        """The controller installed in the cluster (kept :data:`CONTROLLER_TTL` seconds)."""
+        cached = self._controller
+        if cached is not None and self.clock() - cached[0] < CONTROLLER_TTL:
+            return cached[1]
+        found = lb_install.find(self.client, self.default_region)
+        self._controller = (self.clock(), found)
+        return found
 
-    def where(self, obj: dict[str, Any] | None = None) -> Where:
-        """Cluster, region and VPC for ``obj``: the EKS cluster of the fabric named by its
-        ``weft.dev/fabric`` label when there is one (several fabrics share the local API
-        server), else the configured or first cluster. Cached 10 s."""
-        return self.locator.where(lb_rules.fabric_of(obj))
+    def _aws(self, ctl: Installed, service: str) -> Any:
+        return self.credentials.aws(ctl, service)
+
+    @staticmethod
+    def where(ctl: Installed) -> Where:
+        """The cluster, region and VPC the controller was told."""
+        return Where(cluster=ctl.cluster, region=ctl.region, vpc_id=ctl.vpc_id)
+
+    def ingress_classes(self) -> dict[str, str]:
+        """IngressClass name -> its controller."""
+        return {
+            str(c.metadata.name): str(c.spec.controller)
+            for c in self.client.list(IngressClass)
+            if c.metadata and c.spec
+        }
 
     # ----------------------------------------------------------------------------- AWS side
-    def _ensure_lb(
+    def _new_lb(
         self,
-        where: Where,
+        ctl: Installed,
         obj: dict[str, Any],
         *,
         kind: str,
         stack: str,
         scheme: str,
-        ports: list[dict[str, Any]],
-    ) -> str | None:
-        """Create (or find) the load balancer of ``stack``; its DNS name, or None (no subnets)."""
-        elbv2 = self._aws("elbv2", where.region)
+        security_groups: list[str] | None = None,
+    ) -> dict[str, Any] | None:
+        """Find or create the load balancer of ``stack``; None (and a Warning) without subnets."""
+        where = self.where(ctl)
+        elbv2 = self._aws(ctl, "elbv2")
         name = lb_rules.lb_name(where.cluster, stack, scheme)
-        tags = lb_rules.lb_tags(where.cluster, kind, stack)
         lb = lb_cloud.find_lb(elbv2, name)
+        if lb is not None:
+            return lb
+        subnets = lb_cloud.subnets(self._aws(ctl, "ec2"), where, scheme)
+        if not subnets:
+            self._warn(obj, "FailedDeployModel", lb_rules.no_subnets_message(where))
+            return None
+        lb = lb_cloud.create_lb(
+            elbv2,
+            name=name,
+            subnets=subnets,
+            scheme=scheme,
+            kind=kind,
+            tags=lb_rules.lb_tags(where.cluster, kind, stack),
+            security_groups=security_groups,
+        )
+        log.info(
+            "%s %s: created %s load balancer %s (%s) in %s",
+            kind,
+            stack,
+            lb["Type"],
+            name,
+            lb["DNSName"],
+            where.region,
+        )
+        emit_event(
+            self.client,
+            obj,
+            "SuccessfullyReconciled",
+            "Successfully reconciled",
+            component=COMPONENT,
+        )
+        return lb
+
+    def _ensure_service_lb(
+        self, ctl: Installed, svc: dict[str, Any], stack: str, scheme: str
+    ) -> str | None:
+        ports = (svc.get("spec") or {}).get("ports") or []
+        lb = self._new_lb(ctl, svc, kind="Service", stack=stack, scheme=scheme)
         if lb is None:
-            subnets = lb_cloud.subnets(self._aws("ec2", where.region), where, scheme)
-            if not subnets:
-                self._warn(obj, "FailedDeployModel", lb_rules.no_subnets_message(where))
-                return None
-            lb = lb_cloud.create_lb(
-                elbv2, name=name, subnets=subnets, scheme=scheme, kind=kind, tags=tags
-            )
-            log.info(
-                "%s %s: created %s load balancer %s (%s) in %s",
-                kind,
-                stack,
-                lb["Type"],
-                name,
-                lb["DNSName"],
-                where.region,
-            )
-            emit_event(
-                self.client,
-                obj,
-                "SuccessfullyReconciled",
-                "Successfully reconciled",
-                component=COMPONENT,
-            )
-        lb_cloud.ensure_listeners(elbv2, where, lb, kind=kind, stack=stack, ports=ports, tags=tags)
+            return None
+        tags = lb_rules.lb_tags(ctl.cluster, "Service", stack)
+        lb_cloud.ensure_service_listeners(
+            self._aws(ctl, "elbv2"),
+            self.where(ctl),
+            lb,
+            kind="Service",
+            stack=stack,
+            ports=ports,
+            tags=tags,
+        )
         return str(lb["DNSName"])
 
-    def _delete_lb(self, where: Where, stack: str, scheme: str, kind: str) -> None:
-        lb_cloud.delete_lb(self._aws("elbv2", where.region), where, stack, scheme, kind)
+    def _ensure_ingress_lb(
+        self,
+        ctl: Installed,
+        ing: dict[str, Any],
+        stack: str,
+        scheme: str,
+        plan: lb_rules.IngressPlan,
+    ) -> str | None:
+        where = self.where(ctl)
+        tags = lb_rules.lb_tags(where.cluster, "Ingress", stack)
+        group = lb_cloud.ensure_security_group(
+            self._aws(ctl, "ec2"), where, stack, tags, [p for _, p in plan.listeners], scheme
+        )
+        lb = self._new_lb(
+            ctl, ing, kind="Ingress", stack=stack, scheme=scheme, security_groups=[group]
+        )
+        if lb is None:
+            return None
+        lb_cloud.ensure_ingress(
+            self._aws(ctl, "elbv2"),
+            where,
+            lb,
+            plan,
+            stack=stack,
+            namespace=key(ing)[0],
+            tags=tags,
+        )
+        return str(lb["DNSName"])
+
+    def _delete_lb(self, ctl: Installed, stack: str, scheme: str, kind: str) -> None:
+        where = self.where(ctl)
+        lb_cloud.delete_lb(self._aws(ctl, "elbv2"), where, stack, scheme, kind)
+        if kind == "Ingress":
+            lb_cloud.delete_security_group(
+                self._aws(ctl, "ec2"), where, stack, lb_rules.lb_tags(where.cluster, kind, stack)
+            )
+
+    def _failed(self, obj: dict[str, Any], exc: Exception) -> None:
+        """The controller's Warning for an AWS call refused, or credentials it could not get."""
+        if isinstance(exc, NotReady):
+            self._warn(obj, "FailedDeployModel", str(exc))
+        elif isinstance(exc, ClientError):
+            err = exc.response.get("Error") or {}
+            self._warn(
+                obj,
+                "FailedDeployModel",
+                f"Failed deploy model due to {err.get('Code')}: {err.get('Message')}",
+            )
+        else:
+            self._warn(obj, "FailedDeployModel", f"Failed deploy model due to {exc}")
 
     def _warn(self, obj: dict[str, Any], reason: str, message: str) -> None:
         uid = meta(obj).get("uid", "")
@@ -207,26 +316,29 @@ class LoadBalancerController:
         self._guarded(self.reconcile_service, svc)
 
     def reconcile_service(self, svc: dict[str, Any]) -> None:
+        ctl = self.controller()
+        if ctl is None:
+            return  # nothing answers it, as on EKS without the controller
         m = meta(svc)
         ns, name = key(svc)
         stack = f"{ns}/{name}"
         scheme = lb_rules.service_scheme(svc)
-        ports = (svc.get("spec") or {}).get("ports") or []
         ours = SERVICE_FINALIZER in (m.get("finalizers") or [])
-        if not lb_rules.wants_lb(svc):
-            if ours:
-                where = self.where(svc)
-                self._delete_lb(where, stack, scheme, "Service")
-                if not m.get("deletionTimestamp"):
-                    self._set_hostname(Service.Status, svc, None)
-                self._remove_finalizer(Service, svc, SERVICE_FINALIZER)
-                log.info("Service %s: finalizer %s removed", stack, SERVICE_FINALIZER)
+        mine = lb_rules.service_is_ours(svc, ctl.lb_class)
+        try:
+            if not lb_rules.wants_lb(svc) or not mine:
+                if ours:
+                    self._delete_lb(ctl, stack, scheme, "Service")
+                    if not m.get("deletionTimestamp"):
+                        self._set_hostname(Service.Status, svc, None)
+                    self._remove_finalizer(Service, svc, SERVICE_FINALIZER)
+                    log.info("Service %s: finalizer %s removed", stack, SERVICE_FINALIZER)
+                return
+            svc = self._add_finalizer(Service, svc, SERVICE_FINALIZER)
+            hostname = self._ensure_service_lb(ctl, svc, stack, scheme)
+        except (NotReady, ClientError, BotoCoreError) as exc:
+            self._failed(svc, exc)
             return
-        svc = self._add_finalizer(Service, svc, SERVICE_FINALIZER)
-        where = self.where(svc)
-        hostname = self._ensure_lb(
-            where, svc, kind="Service", stack=stack, scheme=scheme, ports=ports
-        )
         if hostname:
             self._set_hostname(Service.Status, svc, hostname)
 
@@ -241,26 +353,37 @@ class LoadBalancerController:
         self._guarded(self.reconcile_ingress, ing)
 
     def reconcile_ingress(self, ing: dict[str, Any]) -> None:
+        ctl = self.controller()
+        if ctl is None:
+            return
         m = meta(ing)
         ours = INGRESS_FINALIZER in (m.get("finalizers") or [])
-        if not lb_rules.is_alb(ing) and not ours:
+        classes = self.ingress_classes()
+        alb = lb_rules.is_alb(ing, classes, ctl.ingress_class)
+        if not alb and not ours:
             return
         stack = lb_rules.ingress_stack(ing)
         scheme = lb_rules.ingress_scheme(ing)
-        if m.get("deletionTimestamp") or not lb_rules.is_alb(ing):
-            if not ours:
+        try:
+            if m.get("deletionTimestamp") or not alb:
+                if not ours:
+                    return
+                with self.lock:
+                    others = list(self.ingresses.values())
+                if not lb_rules.stack_still_used(ing, others, classes):
+                    self._delete_lb(ctl, stack, scheme, "Ingress")
+                self._remove_finalizer(Ingress, ing, INGRESS_FINALIZER)
+                log.info("Ingress %s/%s: finalizer %s removed", *key(ing), INGRESS_FINALIZER)
                 return
-            with self.lock:
-                shared = lb_rules.stack_still_used(ing, list(self.ingresses.values()))
-            if not shared:
-                self._delete_lb(self.where(ing), stack, scheme, "Ingress")
-            self._remove_finalizer(Ingress, ing, INGRESS_FINALIZER)
-            log.info("Ingress %s/%s: finalizer %s removed", *key(ing), INGRESS_FINALIZER)
+            plan = lb_rules.ingress_plan(ing)
+            if plan.problem:
+                self._warn(ing, "FailedBuildModel", plan.problem)
+                return
+            ing = self._add_finalizer(Ingress, ing, INGRESS_FINALIZER)
+            hostname = self._ensure_ingress_lb(ctl, ing, stack, scheme, plan)
+        except (NotReady, ClientError, BotoCoreError) as exc:
+            self._failed(ing, exc)
             return
-        ing = self._add_finalizer(Ingress, ing, INGRESS_FINALIZER)
-        hostname = self._ensure_lb(
-            self.where(ing), ing, kind="Ingress", stack=stack, scheme=scheme, ports=[]
-        )
         if hostname:
             self._set_hostname(Ingress.Status, ing, hostname)
 

@@ -1,6 +1,22 @@
-"""What the load-balancer controller simulator decides (pure): which objects want a load
-balancer, how the AWS Load Balancer Controller names and tags it, which subnets it goes in,
-which listeners it needs, and which load balancer is whose to delete.
+"""What the load-balancer controller simulator decides (pure): which objects are the
+controller's and want a load balancer, how the AWS Load Balancer Controller names and tags it,
+which subnets it goes in, which listeners, target groups and security group it needs, and which
+load balancer is whose to delete.
+
+**Whose.** The controller answers an Ingress whose ``ingressClassName`` names an IngressClass
+of controller ``ingress.k8s.aws/alb`` (or, without a class name, whose
+``kubernetes.io/ingress.class`` annotation is its ``--ingress-class``), and a ``LoadBalancer``
+Service whose ``loadBalancerClass`` is its ``--load-balancer-class`` (or, without a class,
+whose ``service.beta.kubernetes.io/aws-load-balancer-type`` is ``external`` or ``nlb-ip``);
+other Services are the in-tree cloud provider's ("Ingress class" and "Network load balancing"
+in the controller's documentation).
+
+**Ingress listeners** ("Ingress annotations", controller documentation): the
+``listen-ports`` annotation (default HTTP 80; HTTPS 443 once a certificate is annotated), the
+``certificate-arn`` and ``ssl-policy`` (default ``ELBSecurityPolicy-2016-08``) of HTTPS
+listeners, ``ssl-redirect`` (HTTP listeners redirect to that port with a 301), and per backend a
+target group of ``target-type`` (default ``instance``) health-checked on ``healthcheck-path``
+(default ``/``). An HTTPS port without a certificate is the controller's error, not a listener.
 
 The names, tags, annotations and finalizers are the AWS Load Balancer Controller's, as it
 writes them on EKS; :mod:`weft.local.kube.lb_cloud` does the AWS calls and
@@ -10,8 +26,9 @@ writes them on EKS; :mod:`weft.local.kube.lb_cloud` does the AWS calls and
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,11 +42,12 @@ SCHEME_INGRESS = "alb.ingress.kubernetes.io/scheme"
 GROUP_INGRESS = "alb.ingress.kubernetes.io/group.name"
 #: The scheme when no annotation says (the controller's default).
 DEFAULT_SCHEME = "internal"
-#: The label weft puts on every object of a fabric's apps, and the tag it puts on a fabric's
-#: EKS cluster. The emulator's own copies on purpose: weft.local never imports weft, so a wrong
-#: key in weft cannot also be the simulator's truth.
-FABRIC_LABEL = "weft.dev/fabric"
-FABRIC_TAG = "weft:fabric"
+#: The IngressClass controller name of the AWS Load Balancer Controller.
+CONTROLLER = "ingress.k8s.aws/alb"
+TYPE_SERVICE = "service.beta.kubernetes.io/aws-load-balancer-type"
+#: The Ingress annotations of listeners and targets.
+ALB = "alb.ingress.kubernetes.io/"
+DEFAULT_SSL_POLICY = "ELBSecurityPolicy-2016-08"
 #: Subnet roles: where internet-facing and internal load balancers go.
 PUBLIC_ROLE = "kubernetes.io/role/elb"
 INTERNAL_ROLE = "kubernetes.io/role/internal-elb"
@@ -146,12 +164,6 @@ def missing_listeners(ports: list[dict[str, Any]], existing: set[int]) -> list[L
     return missing
 
 
-def fabric_of(obj: dict[str, Any] | None) -> str | None:
-    """The fabric an object belongs to (its :data:`FABRIC_LABEL`), if any."""
-    fabric = (meta(obj).get("labels") or {}).get(FABRIC_LABEL) if obj else None
-    return str(fabric) if fabric else None
-
-
 def service_scheme(svc: dict[str, Any]) -> str:
     return str((meta(svc).get("annotations") or {}).get(SCHEME_SERVICE, DEFAULT_SCHEME))
 
@@ -162,12 +174,24 @@ def wants_lb(svc: dict[str, Any]) -> bool:
     return spec.get("type") == "LoadBalancer" and not meta(svc).get("deletionTimestamp")
 
 
-def is_alb(ing: dict[str, Any]) -> bool:
-    """Whether an Ingress is the controller's: of class ``alb``, or of no class."""
-    cls = (ing.get("spec") or {}).get("ingressClassName") or (
-        meta(ing).get("annotations") or {}
-    ).get("kubernetes.io/ingress.class")
-    return cls in (None, "", "alb")
+def service_is_ours(svc: dict[str, Any], lb_class: str) -> bool:
+    """Whether a Service is the controller's (see the module docstring)."""
+    cls = (svc.get("spec") or {}).get("loadBalancerClass")
+    if cls:
+        return bool(cls == lb_class)
+    kind = (meta(svc).get("annotations") or {}).get(TYPE_SERVICE)
+    return kind in ("external", "nlb-ip")
+
+
+def is_alb(ing: dict[str, Any], classes: Mapping[str, str], ingress_class: str = "alb") -> bool:
+    """Whether an Ingress is the controller's: its IngressClass (``classes``: name ->
+    controller) is the controller's, or without one its class annotation is
+    ``ingress_class``."""
+    name = (ing.get("spec") or {}).get("ingressClassName")
+    if name:
+        return classes.get(name) == CONTROLLER
+    annotation = (meta(ing).get("annotations") or {}).get("kubernetes.io/ingress.class")
+    return bool(annotation) and annotation == ingress_class
 
 
 def ingress_stack(ing: dict[str, Any]) -> str:
@@ -180,12 +204,14 @@ def ingress_scheme(ing: dict[str, Any]) -> str:
     return str((meta(ing).get("annotations") or {}).get(SCHEME_INGRESS, DEFAULT_SCHEME))
 
 
-def stack_still_used(ing: dict[str, Any], ingresses: Iterable[dict[str, Any]]) -> bool:
+def stack_still_used(
+    ing: dict[str, Any], ingresses: Iterable[dict[str, Any]], classes: Mapping[str, str]
+) -> bool:
     """Whether another live ALB Ingress shares ``ing``'s stack (its load balancer then stays)."""
     stack = ingress_stack(ing)
     return any(
         key(o) != key(ing)
-        and is_alb(o)
+        and is_alb(o, classes)
         and not meta(o).get("deletionTimestamp")
         and ingress_stack(o) == stack
         for o in ingresses
@@ -201,3 +227,95 @@ def hostname_status(obj: dict[str, Any], hostname: str | None) -> dict[str, Any]
     if current == wanted:
         return None
     return {"status": {"loadBalancer": {"ingress": [{"hostname": h} for h in wanted]}}}
+
+
+def sg_name(cluster: str, stack: str) -> str:
+    """The name of the security group the controller makes for an Ingress stack's ALB."""
+    digest = hashlib.sha256(f"{cluster}|{stack}|sg".encode()).hexdigest()[:10]
+    ns, _, name = stack.partition("/")
+    return f"k8s-{_clean(ns, 8)}-{_clean(name, 8)}-{digest}"
+
+
+def sg_tags(tags: dict[str, str]) -> dict[str, str]:
+    """The tags of that security group: its load balancer's, naming what it is."""
+    return {**tags, "ingress.k8s.aws/resource": "ManagedLBSecurityGroup"}
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A route of an Ingress to a Service port: host (or any) and path prefix (or all)."""
+
+    service: str
+    port: int
+    host: str | None
+    path: str | None
+
+
+@dataclass(frozen=True)
+class IngressPlan:
+    """What the controller makes of an Ingress's annotations (see the module docstring)."""
+
+    listeners: tuple[tuple[str, int], ...]
+    certificate_arns: tuple[str, ...]
+    ssl_policy: str
+    redirect_to: int | None
+    health_path: str
+    health_port: str
+    target_type: str
+    backends: tuple[Backend, ...]
+    problem: str | None = None
+
+
+def _backend(spec: dict[str, Any]) -> tuple[str, int] | None:
+    svc = (spec or {}).get("service") or {}
+    port = (svc.get("port") or {}).get("number")
+    if svc.get("name") and port:
+        return str(svc["name"]), int(port)
+    if spec and spec.get("serviceName") and isinstance(spec.get("servicePort"), int):
+        return str(spec["serviceName"]), int(spec["servicePort"])
+    return None
+
+
+def ingress_plan(ing: dict[str, Any]) -> IngressPlan:
+    """The listeners, certificates, policy, redirect, health check and backends of an Ingress."""
+    notes = meta(ing).get("annotations") or {}
+    certs = tuple(c.strip() for c in str(notes.get(ALB + "certificate-arn", "")).split(",") if c)
+    problem = None
+    listeners: list[tuple[str, int]] = []
+    raw = notes.get(ALB + "listen-ports")
+    if raw:
+        try:
+            for entry in json.loads(raw):
+                for proto, port in dict(entry).items():
+                    listeners.append((str(proto).upper(), int(port)))
+        except (ValueError, TypeError, AttributeError):
+            problem = f"Failed build model due to failed to parse listen-ports {raw!r}"
+    if not listeners:
+        listeners = [("HTTPS", 443)] if certs else [("HTTP", 80)]
+    if any(p == "HTTPS" for p, _ in listeners) and not certs and problem is None:
+        problem = (
+            "Failed build model due to ingress: no certificate found for HTTPS listener "
+            "(no alb.ingress.kubernetes.io/certificate-arn, and no certificate discovered)"
+        )
+    redirect = notes.get(ALB + "ssl-redirect")
+    spec = ing.get("spec") or {}
+    backends: list[Backend] = []
+    default = _backend(spec.get("defaultBackend") or spec.get("backend") or {})
+    if default:
+        backends.append(Backend(default[0], default[1], None, None))
+    for rule in spec.get("rules") or []:
+        for path in ((rule.get("http") or {}).get("paths")) or []:
+            found = _backend(path.get("backend") or {})
+            if found:
+                backends.append(Backend(found[0], found[1], rule.get("host"), path.get("path")))
+    return IngressPlan(
+        listeners=tuple(dict.fromkeys(listeners)),
+        certificate_arns=certs,
+        ssl_policy=str(notes.get(ALB + "ssl-policy") or DEFAULT_SSL_POLICY),
+        redirect_to=int(str(redirect)) if str(redirect or "").isdigit() else None,
+        health_path=str(notes.get(ALB + "healthcheck-path") or "/"),
+        health_port=str(notes.get(ALB + "healthcheck-port") or "traffic-port"),
+        target_type=str(notes.get(ALB + "target-type") or "instance"),
+        backends=tuple(dict.fromkeys(backends)),
+        problem=problem,
+    )

@@ -4,9 +4,10 @@
         [--ready-file F] [--kubelet-version vX.Y.Z]
 
 runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`) and, when an AWS endpoint is
-given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`) against the API
-server of kubeconfig K. ``D`` is the local state directory (``<state dir>/local``) holding the
-optional ``nodes.json`` and ``kube-cluster.json``. Once the nodes are registered and Ready it
+given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`, which acts only
+while the AWS Load Balancer Controller is installed in the cluster) against the API server of
+kubeconfig K. ``D`` is the local state directory (``<state dir>/local``) holding the optional
+``nodes.json``. Once the nodes are registered and Ready it
 writes F. It logs to stderr (the process's log file) and stops on SIGTERM/SIGINT.
 """
 
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         log.warning(
             "no --aws-endpoint: the load-balancer controller simulator is off; LoadBalancer "
-            "Services and Ingresses stay without an address (as on EKS without the controller)"
+            "Services and Ingresses stay without an address, even with the controller installed"
         )
     deadline = time.monotonic() + 30
     while not kubelet.nodes_ready() and time.monotonic() < deadline and not stop.is_set():

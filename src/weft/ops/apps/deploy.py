@@ -15,10 +15,12 @@ from typing import Any
 from weft.errors import UsageError
 from weft.kube import manifests, releases, rollout
 from weft.kube.client import describe
+from weft.kube.manifests.traffic import HTTPS_SKIPPED
+from weft.ops.apps import lb_controller
 from weft.ops.apps.connection import Connection
 from weft.ops.apps.inputs import render_input
 from weft.ops.apps.objects import app_of, image_of, version_of
-from weft.ops.apps.records import LB_TIMEOUT, sync_records
+from weft.ops.apps.records import LB_TIMEOUT, sync_records, wait_for_load_balancers
 from weft.ops.apps.revisions import record, roll_back, wait
 
 #: Kinds weft applies for apps, in the versions of a given cluster (prune lists these).
@@ -40,6 +42,8 @@ class AppOutcome:
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     rolled_back_to: int | None = None
+    #: Its load balancer did not come in time (the problem says why).
+    no_load_balancer: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,7 +58,10 @@ class DeployResult:
 
     @property
     def ok(self) -> bool:
-        return all(o.outcome not in ("failed", "rolled back") for o in self.outcomes)
+        return all(
+            o.outcome not in ("failed", "rolled back") and not o.no_load_balancer
+            for o in self.outcomes
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,10 +81,14 @@ def deploy(
     timeout: float = 900.0,
     grace: float = 30.0,
     prune: bool = True,
+    lb_timeout: float = LB_TIMEOUT,
 ) -> DeployResult:
-    """Deploy the apps and cron jobs (or ``only`` those), versions ``overrides`` aside."""
+    """Deploy the apps and cron jobs (or ``only`` those), versions ``overrides`` aside; the
+    AWS Load Balancer Controller first (:mod:`~weft.ops.apps.lb_controller`). An app whose
+    load balancer does not come within ``lb_timeout`` seconds fails the deploy."""
     conn.check_names(only)
     conn.cluster()
+    lb_controller.install(conn)
     inp = render_input(conn, only, reveal=True, overrides=overrides)
     objects = manifests.render(inp, only)
     result = DeployResult()
@@ -86,6 +97,9 @@ def deploy(
         conn.kube.apply(obj)
         result.applied += 1
         conn.emit(app_of(obj), "applied", describe(obj))
+        skipped = (obj["metadata"].get("annotations") or {}).get(HTTPS_SKIPPED)
+        if skipped:
+            conn.emit(app_of(obj), "https", f"HTTPS skipped: {skipped}")
     if prune:
         result.pruned = _prune(conn, objects, only)
     deployments = [o for o in objects if o["kind"] == "Deployment"]
@@ -98,7 +112,14 @@ def deploy(
     for obj in objects:
         if obj["kind"] == "CronJob":
             result.outcomes.append(AppOutcome(obj["metadata"]["name"], version_of(obj), "applied"))
-    result.records = sync_records(conn, only, wait=LB_TIMEOUT if result.ok else 0.0, prune=prune)
+    if result.ok:
+        missing = wait_for_load_balancers(conn, only, lb_timeout)
+        for o in result.outcomes:
+            if o.app in missing:
+                o.no_load_balancer = True
+                o.problems.append(missing[o.app])
+                conn.emit(o.app, "failed", missing[o.app])
+    result.records = sync_records(conn, only, wait=0.0, prune=prune)
     return result
 
 

@@ -1,9 +1,13 @@
 """The apps' DNS records (``app_record``: Route 53 aliases in the fabric's zone) and the load
 balancers they point at.
 
-An app with an Ingress, or a load-balanced Service and a fabric domain, gets a record for its
-host once its load balancer has a DNS name (waited for up to a bound); the records of apps that
-no longer have one are removed.
+Every app with an Ingress or a load-balanced Service must get its load balancer within a bound
+(``deploy --lb-timeout``, :func:`wait_for_load_balancers`); one that does not is a failure of the
+deploy, told with the Warning events of its Ingress or Service (what the AWS Load Balancer
+Controller says: "couldn't auto-discover subnets", "AccessDenied", ...) or, without any event,
+with the fact that no controller answered it. An app with an Ingress, or a load-balanced Service
+and a fabric domain, gets a record for its host once its load balancer has a DNS name; the
+records of apps that no longer have one are removed.
 """
 
 from __future__ import annotations
@@ -39,6 +43,83 @@ def hosts(conn: Connection, only: Collection[str] | None = None) -> dict[str, tu
             host = getattr(app, "host", None) or f"{app.name}.{domain}"
             out[app.name] = (host, "Service", app.name)
     return out
+
+
+def fronts(conn: Connection, only: Collection[str] | None = None) -> dict[str, tuple[str, str]]:
+    """app -> (kind, object name) for each app that gets a load balancer."""
+    out: dict[str, tuple[str, str]] = {}
+    for app in conn.fabric.apps:
+        if only is not None and app.name not in only:
+            continue
+        if app.ingress is not None:
+            out[app.name] = ("Ingress", app.name)
+        elif getattr(app, "load_balancer", False):
+            out[app.name] = ("Service", app.name)
+    return out
+
+
+def warnings(conn: Connection, kind: str, name: str) -> list[str]:
+    """The Warning events of an Ingress or Service, oldest first, each once."""
+    found = [
+        e
+        for e in conn.kube.list("v1", "Event", conn.namespace)
+        if e.get("type") == "Warning"
+        and (e.get("involvedObject") or {}).get("kind") == kind
+        and (e.get("involvedObject") or {}).get("name") == name
+    ]
+    found.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+    out: list[str] = []
+    for e in found:
+        line = f"{e.get('reason') or 'Warning'}: {e.get('message') or ''}".strip()
+        if line not in out:
+            out.append(line)
+    return out
+
+
+def missing_lb_problem(conn: Connection, kind: str, name: str, waited: float) -> str:
+    """Why the load balancer of an Ingress or Service did not come, and what to do."""
+    events = warnings(conn, kind, name)
+    where = f"{kind} {conn.namespace}/{name}"
+    if events:
+        said = "; ".join(events[-3:])
+        return (
+            f"no load balancer for {where} after {waited:.0f}s; its controller says: {said}. "
+            f"Fix what it names (kubectl -n {conn.namespace} describe {kind.lower()} {name}), "
+            "then run weft deploy again"
+        )
+    return (
+        f"no load balancer for {where} after {waited:.0f}s, and no event from any controller: "
+        "nothing in the cluster handles it. weft installs the AWS Load Balancer Controller in "
+        "kube-system on clusters with node groups or Fargate; see whether it runs with "
+        "kubectl -n kube-system get deployment aws-load-balancer-controller, then run weft "
+        "deploy again (or give it longer with --lb-timeout)"
+    )
+
+
+def wait_for_load_balancers(
+    conn: Connection, only: Collection[str] | None, timeout: float
+) -> dict[str, str]:
+    """Wait up to ``timeout`` for every app's load balancer; app -> problem for those without
+    one (see :func:`missing_lb_problem`)."""
+    wanted = fronts(conn, only)
+    start = time.monotonic()
+    deadline = start + timeout
+    said = start
+    waiting = dict(wanted)
+    while waiting:
+        waiting = {a: kn for a, kn in waiting.items() if not lb_hostname(conn, *kn)}
+        now = time.monotonic()
+        if not waiting or now >= deadline:
+            break
+        if now - said >= 5:
+            said = now
+            for app in waiting:
+                conn.emit(app, "progress", f"waiting for its load balancer ({now - start:.0f}s)")
+        time.sleep(POLL)
+    waited = time.monotonic() - start
+    return {
+        app: missing_lb_problem(conn, kind, name, waited) for app, (kind, name) in waiting.items()
+    }
 
 
 def lb_hostname(conn: Connection, kind: str, name: str) -> str | None:

@@ -2,8 +2,10 @@
 while that API answers (see :mod:`weft.ops.teardown` for the phases around it).
 
 The fabric's load-balanced Services and Ingresses go first, and weft waits until their controller
-has deleted the load balancers (it removes its finalizer then); then the apps' namespaces (the
-fabric's and ``weft verify``'s); then the apps' DNS records. When the cluster API does not
+has deleted the load balancers (it removes its finalizer then); then the AWS Load Balancer
+Controller weft installed (:mod:`~weft.ops.apps.lb_controller`), unless some object in the
+cluster still waits on it (its finalizer); then the apps' namespaces (the fabric's and ``weft
+verify``'s); then the apps' DNS records. When the cluster API does not
 answer, this says so and does nothing: the tag sweep removes the load balancers from the AWS
 side.
 """
@@ -18,6 +20,7 @@ from typing import Any
 from weft.errors import GuardError, KubeError
 from weft.kube.client import describe
 from weft.kube.manifests import FABRIC_LABEL
+from weft.ops.apps import lb_controller
 from weft.ops.apps.connection import (
     VERIFY_NAMESPACE,
     Connection,
@@ -103,6 +106,18 @@ def teardown(
             )
             time.sleep(POLL)
     report.left.extend(f"{describe(o)} (its load balancer is still being deleted)" for o in waiting)
+    if not waiting:
+        held = _held_by_controller(conn)
+        if held:
+            conn.emit(
+                lb_controller.APP,
+                "teardown",
+                "AWS Load Balancer Controller kept: "
+                + ", ".join(held[:3])
+                + " still wait on it to delete their load balancers",
+            )
+        else:
+            report.deleted.extend(lb_controller.remove(conn))
     for ns in namespaces:
         if kube.delete("v1", "Namespace", ns):
             report.deleted.append(f"Namespace {ns}")
@@ -118,6 +133,24 @@ def teardown(
             report.records.append(remove_record(conn, obs))
     report.seconds = round(time.monotonic() - start, 2)
     return report
+
+
+#: The finalizers the AWS Load Balancer Controller puts on what it made a load balancer for.
+CONTROLLER_FINALIZERS = ("service.k8s.aws/resources", "ingress.k8s.aws/resources")
+
+
+def _held_by_controller(conn: Connection) -> list[str]:
+    """The Services and Ingresses of the cluster (any fabric's) that carry the controller's
+    finalizer: removing the controller would leave them Terminating forever."""
+    kube = conn.kube
+    found = kube.list("v1", "Service", None, None) + kube.list(
+        conn.versions.ingress, "Ingress", None, None
+    )
+    return [
+        describe(o)
+        for o in found
+        if set(o["metadata"].get("finalizers") or []) & set(CONTROLLER_FINALIZERS)
+    ]
 
 
 def kubernetes_first(

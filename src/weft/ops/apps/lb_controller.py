@@ -1,0 +1,139 @@
+"""The AWS Load Balancer Controller in the fabric's cluster: installed (or upgraded to the pinned
+version) by every ``weft deploy`` before the apps, removed by ``weft down`` once the apps' load
+balancers are gone.
+
+**Why deploy, not up.** ``weft up`` builds the cloud, including the controller's IAM role
+(:mod:`weft.model.lb_controller`); ``weft deploy`` is where weft talks to the cluster, and the
+apps are what needs the controller. Installing it there means an upgrade of weft's pin
+(:data:`weft.kube.lb_controller.VERSION`) reaches the cluster at the next deploy, a controller
+someone deleted is put back, and the webhook certificate is renewed in time by any deploy in
+its last month. ``weft verify``'s canary goes through deploy too.
+
+A fabric whose cluster has no node groups and no Fargate profile has nothing to run the
+controller on: weft installs none, and its load balancers never come (``deploy`` says so).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from weft.errors import GuardError
+from weft.kube import lb_controller as lbc
+from weft.kube.client import describe
+from weft.model.lb_controller import LB_CONTROLLER_ROLE, needs_controller
+from weft.ops.apps.connection import Connection
+
+#: What the events of the controller's installation are reported as.
+APP = "aws-load-balancer-controller"
+#: How long to wait for the controller's Deployment to be available.
+READY_TIMEOUT = 300.0
+POLL = 1.0
+
+#: The namespaced objects of the controller, deleted on removal (the Deployment first).
+NAMESPACED = (
+    ("apps/v1", "Deployment", lbc.NAME),
+    ("policy/v1", "PodDisruptionBudget", lbc.NAME),
+    ("v1", "Service", lbc.WEBHOOK_SERVICE),
+    ("v1", "Secret", lbc.TLS_SECRET),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding", f"{lbc.NAME}-leader-election-rolebinding"),
+    ("rbac.authorization.k8s.io/v1", "Role", f"{lbc.NAME}-leader-election-role"),
+    ("v1", "ServiceAccount", lbc.NAME),
+)
+
+
+def wanted(conn: Connection) -> bool:
+    """Whether weft installs the controller in this fabric's cluster."""
+    return needs_controller(conn.target.fabric)
+
+
+def settings(conn: Connection) -> lbc.Settings:
+    """Cluster, region, VPC and role of the controller, read from the cloud."""
+    cluster = conn.cluster()
+    role = conn.inventory().by_address.get(LB_CONTROLLER_ROLE)
+    if role is None or not role.outputs.get("arn"):
+        raise GuardError(
+            f"the AWS Load Balancer Controller's IAM role of fabric {conn.target.fabric.name} "
+            "does not exist yet",
+            hint="create it with: weft up",
+        )
+    vpc_id = cluster.outputs.get("vpc_id")
+    if not vpc_id:
+        raise GuardError(
+            f"cluster {cluster.id} has no VPC yet (state {cluster.state})",
+            hint="wait for weft up to finish",
+        )
+    return lbc.Settings(
+        cluster=cluster.id,
+        region=conn.target.fabric.region,
+        vpc_id=str(vpc_id),
+        role_arn=str(role.outputs["arn"]),
+    )
+
+
+def install(conn: Connection, *, timeout: float = READY_TIMEOUT) -> bool:
+    """Apply the controller's objects at the pinned version and wait until its Deployment is
+    available; False when the fabric gets no controller. Raises GuardError when it does not
+    become available in ``timeout`` seconds."""
+    if not wanted(conn):
+        return False
+    kube = conn.kube
+    conf = settings(conn)
+    tls = lbc.webhook_tls(kube.get("v1", "Secret", lbc.TLS_SECRET, lbc.NAMESPACE))
+    for obj in lbc.objects(conf, tls):
+        kube.apply(obj)
+    conn.emit(APP, "applied", f"AWS Load Balancer Controller {lbc.VERSION} in {lbc.NAMESPACE}")
+    _wait_available(conn, timeout)
+    return True
+
+
+def _available(dep: dict[str, Any] | None) -> bool:
+    if dep is None:
+        return False
+    spec, status = dep.get("spec") or {}, dep.get("status") or {}
+    want = int(spec.get("replicas") or 0)
+    return (
+        int(status.get("observedGeneration") or 0) >= int(dep["metadata"].get("generation") or 0)
+        and int(status.get("updatedReplicas") or 0) >= want
+        and int(status.get("availableReplicas") or 0) >= want
+    )
+
+
+def _wait_available(conn: Connection, timeout: float) -> None:
+    start = time.monotonic()
+    said = start
+    while True:
+        dep = conn.kube.get("apps/v1", "Deployment", lbc.NAME, lbc.NAMESPACE)
+        if _available(dep):
+            conn.emit(APP, "done", f"AWS Load Balancer Controller {lbc.VERSION} available")
+            return
+        now = time.monotonic()
+        if now - start >= timeout:
+            status = (dep or {}).get("status") or {}
+            raise GuardError(
+                f"the AWS Load Balancer Controller (Deployment {lbc.NAMESPACE}/{lbc.NAME}) is "
+                f"not available after {timeout:.0f}s: {status.get('availableReplicas') or 0} "
+                "of 2 replicas available",
+                hint=f"see why with: kubectl -n {lbc.NAMESPACE} describe deployment {lbc.NAME}"
+                " (its pods need room on the nodes, and the image "
+                f"{lbc.IMAGE} must be reachable)",
+            )
+        if now - said >= 5:
+            said = now
+            conn.emit(APP, "progress", f"waiting for the controller's pods ({now - start:.0f}s)")
+        time.sleep(POLL)
+
+
+def remove(conn: Connection) -> list[str]:
+    """Delete the controller's objects (what is already gone is skipped); what was deleted."""
+    kube = conn.kube
+    gone = []
+    for api_version, kind, name in NAMESPACED:
+        if kube.delete(api_version, kind, name, lbc.NAMESPACE):
+            gone.append(describe({"kind": kind, "metadata": {"name": name}}))
+    for api_version, kind, name in lbc.cluster_scoped():
+        if kube.delete(api_version, kind, name):
+            gone.append(describe({"kind": kind, "metadata": {"name": name}}))
+    if gone:
+        conn.emit(APP, "teardown", f"AWS Load Balancer Controller removed ({len(gone)} objects)")
+    return gone
