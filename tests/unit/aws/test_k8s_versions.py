@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from weft.aws.k8s_versions import ClusterVersion, newest_standard, support_warnings
+from weft.aws.k8s_versions import (
+    ClusterVersion,
+    newest_standard,
+    offered,
+    support_warnings,
+    unavailable,
+)
 
 
 def d(text: str) -> dt.date:
@@ -50,3 +56,16 @@ def test_past_support_and_unknown_versions() -> None:
     assert "EKS upgrades the cluster on its own" in running
     (unknown,) = support_warnings("1.40", CALENDAR, TODAY, running=False)
     assert unknown.startswith("EKS does not offer Kubernetes 1.40 (it offers 1.35, 1.34, 1.33)")
+
+
+def test_versions_eks_refuses_are_named_with_the_versions_it_offers() -> None:
+    assert offered(CALENDAR) == ["1.35", "1.34", "1.33"]
+    assert unavailable("1.33", CALENDAR) is None  # extended support: still created, billed more
+    assert unavailable("1.31", CALENDAR) == (
+        "Kubernetes 1.31 reached the end of EKS support on 2026-11-26; EKS offers 1.35, 1.34, "
+        "1.33 (newest in standard support: 1.35)"
+    )
+    assert unavailable("1.40", CALENDAR) == (
+        "EKS does not offer Kubernetes 1.40; EKS offers 1.35, 1.34, 1.33 "
+        "(newest in standard support: 1.35)"
+    )
