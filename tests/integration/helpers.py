@@ -8,6 +8,7 @@ from typing import Any
 from weft.core.events import Event
 from weft.core.executor import RetryPolicy
 from weft.fabricfile import parse_fabric
+from weft.local.moto_eks.versions import default_version, today
 from weft.ops import apply, teardown
 from weft.ops.plan import destroy_plan, make_plan
 from weft.ops.run import Outcome, Runner
@@ -15,9 +16,20 @@ from weft.ops.target import Target, connect
 
 FAST_RETRY = RetryPolicy(base=0.05, cap=0.5, deadline=30.0)
 
-#: The EKS version the tests' fabrics ask for (one place, so a change of EKS's calendar is one
-#: edit).
-CLUSTER_VERSION = "1.31"
+
+def _newest_standard_version() -> str:
+    version = default_version(today())
+    if version is None:
+        raise RuntimeError(
+            "the local EKS calendar has no version in standard support today: add EKS's newer "
+            "releases to weft.local.moto_eks.versions.CALENDAR"
+        )
+    return version
+
+
+#: The EKS version the tests' fabrics ask for: the newest in standard support by the local EKS
+#: calendar today (what a cluster without a version gets), so the tests age with the calendar.
+CLUSTER_VERSION = _newest_standard_version()
 
 
 def fabric_text(

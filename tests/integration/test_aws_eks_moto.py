@@ -137,6 +137,48 @@ def test_update_cluster_version_one_minor_at_a_time(eks: Any, cluster: str) -> N
     assert code(missing) == "ResourceNotFoundException"
 
 
+def test_versions_past_eks_support_are_refused_and_no_version_gets_the_default(
+    eks: Any, network: dict[str, Any]
+) -> None:
+    """Amazon EKS User Guide, "Understand the Kubernetes version lifecycle on EKS": after the end
+    of extended support EKS creates no cluster with a version (InvalidParameterException
+    "unsupported Kubernetes version 1.NN"), nor one it does not list; CreateCluster without a
+    version uses EKS's default one (CreateCluster, Amazon EKS API Reference)."""
+    from weft.local.moto_eks.versions import CALENDAR, default_version, today
+
+    on = today()
+    past = [r.version for r in CALENDAR if r.status(on) == "UNSUPPORTED"]
+    newest = default_version(on)
+    assert newest is not None
+    beyond = f"1.{int(CALENDAR[-1].version[2:]) + 1}"
+    for version in [*past[-1:], beyond]:
+        with pytest.raises(ClientError) as refused:
+            eks.create_cluster(
+                name=f"c{uuid.uuid4().hex[:10]}",
+                version=version,
+                roleArn=ROLE,
+                resourcesVpcConfig={"subnetIds": network["subnets"]},
+            )
+        assert code(refused) == "InvalidParameterException"
+        assert refused.value.response["Error"]["Message"] == (
+            f"unsupported Kubernetes version {version}"
+        )
+    assert not eks.list_clusters()["clusters"]
+
+    name = f"c{uuid.uuid4().hex[:10]}"
+    made = eks.create_cluster(
+        name=name, roleArn=ROLE, resourcesVpcConfig={"subnetIds": network["subnets"]}
+    )
+    assert made["cluster"]["version"] == newest
+    if CALENDAR[-1].version == newest:  # the next minor version is not in EKS's calendar yet
+        with pytest.raises(ClientError) as refused:
+            eks.update_cluster_version(name=name, version=beyond)
+        assert code(refused) == "InvalidParameterException"
+        assert f"unsupported Kubernetes version {beyond}" in str(refused.value)
+        assert eks.describe_cluster(name=name)["cluster"]["version"] == newest
+    eks.delete_cluster(name=name)
+
+
 def test_update_cluster_config_answers_an_update_and_merges(eks: Any, cluster: str) -> None:
     update = eks.update_cluster_config(
         name=cluster,

@@ -10,7 +10,7 @@ import pytest
 from weft.cli.main import main
 from weft.local import aws_server
 
-from .helpers import fabric_text
+from .helpers import CLUSTER_VERSION, fabric_text
 
 pytestmark = pytest.mark.integration
 
@@ -134,6 +134,8 @@ def test_init_writes_a_valid_file_with_discovered_zones(workdir, capsys):
     text = (workdir / "fabric.yaml").read_text()
     assert "us-east-2a, us-east-2b, us-east-2c" in text
     assert "provider: local" in text
+    # the cluster example's version: the newest in standard support, from EKS's calendar
+    assert f'#   version: "{CLUSTER_VERSION}"' in text
     code, _, _ = weft(capsys, "validate")
     assert code == 0
     code, _, err = weft(capsys, "init", "fresh", "--region", "us-east-2", "--local")
@@ -214,21 +216,81 @@ def test_plan_chooses_zones_by_id_and_refuses_one_eks_does_not_support(workdir, 
     assert "Traceback" not in out + err
 
 
-def extended_support_version() -> str:
-    """A version the local EKS calendar has in extended support today, which the fabric file
-    accepts (taken from the calendar, so the test does not age)."""
-    from weft.fabricfile import SUPPORTED_K8S_VERSIONS
+def calendar_versions(status: str) -> list[str]:
+    """The versions the local EKS calendar has in ``status`` today, oldest first (taken from the
+    calendar, so the tests do not age)."""
     from weft.local.moto_eks.versions import CALENDAR, today
 
     on = today()
-    found = [
-        r.version
-        for r in CALENDAR
-        if r.status(on) == "EXTENDED_SUPPORT" and r.version in SUPPORTED_K8S_VERSIONS
-    ]
+    return [r.version for r in CALENDAR if r.status(on) == status]
+
+
+def extended_support_version() -> str:
+    """The newest version the local EKS calendar has in extended support today."""
+    found = calendar_versions("EXTENDED_SUPPORT")
     if not found:
-        pytest.skip("no version both in extended support and accepted by the file check")
+        pytest.skip("no version in extended support today")
     return found[-1]
+
+
+def test_plan_refuses_a_version_past_eks_support_and_lists_the_versions_offered(workdir, capsys):
+    past = calendar_versions("UNSUPPORTED")
+    if not past:
+        pytest.skip("no version past support today")
+    cluster = f'cluster:\n  version: "{past[-1]}"\n  api_cidrs: ["203.0.113.0/24"]\n'
+    (workdir / "fabric.yaml").write_text(fabric_text("ancient", zones=2, extra=cluster))
+    code, _, _ = weft(capsys, "validate")
+    assert code == 0  # the file holds a version of the right shape; EKS's calendar refuses it
+    code, out, err = weft(capsys, "plan")
+    assert code == 1
+    offered = calendar_versions("STANDARD_SUPPORT") + calendar_versions("EXTENDED_SUPPORT")
+    message = " ".join(err.split())
+    assert f"fabric.yaml:5: cluster.version: Kubernetes {past[-1]} reached the end of EKS " in (
+        message
+    )
+    assert f"EKS offers {', '.join(sorted(offered, key=lambda v: -int(v[2:])))}" in message
+    assert f"(newest in standard support: {CLUSTER_VERSION})" in message
+    assert "Traceback" not in out + err
+    # a version EKS's calendar does not list at all
+    unknown = f'cluster:\n  version: "1.{int(CLUSTER_VERSION[2:]) + 9}"\n'
+    (workdir / "fabric.yaml").write_text(
+        fabric_text("ancient", zones=2, extra=unknown + '  api_cidrs: ["203.0.113.0/24"]\n')
+    )
+    code, _, err = weft(capsys, "plan")
+    assert code == 1 and "EKS does not offer Kubernetes 1." in err
+
+
+def test_a_cluster_without_a_version_gets_the_newest_standard_one_and_keeps_its_own(
+    workdir, capsys
+):
+    cluster = 'cluster:\n  api_cidrs: ["203.0.113.0/24"]\n'
+    (workdir / "fabric.yaml").write_text(fabric_text("defaulted", zones=2, extra=cluster))
+    code, out, err = weft(capsys, "plan", "--json")
+    assert code == 0, err
+    plan = json.loads(out)
+    (change,) = [c for c in plan["changes"] if c["address"] == "eks_cluster.main"]
+    assert change["action"] == "create"
+    assert change["desired"]["props"]["version"] == CLUSTER_VERSION
+    assert any(
+        f"the cluster is created on Kubernetes {CLUSTER_VERSION}, the newest version in EKS "
+        "standard support" in note["text"]
+        for note in plan["meta"]["notes"]
+    )
+
+    # A cluster made on an older version keeps it when the file names none: the version it
+    # runs is the truth, not the calendar's default of the day.
+    older = extended_support_version()
+    named = f'cluster:\n  version: "{older}"\n  api_cidrs: ["203.0.113.0/24"]\n'
+    (workdir / "fabric.yaml").write_text(fabric_text("defaulted", zones=2, extra=named))
+    code, out, err = weft(capsys, "up", "--yes")
+    assert code == 0, out + err
+    (workdir / "fabric.yaml").write_text(fabric_text("defaulted", zones=2, extra=cluster))
+    code, out, err = weft(capsys, "plan", "--json")
+    assert code == 0, err
+    (kept,) = [c for c in json.loads(out)["changes"] if c["address"] == "eks_cluster.main"]
+    assert kept["action"] == "no-op" and kept["desired"]["props"]["version"] == older
+    code, out, err = weft(capsys, "down", "--yes")
+    assert code == 0, out + err
 
 
 def test_plan_and_status_warn_of_a_cluster_in_extended_support(workdir, capsys):

@@ -4,7 +4,9 @@
 minor version's support status and its end-of-standard and end-of-extended-support dates, so
 weft never relies on a list written into it that the calendar has moved past.
 
-:func:`support_warnings` is pure: what to tell the owner of a cluster on a version that is in
+:func:`newest_standard`, :func:`offered` and :func:`unavailable` are pure: the default version of a
+new cluster, the versions EKS creates clusters with, and why a version is refused.
+:func:`support_warnings` is pure too: what to tell the owner of a cluster on a version that is in
 extended support (billed at the extended-support rate), will be within
 :data:`WARN_DAYS` days, or is past support altogether, and what to run.
 """
@@ -87,6 +89,30 @@ def newest_standard(versions: list[ClusterVersion]) -> str | None:
     """The newest version in standard support (what a new cluster should run)."""
     standard = [v.version for v in versions if v.status == STANDARD]
     return max(standard, key=_minor) if standard else None
+
+
+def offered(versions: list[ClusterVersion]) -> list[str]:
+    """The versions EKS creates clusters with (in standard or extended support), newest first."""
+    found = [v.version for v in versions if v.status in (STANDARD, EXTENDED)]
+    return sorted(found, key=_minor, reverse=True)
+
+
+def unavailable(version: str, versions: list[ClusterVersion]) -> str | None:
+    """Why EKS neither creates a cluster on Kubernetes ``version`` nor updates one to it (past
+    the end of extended support, or not in its calendar), with the versions it offers; None when
+    it does."""
+    info = next((v for v in versions if v.version == version), None)
+    if info is not None and info.status != UNSUPPORTED:
+        return None
+    newest = newest_standard(versions)
+    offers = ", ".join(offered(versions)) or "none"
+    standard = f" (newest in standard support: {newest})" if newest else ""
+    if info is None:
+        why = f"EKS does not offer Kubernetes {version}"
+    else:
+        when = f" on {info.end_of_extended}" if info.end_of_extended else ""
+        why = f"Kubernetes {version} reached the end of EKS support{when}"
+    return f"{why}; EKS offers {offers}{standard}"
 
 
 def support_warnings(

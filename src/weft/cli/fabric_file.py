@@ -90,6 +90,7 @@ def init(
                 "zones": written.zones,
                 "nat": written.nat,
                 "discovered_from": where,
+                "kubernetes_version": written.k8s_version,
             }
         )
     out.print(
@@ -105,6 +106,18 @@ def init(
         out.print(
             "Your public address could not be found: list the networks that may reach the "
             "Kubernetes API in the cluster example's api_cidrs before turning it on."
+        )
+    if written.k8s_version:
+        out.print(
+            f"The cluster example runs Kubernetes {written.k8s_version}, the newest version in "
+            "EKS standard support."
+        )
+    else:
+        out.print(
+            "weft init could not ask EKS for its Kubernetes versions "
+            f"({render.escape(written.version_problem or '')}): "
+            "the cluster example leaves the version out, and weft plan picks the newest in "
+            "standard support."
         )
     out.print(f"Next: weft plan -f {file}")
 

@@ -28,7 +28,7 @@ from weft.fabricfile.cluster import Addon, Cluster
 from weft.fabricfile.data import Bucket, Cache, Database
 from weft.fabricfile.dns import Dns
 from weft.fabricfile.fargate import FargateProfile, FargateSelector
-from weft.fabricfile.k8s_version import SUPPORTED_K8S_VERSIONS, check_version_step, k8s_minor
+from weft.fabricfile.k8s_version import check_version_step, k8s_minor
 from weft.fabricfile.loader import load_fabric, locate, parse_fabric
 from weft.fabricfile.network import Network
 from weft.fabricfile.nodegroup import NodeGroup, Taint
@@ -38,7 +38,6 @@ from weft.fabricfile.subnets import SubnetPlan, plan_subnets
 from weft.fabricfile.template import render_fabric_file
 
 __all__ = [
-    "SUPPORTED_K8S_VERSIONS",
     "Addon",
     "App",
     "Autoscale",

@@ -3,7 +3,7 @@
 ::
 
     cluster:
-      version: "1.31"            # text "1.NN", one of SUPPORTED_K8S_VERSIONS
+      version: "1.NN"            # text; left out: the newest in EKS standard support
       endpoint: both             # public | private | both
       api_cidrs: [198.51.100.7/32]  # who may reach the public endpoint; none when it is private
       logs: [api, audit, authenticator]
@@ -27,8 +27,11 @@ AmazonEKSClusterAdminPolicy or AmazonEKSAdminPolicy, AmazonEKSEditPolicy, Amazon
 listed. One entry per principal; the principal is an IAM role or user ARN of any account (not an
 assumed-role session).
 
-The version is checked by :mod:`weft.fabricfile.k8s_version`, which also tells whether an upgrade
-from the version running in the cloud is possible. What runs on the cluster is in
+The version's shape is checked by :mod:`weft.fabricfile.k8s_version`, which also tells whether
+an upgrade from the version running in the cloud is possible; whether EKS offers it is checked by
+``weft plan`` against EKS's calendar. Left out, the cluster is created on the newest version in
+standard support, and then keeps the version it runs (a later plan does not follow the default
+as the calendar moves). What runs on the cluster is in
 :mod:`weft.fabricfile.nodegroup` and :mod:`weft.fabricfile.fargate`. Rules that involve other
 sections (a cluster needs two zones; node groups and Fargate profiles need a cluster) live in
 :func:`weft.fabricfile.cross_check.cross_problems`.
@@ -273,7 +276,9 @@ class Cluster(BaseModel):
 
     model_config = MODEL_CONFIG
 
-    version: Annotated[str, PlainValidator(check_k8s_version)]
+    # None: the newest version in EKS standard support when the cluster is created (``weft plan``
+    # reads the calendar), then the version the cluster runs.
+    version: Annotated[str | None, PlainValidator(check_k8s_version)] = None
     endpoint: Annotated[Endpoint, BeforeValidator(choice(ENDPOINTS))] = "both"
     # Always set after validation: empty for a private endpoint, else required.
     api_cidrs: Annotated[

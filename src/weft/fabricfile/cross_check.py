@@ -18,7 +18,6 @@ from typing import Any
 from weft.fabricfile.apps import App, CronJob
 from weft.fabricfile.checks import Path, did_you_mean
 from weft.fabricfile.env_vars import StoreKind, injected_env, secret_env
-from weft.fabricfile.k8s_version import SUPPORTED_K8S_VERSIONS
 from weft.fabricfile.network import Network, zone_problems
 
 __all__ = ["cross_problems", "workload_problems"]
@@ -65,7 +64,7 @@ def cross_problems(
                 (
                     (key,),
                     f"{what} need a cluster, and this fabric has none; add a cluster section "
-                    f'(e.g. cluster: {{version: "{SUPPORTED_K8S_VERSIONS[-1]}"}}) or remove {key}',
+                    f"(e.g. cluster: {{api_cidrs: [198.51.100.7/32]}}) or remove {key}",
                 )
             )
     if network is not None:

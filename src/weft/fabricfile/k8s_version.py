@@ -1,8 +1,11 @@
-"""Kubernetes versions of the EKS cluster: which ones weft creates, and which steps EKS allows.
+"""Kubernetes versions of the EKS cluster: their shape in the file, and which steps EKS allows.
 
-A version is text ``"1.NN"`` (:func:`k8s_minor` reads it), one of :data:`SUPPORTED_K8S_VERSIONS`
-in the file (:func:`check_k8s_version`). Whether a running cluster can move from the version it
-runs to the one in the file is :func:`check_version_step`, called at plan time.
+A version is text ``"1.NN"`` (:func:`k8s_minor` reads it); the file is checked for that shape
+only (:func:`check_k8s_version`), offline. Which versions EKS offers is its calendar's to say,
+and the calendar moves: ``weft plan`` reads it (DescribeClusterVersions,
+:mod:`weft.aws.k8s_versions`) and refuses a version past support, so no list of versions is
+written into weft. Whether a running cluster can move from the version it runs to the one in
+the file is :func:`check_version_step`, called at plan time.
 """
 
 from __future__ import annotations
@@ -10,17 +13,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from weft.fabricfile.checks import describe, did_you_mean, problem, quote_hint
+from weft.fabricfile.checks import describe, problem, quote_hint
 
 __all__ = [
-    "SUPPORTED_K8S_VERSIONS",
+    "VERSION_EXAMPLE",
     "check_k8s_version",
     "check_version_step",
     "k8s_minor",
 ]
 
-#: The Kubernetes versions weft creates EKS clusters with, oldest first.
-SUPPORTED_K8S_VERSIONS = ("1.28", "1.29", "1.30", "1.31", "1.32", "1.33")
+#: A version of the right shape, for messages only (which versions EKS offers is its calendar's).
+VERSION_EXAMPLE = "1.NN"
 
 _K8S_VERSION_RE = re.compile(r"1\.([0-9]{1,2})")
 
@@ -56,36 +59,39 @@ def check_version_step(current: str, wanted: str) -> str | None:
     return None
 
 
+def _likely(value: str) -> str | None:
+    """The EKS-shaped version ``value`` probably means: ``1.3`` → ``1.30``, ``v1.31`` or
+    ``1.31.2`` → ``1.31``; None when nothing fits."""
+    text = value.strip().removeprefix("v").removeprefix("V")
+    match = re.fullmatch(r"1\.([0-9]{1,2})(\.[0-9]+)?", text)
+    if not match:
+        return None
+    minor = match.group(1)
+    return f"1.{minor}0" if len(minor) == 1 else f"1.{minor}"
+
+
 def check_k8s_version(value: Any) -> str:
-    """A plain validator for ``cluster.version``: one of :data:`SUPPORTED_K8S_VERSIONS`, as text."""
-    supported = ", ".join(SUPPORTED_K8S_VERSIONS)
+    """A plain validator for ``cluster.version``: text of the shape ``"1.NN"`` (EKS's minor
+    versions have two digits: it started at 1.10).
+
+    Whether EKS offers that version is checked by ``weft plan`` against EKS's calendar.
+    """
     if isinstance(value, float | int) and not isinstance(value, bool):
         # 1.30 reads as the number 1.3: suggest the version that lost its trailing zero.
-        candidates = [
-            text for text in (repr(value), f"{value!r}0") if text in SUPPORTED_K8S_VERSIONS
-        ]
-        example = candidates[0] if candidates else SUPPORTED_K8S_VERSIONS[-1]
-        raise problem(((), quote_hint(value, "version", example)))
+        example = _likely(repr(value)) if isinstance(value, float) else None
+        raise problem(((), quote_hint(value, "version", example or VERSION_EXAMPLE)))
     if not isinstance(value, str):
         raise problem(
-            ((), f'expected a Kubernetes version in quotes like "1.31", got {describe(value)}')
+            ((), f'expected a Kubernetes version in quotes like "1.NN", got {describe(value)}')
         )
-    if value in SUPPORTED_K8S_VERSIONS:
+    if _K8S_VERSION_RE.fullmatch(value) and k8s_minor(value) >= 10:
         return value
-    if not _K8S_VERSION_RE.fullmatch(value):
-        hint = did_you_mean(value, SUPPORTED_K8S_VERSIONS)
-        raise problem(
-            (
-                (),
-                f"{describe(value)} is not a Kubernetes version; expected major.minor like "
-                f'"1.31", one of: {supported}{hint}',
-            )
-        )
-    too = "old" if k8s_minor(value) < k8s_minor(SUPPORTED_K8S_VERSIONS[0]) else "new"
-    hint = f" (did you mean '{value}0'?)" if f"{value}0" in SUPPORTED_K8S_VERSIONS else ""
+    likely = _likely(value)
+    hint = f" (did you mean '{likely}'?)" if likely and likely != value else ""
     raise problem(
         (
             (),
-            f"Kubernetes {value} is not supported (too {too}); expected one of: {supported}{hint}",
+            f'{describe(value)} is not a Kubernetes version; expected major.minor like "1.NN" '
+            f"(without a patch number; weft plan lists the versions EKS offers){hint}",
         )
     )

@@ -29,7 +29,6 @@ from weft.fabricfile.data import (
     SUPPORTED_REDIS_MAJORS,
 )
 from weft.fabricfile.fargate import MAX_SELECTORS
-from weft.fabricfile.k8s_version import SUPPORTED_K8S_VERSIONS
 from weft.fabricfile.loader import parse_fabric
 from weft.fabricfile.network import LAYOUTS, MAX_VPC_PREFIX, MAX_ZONES, MIN_VPC_PREFIX, NATS
 from weft.fabricfile.nodegroup import MAX_DISK_GB, MAX_INSTANCE_TYPES, MIN_DISK_GB, TAINT_EFFECTS
@@ -59,6 +58,7 @@ def render_fabric_file(
     cidr: str = "10.0.0.0/16",
     provider: str = "aws",
     api_cidrs: list[str] | None = None,
+    k8s_version: str | None = None,
 ) -> str:
     """A commented fabric file for ``name`` in ``region``.
 
@@ -66,7 +66,9 @@ def render_fabric_file(
     comment, and ``zone_count`` (capped at the number discovered) is written as ``zones: N``.
     ``api_cidrs`` are the networks the cluster example admits to the Kubernetes API (the
     caller's public address, found by ``weft init``); None writes an empty list, which the user
-    must fill in before the cluster example loads.
+    must fill in before the cluster example loads. ``k8s_version`` is the newest Kubernetes
+    version in EKS standard support, from EKS's calendar (found by ``weft init``); None leaves
+    the version out of the cluster example, so that ``weft plan`` picks it.
     Raises ConfigError when the arguments do not make a valid fabric (a bad name, say).
     """
     count = min(zone_count, len(zones)) if zones else zone_count
@@ -116,7 +118,7 @@ network:
   # Optional: the prefix length of every subnet ({subnet_sizes}). By default
   # the VPC is split into equal slots with room for 4 zones, so adding a zone moves nothing.
   # subnet_size: 20
-""" + _optional_sections(api_cidrs)
+""" + _optional_sections(api_cidrs, k8s_version)
     parse_fabric(text, source="<weft init template>")
     return text
 
@@ -137,9 +139,26 @@ def _api_cidrs_lines(api_cidrs: list[str] | None) -> str:
 #   api_cidrs: []"""
 
 
-def _optional_sections(api_cidrs: list[str] | None) -> str:
-    k8s = ", ".join(SUPPORTED_K8S_VERSIONS)
-    latest = SUPPORTED_K8S_VERSIONS[-1]
+def _version_lines(k8s_version: str | None) -> str:
+    quoted = '("1.30", not 1.30, which YAML reads as 1.3)'
+    if k8s_version:
+        return (
+            f"#   # Kubernetes version, in quotes {quoted}. weft init wrote\n"
+            "#   # the newest version in EKS standard support; weft plan lists the versions EKS\n"
+            "#   # offers. Left out: the newest in standard support when the cluster is created,\n"
+            "#   # then the one it runs.\n"
+            f"#   version: {json.dumps(k8s_version)}"
+        )
+    return (
+        f"#   # Kubernetes version, in quotes {quoted}. weft init could\n"
+        "#   # not ask EKS for its versions, so it is left out: the cluster is created on the\n"
+        "#   # newest version in EKS standard support, then keeps the one it runs (weft plan\n"
+        "#   # shows which).\n"
+        '#   # version: "1.NN"'
+    )
+
+
+def _optional_sections(api_cidrs: list[str] | None, k8s_version: str | None) -> str:
     postgres = ", ".join(str(major) for major in SUPPORTED_POSTGRES_MAJORS)
     redis = " or ".join(str(major) for major in SUPPORTED_REDIS_MAJORS)
     types_max = MAX_INSTANCE_TYPES
@@ -153,9 +172,7 @@ def _optional_sections(api_cidrs: list[str] | None) -> str:
 
 # Optional: an EKS cluster. Needs at least two zones. Remove the leading "# " to turn it on.
 # cluster:
-#   # Kubernetes version, in quotes ("1.30", not 1.30, which YAML reads as 1.3).
-#   # Supported: {k8s}.
-#   version: "{latest}"
+{_version_lines(k8s_version)}
 #   # Who reaches the API server: {", ".join(ENDPOINTS)} (both: public and inside the VPC).
 #   endpoint: both
 {_api_cidrs_lines(api_cidrs)}

@@ -15,7 +15,6 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from weft.fabricfile.checks import PROBLEM, Path, describe, suggestions
-from weft.fabricfile.k8s_version import SUPPORTED_K8S_VERSIONS
 from weft.fabricfile.schema import USER_KEYS, Fabric
 
 __all__ = ["REQUIRED_HINTS", "translate", "unknown_key"]
@@ -26,7 +25,6 @@ REQUIRED_HINTS: dict[Path, str] = {
     ("region",): "e.g. region: us-east-2",
     ("network",): "e.g. network: {cidr: 10.0.0.0/16}",
     ("network", "cidr"): "e.g. cidr: 10.0.0.0/16",
-    ("cluster", "version"): f'e.g. version: "{SUPPORTED_K8S_VERSIONS[-1]}"',
     ("nodegroups", "[]", "name"): "e.g. name: general",
     ("nodegroups", "[]", "instance_types"): "e.g. instance_types: [m6i.large]",
     ("nodegroups", "[]", "min"): "e.g. min: 1",

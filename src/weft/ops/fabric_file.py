@@ -3,7 +3,10 @@
 The name and region are checked before any AWS call, through the same checks as a file; the
 file is written only once everything is known. The cluster example admits the caller's public
 address to the Kubernetes API (:mod:`weft.aws.caller_address`); when it cannot be found, the
-example's ``api_cidrs`` is empty and the user must list who may reach the API.
+example's ``api_cidrs`` is empty and the user must list who may reach the API. Its Kubernetes
+version is the newest in EKS standard support, from EKS's calendar (DescribeClusterVersions);
+when the calendar cannot be read, the version is left out (``weft plan`` then picks it) and
+:class:`NewFile` says so.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from weft.aws import k8s_versions
 from weft.aws.account import available_zones
 from weft.aws.caller_address import public_address
 from weft.aws.session import default_region
-from weft.errors import UsageError
+from weft.errors import CloudError, UsageError
 from weft.fabricfile import render_fabric_file
 from weft.ops.target import open_session
 
@@ -22,14 +26,17 @@ from weft.ops.target import open_session
 @dataclass(frozen=True)
 class NewFile:
     """A fabric file written: its region, the zones it uses, the NAT it asks for, the local
-    cloud's URL (None: AWS), and the caller's public address written into the cluster example
-    (None: not found)."""
+    cloud's URL (None: AWS), the caller's public address written into the cluster example
+    (None: not found), and the Kubernetes version written there (None: EKS's calendar could not
+    be read, for ``version_problem``)."""
 
     region: str
     zones: list[str]
     nat: str
     local_url: str | None
     address: str | None = None
+    k8s_version: str | None = None
+    version_problem: str | None = None
 
 
 def init(
@@ -81,6 +88,13 @@ def init(
             hint=f"use --zones {len(zones)} or fewer",
         )
     address = public_address()
+    k8s_version, version_problem = None, None
+    try:
+        k8s_version = k8s_versions.newest_standard(k8s_versions.calendar(session))
+        if k8s_version is None:
+            version_problem = "EKS lists no Kubernetes version in standard support"
+    except CloudError as exc:
+        version_problem = exc.message
     text = render_fabric_file(
         name,
         region,
@@ -91,6 +105,7 @@ def init(
         cidr=cidr,
         provider="local" if local else "aws",
         api_cidrs=[f"{address}/32"] if address else None,
+        k8s_version=k8s_version,
     )
     file.write_text(text)
-    return NewFile(region, zones[:zone_count], nat, url, address)
+    return NewFile(region, zones[:zone_count], nat, url, address, k8s_version, version_problem)

@@ -3,7 +3,9 @@
 - :func:`make_plan` (``weft plan``, ``weft up``): the file's resources against the inventory,
   refusing changes the cloud cannot make (:func:`check_plan`), with notes in its meta (the file's
   risky choices, :mod:`weft.model.notes`; a Kubernetes version in or near EKS extended support,
-  :func:`support_warnings`);
+  :func:`support_warnings`); the cluster's Kubernetes version is settled by EKS's calendar
+  first (:func:`with_cluster_version`: a version past support refused, none given → the
+  newest in standard support, then the one the cluster runs);
 - :func:`destroy_plan` (``weft down``): everything the inventory holds for the fabric, deleted;
 - :func:`teardown_plan`: what a teardown deletes, dependents first, whatever found it;
 - :func:`moved`: whether two plans of the same command agree (the plan a user approved, and the
@@ -33,7 +35,7 @@ from weft.core.executor import execution_graph
 from weft.core.plan import Action, Plan
 from weft.core.resource import KindSchema, Observed, Ref, Resource
 from weft.errors import CloudError, ConfigError, CycleError, GuardError, StalePlan, UsageError
-from weft.fabricfile import check_version_step, locate
+from weft.fabricfile import Fabric, check_version_step, locate
 from weft.model import desired_resources
 from weft.model.addresses import CLUSTER
 from weft.model.notes import Note, plan_notes
@@ -67,11 +69,10 @@ def meta(target: Target, kind: str) -> dict[str, Any]:
 def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
     """What ``up`` would change: the fabric file against the cloud."""
     inv = inv or inventory(target)
+    fabric, version_notes = with_cluster_version(target, inv)
     desired = name_moved_nodegroups(
         keep_cluster_zones(
-            desired_resources(
-                target.fabric, account_id=target.account_id, zones=list(target.zones)
-            ),
+            desired_resources(fabric, account_id=target.account_id, zones=list(target.zones)),
             inv,
         ),
         inv,
@@ -83,13 +84,71 @@ def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
         planner.plan(target.name, desired, mine, kinds, meta=meta(target, "up")), inv
     )
     check_plan(target.fabric.source, the_plan)
-    notes = plan_notes(target.fabric)
-    if target.fabric.cluster is not None:
-        running = CLUSTER in inv.by_address
-        version = target.fabric.cluster.version
-        notes += [Note("warning", w) for w in support_warnings(target, version, running=running)]
+    notes = plan_notes(target.fabric) + version_notes
     the_plan.meta["notes"] = [n.to_dict() for n in notes]
     return the_plan
+
+
+def with_cluster_version(target: Target, inv: Inventory) -> tuple[Fabric, list[Note]]:
+    """The fabric with its cluster's Kubernetes version settled by EKS's calendar
+    (DescribeClusterVersions), and what the plan says of it.
+
+    A version the file names is refused (a :class:`ConfigError` naming the file's line) when
+    EKS would neither create a cluster on it nor update one to it, with the versions EKS offers;
+    the version a cluster already runs is only warned about. No version in the file: the
+    version the cluster runs (so a plan does not drift as the calendar's default moves), else,
+    for a cluster to create, the newest version in standard support. A calendar that cannot be
+    read is said, and fatal only when the version depends on it."""
+    fabric, spec = target.fabric, target.fabric.cluster
+    if spec is None:
+        return fabric, []
+    observed = inv.by_address.get(CLUSTER)
+    running = str(observed.props.get("version") or "") or None if observed else None
+    where = locate(fabric.source, "cluster", None, "version")
+    try:
+        versions = retrying.attempt(lambda: k8s_versions.calendar(target.session))
+    except CloudError as exc:
+        version = spec.version or running
+        if version is None:
+            raise CloudError(
+                f"{where}: no version given, and EKS's Kubernetes versions could not be read "
+                f"({exc.message}); nothing was changed",
+                hint='retry, or name the version: cluster.version: "1.NN"',
+            ) from exc
+        notes = [Note("warning", f"Kubernetes support dates not checked: {exc.message}")]
+        return _versioned(fabric, version), notes
+    notes = []
+    version = spec.version or running
+    if version is None:
+        version = k8s_versions.newest_standard(versions)
+        if version is None:
+            raise CloudError(
+                f"{where}: no version given, and EKS lists no Kubernetes version in standard "
+                "support; nothing was changed",
+                hint='name the version: cluster.version: "1.NN"',
+            )
+        notes.append(
+            Note(
+                "note",
+                f"cluster.version not set: the cluster is created on Kubernetes {version}, the "
+                "newest version in EKS standard support, and keeps it until the file names "
+                "another",
+            )
+        )
+    if version != running:
+        refused = k8s_versions.unavailable(version, versions)
+        if refused:
+            message = f"{where}: {refused}; nothing was changed"
+            raise ConfigError(message, problems=[message])
+    today = dt.datetime.now(dt.UTC).date()
+    warnings = k8s_versions.support_warnings(version, versions, today, running=running is not None)
+    return _versioned(fabric, version), notes + [Note("warning", w) for w in warnings]
+
+
+def _versioned(fabric: Fabric, version: str) -> Fabric:
+    assert fabric.cluster is not None
+    cluster = fabric.cluster.model_copy(update={"version": version})
+    return fabric.model_copy(update={"cluster": cluster})
 
 
 def support_warnings(target: Target, version: str, *, running: bool) -> list[str]:

@@ -7,7 +7,9 @@ import datetime as dt
 from weft.aws.k8s_versions import (
     ClusterVersion,
     newest_standard,
+    offered,
     support_warnings,
+    unavailable,
     upgrade_path,
 )
 
@@ -61,3 +63,16 @@ def test_the_upgrade_path_goes_one_minor_version_at_a_time() -> None:
     assert upgrade_path("1.40", "1.42") == ["1.41", "1.42"]
     assert upgrade_path("1.40", "1.40") == []
     assert upgrade_path("1.40", "1.39") == []
+
+
+def test_versions_eks_refuses_are_named_with_the_versions_it_offers() -> None:
+    assert offered(CALENDAR) == ["1.35", "1.34", "1.33"]
+    assert unavailable("1.33", CALENDAR) is None  # extended support: still created, billed more
+    assert unavailable("1.31", CALENDAR) == (
+        "Kubernetes 1.31 reached the end of EKS support on 2026-11-26; EKS offers 1.35, 1.34, "
+        "1.33 (newest in standard support: 1.35)"
+    )
+    assert unavailable("1.40", CALENDAR) == (
+        "EKS does not offer Kubernetes 1.40; EKS offers 1.35, 1.34, 1.33 "
+        "(newest in standard support: 1.35)"
+    )

@@ -8,7 +8,6 @@ import pytest
 
 from weft.errors import ConfigError
 from weft.fabricfile import (
-    SUPPORTED_K8S_VERSIONS,
     Addon,
     Bucket,
     Cache,
@@ -300,9 +299,11 @@ def test_required_keys_of_entries_get_an_example() -> None:
     [
         ("cluster:\n  version: 1.3\n", 'e.g. version: "1.30"'),
         ("cluster:\n  version: 1.31\n", 'e.g. version: "1.31"'),
+        ("cluster:\n  version: 1\n", 'e.g. version: "1.NN"'),
         ('cluster:\n  version: "1.3"\n', "(did you mean '1.30'?)"),
-        ('cluster:\n  version: "1.99"\n', "Kubernetes 1.99 is not supported (too new)"),
         ('cluster:\n  version: "v1.31"\n', "(did you mean '1.31'?)"),
+        ('cluster:\n  version: "1.31.2"\n', "without a patch number"),
+        ('cluster:\n  version: "latest"\n', 'expected major.minor like "1.NN"'),
         ("cluster:\n  version: \"1.31\"\n  api_cidrs: ['::/0']\n", "is an IPv6 network"),
         ('cluster:\n  version: "1.31"\n  api_cidrs: [1.2.3.4/32, 1.2.3.4/32]\n', "listed twice"),
         ('cluster:\n  version: "1.31"\n  endpoint: open\n', "expected one of: public, private"),
@@ -429,10 +430,13 @@ def test_models_validate_when_built_in_code() -> None:
 # --- versions ---------------------------------------------------------------------------------
 
 
-def test_supported_versions_are_ordered_text() -> None:
-    minors = [k8s_minor(v) for v in SUPPORTED_K8S_VERSIONS]
-    assert minors == sorted(minors)
-    assert SUPPORTED_K8S_VERSIONS == ("1.28", "1.29", "1.30", "1.31", "1.32", "1.33")
+def test_the_version_is_checked_for_its_shape_only_and_may_be_left_out() -> None:
+    # Which versions EKS offers is its calendar's to say, read by weft plan: the file holds
+    # any "1.NN", and no version at all (the plan then picks one).
+    for version in ("1.10", "1.99"):
+        assert Cluster(version=version, api_cidrs=["198.51.100.0/24"]).version == version
+    fabric = parse_fabric(BASE + "cluster:\n  api_cidrs: [198.51.100.0/24]\n", "f.yaml")
+    assert fabric.cluster is not None and fabric.cluster.version is None
 
 
 @pytest.mark.parametrize(("version", "minor"), [("1.28", 28), ("1.30", 30), ("1.9", 9)])

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
+from tests.integration.helpers import CLUSTER_VERSION
 from weft.errors import ConfigError
 from weft.fabricfile import (
-    SUPPORTED_K8S_VERSIONS,
     Fabric,
     Network,
     parse_fabric,
@@ -78,17 +78,26 @@ def test_optional_sections_are_commented_out_examples() -> None:
     assert all(len(line) <= 100 for line in text.splitlines())
 
 
+def test_without_eks_calendar_the_cluster_example_leaves_the_version_out() -> None:
+    zones = ["us-east-2a", "us-east-2b", "us-east-2c"]
+    text = render_fabric_file("demo", "us-east-2", zones, api_cidrs=["198.51.100.7/32"])
+    assert "weft init could\n#   # not ask EKS for its versions" in text
+    fabric = parse_fabric(_uncommented(text), "fabric.yaml")
+    assert fabric.cluster is not None and fabric.cluster.version is None
+
+
 def test_the_examples_load_when_turned_on() -> None:
     text = render_fabric_file(
         "demo",
         "us-east-2",
         ["us-east-2a", "us-east-2b", "us-east-2c"],
         api_cidrs=["198.51.100.7/32"],
+        k8s_version=CLUSTER_VERSION,
     )
     fabric = parse_fabric(_uncommented(text), "fabric.yaml")
     assert fabric.cluster is not None
     assert fabric.cluster.api_cidrs == ["198.51.100.7/32"]
-    assert fabric.cluster.version == SUPPORTED_K8S_VERSIONS[-1]
+    assert fabric.cluster.version == CLUSTER_VERSION
     assert list(fabric.cluster.addons) == ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"]
     assert [group.name for group in fabric.nodegroups] == ["general"]
     assert fabric.nodegroups[0].desired == 2

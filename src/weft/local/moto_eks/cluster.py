@@ -6,6 +6,9 @@
 - **VPC**: the default VPC settings AWS fills in (:func:`.cluster_config.with_vpc_defaults`),
   the VPC of the cluster's subnets, and a cluster security group in that VPC, removed with the
   cluster (moto: no VPC id, no cluster security group).
+- **Versions**: a version past EKS extended support (or not in EKS's calendar) is refused with
+  ``InvalidParameterException`` "unsupported Kubernetes version 1.NN", and a cluster created
+  without a version gets EKS's default one (moto: 1.19), as :mod:`.versions` describes.
 - **Zones**: a subnet in a zone EKS places no control plane in (``use1-az3``, ...) is refused
   with UnsupportedAvailabilityZoneException (:mod:`.zones`; moto creates the cluster).
 - **Logging** is described as AWS describes it: enabled types, then disabled ones.
@@ -37,7 +40,7 @@ import threading
 import uuid
 from typing import Any
 
-from weft.local.moto_eks import backend, cluster_config, zones
+from weft.local.moto_eks import backend, cluster_config, versions, zones
 
 _CA_LOCK = threading.Lock()
 _CA_PEM: list[str] = []
@@ -86,6 +89,13 @@ def apply() -> None:
     original_delete = EKSBackend.delete_cluster
 
     def create_cluster(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # EKS creates no cluster on a version past support; no version: its default one
+        on = versions.today()
+        if not kwargs.get("version"):
+            kwargs["version"] = versions.default_version(on)
+        refused = versions.refusal(kwargs.get("version"), on)
+        if refused:
+            raise backend.invalid(refused, cluster=str(kwargs.get("name")))
         # EKS refuses control plane subnets in the zones it does not support
         zones.check(
             self.account_id,

@@ -1,7 +1,8 @@
 """Cluster updates, which moto 5.2.5 lacks: UpdateClusterVersion, DescribeUpdate, ListUpdates.
 
 - **UpdateClusterVersion** moves a cluster one minor version at a time, as AWS enforces
-  (:func:`version_step_problem`), and only while the cluster is ACTIVE.
+  (:func:`version_step_problem`), only while the cluster is ACTIVE, and never to a version past
+  EKS extended support (:func:`.versions.refusal`, as CreateCluster).
 - **DescribeUpdate** and **ListUpdates** find the updates recorded on the cluster (by these
   calls, UpdateClusterConfig, UpdateNodegroupConfig and UpdateAddon), those of the cluster
   itself unless a node group or an add-on is named.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from weft.local.moto_eks import backend
+from weft.local.moto_eks import backend, versions
 from weft.local.moto_eks import nodegroup as nodegroup_
 from weft.local.moto_eks.catalogue import minor_of
 
@@ -44,7 +45,9 @@ def apply() -> None:
             raise backend.in_use(
                 name, f"Cluster {name} is currently {cluster.status}: wait until it is ACTIVE"
             )
-        problem = version_step_problem(cluster.version, version)
+        problem = version_step_problem(cluster.version, version) or versions.refusal(
+            version, versions.today()
+        )
         if problem:
             raise backend.invalid(problem, cluster=name)
         cluster.version = version

@@ -5,9 +5,15 @@ The calendar is EKS's own, as data: the Amazon EKS User Guide, "Understand the K
 lifecycle on EKS", section "Amazon EKS Kubernetes release calendar", as published on
 :data:`CALENDAR_AS_OF` (Kubernetes 1.28 to 1.35). A minor version is in standard support for 14
 months from its EKS release, then in extended support (at the extended-support price) for 12
-more; after that EKS creates no cluster with it (not yet enforced by the local CreateCluster:
-the tests still write out versions past support). A version's status is read from the calendar
-against today's date, so the local cloud's answer ages as AWS's does.
+more; after that "you can no longer create new Amazon EKS clusters with the unsupported version"
+(same page, "End of extended support"): the local CreateCluster and UpdateClusterVersion refuse
+a version past extended support, or one the calendar does not list, as EKS does, with
+``InvalidParameterException`` "unsupported Kubernetes version 1.NN" (:func:`refusal`; the
+message EKS answers CreateCluster with, as its users have reported it). A CreateCluster that
+names no version gets EKS's default version ("If you don't specify a value here, the default
+version available in Amazon EKS is used", CreateCluster, Amazon EKS API Reference; moto: 1.19).
+A version's status is read from the calendar against today's date, so the local cloud's answer
+ages as AWS's does.
 
 DescribeClusterVersions answers as the EKS API reference describes: the versions in standard or
 extended support (unsupported ones too with ``includeAll``, and only then, even when named),
@@ -86,6 +92,15 @@ def default_version(on: dt.date) -> str | None:
     """The version the emulator marks ``defaultVersion``: the newest in standard support."""
     standard = [r.version for r in CALENDAR if r.status(on) == "STANDARD_SUPPORT"]
     return standard[-1] if standard else None
+
+
+def refusal(version: str | None, on: dt.date) -> str | None:
+    """EKS's message refusing to create a cluster on (or update one to) Kubernetes ``version``
+    on the date ``on``: past extended support, or not in the calendar; None when it is offered."""
+    release = next((r for r in CALENDAR if r.version == version), None)
+    if release is None or release.status(on) == "UNSUPPORTED":
+        return f"unsupported Kubernetes version {version}"
+    return None
 
 
 def version_info(release: Release, on: dt.date) -> dict[str, Any]:
