@@ -208,7 +208,7 @@ def preflight(target: Target, to: str | None = None, conn: Connection | None = N
     ]
     file_version = fabric.cluster.version
     if to is None:
-        if _minor(file_version) > _minor(current):
+        if file_version is not None and _minor(file_version) > _minor(current):
             to = file_version
         elif behind or stale_addons:
             to = current
@@ -361,7 +361,8 @@ def preflight(target: Target, to: str | None = None, conn: Connection | None = N
                     )
                 )
                 have_groups[group_name] = version
-        if have_file != version and _minor(version) > _minor(have_file):
+        # a file without ``cluster.version`` follows the cluster: nothing to write into it
+        if have_file is not None and have_file != version and _minor(version) > _minor(have_file):
             steps.append(Step(version, "file", "cluster.version", have_file, version))
             have_file = version
     return UpgradePlan(name, current, to, path, steps, checks)
