@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from importlib import resources
@@ -190,14 +191,16 @@ def price_book(
         )
         cached = _read_cache(cache, now) if cache else {}
         fetched: dict[str, PricePoint] = {}
+        book.prices.update({k: cached[k] for k in wanted if k in cached})
+        todo = [q for k, q in wanted.items() if k not in cached]
         try:
-            for key, query in wanted.items():
-                if key in cached:
-                    book.prices[key] = cached[key]
-                    continue
-                point = get_products(session, query, region)
-                if point is not None:
-                    book.prices[key] = fetched[key] = point
+            # one request per price, a few at a time (each is a round trip to us-east-1)
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                for query, point in zip(
+                    todo, pool.map(lambda q: get_products(session, q, region), todo), strict=True
+                ):
+                    if point is not None:
+                        book.prices[query.key] = fetched[query.key] = point
         except ClientError as exc:
             error = translate(exc, address=None, action="read", subject="prices")
             reason = f"the Price List API could not be read ({error.message})"
