@@ -487,6 +487,18 @@ def test_ingress_gets_an_application_load_balancer_with_https_as_annotated(
     wait_for("Ingress gone", lambda: get(kube, Ingress, "site", namespace) is None, timeout=30)
 
 
+def stack_load_balancers(moto_url: str, stack: str) -> list[str]:
+    """The load balancers tagged with a Service's stack."""
+    elbv2 = aws(moto_url, "elbv2")
+    arns = [lb["LoadBalancerArn"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]]
+    tags = elbv2.describe_tags(ResourceArns=arns)["TagDescriptions"] if arns else []
+    return [
+        t["ResourceArn"]
+        for t in tags
+        if {"Key": "service.k8s.aws/stack", "Value": stack} in t["Tags"]
+    ]
+
+
 def controller_events(kube: Client, namespace: str, name: str) -> list[dict[str, Any]]:
     return [
         e
@@ -508,7 +520,7 @@ def test_without_the_controller_nothing_answers_as_on_eks(
     assert lb_hostname(svc) is None
     assert not svc["metadata"].get("finalizers")
     assert controller_events(kube, namespace, "lonely") == []
-    assert aws(moto_url, "elbv2").describe_load_balancers()["LoadBalancers"] == []
+    assert stack_load_balancers(moto_url, f"{namespace}/lonely") == []
 
 
 def test_a_controller_whose_role_may_not_create_load_balancers_says_access_denied(
@@ -543,13 +555,40 @@ def test_a_controller_whose_role_may_not_create_load_balancers_says_access_denie
         assert "AccessDenied" in events[0]["message"]
         assert "elasticloadbalancing:CreateLoadBalancer" in events[0]["message"]
         assert lb_hostname(get(kube, Service, "denied", namespace)) is None
-        assert aws(moto_url, "elbv2").describe_load_balancers()["LoadBalancers"] == []
+        assert stack_load_balancers(moto_url, f"{namespace}/denied") == []
         # its finalizer is on: it goes once the controller has seen that no load balancer
         # of its exists (describing is allowed)
         kube.delete(Service, "denied", namespace=namespace)
         wait_for("Service gone", lambda: get(kube, Service, "denied", namespace) is None)
     finally:
         lbc_helper.uninstall(kube)
+
+
+def test_a_stale_look_at_a_deleted_service_makes_no_load_balancer(
+    kube: Client,
+    namespace: str,
+    moto_url: str,
+    local_state_dir: Path,
+    cluster_network: dict[str, Any],
+) -> None:
+    """The resync reconciles what it listed a moment ago: a Service deleted since then (its
+    listed copy still carrying the finalizer) must not get a new load balancer."""
+    import threading
+
+    from weft.local.kube.lb_sim import LoadBalancerController
+
+    apply(kube, lb_service("stale"), namespace)
+    wait_for("LB hostname", lambda: lb_hostname(get(kube, Service, "stale", namespace)))
+    stale = get(kube, Service, "stale", namespace) or {}
+    assert "service.k8s.aws/resources" in stale["metadata"]["finalizers"]
+    kube.delete(Service, "stale", namespace=namespace)
+    wait_for("Service gone", lambda: get(kube, Service, "stale", namespace) is None)
+    assert stack_load_balancers(moto_url, f"{namespace}/stale") == []
+    controller = LoadBalancerController(
+        kube, local_state_dir / "local", moto_url, threading.Event()
+    )
+    controller.reconcile_service({**stale, "kind": "Service", "apiVersion": "v1"})
+    assert stack_load_balancers(moto_url, f"{namespace}/stale") == []
 
 
 def test_namespace_deletion_finalizes_and_removes_its_load_balancers(

@@ -624,9 +624,12 @@ def deployment(settings: Settings) -> dict[str, Any]:
     }
 
 
-def objects(settings: Settings, tls: WebhookTLS) -> list[dict[str, Any]]:
+def objects(
+    settings: Settings, tls: WebhookTLS, pdb_api: str = "policy/v1"
+) -> list[dict[str, Any]]:
     """Every object of the controller, in the order they are applied (CRDs and identity
-    first, the webhooks before the Deployment that serves them, the IngressClass last)."""
+    first, the webhooks before the Deployment that serves them, the IngressClass last); the
+    PodDisruptionBudget in ``pdb_api``, the version the cluster serves."""
     return [
         *crds(),
         {
@@ -656,7 +659,7 @@ def objects(settings: Settings, tls: WebhookTLS) -> list[dict[str, Any]]:
         *webhooks(tls.bundle),
         deployment(settings),
         {
-            "apiVersion": "policy/v1",
+            "apiVersion": pdb_api,
             "kind": "PodDisruptionBudget",
             "metadata": _meta(NAME),
             "spec": {"maxUnavailable": 1, "selector": {"matchLabels": dict(SELECTOR)}},

@@ -15,10 +15,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
-from weft.local.aws_server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 from weft.local.kube.load_balancer import (
     Backend,
     IngressPlan,
@@ -34,16 +32,6 @@ from weft.local.kube.load_balancer import (
 )
 
 log = logging.getLogger("weft.local.kube.lb")
-
-
-def aws_client(endpoint: str, service: str, region: str) -> Any:
-    return boto3.client(
-        service,
-        region_name=region,
-        endpoint_url=endpoint,
-        aws_access_key_id=LOCAL_ACCESS_KEY,
-        aws_secret_access_key=LOCAL_SECRET_KEY,
-    )
 
 
 def subnets(ec2: Any, where: Where, scheme: str) -> list[str]:

@@ -144,6 +144,8 @@ class LoadBalancerController:
         lb = lb_cloud.find_lb(elbv2, name)
         if lb is not None:
             return lb
+        if not self._still_wanted(obj):
+            return None  # a stale look (the resync's list): the object is gone or going
         subnets = lb_cloud.subnets(self._aws(ctl, "ec2"), where, scheme)
         if not subnets:
             self._warn(obj, "FailedDeployModel", lb_rules.no_subnets_message(where))
@@ -230,6 +232,19 @@ class LoadBalancerController:
             lb_cloud.delete_security_group(
                 self._aws(ctl, "ec2"), where, stack, lb_rules.lb_tags(where.cluster, kind, stack)
             )
+
+    def _still_wanted(self, obj: dict[str, Any]) -> bool:
+        """Whether the object, read again now, still exists and is not being deleted (a load
+        balancer is never made for what was deleted since it was listed)."""
+        res = Service if obj.get("kind") == "Service" else Ingress
+        ns, name = key(obj)
+        try:
+            fresh: Any = self.client.get(res, name, namespace=ns)
+        except ApiError as exc:
+            if exc.status.code == 404:
+                return False
+            raise
+        return not (fresh.metadata and fresh.metadata.deletionTimestamp)
 
     def _failed(self, obj: dict[str, Any], exc: Exception) -> None:
         """The controller's Warning for an AWS call refused, or credentials it could not get."""

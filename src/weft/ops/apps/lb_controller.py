@@ -80,7 +80,7 @@ def install(conn: Connection, *, timeout: float = READY_TIMEOUT) -> bool:
     kube = conn.kube
     conf = settings(conn)
     tls = lbc.webhook_tls(kube.get("v1", "Secret", lbc.TLS_SECRET, lbc.NAMESPACE))
-    for obj in lbc.objects(conf, tls):
+    for obj in lbc.objects(conf, tls, conn.versions.pdb):
         kube.apply(obj)
     conn.emit(APP, "applied", f"AWS Load Balancer Controller {lbc.VERSION} in {lbc.NAMESPACE}")
     _wait_available(conn, timeout)
@@ -129,6 +129,8 @@ def remove(conn: Connection) -> list[str]:
     kube = conn.kube
     gone = []
     for api_version, kind, name in NAMESPACED:
+        if kind == "PodDisruptionBudget":
+            api_version = conn.versions.pdb
         if kube.delete(api_version, kind, name, lbc.NAMESPACE):
             gone.append(describe({"kind": kind, "metadata": {"name": name}}))
     for api_version, kind, name in lbc.cluster_scoped():

@@ -19,6 +19,7 @@ class Fabric:
 @dataclass
 class Versions:
     ingress: str = "networking.k8s.io/v1"
+    pdb: str = "policy/v1"
 
 
 @dataclass
@@ -82,3 +83,21 @@ def test_a_short_wait_is_not_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     conn = Conn(Kube(looks=2))
     assert phase.teardown(conn, ["demo"], timeout=30).ok  # type: ignore[arg-type]
     assert [p for _app, p, _m in conn.said if p == "progress"] == []
+
+
+def test_the_controller_goes_after_the_load_balancers_unless_something_waits_on_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(phase, "POLL", 0.001)
+    conn = Conn(Kube(looks=1))
+    report = phase.teardown(conn, ["demo"], timeout=30)  # type: ignore[arg-type]
+    assert any("aws-load-balancer-controller" in d for d in report.deleted), report.deleted
+    assert ("aws-load-balancer-controller", "teardown") in [(a, p) for a, p, _m in conn.said]
+
+    held = Kube(looks=1)
+    held.ingress["metadata"]["finalizers"] = ["ingress.k8s.aws/resources"]
+    conn = Conn(held)
+    report = phase.teardown(conn, ["demo"], timeout=30)  # type: ignore[arg-type]
+    assert not any("aws-load-balancer-controller" in d for d in report.deleted), report.deleted
+    kept = [m for _a, _p, m in conn.said if m.startswith("AWS Load Balancer Controller kept")]
+    assert kept and "Ingress demo/web" in kept[0]
