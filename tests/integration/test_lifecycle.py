@@ -21,7 +21,6 @@ EXPECTED_3_ZONES_SINGLE_NAT = {
     "subnet": 6,
     "internet_gateway": 1,
     "route_table": 4,
-    "security_group": 4,
     "eip": 1,
     "nat_gateway": 1,
 }
@@ -113,7 +112,7 @@ def test_changing_the_cidr_replaces_the_network(clean_cloud):
     assert down(moved).ok
 
 
-@pytest.mark.parametrize("k", [1, 3, 8, 15, 24])
+@pytest.mark.parametrize("k", [1, 3, 8, 12, 15])  # of its 16 steps
 def test_crash_after_k_steps_then_up_converges_without_duplicates(clean_cloud, k):
     target = target_for(fabric_text())
     log = EventLog()

@@ -225,7 +225,6 @@ def test_weft_converges_through_20_percent_faults(clean_cloud: str, proxy: Proxy
         "subnet": 6,
         "internet_gateway": 1,
         "route_table": 4,
-        "security_group": 4,
         "eip": 1,
         "nat_gateway": 1,
     }

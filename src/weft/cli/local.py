@@ -4,6 +4,7 @@ genuine Kubernetes control plane, on 127.0.0.1)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -42,7 +43,7 @@ def local_up(as_json: bool, local: bool, no_kube: bool) -> None:
     unavailable: str | None = None
     if not no_kube:
         try:
-            kube = control_plane.start_kube(aws_endpoint=info.url)
+            kube = _start_kube(control_plane, info.url, render.console(stderr=as_json))
         except control_plane.KubeUnavailable as exc:
             unavailable = exc.message
             render.console(stderr=True).print(f"Local Kubernetes not started: {exc}")
@@ -69,6 +70,17 @@ def local_up(as_json: bool, local: bool, no_kube: bool) -> None:
         )
         if kube.origin:
             con.print(f"  its binaries: {kube.origin}")
+
+
+def _start_kube(control_plane: Any, aws_endpoint: str, console: Any) -> Any:
+    """Start the local Kubernetes, with progress when it is not running yet (about 10 s cold:
+    etcd, kube-apiserver, kube-controller-manager, the simulators)."""
+    running = control_plane.kube_status()
+    if running is not None and all(p.alive for p in running.processes.values()):
+        return control_plane.start_kube(aws_endpoint=aws_endpoint)
+    console.print("Starting the local Kubernetes (about 10 s the first time)...")
+    with console.status("starting etcd, kube-apiserver and kube-controller-manager"):
+        return control_plane.start_kube(aws_endpoint=aws_endpoint)
 
 
 @local.command("down")

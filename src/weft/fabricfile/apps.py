@@ -8,7 +8,8 @@
         image: ghcr.io/acme/web       # no tag: the tag is tag_format with the version in it
         version: "1.4.2"
         tag_format: "v{version}"      # default "{version}"
-        versioning: semver            # default; any: git SHAs, dates, build numbers
+        versioning: semver            # default; any: git SHAs, dates, build numbers;
+                                      # digest: sha256:… image digests (pulled by digest)
         replicas: 3                   # default 2; an HPA decides instead when autoscale is set
         port: 8080                    # no port: no Service
         env: {LOG_LEVEL: info}
@@ -92,7 +93,7 @@ __all__ = [
 ]
 
 Concurrency = Literal["Allow", "Forbid", "Replace"]
-Versioning = Literal["semver", "any"]
+Versioning = Literal["semver", "any", "digest"]
 
 #: An app's name becomes its Deployment's, Service's and Secret's (``<name>-env``) names.
 MAX_WORKLOAD_NAME_LENGTH = 40
@@ -189,6 +190,8 @@ def _tag_problems(
     wrong = version_problem(version, versioning)
     if wrong is not None:
         return [(("version",), wrong)]
+    if versioning == "digest":  # pulled by digest: no tag is made
+        return []
     fault = tag_problem(image_tag(version, tag_format))
     if fault is None:
         return []

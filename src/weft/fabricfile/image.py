@@ -15,8 +15,13 @@ The reference grammar is the one of the OCI distribution spec (``distribution/re
 
 Versions are semantic versions (``MAJOR.MINOR.PATCH``, optional ``-pre.release`` and
 ``+build``), or, for an app with ``versioning: any``, any text that can be a label value (a git
-SHA, a date, a build number). A tag may not hold ``+``, so build metadata is written with ``_``
-in tags and label values, as Helm does for OCI registries: ``1.2.3+b7`` is tagged ``1.2.3_b7``.
+SHA, a date, a build number), or, with ``versioning: digest``, an image digest
+(``sha256:`` and 64 hex digits, or ``sha512:`` and 128): the image is then pulled by digest
+(``image@sha256:…``, ``tag_format`` unused), and its label value is the digest with ``_`` for
+``:``, cut to the 63 characters a label value may have (the annotation keeps it whole).
+
+A tag may not hold ``+``, so build metadata is written with ``_`` in tags and label values, as
+Helm does for OCI registries: ``1.2.3+b7`` is tagged ``1.2.3_b7``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ __all__ = [
     "check_version",
     "image_problem",
     "image_tag",
+    "is_digest",
     "tag_format_problem",
     "tag_problem",
     "version_label",
@@ -60,6 +66,14 @@ _SEMVER_RE = re.compile(
     r"(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?"
 )
 _PLACEHOLDER = "{version}"
+#: An image digest as the OCI image spec registers them (descriptor.md: sha256, sha512).
+_DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
+
+
+def is_digest(version: str) -> bool:
+    """Whether ``version`` is an image digest (``sha256:`` and 64 lowercase hex digits, or
+    ``sha512:`` and 128)."""
+    return bool(_DIGEST_RE.fullmatch(version))
 
 
 # --- versions ---------------------------------------------------------------------------------
@@ -80,6 +94,15 @@ def version_problem(value: object, versioning: str = "semver") -> str | None:
         return quote_hint(value, "version", example)
     if not isinstance(value, str):
         return f'expected a version in quotes like "1.2.3", got {describe(value)}'
+    if versioning == "digest":
+        if is_digest(value):
+            return None
+        return (
+            f"{describe(value)} is not an image digest: expected sha256: and 64 lowercase hex "
+            "digits (as docker buildx imagetools inspect or crane digest print it)"
+        )
+    if is_digest(value.strip()):
+        return f"{describe(value)} is an image digest; to deploy by digest set versioning: digest"
     if len(value) > MAX_VERSION_LENGTH:
         return (
             f"{describe(value)} is {len(value)} characters long; a version has at most "
@@ -123,12 +146,15 @@ def _semver_hint(value: str) -> str:
 
 
 def version_label(version: str) -> str:
-    """The version as written in tags and label values: ``+`` (build metadata) becomes ``_``."""
+    """The version as written in tags and label values: ``+`` (build metadata) becomes ``_``;
+    a digest's ``:`` becomes ``_``, and it is cut to a label value's 63 characters."""
+    if is_digest(version):
+        return version.replace(":", "_")[:MAX_VERSION_LENGTH]
     return version.replace("+", "_")
 
 
 #: How an app's versions are written (``versioning``): semantic versions, or any label value.
-VERSIONINGS = ("semver", "any")
+VERSIONINGS = ("semver", "any", "digest")
 
 
 def check_version(value: Any) -> str:

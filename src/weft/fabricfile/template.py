@@ -265,7 +265,8 @@ def _optional_sections(api_cidrs: list[str] | None, k8s_version: str | None) -> 
 #     image: ghcr.io/acme/web
 #     version: "1.0.0"
 #     tag_format: "{{version}}"
-#     versioning: semver    # any: versions that are not semantic (git SHAs, dates, builds)
+#     versioning: semver    # any: versions that are not semantic (git SHAs, dates, builds);
+#                           # digest: image digests (sha256:…), pulled as image@sha256:…
 #     # Pods ({pods}), and the port the app listens on (no port: no Service).
 #     replicas: 2
 #     port: 8080

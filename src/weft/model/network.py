@@ -109,6 +109,19 @@ RULES: tuple[RuleSpec, ...] = (
 )
 
 
+def used_security_groups(fabric: Fabric) -> set[str]:
+    """The security groups (:data:`SECURITY_GROUPS`) the fabric uses: the cluster's, its nodes'
+    and its load balancers' only with a cluster, the data group only with a database or a cache
+    or a cluster (whose nodes it admits). A network-only fabric gets none, nor their rules;
+    adding a cluster later adds them."""
+    roles: set[str] = set()
+    if fabric.cluster is not None:
+        roles |= {"cluster", "nodes", "lb", "data"}
+    if fabric.databases or fabric.caches:
+        roles.add("data")
+    return roles
+
+
 def network_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
     """The network for ``zones`` (the region's AZ names the fabric uses, in order)."""
     net = fabric.network
@@ -174,6 +187,7 @@ def network_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
                 {"vpc_id": vpc, "routes": routes, "subnets": [subnets[("private", s)]]},
             )
 
+    roles = used_security_groups(fabric)
     groups = {
         role: b.add(
             "security_group",
@@ -185,8 +199,11 @@ def network_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
             },
         )
         for role, text in SECURITY_GROUPS.items()
+        if role in roles
     }
     for rule in RULES:
+        if rule.group not in roles or (rule.source_group and rule.source_group not in roles):
+            continue
         b.add(
             "security_group_rule",
             rule.name,

@@ -324,6 +324,39 @@ def test_versions_that_are_not_semver_are_allowed_by_option() -> None:
     assert parse_fabric(job).cronjobs[0].version == "3f9c2a1"
 
 
+DIGEST = "sha256:" + "3f9c2a1e" * 8
+
+
+def test_image_digests_are_versions_by_option() -> None:
+    """A digest is refused by default, saying how to allow it; with versioning: digest the app
+    takes digests only, and is pulled by digest (no tag is made, tag_format unused)."""
+    by_default = BASE + WEB.replace("'1.0.0'", f"'{DIGEST}'")
+    (problem,) = _problems(by_default)
+    assert "apps[0].version" in problem and "set versioning: digest" in problem, problem
+    text = BASE + _app("versioning: digest\ntag_format: 'v{version}'").replace(
+        "'1.0.0'", f"'{DIGEST}'"
+    )
+    (app,) = parse_fabric(text).apps
+    assert (app.version, app.versioning) == (DIGEST, "digest")
+    sha512 = "sha512:" + "ab" * 64
+    assert parse_fabric(text.replace(DIGEST, sha512)).apps[0].version == sha512
+    for wrong in ("1.0.0", "sha256:abc", DIGEST.upper().replace("SHA256", "sha256")):
+        problems = _problems(text.replace(DIGEST, wrong))
+        assert any("is not an image digest" in p for p in problems), (wrong, problems)
+
+
+def test_a_digest_is_pulled_by_digest_and_labelled_within_63_characters() -> None:
+    from weft.fabricfile.image import version_label, version_problem
+    from weft.kube.manifests import image_ref
+
+    assert image_ref("ghcr.io/acme/web", DIGEST, "v{version}") == f"ghcr.io/acme/web@{DIGEST}"
+    assert image_ref("ghcr.io/acme/web", "1.2.3", "v{version}") == "ghcr.io/acme/web:v1.2.3"
+    label = version_label(DIGEST)
+    assert label == ("sha256_" + "3f9c2a1e" * 8)[:63] and len(label) == 63
+    assert version_problem(DIGEST, "digest") is None
+    assert version_problem("3f9c2a1", "digest") is not None
+
+
 def test_cronjob_checks_its_entries_like_apps() -> None:
     text = BASE + JOB + "    secrets: [a-b, a.b]\n    env: {A_B: x}\n"
     problems = _problems(text)

@@ -7,13 +7,19 @@ from weft.core.resource import Ref
 from weft.fabricfile import parse_fabric
 from weft.model import desired_resources
 
+from ...integration.helpers import CLUSTER_VERSION
+
 ZONES = ["us-east-2a", "us-east-2b", "us-east-2c"]
 
 
-def build(nat="single", layout="private", zones=3, tags=""):
+CLUSTER = f'cluster: {{version: "{CLUSTER_VERSION}", api_cidrs: [203.0.113.0/24]}}\n'
+
+
+def build(nat="single", layout="private", zones=3, tags="", extra=""):
     text = (
         f"name: demo\nregion: us-east-2\n{tags}"
         f"network:\n  cidr: 10.0.0.0/16\n  zones: {zones}\n  nat: {nat}\n  layout: {layout}\n"
+        f"{extra}"
     )
     fabric = parse_fabric(text)
     return {
@@ -41,8 +47,34 @@ def test_resource_counts_per_layout(nat, layout, expected):
     for kind, n in expected.items():
         assert counted.get(kind, 0) == n, kind
     assert counted["vpc"] == counted["internet_gateway"] == counted["kms_key"] == 1
-    assert counted["security_group"] == 4 and counted["security_group_rule"] == 9
+    # a network-only fabric: no cluster, node, load balancer or data security group
+    assert counted["security_group"] == 0 and counted["security_group_rule"] == 0
     desired_graph(res.values())  # every ref resolves, no cycle
+
+
+def security_groups(resources):
+    return sorted(a for a, r in resources.items() if r.kind.startswith("security_group"))
+
+
+def test_a_network_only_fabric_gets_no_security_groups_until_it_has_a_cluster():
+    assert security_groups(build()) == []
+    with_cluster = build(extra=CLUSTER)
+    counted = kinds(with_cluster)
+    assert counted["security_group"] == 4 and counted["security_group_rule"] >= 9
+    assert {"security_group.cluster", "security_group.nodes", "security_group.lb"} <= set(
+        security_groups(with_cluster)
+    )
+    desired_graph(with_cluster.values())
+
+
+def test_a_database_without_a_cluster_gets_only_the_data_group():
+    res = build(
+        layout="private",
+        extra='databases: [{name: main, engine_version: "16.3", instance_class: db.t4g.medium}]\n',
+    )
+    found = security_groups(res)
+    assert found == ["security_group.data"], found
+    desired_graph(res.values())
 
 
 def test_every_resource_is_tagged_with_fabric_and_address():
@@ -76,7 +108,7 @@ def test_subnets_carry_load_balancer_role_tags():
 
 
 def test_data_is_reachable_only_from_nodes():
-    res = build()
+    res = build(extra=CLUSTER)
     data_rules = [
         r
         for r in res.values()

@@ -37,9 +37,9 @@ def render(inp: RenderInput, only: Collection[str] | None = None) -> list[dict[s
     fabric = inp.fabric
     for name, version in inp.version_overrides.items():
         entry = find(fabric, name)
-        fault = version_problem(version, entry.versioning) or tag_problem(
-            image_tag(version, entry.tag_format)
-        )
+        fault = version_problem(version, entry.versioning)
+        if fault is None and entry.versioning != "digest":
+            fault = tag_problem(image_tag(version, entry.tag_format))
         if fault is not None:
             raise UsageError(f"cannot deploy {name} at version {version!r}: {fault}")
     chosen = selected(fabric, only)

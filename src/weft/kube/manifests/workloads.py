@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from weft.fabricfile import App, CronJob
-from weft.fabricfile.image import image_tag
+from weft.fabricfile.image import image_tag, is_digest
 from weft.kube.manifests.context import Context
 from weft.kube.manifests.environment import secret_hash
 from weft.kube.manifests.labelling import (
@@ -60,7 +60,10 @@ HEALTH_PORT_NAME = "health"
 
 
 def image_ref(image: str, version: str, tag_format: str) -> str:
-    """``image:tag``, the tag being ``tag_format`` with the version (``+`` as ``_``) in it."""
+    """``image:tag``, the tag being ``tag_format`` with the version (``+`` as ``_``) in it;
+    ``image@digest`` for a version that is an image digest (``versioning: digest``)."""
+    if is_digest(version):
+        return f"{image}@{version}"
     return f"{image}:{image_tag(version, tag_format)}"
 
 
