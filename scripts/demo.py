@@ -3,7 +3,8 @@
 init → validate → plan → up → plan (no changes) → status → secrets → kubeconfig → deploy (the
 AWS Load Balancer Controller, then the apps; web served by an ALB it made, HTTPS on TLS 1.3) →
 web's pod writes its bucket through its own IAM role (and is denied the fabric bucket) →
-release → a failing release rolled back → history → rollback → verify → down → independent
+release → a failing release rolled back → history → rollback → verify → upgrade (the next
+Kubernetes version, when the local calendar offers one) → down → independent
 check that nothing tagged with the fabric remains. Every step runs the `weft` command a user
 would run; the check at the end reads the cloud directly with boto3. Prints a summary with
 timings.
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 import boto3
+from ruamel.yaml import YAML
 
 from weft.local.moto_irsa import projected_token
 
@@ -251,6 +253,24 @@ def pod_writes_its_bucket(endpoint: str, work: Path, timings: list[tuple[str, fl
     )
 
 
+def upgrade_once(work: Path, timings: list[tuple[str, float]]) -> None:
+    """``weft upgrade`` to the next Kubernetes version, when the local cloud's EKS calendar
+    offers one: control plane, add-ons, node groups, the file rewritten."""
+    from weft.local.moto_eks import versions
+
+    fabric_file = work / "fabric.yaml"
+    current = str(YAML(typ="safe").load(fabric_file.read_text())["cluster"]["version"])
+    following = f"1.{int(current.split('.')[1]) + 1}"
+    offered = {r.version for r in versions.CALENDAR if r.status(versions.today()) != "UNSUPPORTED"}
+    if following not in offered:
+        print(f"no upgrade: the local EKS calendar offers no version after {current}")
+        return
+    run(f"upgrade to {following}", ["upgrade", "--yes"], 0, timings, work)
+    if f'"{following}"' not in fabric_file.read_text():
+        raise DemoFailed(f"weft upgrade did not write {following} into fabric.yaml")
+    run("plan (no changes)", ["plan", "--detailed-exitcode"], 0, timings, work)
+
+
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="weft-demo-"))
     os.environ["WEFT_STATE_DIR"] = str(work / "state")
@@ -335,6 +355,7 @@ def main() -> int:
             run("history", ["history", "web"], 0, timings, work)
             run("rollback", ["rollback", "web"], 0, timings, work)
             run("verify", ["verify"], 0, timings, work)
+            upgrade_once(work, timings)
         run("down", ["down", "--yes"], 0, timings, work)
         out = run("leftovers", ["leftovers", "--json"], 0, timings, work, capture=True)
         report = json.loads(out.splitlines()[-1])

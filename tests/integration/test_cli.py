@@ -302,7 +302,7 @@ def test_plan_and_status_warn_of_a_cluster_in_extended_support(workdir, capsys):
     (warning,) = json.loads(out)["warnings"]
     assert f"Kubernetes {version} is in EKS extended support since " in warning
     assert "$0.60 per cluster hour instead of $0.10" in warning
-    assert "run weft upgrade --to 1." in warning
+    assert 'set cluster.version: "1.' in warning
 
     code, out, err = weft(capsys, "up", "--yes")
     assert code == 0, out + err
@@ -312,6 +312,7 @@ def test_plan_and_status_warn_of_a_cluster_in_extended_support(workdir, capsys):
     code, out, _ = weft(capsys, "status", "--json")
     (warning,) = json.loads(out)["warnings"]
     assert "one minor version at a time" in warning
+    assert "run weft upgrade --to 1." in warning  # a running cluster is upgraded, not re-set
     code, out, err = weft(capsys, "down", "--yes")
     assert code == 0, out + err
 

@@ -403,6 +403,15 @@ def _budget_checks(conn: Connection, target: Target) -> list[Check]:
         )
     for app in target.fabric.apps:
         replicas = getattr(app, "replicas", None)
+        if replicas and replicas > 1 and app.disruption is None:
+            checks.append(
+                Check(
+                    "disruption budgets",
+                    "warn",
+                    f"app {app.name} has no disruption budget: a drain may evict all its "
+                    "replicas at once (set disruption: {max_unavailable: 1})",
+                )
+            )
         if replicas == 1:
             checks.append(
                 Check(
