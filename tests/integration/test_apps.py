@@ -39,7 +39,7 @@ from weft.ops.run import Runner
 from weft.ops.target import Target
 from weft.ops.verify import Verify, data_reachable
 
-from .helpers import FAST_RETRY, down, target_for, up
+from .helpers import FAST_RETRY, down, target_for, up, up_delegated
 from .kube_versions import running_version, served_api_versions
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
@@ -110,7 +110,7 @@ def target_of(text: str) -> Target:
 @pytest.fixture(scope="module")
 def fabric(kube_api: KubeEndpoint, moto_url: str) -> Iterator[Target]:
     target = target_of(BASE + apps_section())
-    outcome = up(target)
+    outcome = up_delegated(target, moto_url)
     assert outcome.ok, outcome
     secrets.put_secret(target.context(), "api-key", "s3cr3t-api-key-value")
     yield target
@@ -451,7 +451,7 @@ def test_down_removes_the_apps_load_balancers_first(moto_url: str, kube_api: Kub
     text = (BASE + apps_section(api=True, report=False)).replace(FABRIC, "appsdown")
     text = text.replace(DOMAIN, other)
     target = target_of(text)
-    assert up(target).ok
+    assert up_delegated(target, moto_url).ok
     secrets.put_secret(target.context(), "api-key", "another-secret-value")
     runner = Connection(target)
     assert deploy(runner, timeout=120, grace=3).ok

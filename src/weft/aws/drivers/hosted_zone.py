@@ -199,6 +199,10 @@ class HostedZoneDriver(kit.TaggedDriver):
         )
         wait_insync(ctx, answer.get("ChangeInfo", {}), f"hosted zone {domain}")
         servers = list(answer.get("DelegationSet", {}).get("NameServers", []))
+        ctx.report(
+            f"created the hosted zone of {domain}; its name servers: {', '.join(servers)} "
+            f"(the NS records of {domain} at its registrar, or in its parent zone, must name them)"
+        )
         return self.observed(resource.name, zid, props, {"name_servers": servers, "adopted": False})
 
     def _take_over(
