@@ -99,7 +99,7 @@ def test_hosted_zone_lifecycle(ctx: AwsContext, domain: str) -> None:
     assert created.outputs["name_servers"]
     found = discovered(ctx, "hosted_zone")
     assert set(found) == {"main"}
-    assert thaw(found["main"].props) == props
+    assert thaw(found["main"].props) == {**props, "zone_id": created.id}
     assert thaw(found["main"].outputs) == thaw(created.outputs)
 
     _, new = update(ctx, "hosted_zone", found["main"], comment="changed", tags={"team": "dns"})
@@ -111,6 +111,53 @@ def test_hosted_zone_lifecycle(ctx: AwsContext, domain: str) -> None:
     DRIVERS["hosted_zone"].delete(ctx, found["main"])
     assert discovered(ctx, "hosted_zone") == {}
     assert not zone_exists(ctx, created.id)
+
+
+def test_the_zone_the_file_names_is_adopted_among_several(ctx: AwsContext, domain: str) -> None:
+    """``dns.zone_id``: that zone, checked, even where the domain has several public zones
+    (which weft refuses to choose between by itself)."""
+    route53 = ctx.client("route53")
+
+    def existing(name: str, private: bool = False) -> str:
+        config: dict[str, Any] = {"Comment": "the user's", "PrivateZone": private}
+        extra: dict[str, Any] = (
+            {
+                "VPC": {
+                    "VPCRegion": "us-east-2",
+                    "VPCId": ctx.client("ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"],
+                }
+            }
+            if private
+            else {}
+        )
+        made = route53.create_hosted_zone(
+            Name=name, CallerReference=uuid.uuid4().hex, HostedZoneConfig=config, **extra
+        )
+        return str(made["HostedZone"]["Id"].rsplit("/", 1)[-1])
+
+    one, other = existing(domain), existing(domain)
+    resource, props = desired(ctx, "hosted_zone", "main", **zone_props(ctx, domain))
+    with pytest.raises(PermanentError, match="has 2 public hosted zones"):
+        DRIVERS["hosted_zone"].create(ctx, resource, props)
+
+    def refused(zone_id: str) -> str:
+        named = {**props, "zone_id": zone_id}
+        with pytest.raises(PermanentError) as caught:
+            DRIVERS["hosted_zone"].create(ctx, resource, named)
+        return str(caught.value)
+
+    assert "no hosted zone ZNOSUCHZONE in account" in refused("ZNOSUCHZONE")
+    assert f"serves other-{domain}, not {domain}" in refused(existing(f"other-{domain}"))
+    assert "is a private hosted zone" in refused(existing(domain, private=True))
+
+    named = {**props, "zone_id": other}
+    adopted = DRIVERS["hosted_zone"].create(ctx, resource, named)
+    assert adopted.id == other and adopted.outputs["adopted"] is True
+    found = discovered(ctx, "hosted_zone")["main"]
+    assert thaw(found.props) == named
+    assert DRIVERS["hosted_zone"].create(ctx, resource, named).id == other  # retried: the same
+    DRIVERS["hosted_zone"].delete(ctx, found)
+    assert zone_exists(ctx, other) and zone_exists(ctx, one)  # adopted: released, not deleted
 
 
 def test_hosted_zone_create_retried_finds_the_first(ctx: AwsContext, domain: str) -> None:
@@ -136,7 +183,8 @@ def test_existing_zone_is_adopted_and_survives_delete(
     assert adopted.outputs["adopted"] is True
     assert any("adopted" in m for m in rec.messages)
     found = discovered(ctx, "hosted_zone")["main"]
-    assert thaw(found.props) == props  # the hidden adoption tags are not in `tags`
+    # the hidden adoption tags are not in `tags`
+    assert thaw(found.props) == {**props, "zone_id": zone_id}
     assert found.outputs["adopted"] is True
 
     # a tag update keeps the adoption mark

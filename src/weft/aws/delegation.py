@@ -157,8 +157,17 @@ def zone_of(ctx: AwsContext, domain: str) -> tuple[str, list[str]] | None:
     return zid, list(servers)
 
 
-def check_domain(ctx: AwsContext, domain: str) -> Delegation | None:
-    """:func:`check` for the account's zone of ``domain``; None when it has none (or several)."""
+def check_domain(ctx: AwsContext, domain: str, zone_id: str | None = None) -> Delegation | None:
+    """:func:`check` for the account's zone of ``domain`` (the zone ``zone_id``, when given);
+    None when it has none (or several, and no ``zone_id`` says which)."""
+    if zone_id is not None:
+        route53 = ctx.client("route53")
+        pages = route53.get_paginator("list_hosted_zones").paginate()
+        if not any(z["Id"].rsplit("/", 1)[-1] == zone_id for p in pages for z in p["HostedZones"]):
+            return None  # not (yet) in the account: nothing to check
+        answer = route53.get_hosted_zone(Id=zone_id)
+        servers = answer.get("DelegationSet", {}).get("NameServers") or []
+        return check(ctx, domain, zone_id, list(servers))
     zone = zone_of(ctx, domain)
     if zone is None:
         return None

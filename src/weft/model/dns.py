@@ -22,7 +22,10 @@ def dns_resources(fabric: Fabric) -> list[Resource]:
         return []
     domain = fabric.dns.domain
     b = Builder(fabric)
-    zone = b.add("hosted_zone", "main", {"domain": domain, "comment": f"weft fabric {fabric.name}"})
+    props = {"domain": domain, "comment": f"weft fabric {fabric.name}"}
+    if fabric.dns.zone_id is not None:  # the existing zone to adopt
+        props["zone_id"] = fabric.dns.zone_id
+    zone = b.add("hosted_zone", "main", props)
     # after the zone: the certificate is requested only once the domain is delegated to it
     b.add(
         "acm_certificate",

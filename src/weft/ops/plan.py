@@ -98,8 +98,8 @@ def dns_delegation(target: Target) -> delegation.Delegation | None:
     zone yet). Reading it again on a temporary error; see :mod:`weft.aws.delegation`."""
     if target.fabric.dns is None:
         return None
-    domain = target.fabric.dns.domain
-    return retrying.attempt(lambda: delegation.check_domain(target.context(), domain))
+    domain, zone_id = target.fabric.dns.domain, target.fabric.dns.zone_id
+    return retrying.attempt(lambda: delegation.check_domain(target.context(), domain, zone_id))
 
 
 def delegation_notes(target: Target, the_plan: Plan) -> list[Note]:
