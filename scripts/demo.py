@@ -316,7 +316,11 @@ def main() -> int:
         print(f"added to fabric.yaml:{FULL_FABRIC}")
         run("validate", ["validate"], 0, timings, work)
         run("plan", ["plan"], 0, timings, work)
+        # the new zone answers nothing until its domain is delegated: up does all the rest and
+        # reports the certificate as waiting; delegated (as a registrar would), up finishes it
         run("up", ["up", "--yes"], 0, timings, work)
+        run("delegate", ["local", "delegate", "demo.example.com"], 0, timings, work)
+        run("up (the certificate)", ["up", "--yes"], 0, timings, work)
         out = run(
             "plan (no changes)",
             ["plan", "--json", "--detailed-exitcode"],

@@ -40,6 +40,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 # `weft init` asks a service for the caller's public address: never the internet's from a test
 # (a closed port on loopback answers at once; the tests that need an answer run their own).
 os.environ.setdefault("WEFT_CHECKIP_URL", "http://127.0.0.1:9/")
+# Nor the internet's DNS: a domain's delegation is checked in the local cloud's parent zones
+# (through Route 53); a closed port on loopback refuses at once (tests run their own server).
+os.environ.setdefault("WEFT_DNS_RESOLVER", "127.0.0.1:9")
 
 
 @pytest.fixture(scope="session")
@@ -90,9 +93,13 @@ def kube_api(local_state_dir: Path, moto_url: str) -> Iterator[KubeEndpoint]:
 
 
 def _reset(moto_url: str) -> None:
+    """An empty account, with the parent zones ``weft local up`` keeps (example.com, ...)."""
+    from weft.local import parent_zones
+
     req = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
     with urllib.request.urlopen(req, timeout=10):
         pass
+    parent_zones.ensure(moto_url)
 
 
 @pytest.fixture

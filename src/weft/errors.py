@@ -17,6 +17,8 @@ reported as one.
     ├── KubeError                   a Kubernetes API call failed (object, status, what to do)
     │   └── RolloutFailed           an application's rollout failed (pods and reasons named)
     ├── CycleError                  the desired resources depend on each other in a circle
+    ├── Waiting                     a step waits on something outside weft (a domain's delegation):
+    │                               not a failure; the rest is done, a later run finishes it
     └── CloudError                  a cloud API call failed (resource address, request id, hint)
         ├── TemporaryError          throttling, eventual consistency, a dependency still going away:
         │   │                       retrying later can help (the executor does, with backoff)
@@ -57,6 +59,13 @@ class ConfigError(WeftError):
 
 class UsageError(WeftError):
     """A command was called with options that do not fit together."""
+
+
+class Waiting(WeftError):
+    """A step cannot be done until something outside weft happens (the domain delegated to its
+    hosted zone at the registrar, for a DNS-validated certificate). Not a failure: the executor
+    reports the step and what depends on it as waiting, finishes everything else, and a later
+    run does them once the condition holds. The message says what is awaited and what to do."""
 
 
 class GuardError(WeftError):

@@ -8,6 +8,7 @@ from typing import Any
 from weft.core.events import Event
 from weft.core.executor import RetryPolicy
 from weft.fabricfile import parse_fabric
+from weft.local import parent_zones
 from weft.local.moto_eks.versions import default_version, today
 from weft.ops import apply, teardown
 from weft.ops.plan import destroy_plan, make_plan
@@ -53,6 +54,17 @@ def target_for(text: str) -> Target:
 def up(target: Target, **kwargs: Any) -> Outcome:
     runner = Runner(target, retry=FAST_RETRY, **kwargs)
     return apply.up(runner, make_plan(target))
+
+
+def up_delegated(target: Target, moto_url: str, **kwargs: Any) -> Outcome:
+    """``up``; then, if the certificate waits for the new zone's delegation, the domain
+    delegated in the local cloud's parent zone (as a registrar would) and ``up`` again."""
+    outcome = up(target, **kwargs)
+    dns = target.fabric.dns
+    if dns is not None and outcome.ok and outcome.result.waiting:
+        parent_zones.delegate(moto_url, dns.domain)
+        outcome = up(target, **kwargs)
+    return outcome
 
 
 def down(target: Target) -> Outcome:

@@ -37,7 +37,7 @@ from weft.ops.apps.teardown import teardown as kubernetes_teardown
 from weft.ops.target import Target
 from weft.ops.verify import Verify, data_reachable
 
-from .helpers import down, target_for, up
+from .helpers import down, target_for, up, up_delegated
 from .kube_versions import running_version, served_api_versions
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
@@ -108,7 +108,7 @@ def target_of(text: str) -> Target:
 @pytest.fixture(scope="module")
 def fabric(kube_api: KubeEndpoint, moto_url: str) -> Iterator[Target]:
     target = target_of(BASE + apps_section())
-    outcome = up(target)
+    outcome = up_delegated(target, moto_url)
     assert outcome.ok, outcome
     secrets.put_secret(target.context(), "api-key", "s3cr3t-api-key-value")
     yield target

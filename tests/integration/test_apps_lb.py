@@ -17,7 +17,7 @@ from weft.ops.apps.teardown import teardown as kubernetes_teardown
 from weft.ops.plan import destroy_plan
 from weft.ops.run import Runner
 
-from .helpers import FAST_RETRY, down, up
+from .helpers import FAST_RETRY, down, up, up_delegated
 from .test_apps import BASE, DOMAIN, FABRIC, apps_section, target_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
@@ -66,7 +66,7 @@ def test_down_removes_the_apps_load_balancers_first(moto_url: str, kube_api: Kub
     text = (BASE + apps_section(api=True, report=False)).replace(FABRIC, "appsdown")
     text = text.replace(DOMAIN, other)
     target = target_of(text)
-    assert up(target).ok
+    assert up_delegated(target, moto_url).ok
     secrets.put_secret(target.context(), "api-key", "another-secret-value")
     runner = Connection(target)
     assert deploy(runner, timeout=120, grace=3).ok

@@ -3,16 +3,21 @@ ownership registry, ACM certificates and their DNS validation."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from typing import Any
 
 import pytest
 
+from tests.dns_server import dns_server
 from tests.integration.test_aws_data import Recorder, desired, discovered, make_ctx, update
+from weft.aws import delegation, dns_query
 from weft.aws.context import AwsContext
 from weft.aws.drivers import DRIVERS
 from weft.core.resource import Observed, thaw
-from weft.errors import PermanentError
+from weft.errors import PermanentError, Waiting
+from weft.local import parent_zones
 
 pytestmark = pytest.mark.integration
 
@@ -94,7 +99,7 @@ def test_hosted_zone_lifecycle(ctx: AwsContext, domain: str) -> None:
     assert created.outputs["name_servers"]
     found = discovered(ctx, "hosted_zone")
     assert set(found) == {"main"}
-    assert thaw(found["main"].props) == props
+    assert thaw(found["main"].props) == {**props, "zone_id": created.id}
     assert thaw(found["main"].outputs) == thaw(created.outputs)
 
     _, new = update(ctx, "hosted_zone", found["main"], comment="changed", tags={"team": "dns"})
@@ -106,6 +111,53 @@ def test_hosted_zone_lifecycle(ctx: AwsContext, domain: str) -> None:
     DRIVERS["hosted_zone"].delete(ctx, found["main"])
     assert discovered(ctx, "hosted_zone") == {}
     assert not zone_exists(ctx, created.id)
+
+
+def test_the_zone_the_file_names_is_adopted_among_several(ctx: AwsContext, domain: str) -> None:
+    """``dns.zone_id``: that zone, checked, even where the domain has several public zones
+    (which weft refuses to choose between by itself)."""
+    route53 = ctx.client("route53")
+
+    def existing(name: str, private: bool = False) -> str:
+        config: dict[str, Any] = {"Comment": "the user's", "PrivateZone": private}
+        extra: dict[str, Any] = (
+            {
+                "VPC": {
+                    "VPCRegion": "us-east-2",
+                    "VPCId": ctx.client("ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"],
+                }
+            }
+            if private
+            else {}
+        )
+        made = route53.create_hosted_zone(
+            Name=name, CallerReference=uuid.uuid4().hex, HostedZoneConfig=config, **extra
+        )
+        return str(made["HostedZone"]["Id"].rsplit("/", 1)[-1])
+
+    one, other = existing(domain), existing(domain)
+    resource, props = desired(ctx, "hosted_zone", "main", **zone_props(ctx, domain))
+    with pytest.raises(PermanentError, match="has 2 public hosted zones"):
+        DRIVERS["hosted_zone"].create(ctx, resource, props)
+
+    def refused(zone_id: str) -> str:
+        named = {**props, "zone_id": zone_id}
+        with pytest.raises(PermanentError) as caught:
+            DRIVERS["hosted_zone"].create(ctx, resource, named)
+        return str(caught.value)
+
+    assert "no hosted zone ZNOSUCHZONE in account" in refused("ZNOSUCHZONE")
+    assert f"serves other-{domain}, not {domain}" in refused(existing(f"other-{domain}"))
+    assert "is a private hosted zone" in refused(existing(domain, private=True))
+
+    named = {**props, "zone_id": other}
+    adopted = DRIVERS["hosted_zone"].create(ctx, resource, named)
+    assert adopted.id == other and adopted.outputs["adopted"] is True
+    found = discovered(ctx, "hosted_zone")["main"]
+    assert thaw(found.props) == named
+    assert DRIVERS["hosted_zone"].create(ctx, resource, named).id == other  # retried: the same
+    DRIVERS["hosted_zone"].delete(ctx, found)
+    assert zone_exists(ctx, other) and zone_exists(ctx, one)  # adopted: released, not deleted
 
 
 def test_hosted_zone_create_retried_finds_the_first(ctx: AwsContext, domain: str) -> None:
@@ -131,7 +183,8 @@ def test_existing_zone_is_adopted_and_survives_delete(
     assert adopted.outputs["adopted"] is True
     assert any("adopted" in m for m in rec.messages)
     found = discovered(ctx, "hosted_zone")["main"]
-    assert thaw(found.props) == props  # the hidden adoption tags are not in `tags`
+    # the hidden adoption tags are not in `tags`
+    assert thaw(found.props) == {**props, "zone_id": zone_id}
     assert found.outputs["adopted"] is True
 
     # a tag update keeps the adoption mark
@@ -283,8 +336,34 @@ def test_records_weft_did_not_write_are_never_touched(
 # ------------------------------------------------------------------------- ACM and validation
 
 
-def test_certificate_and_validation(ctx: AwsContext, domain: str, rec: Recorder) -> None:
+def add_cname(ctx: AwsContext, zone_id: str, name: str, value: str) -> None:
+    ctx.client("route53").change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "UPSERT",
+                    "ResourceRecordSet": {
+                        "Name": name,
+                        "Type": "CNAME",
+                        "TTL": 300,
+                        "ResourceRecords": [{"Value": value}],
+                    },
+                }
+            ]
+        },
+    )
+
+
+def status_of(ctx: AwsContext, arn: str) -> str:
+    return str(ctx.client("acm").describe_certificate(CertificateArn=arn)["Certificate"]["Status"])
+
+
+def test_certificate_and_validation(
+    ctx: AwsContext, domain: str, rec: Recorder, moto_url: str
+) -> None:
     zone = make_zone(ctx, domain)
+    parent_zones.delegate(moto_url, domain)
     resource, props = desired(
         ctx, "acm_certificate", "wildcard", domain=f"*.{domain}", sans=[domain]
     )
@@ -333,44 +412,146 @@ def test_certificate_and_validation(ctx: AwsContext, domain: str, rec: Recorder)
     assert discovered(ctx, "certificate_validation") == {}
 
 
-def test_validation_progress_names_the_domain(ctx: AwsContext, domain: str, rec: Recorder) -> None:
+def test_validation_progress_names_the_domain(
+    ctx: AwsContext, domain: str, rec: Recorder, moto_url: str
+) -> None:
+    zone = make_zone(ctx, domain)
+    parent_zones.delegate(moto_url, domain)
     resource, props = desired(ctx, "acm_certificate", "wildcard", domain=f"*.{domain}", sans=[])
     cert = DRIVERS["acm_certificate"].create(ctx, resource, props)
+    record = cert.outputs["validation"][0]
+    later = threading.Timer(1.0, add_cname, (ctx, zone.id, record["name"], record["value"]))
+    later.start()
     v_resource, v_props = desired(
         ctx, "certificate_validation", "wildcard", certificate_arn=cert.id, record_names=[]
     )
     DRIVERS["certificate_validation"].create(ctx, v_resource, v_props)
+    later.join()
     waits = [m for m in rec.messages if m.startswith("waiting for DNS validation of")]
     assert waits and waits[0].startswith(
         f"waiting for DNS validation of *.{domain}: PENDING_VALIDATION ("
     )
 
 
-def test_local_cloud_issues_a_certificate_once_its_record_is_in_route53(
-    ctx: AwsContext, domain: str
+def test_a_certificate_waits_for_the_delegation_of_its_zone(
+    ctx: AwsContext, domain: str, moto_url: str
 ) -> None:
-    """As ACM does: pending until the validation CNAME is in DNS, issued once it is there
-    (moto alone issues a fixed time after the request, records or not)."""
+    """No certificate is requested (nor waited on for 45 minutes) while the zone answers
+    nothing: the create says what to set where, and a later one, once delegated, goes on."""
+    zone = make_zone(ctx, domain)
+    servers = zone.outputs["name_servers"]
+    assert len(servers) == 4
+    resource, props = desired(ctx, "acm_certificate", "wildcard", domain=f"*.{domain}", sans=[])
+    with pytest.raises(Waiting) as caught:
+        DRIVERS["acm_certificate"].create(ctx, resource, props)
+    text = str(caught.value)
+    assert f"waiting for the delegation of {domain} to its hosted zone {zone.id}" in text
+    assert "Route 53 zone example.com" in text
+    assert all(s in text for s in servers)
+    assert discovered(ctx, "acm_certificate") == {}
+
+    found = delegation.check_domain(ctx, domain)
+    assert found is not None and found.state == delegation.NOT_DELEGATED
+    parent_zones.delegate(moto_url, domain)
+    found = delegation.check_domain(ctx, domain)
+    assert found is not None and found.delegated
+    assert sorted(found.found) == sorted(servers)
+    cert = DRIVERS["acm_certificate"].create(ctx, resource, props)
+    assert cert.outputs["status"] == "PENDING_VALIDATION"
+
+
+def test_the_delegation_checked_through_dns_when_no_parent_zone_is_in_the_account(
+    ctx: AwsContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A domain whose parent is not in the account: its NS records asked of a resolver (here
+    a DNS server on loopback); no resolver answering: cannot check, and the certificate is
+    requested all the same (its DNS may well be right)."""
+    domain = f"{uuid.uuid4().hex[:8]}.weft-test.dev"
+    zone = make_zone(ctx, domain)
+    servers = zone.outputs["name_servers"]
+    with dns_server({domain: list(servers)}) as where:
+        monkeypatch.setenv(dns_query.RESOLVER_ENV, where)
+        found = delegation.check_domain(ctx, domain)
+    assert found is not None and found.delegated and found.checked_with == f"DNS resolver {where}"
+    with dns_server({domain: ["ns-1.other-dns.net"]}) as where:
+        monkeypatch.setenv(dns_query.RESOLVER_ENV, where)
+        found = delegation.check_domain(ctx, domain)
+        assert found is not None and found.state == delegation.NOT_DELEGATED
+        assert "at the domain's registrar" in found.instructions()
+        resource, props = desired(ctx, "acm_certificate", "wildcard", domain=f"*.{domain}", sans=[])
+        with pytest.raises(Waiting):
+            DRIVERS["acm_certificate"].create(ctx, resource, props)
+    with dns_server({}) as where:
+        monkeypatch.setenv(dns_query.RESOLVER_ENV, where)
+        found = delegation.check_domain(ctx, domain)
+        assert found is not None and found.state == delegation.NOT_DELEGATED
+        assert "NXDOMAIN" in found.reason
+    monkeypatch.setenv(dns_query.RESOLVER_ENV, "127.0.0.1:9")
+    found = delegation.check_domain(ctx, domain)
+    assert found is not None and found.state == delegation.UNKNOWN
+    assert DRIVERS["acm_certificate"].create(ctx, resource, props).outputs["arn"]
+
+
+def test_local_cloud_gives_each_zone_its_own_name_servers(ctx: AwsContext) -> None:
+    """As Route 53 does (moto alone gives every zone the same four)."""
+    one = make_zone(ctx, f"{uuid.uuid4().hex[:8]}.example.com")
+    other = make_zone(ctx, f"{uuid.uuid4().hex[:8]}.example.com")
+    assert len(set(one.outputs["name_servers"])) == 4
+    assert set(one.outputs["name_servers"]) != set(other.outputs["name_servers"])
+    ns = [
+        r
+        for r in records_of(ctx, one.id).values()
+        if r["Type"] == "NS" and r["Name"].rstrip(".") == one.props["domain"]
+    ]
+    assert {v["Value"].rstrip(".") for v in ns[0]["ResourceRecords"]} == set(
+        one.outputs["name_servers"]
+    )
+
+
+def test_local_cloud_issues_a_certificate_only_through_a_delegated_zone(
+    ctx: AwsContext, domain: str, moto_url: str
+) -> None:
+    """As ACM does: pending while its validation CNAME cannot be found from the top of DNS
+    (in a zone nothing delegates to, or delegated to another zone's servers), issued once the
+    delegation leads to it (moto alone issues a fixed time after the request, records or
+    not)."""
     zone = make_zone(ctx, domain)
     acm = ctx.client("acm")
     arn = acm.request_certificate(DomainName=domain, ValidationMethod="DNS")["CertificateArn"]
     cert = acm.describe_certificate(CertificateArn=arn)["Certificate"]
     assert cert["Status"] == "PENDING_VALIDATION"
     record = cert["DomainValidationOptions"][0]["ResourceRecord"]
+    add_cname(ctx, zone.id, record["Name"], record["Value"])
+    time.sleep(1.5)  # moto's own timer would have issued it by now
+    assert status_of(ctx, arn) == "PENDING_VALIDATION"  # in a zone nothing delegates to
+
+    # delegated to another zone's name servers (a stale delegation): still not found
+    stale = make_zone(ctx, f"{uuid.uuid4().hex[:8]}.example.com")
+    parents = parent_zones.ensure(moto_url)
     ctx.client("route53").change_resource_record_sets(
-        HostedZoneId=zone.id,
+        HostedZoneId=parents["example.com"],
         ChangeBatch={
             "Changes": [
                 {
-                    "Action": "CREATE",
+                    "Action": "UPSERT",
                     "ResourceRecordSet": {
-                        "Name": record["Name"],
-                        "Type": "CNAME",
+                        "Name": f"{domain}.",
+                        "Type": "NS",
                         "TTL": 300,
-                        "ResourceRecords": [{"Value": record["Value"]}],
+                        "ResourceRecords": [{"Value": s} for s in stale.outputs["name_servers"]],
                     },
                 }
             ]
         },
     )
-    assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED"
+    assert status_of(ctx, arn) == "PENDING_VALIDATION"
+
+    parent_zones.delegate(moto_url, domain)
+    assert status_of(ctx, arn) == "ISSUED"
+
+
+def test_local_cloud_delegates_only_under_its_parent_zones(moto_url: str) -> None:
+    from weft.errors import LocalCloudError
+
+    with pytest.raises(LocalCloudError, match=r"keeps the DNS of example\.com"):
+        parent_zones.delegate(moto_url, "shop.weft-test.dev")

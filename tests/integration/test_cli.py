@@ -342,3 +342,50 @@ def test_unlock_breaks_a_stale_lock(workdir, capsys):
     assert code == 0 and "Lock broken" in out
     code, out, err = weft(capsys, "down", "--yes")
     assert code == 0, out + err
+
+
+def test_up_finishes_all_but_the_certificate_of_an_undelegated_zone(workdir, capsys):
+    """A new zone answers nothing until its domain is delegated: ``up`` does everything else,
+    shows the zone's name servers and what to set, reports the certificate (and what needs it)
+    as waiting, and exits 0; once delegated, the next ``up`` finishes them."""
+    domain = "wait.example.com"
+    text = fabric_text("dnswait", zones=2, nat="none", layout="public")
+    (workdir / "fabric.yaml").write_text(text + f"dns:\n  domain: {domain}\n")
+
+    code, out, err = weft(capsys, "up", "--yes")
+    assert code == 0, out + err
+    said = " ".join(out.split())
+    assert "Apply complete" in said
+    assert (
+        "acm_certificate.wildcard waiting: waiting for the delegation of wait.example.com" in said
+    )
+    assert "certificate_validation.wildcard waiting: waits for acm_certificate.wildcard" in said
+    assert "3 waiting on something outside weft" in said
+    assert "not delegated" in said and said.count("name server ns-") == 4
+    assert "to do: set the NS records of wait.example.com in its parent zone" in said
+
+    code, out, _ = weft(capsys, "status", "--json")
+    dns = json.loads(out)["dns"]
+    assert dns["domain"] == domain and dns["delegation"] == "not delegated"
+    assert len(dns["name_servers"]) == 4 and dns["todo"].startswith("set the NS records")
+    rows = {r["address"]: r for r in json.loads(out)["resources"]}
+    assert rows["acm_certificate.wildcard"]["state"] == "absent"
+    assert rows["vpc.main"]["id"]
+
+    code, out, _ = weft(capsys, "plan")
+    said = " ".join(out.split())
+    assert "acm_certificate.wildcard (and what needs it) will wait for the delegation" in said
+
+    code, out, _ = weft(capsys, "local", "delegate", domain, "--json")
+    assert code == 0 and sorted(json.loads(out)["name_servers"]) == sorted(dns["name_servers"])
+
+    code, out, err = weft(capsys, "up", "--yes", "--json")
+    assert code == 0, out + err
+    lines = [json.loads(line) for line in out.splitlines()]
+    summary = lines[-1]
+    assert summary["ok"] is True and summary["waiting"] == []
+    assert summary["dns"]["delegation"] == "delegated"
+    done = {line["resource"] for line in lines if line.get("status") == "done"}
+    assert {"acm_certificate.wildcard", "certificate_validation.wildcard"} <= done
+    code, out, _ = weft(capsys, "plan", "--json", "--detailed-exitcode")
+    assert code == 0

@@ -35,6 +35,7 @@ from weft.core.plan import Action, Plan
 from weft.core.planner import diff_props, plan, resolve
 from weft.core.resource import Observed, Ref, Resource, thaw
 from weft.fabricfile import parse_fabric
+from weft.local import parent_zones
 from weft.model import desired_resources
 from weft.model.naming import digest
 
@@ -533,6 +534,8 @@ def test_driver_lifecycle(moto_url: str, kind: str) -> None:
     base = [desired[a] for a in sorted(needed)]
     run = Run(ctx)
     run.apply(run.plan(base))
+    if "hosted_zone.main" in needed:  # the domain delegated to its zone, as a registrar would
+        parent_zones.delegate(moto_url, f"{ctx.fabric}.example.com")
     base += [desired[a] for a in case.created_with]
 
     # 1. created, and found as desired

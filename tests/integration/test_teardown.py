@@ -34,7 +34,15 @@ from weft.ops.run import Runner, ensure_unlocked
 from weft.ops.target import Target
 from weft.ops.teardown import TeardownOptions
 
-from .helpers import FAST_RETRY, EventLog, cloud_counts, fabric_text, target_for, up
+from .helpers import (
+    FAST_RETRY,
+    EventLog,
+    cloud_counts,
+    fabric_text,
+    target_for,
+    up,
+    up_delegated,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -374,7 +382,7 @@ ORDER = [
 
 def test_full_fabric_goes_in_reverse_dependency_order_without_final_snapshot(clean_cloud):
     target = target_for(fabric_text("order") + FULL)
-    assert up(target).ok
+    assert up_delegated(target, clean_cloud).ok
     inv = inventory(target)
     kinds = {o.kind for o in inv.by_address.values()}
     # Everything the issue lists is part of this fabric, and so of its teardown.

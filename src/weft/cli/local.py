@@ -35,10 +35,11 @@ def local_up(as_json: bool, local: bool, no_kube: bool) -> None:
     Example:
       weft local up --no-kube
     """
-    from weft.local import aws_server
+    from weft.local import aws_server, parent_zones
     from weft.local.kube import control_plane
 
     info = aws_server.start()
+    parents = parent_zones.ensure(info.url)
     kube: control_plane.LocalKube | None = None
     unavailable: str | None = None
     if not no_kube:
@@ -52,6 +53,7 @@ def local_up(as_json: bool, local: bool, no_kube: bool) -> None:
             {
                 "aws_endpoint": info.url,
                 "pid": info.pid,
+                "parent_zones": parents,
                 "kube_endpoint": kube.endpoint if kube else None,
                 "kubeconfig": kube.kubeconfig if kube else None,
                 "kube_version": kube.version if kube else None,
@@ -63,6 +65,10 @@ def local_up(as_json: bool, local: bool, no_kube: bool) -> None:
         return
     con = render.console()
     con.print(f"Local cloud running: AWS endpoint {info.url} (pid {info.pid}).")
+    con.print(
+        f"  parent zones {', '.join(parents)}: delegate a test domain under them with "
+        "weft local delegate DOMAIN"
+    )
     if kube:
         con.print(
             f"Local Kubernetes {kube.version} running: {kube.endpoint} "
@@ -81,6 +87,34 @@ def _start_kube(control_plane: Any, aws_endpoint: str, console: Any) -> Any:
     console.print("Starting the local Kubernetes (about 10 s the first time)...")
     with console.status("starting etcd, kube-apiserver and kube-controller-manager"):
         return control_plane.start_kube(aws_endpoint=aws_endpoint)
+
+
+@local.command("delegate")
+@json_option
+@local_option(LOCAL_ACCEPTED)
+@click.argument("domain")
+def local_delegate(as_json: bool, local: bool, domain: str) -> None:
+    """Delegate DOMAIN to its hosted zone, as a registrar would (the zone must exist).
+
+    The local cloud keeps the DNS of example.com, example.net and example.org; DOMAIN, a
+    subdomain of one of them, gets NS records there naming its zone's name servers. Until then,
+    as on AWS, nothing sees its records and ACM does not issue its certificate.
+
+    \b
+    Example:
+      weft local delegate shop.example.com
+    """
+    from weft.errors import LocalCloudError
+    from weft.local import aws_server, parent_zones
+
+    info = aws_server.status()
+    if info is None:
+        raise LocalCloudError("the local cloud is not running", hint="start it: weft local up")
+    servers = parent_zones.delegate(info.url, domain)
+    if as_json:
+        machine.document({"domain": domain, "name_servers": servers})
+        return
+    render.console().print(f"Delegated {domain} to {', '.join(servers)}.")
 
 
 @local.command("down")

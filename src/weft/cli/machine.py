@@ -87,7 +87,16 @@ from weft.errors import (
 STATUSES: dict[str, tuple[str, ...]] = {
     "plan": ("planned",),
     "phase": ("running",),
-    "resource": ("started", "progress", "retrying", "done", "failed", "skipped", "cancelled"),
+    "resource": (
+        "started",
+        "progress",
+        "retrying",
+        "done",
+        "failed",
+        "skipped",
+        "waiting",
+        "cancelled",
+    ),
     "app": (
         "applied",
         "pruned",

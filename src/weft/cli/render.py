@@ -104,6 +104,24 @@ def plan_table(out: Console, plan: Plan, *, title: str = "Plan") -> None:
     plan_notes(out, plan)
 
 
+def delegation(out: Console, dns: dict[str, Any] | None) -> None:
+    """The fabric's hosted zone: its name servers, and whether the domain is delegated to them
+    (with what to set where when it is not): see :mod:`weft.aws.delegation`."""
+    if not dns:
+        return
+    state = str(dns.get("delegation"))
+    colour = {"delegated": "green", "not delegated": "yellow"}.get(state, "dim")
+    out.print(
+        f"DNS: hosted zone {dns.get('zone_id')} of {escape(str(dns.get('domain')))}, "
+        f"[{colour}]{state}[/] [dim](checked with {escape(str(dns.get('checked_with')))})[/]"
+    )
+    for server in dns.get("name_servers") or []:
+        out.print(f"  name server {escape(str(server))}")
+    if state != "delegated":
+        out.print(f"  [dim]{escape(str(dns.get('reason')))}[/]")
+        out.print(f"  [yellow]to do:[/] {escape(str(dns.get('todo')))}")
+
+
 def warnings_of(plan: Plan) -> list[str]:
     """The texts of the plan's warnings (its notes of level ``warning``)."""
     return [str(n.get("text")) for n in plan.meta.get("notes") or [] if n.get("level") == "warning"]
@@ -196,6 +214,11 @@ class Progress:
                 self.out.print(f"  [cyan]…[/] {e.node}: {e.message} [dim]{e.elapsed:.0f}s[/]")
         elif e.type == "skipped":
             self.out.print(f"  [dim]- {e.node} skipped: {e.message}[/]")
+        elif e.type == "waiting":
+            first, _, rest = e.message.partition("\n")
+            self.out.print(f"  [yellow]⏸[/] {e.node} waiting: {first}")
+            for line in rest.splitlines():
+                self.out.print(f"    {line.strip()}")
         elif e.type == "cancelled":
             self.out.print(f"  [dim]- {e.node} not started (interrupted)[/]")
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from weft.cli import machine, render
 from weft.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, Exit, out
+from weft.errors import WeftError
 
 if TYPE_CHECKING:
     from weft.ops.run import Outcome, Runner
@@ -85,9 +86,18 @@ def result_of(outcome: Outcome) -> dict[str, Any]:
         "done": len(done_of(outcome)),
         "failed": [{"resource": r.node, "error": str(r.error)} for r in res.failed],
         "skipped": [{"resource": r.node, "because": r.skipped_because} for r in res.skipped],
+        "waiting": [
+            {
+                "resource": r.node,
+                "because": r.skipped_because,
+                "reason": r.error.message if isinstance(r.error, WeftError) else None,
+            }
+            for r in res.waiting
+        ],
         "not_started": [r.node for r in res.not_started],
         "cancelled": res.cancelled,
         "seconds": round(res.elapsed, 2),
+        "dns": outcome.dns,
     }
 
 
@@ -118,6 +128,15 @@ def run_plan(
     if outcome.ok:
         done = done_counts(done_of(outcome))
         console.print(f"[green]{what} complete:[/] {done} in {res.elapsed:.1f}s.")
+        if res.waiting:
+            console.print(
+                f"[yellow]{len(res.waiting)} waiting[/] on something outside weft "
+                f"({', '.join(r.node for r in res.waiting)}): run weft up again once it is done."
+            )
+            for r in res.waiting:
+                if isinstance(r.error, WeftError):
+                    console.print(f"  [yellow]⏸[/] {r.node}: {r.error.message}")
+        render.delegation(console, outcome.dns)
         if as_json and command == "up":
             machine.summary(True, "ok", **result_of(outcome))
         return outcome
@@ -130,6 +149,7 @@ def run_plan(
         if as_json:
             machine.summary(False, "cancelled", code="interrupted", **result_of(outcome))
         raise Exit(EXIT_INTERRUPTED)
+    render.delegation(console, outcome.dns)
     console.print(
         f"[red]{what} incomplete:[/] done: {done_counts(done_of(outcome))}; "
         f"{len(res.failed)} failed, {len(res.skipped)} skipped."

@@ -32,6 +32,7 @@ def status(file: Path, local: bool, as_json: bool) -> None:
         "lock": lock.to_dict() if lock else None,
         "last_apply": last,
         "warnings": now.warnings,
+        "dns": now.dns,
     }
     if as_json:
         machine.document(data)
@@ -50,6 +51,7 @@ def status(file: Path, local: bool, as_json: bool) -> None:
             f"Last apply: {last.get('command')} {last.get('at')} by {last.get('by')}: "
             f"{'ok' if last.get('ok') else 'incomplete'}."
         )
+    render.delegation(console, now.dns)
     for warning in now.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
 

@@ -13,7 +13,8 @@ class Event:
 
     ``type``: ``started``, ``progress`` (a long wait reporting), ``retrying`` (a temporary error,
     retried after ``delay``), ``done``, ``failed``, ``skipped`` (a dependency failed),
-    ``cancelled`` (the apply was interrupted before the node started).
+    ``waiting`` (it waits on something outside weft, or on a node that does: no failure; a later
+    run does it), ``cancelled`` (the apply was interrupted before the node started).
     """
 
     type: str

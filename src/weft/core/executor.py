@@ -6,6 +6,9 @@
   and its route table wait for starts before a batch of independent rules.
 - A failure skips everything that depends on it; everything else still finishes, and all errors
   are reported together.
+- A step that waits on something outside weft (:class:`weft.errors.Waiting`: a certificate
+  whose domain is not delegated yet) is ``waiting``, and so is everything that depends on it;
+  that is no failure (the apply is ``ok``), and a later run does them.
 - Temporary errors (``error.retryable``) are retried with exponential backoff and full jitter
   until the node's deadline. The deadline bounds the time a node spends *failing*, not the time
   it spends in a healthy wait: a driver waiting for its resource (a cluster's 15 minutes) reports
@@ -37,7 +40,7 @@ from weft.core.graph import Graph
 from weft.core.plan import Action, Change, Plan
 from weft.core.planner import contains_unknown, resolve
 from weft.core.resource import Observed, Resource
-from weft.errors import WaitTimedOut, WeftError
+from weft.errors import Waiting, WaitTimedOut, WeftError
 
 Reporter = Callable[[str], None]
 
@@ -101,7 +104,7 @@ class StepResult:
     node: str
     address: str
     action: str
-    status: str  # done | failed | skipped | cancelled
+    status: str  # done | failed | skipped | waiting | cancelled
     error: BaseException | None = None
     observed: Observed | None = None
     elapsed: float = 0.0
@@ -135,8 +138,16 @@ class ApplyResult:
         return self._with("cancelled")
 
     @property
+    def waiting(self) -> list[StepResult]:
+        """Steps waiting on something outside weft, and those that depend on them."""
+        return self._with("waiting")
+
+    @property
     def ok(self) -> bool:
-        return not self.cancelled and all(r.status == "done" for r in self.results.values())
+        """Nothing failed, was skipped or interrupted (waiting steps are no failure)."""
+        return not self.cancelled and all(
+            r.status in ("done", "waiting") for r in self.results.values()
+        )
 
 
 def execution_graph(plan: Plan) -> tuple[Graph, dict[str, Step]]:
@@ -251,6 +262,7 @@ class Executor:
                     if not waiting[nxt] and nxt not in result.results:
                         heapq.heappush(ready, (-height[nxt], nxt))
             else:
+                waits = res.status == "waiting"
                 for nxt in sorted(graph.descendants(res.node)):
                     if nxt in result.results:
                         continue
@@ -259,10 +271,15 @@ class Executor:
                         nxt,
                         step.change.address,
                         step.label,
-                        "skipped",
+                        "waiting" if waits else "skipped",
                         skipped_because=res.node,
                     )
-                    self.on_event(Event("skipped", nxt, step.label, f"{res.node} did not succeed"))
+                    if waits:
+                        self.on_event(Event("waiting", nxt, step.label, f"waits for {res.node}"))
+                    else:
+                        self.on_event(
+                            Event("skipped", nxt, step.label, f"{res.node} did not succeed")
+                        )
 
         with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="weft") as pool:
             while ready or running:
@@ -314,6 +331,12 @@ class Executor:
             reports.clear()
             try:
                 observed = self._perform(step, outputs, report)
+            except Waiting as exc:
+                elapsed = self.clock() - start
+                self.on_event(Event("waiting", node, label, str(exc), elapsed, attempt))
+                return StepResult(
+                    node, step.change.address, label, "waiting", exc, None, elapsed, attempt
+                )
             except BaseException as exc:
                 now = self.clock()
                 elapsed = now - start

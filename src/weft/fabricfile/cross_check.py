@@ -17,6 +17,7 @@ from typing import Any
 
 from weft.fabricfile.apps import App, CronJob
 from weft.fabricfile.checks import Path, did_you_mean
+from weft.fabricfile.cluster import ANYWHERE, Cluster
 from weft.fabricfile.env_vars import StoreKind, injected_env, secret_env
 from weft.fabricfile.network import Network, zone_problems
 
@@ -40,6 +41,7 @@ def cross_problems(
     cronjobs: Sequence[CronJob | str | None] | None = (),
     has_dns: bool = False,
     domain: str | None = None,
+    cluster: Cluster | None = None,
 ) -> list[tuple[Path, str]]:
     """The rules across sections of a fabric; paths are relative to the fabric.
 
@@ -49,11 +51,14 @@ def cross_problems(
     loader calls it when other keys failed): ``region`` or ``network`` is None when it is not
     valid, a list section is None when it is not a list, and a name is None when it is not valid.
     Checks that need something unknown are skipped. ``has_cluster`` and ``has_dns`` tell whether
-    a cluster or dns section is written (valid or not); ``domain`` is the valid DNS domain.
+    a cluster or dns section is written (valid or not); ``domain`` is the valid DNS domain;
+    ``cluster`` the valid cluster section (for :func:`reach_problems`).
     """
     found: list[tuple[Path, str]] = []
     if region is not None and network is not None:
         found.extend(zone_problems(region, network.zones))
+    if network is not None:
+        found.extend(reach_problems(network, cluster, nodegroups, fargate))
     needs_cluster = (
         ("nodegroups", nodegroups, "node groups"),
         ("fargate", fargate, "Fargate profiles"),
@@ -160,6 +165,68 @@ def cross_problems(
             stores=stores,
         )
     )
+    return found
+
+
+def reach_problems(
+    network: Network,
+    cluster: Cluster | None,
+    nodegroups: Sequence[str | None] | None,
+    fargate: Sequence[str | None] | None,
+) -> list[tuple[Path, str]]:
+    """Fabrics that validate but whose nodes could never join their cluster.
+
+    - **Private subnets without NAT.** A node in a private subnet reaches ECR (its images,
+      the add-ons' images), STS, EC2 and the EKS API through a NAT gateway, or through VPC
+      endpoints, which weft does not make: with ``nat: none`` it never becomes Ready, and a
+      Fargate pod never pulls its image ("Amazon EKS private clusters", EKS User Guide).
+    - **Nodes outside the public endpoint's allow-list.** With ``endpoint: public`` the nodes
+      reach the Kubernetes API through the public endpoint, from the NAT gateways' addresses
+      (private layout) or their own public addresses (public layout). ``api_cidrs`` that do not
+      admit them lock the nodes out ("Cluster API server endpoint", EKS User Guide). weft
+      refuses rather than add addresses to the allow-list by itself: the NAT addresses exist only
+      once ``up`` has allocated them (a node's public address is anyone's guess, and changes),
+      and who may reach the API is the file's decision. ``endpoint: both`` is the fix EKS
+      recommends: the nodes use the private endpoint inside the VPC, and the public one stays
+      restricted to ``api_cidrs``.
+    """
+    computes = [
+        (key, what)
+        for key, entries, what in (
+            ("nodegroups", nodegroups, "node groups"),
+            ("fargate", fargate, "Fargate profiles"),
+        )
+        if entries
+    ]
+    if not computes:
+        return []
+    key, what = computes[0]
+    found: list[tuple[Path, str]] = []
+    if network.layout == "private" and network.nat == "none":
+        found.append(
+            (
+                ("network", "nat"),
+                f"'none' leaves the private subnets without a way out, and this fabric has "
+                f"{what} ({key}): their nodes could never pull images from ECR or reach STS, "
+                "EC2 and the EKS API, so they would never join the cluster; use network.nat: "
+                "single (or per-zone)",
+            )
+        )
+    if cluster is not None and cluster.endpoint == "public" and ANYWHERE not in cluster.api_cidrs:
+        source = (
+            "the NAT gateways' public addresses"
+            if network.layout == "private"
+            else "their own public addresses"
+        )
+        found.append(
+            (
+                ("cluster", "endpoint"),
+                f"'public' makes the nodes of the {what} ({key}) reach the Kubernetes API "
+                f"from {source}, which cluster.api_cidrs does not admit: they could never join "
+                "the cluster; use cluster.endpoint: both (the nodes then reach the API inside "
+                "the VPC, and the public endpoint stays limited to api_cidrs)",
+            )
+        )
     return found
 
 

@@ -4,9 +4,12 @@
 
     dns:
       domain: example.com
+      zone_id: Z0123456789ABCDEFGHIJ   # optional: the existing public zone to adopt
 
 The zone is created, or adopted when a public hosted zone of that name already exists (that is
-decided at plan time; here the name is only checked).
+decided at plan time; here the name is only checked). ``zone_id`` names the existing zone to
+adopt (when the domain has several, or to be sure which): ``up`` checks that it exists, is
+public and serves ``domain``, and never deletes it.
 """
 
 from __future__ import annotations
@@ -18,13 +21,15 @@ from pydantic import AfterValidator, BaseModel
 
 from weft.fabricfile.checks import MODEL_CONFIG, describe, problem
 
-__all__ = ["DOMAIN_LABEL_RE", "MAX_DOMAIN_LABEL_LENGTH", "Dns", "domain_problem"]
+__all__ = ["DOMAIN_LABEL_RE", "MAX_DOMAIN_LABEL_LENGTH", "ZONE_ID_RE", "Dns", "domain_problem"]
 
 MAX_DOMAIN_LENGTH = 253
 #: A label between dots: lowercase letters, digits and hyphens, not starting or ending with a
 #: hyphen, at most :data:`MAX_DOMAIN_LABEL_LENGTH` long (RFC 1123; Kubernetes namespaces too).
 MAX_DOMAIN_LABEL_LENGTH = 63
 DOMAIN_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+#: A Route 53 hosted zone id, as ``ListHostedZones`` shows it without ``/hostedzone/``.
+ZONE_ID_RE = re.compile(r"[A-Z0-9]{1,32}")
 
 
 def _domain_fault(value: str) -> str | None:
@@ -73,9 +78,25 @@ def _check_domain(value: str) -> str:
     return value
 
 
+def _check_zone_id(value: str | None) -> str | None:
+    if value is None or ZONE_ID_RE.fullmatch(value):
+        return value
+    bare = value.strip().rsplit("/", 1)[-1].upper()
+    hint = f" (did you mean {bare!r}?)" if ZONE_ID_RE.fullmatch(bare) and bare != value else ""
+    raise problem(
+        (
+            (),
+            f"{describe(value)} is not a Route 53 hosted zone id; expected uppercase letters and "
+            f"digits like Z0123456789ABCDEFGHIJ{hint}",
+        )
+    )
+
+
 class Dns(BaseModel):
-    """The fabric's DNS zone: ``domain``, a lowercase name like ``example.com``."""
+    """The fabric's DNS zone: ``domain``, a lowercase name like ``example.com``; ``zone_id``,
+    the existing public hosted zone to adopt (optional)."""
 
     model_config = MODEL_CONFIG
 
     domain: Annotated[str, AfterValidator(_check_domain)]
+    zone_id: Annotated[str | None, AfterValidator(_check_zone_id)] = None

@@ -28,6 +28,7 @@ from ruamel.yaml.comments import CommentedMap
 from weft.errors import ConfigError
 from weft.fabricfile.apps import App, CronJob
 from weft.fabricfile.checks import Path, describe
+from weft.fabricfile.cluster import Cluster
 from weft.fabricfile.cross_check import cross_problems
 from weft.fabricfile.dns import Dns
 from weft.fabricfile.document import (
@@ -163,6 +164,11 @@ def _cross_check_despite(error: ValidationError, data: dict[str, Any]) -> list[t
         with contextlib.suppress(ValidationError):
             domain = Dns.model_validate(data.get("dns")).domain
 
+    cluster: Cluster | None = None
+    if ("cluster",) not in failed and data.get("cluster") is not None:
+        with contextlib.suppress(ValidationError):
+            cluster = Cluster.model_validate(data.get("cluster"))
+
     return cross_problems(
         region if ("region",) not in failed and isinstance(region, str) else None,
         network,
@@ -176,6 +182,7 @@ def _cross_check_despite(error: ValidationError, data: dict[str, Any]) -> list[t
         cronjobs=workloads("cronjobs", CronJob),
         has_dns=data.get("dns") is not None,
         domain=domain,
+        cluster=cluster,
     )
 
 

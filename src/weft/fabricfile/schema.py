@@ -261,6 +261,7 @@ class Fabric(BaseModel):
             cronjobs=self.cronjobs,
             has_dns=self.dns is not None,
             domain=self.dns.domain if self.dns is not None else None,
+            cluster=self.cluster,
         )
         if found:
             raise problem(*found)

@@ -25,11 +25,10 @@ from weft.local.state import local_dir
 LOCAL_ACCESS_KEY = "weft-local"
 LOCAL_SECRET_KEY = "weft-local-secret"
 
-#: Environment of the moto child: load AWS-managed IAM policies (EKS roles attach them) and let
-#: ACM certificates become ISSUED after one second instead of sixty.
+#: Environment of the moto child: load AWS-managed IAM policies (EKS roles attach them). (ACM
+#: issues a certificate once DNS leads to its validation record: :mod:`.moto_route53`.)
 MOTO_ENV = {
     "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
-    "MOTO_ACM_VALIDATION_WAIT": "1",
 }
 
 START_TIMEOUT = 30.0

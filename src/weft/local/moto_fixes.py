@@ -186,46 +186,13 @@ def _interface_addresses_filter() -> None:
     NetworkInterfaceBackend.get_all_network_interfaces = get_all_network_interfaces  # type: ignore[method-assign]
 
 
-def _acm_validation_through_route53() -> None:
-    """AWS issues a DNS-validated certificate once its validation records are in DNS.
+def _route53_and_acm_validation() -> None:
+    """Each hosted zone its own name servers; a DNS-validated certificate issued only when DNS,
+    resolved down the delegations from the local cloud's parent zones, leads to its validation
+    record: see :mod:`weft.local.moto_route53`."""
+    from weft.local import moto_route53
 
-    moto 5.2.5 issues it ``MOTO_ACM_VALIDATION_WAIT`` seconds after the request (60 by
-    default; the local cloud sets 1) whether or not the records exist. Here a pending
-    certificate is issued as soon as every validation CNAME it asks for is in a Route 53 zone
-    of the local cloud; the wait stays as the fallback for records kept outside Route 53.
-    """
-    from moto.acm.models import CertBundle
-    from moto.route53.models import route53_backends
-    from moto.utilities.utils import get_partition
-
-    def fqdn(name: str) -> str:
-        return name.lower().rstrip(".") + "."
-
-    original = CertBundle.check
-
-    def check(self: Any) -> None:
-        original(self)
-        if self.type != "AMAZON_ISSUED" or self.status != "PENDING_VALIDATION":
-            return
-        options = self.describe()["Certificate"].get("DomainValidationOptions") or []
-        wanted = {
-            (fqdn(o["ResourceRecord"]["Name"]), fqdn(o["ResourceRecord"]["Value"]))
-            for o in options
-            if o.get("ResourceRecord")
-        }
-        _, _, _, region, account, _ = str(self.arn).split(":", 5)
-        backend = route53_backends[account][get_partition(region)]
-        present = {
-            (fqdn(record.name), fqdn(str(value)))
-            for zone in list(backend.zones.values())
-            for record in list(zone.rrsets)
-            if record.type == "CNAME"
-            for value in record.records or []
-        }
-        if wanted and wanted <= present:
-            self.status = "ISSUED"
-
-    CertBundle.check = check  # type: ignore[method-assign]
+    moto_route53.apply()
 
 
 def _data_stores() -> None:
@@ -279,7 +246,7 @@ FIXES = (
     _ec2_tags_by_resource,
     _launch_template_tags,
     _interface_addresses_filter,
-    _acm_validation_through_route53,
+    _route53_and_acm_validation,
     _data_stores,
     _network_in_use,
     _vpc_endpoints,

@@ -2,6 +2,9 @@
 ACM certificate for the domain, validated through a record weft writes in the zone.
 
 ACM gives the wildcard and the apex the same validation record, so one record validates both.
+
+The certificate comes after the zone: it is requested only once the domain is delegated to the
+zone (until then it waits, and so does what needs it: :mod:`weft.aws.delegation`).
 """
 
 from __future__ import annotations
@@ -19,8 +22,17 @@ def dns_resources(fabric: Fabric) -> list[Resource]:
         return []
     domain = fabric.dns.domain
     b = Builder(fabric)
-    zone = b.add("hosted_zone", "main", {"domain": domain, "comment": f"weft fabric {fabric.name}"})
-    b.add("acm_certificate", "wildcard", {"domain": f"*.{domain}", "sans": [domain]})
+    props = {"domain": domain, "comment": f"weft fabric {fabric.name}"}
+    if fabric.dns.zone_id is not None:  # the existing zone to adopt
+        props["zone_id"] = fabric.dns.zone_id
+    zone = b.add("hosted_zone", "main", props)
+    # after the zone: the certificate is requested only once the domain is delegated to it
+    b.add(
+        "acm_certificate",
+        "wildcard",
+        {"domain": f"*.{domain}", "sans": [domain]},
+        depends_on=(zone.address,),
+    )
     record = b.add(
         "dns_record",
         "cert-validation",

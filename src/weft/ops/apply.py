@@ -9,7 +9,9 @@ Order of business:
 3. read the cloud again and re-plan under the lock; if the changes differ from the plan the user
    approved (or saved), refuse: the cloud moved;
 4. check the guard rails again (:mod:`weft.ops.guard`), under the lock;
-5. run the plan through the executor; write a journal entry; release the lock.
+5. run the plan through the executor; write a journal entry; release the lock;
+6. with ``dns``: read the hosted zone's name servers and whether the domain is delegated to them
+   (what to set at the registrar), for the summary.
 
 ``down`` (:mod:`weft.ops.teardown`) is the same with nothing desired, plus what others made for
 the fabric, found by tag; what both share is in :mod:`weft.ops.run`.
@@ -23,7 +25,7 @@ from weft.core.executor import ApplyResult
 from weft.core.plan import Plan
 from weft.model.addresses import FABRIC_BUCKET
 from weft.ops import guard, quotas
-from weft.ops.plan import make_plan, moved, stale, subplan
+from weft.ops.plan import dns_delegation, make_plan, moved, stale, subplan
 from weft.ops.run import Outcome, Runner, new_run_id, release_lock, take_lock
 
 
@@ -55,6 +57,10 @@ def up(
         guard.refuse_data_loss(target, fresh, delete_data=delete_data)
         result = executor.run(fresh)
         key = runner.journal(run_id, "up", fresh, result)
-        return Outcome(fresh, result, run_id, journal_key=key, bootstrap=boot)
+        outcome = Outcome(fresh, result, run_id, journal_key=key, bootstrap=boot)
+        if target.fabric.dns is not None and not result.cancelled:
+            found = dns_delegation(target)
+            outcome.dns = found.to_dict() if found is not None else None
+        return outcome
     finally:
         release_lock(ctx, lock)

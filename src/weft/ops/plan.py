@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from weft import __version__
-from weft.aws import k8s_versions
+from weft.aws import delegation, k8s_versions
 from weft.aws.drivers import DRIVERS
 from weft.aws.drivers.kit import DriverBase
 from weft.aws.inventory import Inventory, build, discover
@@ -37,7 +37,7 @@ from weft.core.resource import KindSchema, Observed, Ref, Resource
 from weft.errors import CloudError, ConfigError, CycleError, GuardError, StalePlan, UsageError
 from weft.fabricfile import Fabric, check_version_step, locate
 from weft.model import desired_resources
-from weft.model.addresses import CLUSTER
+from weft.model.addresses import CERTIFICATE, CLUSTER, HOSTED_ZONE
 from weft.model.notes import Note, plan_notes
 from weft.ops import retrying
 from weft.ops.target import Target
@@ -85,6 +85,7 @@ def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
     )
     check_plan(target.fabric.source, the_plan)
     notes = plan_notes(target.fabric) + version_notes
+    notes += delegation_notes(target, the_plan)
     the_plan.meta["notes"] = [n.to_dict() for n in notes]
     return the_plan
 
@@ -149,6 +150,46 @@ def _versioned(fabric: Fabric, version: str) -> Fabric:
     assert fabric.cluster is not None
     cluster = fabric.cluster.model_copy(update={"version": version})
     return fabric.model_copy(update={"cluster": cluster})
+
+
+def dns_delegation(target: Target) -> delegation.Delegation | None:
+    """Whether the fabric's domain is delegated to its hosted zone (None: no ``dns``, or no
+    zone yet). Reading it again on a temporary error; see :mod:`weft.aws.delegation`."""
+    if target.fabric.dns is None:
+        return None
+    domain, zone_id = target.fabric.dns.domain, target.fabric.dns.zone_id
+    return retrying.attempt(lambda: delegation.check_domain(target.context(), domain, zone_id))
+
+
+def delegation_notes(target: Target, the_plan: Plan) -> list[Note]:
+    """A plan line when the certificate it creates will wait for the domain's delegation."""
+    if target.fabric.dns is None:
+        return []
+    creates = {c.address for c in the_plan.actionable if c.action is Action.CREATE}
+    if CERTIFICATE not in creates:
+        return []
+    domain = target.fabric.dns.domain
+    if HOSTED_ZONE in creates:
+        return [
+            Note(
+                "note",
+                f"the hosted zone of {domain} is new: until {domain} is delegated to its name "
+                f"servers (weft up shows them), {CERTIFICATE} and what needs it wait; the rest "
+                "of the fabric does not",
+            )
+        ]
+    found = dns_delegation(target)
+    if found is None or found.delegated:
+        return []
+    if found.state == delegation.UNKNOWN:
+        return [Note("note", f"the delegation of {domain} cannot be checked ({found.reason})")]
+    return [
+        Note(
+            "warning",
+            f"{CERTIFICATE} (and what needs it) will wait for the delegation of {domain}: "
+            f"{found.reason} ({found.checked_with}); {found.instructions()}",
+        )
+    ]
 
 
 def support_warnings(target: Target, version: str, *, running: bool) -> list[str]:

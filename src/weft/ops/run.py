@@ -137,6 +137,8 @@ class Outcome:
     journal_key: str | None = None
     bootstrap: ApplyResult | None = None
     notes: list[str] = field(default_factory=list)
+    #: the fabric's hosted zone: its name servers and delegation (``up``, with ``dns``)
+    dns: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:

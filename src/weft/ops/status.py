@@ -13,8 +13,8 @@ from weft.aws.inventory import Inventory
 from weft.aws.lock import LockInfo
 from weft.core.resource import Observed, Resource
 from weft.model import desired_resources
-from weft.model.addresses import CLUSTER, FABRIC_BUCKET
-from weft.ops.plan import inventory, support_warnings
+from weft.model.addresses import CLUSTER, FABRIC_BUCKET, HOSTED_ZONE
+from weft.ops.plan import dns_delegation, inventory, support_warnings
 from weft.ops.run import current_lock, last_entry
 from weft.ops.target import Target
 
@@ -48,6 +48,8 @@ class Status:
     last: dict[str, Any] | None
     #: e.g. the cluster's Kubernetes version in (or near) EKS extended support
     warnings: list[str] = field(default_factory=list)
+    #: the hosted zone's name servers and whether the domain is delegated to them
+    dns: dict[str, Any] | None = None
 
 
 def endpoint(obs: Observed) -> str | None:
@@ -88,7 +90,8 @@ def status_rows(target: Target, inv: Inventory | None = None) -> list[StatusRow]
 
 def status(target: Target) -> Status:
     """The rows, and, while the fabric bucket exists, its lock and the last run it recorded;
-    warnings on the Kubernetes version the cluster runs."""
+    warnings on the Kubernetes version the cluster runs; the hosted zone's name servers and
+    whether the domain is delegated to them."""
     inv = inventory(target)
     found = status_rows(target, inv)
     present = any(r.address == FABRIC_BUCKET and r.id for r in found)
@@ -98,4 +101,5 @@ def status(target: Target) -> Status:
     warnings = []
     if cluster is not None and cluster.props.get("version"):
         warnings = support_warnings(target, str(cluster.props["version"]), running=True)
-    return Status(found, lock, last, warnings)
+    dns = dns_delegation(target) if HOSTED_ZONE in inv.by_address else None
+    return Status(found, lock, last, warnings, dns.to_dict() if dns is not None else None)

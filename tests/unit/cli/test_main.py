@@ -40,7 +40,7 @@ def test_every_command_is_there_once() -> None:
     secrets = cli.commands["secrets"]
     local = cli.commands["local"]
     assert set(secrets.commands) == {"set", "get", "list", "rm"}  # type: ignore[attr-defined]
-    assert set(local.commands) == {"up", "down", "status", "quota"}  # type: ignore[attr-defined]
+    assert set(local.commands) == {"up", "down", "status", "quota", "delegate"}  # type: ignore[attr-defined]
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,7 @@ from weft.core.executor import Executor, RetryPolicy, execution_graph
 from weft.core.plan import Action
 from weft.core.planner import plan
 from weft.core.resource import KindSchema, Observed, Ref, Resource
-from weft.errors import PermanentError, TemporaryError, WaitTimedOut
+from weft.errors import PermanentError, TemporaryError, Waiting, WaitTimedOut
 
 SCHEMAS = {"subnet": KindSchema("subnet", immutable=frozenset({"vpc_id", "cidr"}))}
 FAST = RetryPolicy(base=0.001, cap=0.01, deadline=5.0)
@@ -108,6 +108,28 @@ def test_failure_skips_dependents_and_finishes_the_rest():
     assert {r.node for r in result.done} == {"vpc.main", "subnet.s0", "subnet.s2"}
     assert ("create", "route_table.rt") not in cloud.calls
     assert any(e.type == "skipped" and e.node == "route_table.rt" for e in events)
+
+
+def test_a_waiting_step_and_its_dependents_wait_and_the_apply_is_ok():
+    """A step waiting on something outside weft (a domain's delegation) is no failure: it is
+    not retried, what needs it waits too, everything else is done, and the apply is ok."""
+    cloud = MemoryCloud()
+    cloud.fail["subnet.s1"] = [Waiting("waiting for the delegation of example.com")]
+    events: list[Event] = []
+    result = Executor(cloud, retry=FAST, on_event=events.append).run(
+        plan("f", network(), [], SCHEMAS)
+    )
+    assert result.ok
+    assert {r.node for r in result.waiting} == {"subnet.s1", "route_table.rt"}
+    assert result.results["route_table.rt"].skipped_because == "subnet.s1"
+    assert not result.failed and not result.skipped
+    assert {r.node for r in result.done} == {"vpc.main", "subnet.s0", "subnet.s2"}
+    assert cloud.calls.count(("create", "subnet.s1")) == 1
+    waits = {e.node: e.message for e in events if e.type == "waiting"}
+    assert waits == {
+        "subnet.s1": "waiting for the delegation of example.com",
+        "route_table.rt": "waits for subnet.s1",
+    }
 
 
 def test_temporary_errors_are_retried_then_succeed():

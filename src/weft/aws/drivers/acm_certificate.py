@@ -7,12 +7,18 @@ Discovery: ``list_certificates`` (every key type) and one ``list_tags_for_certif
 certificate, then one ``describe_certificate`` per certificate of this fabric; read once per
 discovery for this driver and :mod:`.certificate_validation`. A certificate that
 failed or timed out is reported too, with its status as state, so the plan replaces it.
+
+A certificate is requested only once ACM can validate it: while the account's hosted zone of
+the domain is not delegated (:func:`weft.aws.delegation.require`), ``create`` raises
+:class:`weft.errors.Waiting` instead, so ``up`` finishes everything else and reports the
+certificate (and what needs its ARN) as waiting for the delegation.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from weft.aws import delegation
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
 from weft.aws.drivers import kit, pagination, presence, tagger
@@ -127,6 +133,7 @@ class AcmCertificateDriver(kit.TaggedDriver):
         return self.make(ctx, resource, props)
 
     def make(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
+        delegation.require(ctx, props["domain"])
         sans = [s for s in props.get("sans") or [] if s != props["domain"]]
         kwargs: dict[str, Any] = {}
         if sans:

@@ -3,7 +3,9 @@
 It "exists" once its certificate is ISSUED: discovery reports one for each issued certificate of
 this fabric, named like the certificate (``acm_certificate.wildcard`` gives
 ``certificate_validation.wildcard``). ``create`` waits until the certificate is issued (after the
-validation records are in DNS); ``delete`` has nothing to do.
+validation records are in DNS), or, while the domain's zone is not delegated, raises
+:class:`weft.errors.Waiting` at once rather than wait 45 minutes for what cannot happen
+(:func:`weft.aws.delegation.require`); ``delete`` has nothing to do.
 
 Its id is ``<certificate ARN>#validation``: distinct from the certificate's own id (the ARN) so
 that the inventory keeps both and orders deletes correctly; the ARN itself is the output ``arn``.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from weft.aws import delegation
 from weft.aws.context import AwsContext
 from weft.aws.drivers import kit
 from weft.aws.drivers.acm_certificate import find_certificates, validation_records
@@ -66,6 +69,8 @@ class CertificateValidationDriver(kit.DriverBase):
         arn = props["certificate_arn"]
         acm = ctx.client("acm")
         last: dict[str, Any] = dict(acm.describe_certificate(CertificateArn=arn)["Certificate"])
+        if last.get("Status") != "ISSUED":
+            delegation.require(ctx, str(last.get("DomainName", "")))
 
         def check() -> bool | str:
             cert = acm.describe_certificate(CertificateArn=arn)["Certificate"]

@@ -7,6 +7,11 @@ is never deleted: ``delete`` removes only the records weft owns in it (see
 :mod:`weft.aws.drivers.dns_record`), puts its comment back and removes weft's tags. A zone weft
 created is deleted with every record left in it (except its own SOA and NS).
 
+With ``zone_id`` (``dns.zone_id`` in the file), ``create`` adopts exactly that zone, after
+checking that it exists, is public, serves the domain and is no other fabric's: so a domain with
+several public zones can be served too. The zone id is a prop of every zone (its own id), so
+naming another zone later replaces this one (a created zone deleted, an adopted one released).
+
 A domain has one public zone, so ``create`` looks for one of that domain whatever its tags (not
 the adoption rule of :mod:`.kit`, which looks for what carries this address); ``update`` is the
 kit's.
@@ -99,6 +104,7 @@ def _observed(
     tags = {k: v for k, v in all_tags.items() if k not in HIDDEN_TAGS}
     props = {
         "domain": zone["Name"].rstrip("."),
+        "zone_id": zid,
         "comment": (zone.get("Config") or {}).get("Comment") or "",
         "tags": tags,
     }
@@ -126,7 +132,7 @@ class HostedZoneDriver(kit.TaggedDriver):
     setters = (_set_comment, kit.tags(tagger.Route53ZoneTagger(HIDDEN_TAGS)))
     schema = KindSchema(
         kind=KIND,
-        immutable=frozenset({"domain"}),
+        immutable=frozenset({"domain", "zone_id"}),
         updatable=kit.covered(setters),
         shown=("domain",),
     )
@@ -140,6 +146,8 @@ class HostedZoneDriver(kit.TaggedDriver):
         return found
 
     def create(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
+        if props.get("zone_id"):
+            return self._named(ctx, resource, props, str(props["zone_id"]))
         route53 = ctx.client("route53")
         domain = props["domain"].rstrip(".")
         same_name = [
@@ -185,6 +193,49 @@ class HostedZoneDriver(kit.TaggedDriver):
             return self._take_over(ctx, resource, props, same_name[0])
         return self.make(ctx, resource, props)
 
+    def _named(
+        self, ctx: AwsContext, resource: Resource, props: dict[str, Any], zid: str
+    ) -> Observed:
+        """Adopt the zone the file names (``dns.zone_id``), once it is found fit."""
+        domain = props["domain"].rstrip(".")
+        found = presence.if_found(
+            lambda: ctx.client("route53").get_hosted_zone(Id=zid)["HostedZone"]
+        )
+        where = f"dns.zone_id {zid}"
+        if found is None:
+            raise PermanentError(
+                f"{where}: no hosted zone {zid} in account {ctx.account_id}",
+                address=resource.address,
+                hint="name a public hosted zone of this account (weft lists none it cannot see), "
+                "or remove dns.zone_id to let weft make or find the zone",
+            )
+        if (found.get("Config") or {}).get("PrivateZone"):
+            raise PermanentError(
+                f"{where} is a private hosted zone: the certificate and the apps' records need "
+                "a public one",
+                address=resource.address,
+                hint="name the domain's public hosted zone",
+            )
+        if found["Name"].rstrip(".").lower() != domain:
+            raise PermanentError(
+                f"{where} serves {found['Name'].rstrip('.')}, not {domain}",
+                address=resource.address,
+                hint=f"name a zone of {domain}, or change dns.domain",
+            )
+        tags = zone_tags(ctx, [zid]).get(zid, {})
+        owner = tags.get(tagging.FABRIC_TAG)
+        if owner == ctx.fabric and tags.get(tagging.ID_TAG) == resource.address:
+            observed = _observed(ctx, resource.name, found, tags)  # a retried create: finish it
+            changed = {k for k in ("comment", "tags") if observed.props[k] != props[k]}
+            return self.update(ctx, resource, props, observed, changed)
+        if owner is not None:
+            raise PermanentError(
+                f"{where} belongs to fabric {owner}",
+                address=resource.address,
+                hint="one zone can serve one fabric; remove it from the other first",
+            )
+        return self._take_over(ctx, resource, props, found)
+
     def make(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
         route53 = ctx.client("route53")
         domain = props["domain"].rstrip(".")
@@ -199,6 +250,10 @@ class HostedZoneDriver(kit.TaggedDriver):
         )
         wait_insync(ctx, answer.get("ChangeInfo", {}), f"hosted zone {domain}")
         servers = list(answer.get("DelegationSet", {}).get("NameServers", []))
+        ctx.report(
+            f"created the hosted zone of {domain}; its name servers: {', '.join(servers)} "
+            f"(the NS records of {domain} at its registrar, or in its parent zone, must name them)"
+        )
         return self.observed(resource.name, zid, props, {"name_servers": servers, "adopted": False})
 
     def _take_over(
