@@ -98,6 +98,40 @@ def test_nat_single_to_per_zone_and_back(clean_cloud):
     assert down(target).ok
 
 
+def test_private_subnets_without_nat_reach_aws_through_weft_s_endpoints(clean_cloud):
+    """``network.endpoints``: interface endpoints for ECR, STS, EC2 and Logs in the private
+    subnets (private DNS on, HTTPS from the VPC only) and S3's gateway endpoint in the private
+    route tables; tagged, so ``down`` deletes them."""
+    text = fabric_text("endpoints", zones=2, nat="none").replace(
+        "layout: private\n", "layout: private\n  endpoints: true\n"
+    )
+    target = target_for(text)
+    assert up(target).ok
+    ec2 = target.session.client("ec2")
+    flt = [{"Name": "tag:weft:fabric", "Values": ["endpoints"]}]
+    found = {e["ServiceName"]: e for e in ec2.describe_vpc_endpoints(Filters=flt)["VpcEndpoints"]}
+    services = {
+        f"com.amazonaws.us-east-2.{s}" for s in ("ecr.api", "ecr.dkr", "sts", "ec2", "logs")
+    }
+    assert set(found) == services | {"com.amazonaws.us-east-2.s3"}
+    inv = inventory(target)
+    private = {inv.by_address[f"subnet.private-{z}"].id for z in "ab"}
+    tables = {inv.by_address[f"route_table.private-{z}"].id for z in "ab"}
+    group = inv.by_address["security_group.endpoints"].id
+    for service in services:
+        endpoint = found[service]
+        assert endpoint["VpcEndpointType"] == "Interface" and endpoint["PrivateDnsEnabled"]
+        assert set(endpoint["SubnetIds"]) == private
+        assert [g["GroupId"] for g in endpoint["Groups"]] == [group]
+    assert set(found["com.amazonaws.us-east-2.s3"]["RouteTableIds"]) == tables
+    rule = inv.by_address["security_group_rule.endpoints-https"]
+    assert (rule.props["from_port"], rule.props["cidr"]) == (443, "10.20.0.0/16")
+    assert not make_plan(target).has_changes
+    assert down(target).ok
+    left = ec2.describe_vpc_endpoints(Filters=flt)["VpcEndpoints"]
+    assert all(e["State"].lower() == "deleted" for e in left)
+
+
 def test_changing_the_cidr_replaces_the_network(clean_cloud):
     target = target_for(fabric_text(layout="public", nat="none"))
     assert up(target).ok

@@ -39,6 +39,7 @@ from weft.aws.drivers import (
     security_group_rule,
     subnet,
     vpc,
+    vpc_endpoint,
 )
 from weft.aws.drivers.base import Driver
 
@@ -76,5 +77,7 @@ DRIVERS: dict[str, Driver] = {
         eks_addon,
     )
 }
+for _endpoint in (vpc_endpoint.INTERFACE_DRIVER, vpc_endpoint.GATEWAY_DRIVER):
+    DRIVERS[_endpoint.schema.kind] = _endpoint
 
 __all__ = ["DRIVERS", "Driver"]
