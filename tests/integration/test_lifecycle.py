@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 from weft.core.plan import Action
 from weft.errors import GuardError, StalePlan
@@ -130,6 +131,27 @@ def test_private_subnets_without_nat_reach_aws_through_weft_s_endpoints(clean_cl
     assert down(target).ok
     left = ec2.describe_vpc_endpoints(Filters=flt)["VpcEndpoints"]
     assert all(e["State"].lower() == "deleted" for e in left)
+
+
+def test_local_cloud_refuses_private_dns_in_a_vpc_without_dns_hostnames(clean_cloud):
+    """As AWS does: an interface endpoint's private DNS needs the VPC's DNS support and DNS
+    hostnames (a new VPC has no DNS hostnames); moto alone creates it anyway."""
+    ec2 = target_for(fabric_text()).session.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.77.0.0/24")["Subnet"]["SubnetId"]
+    endpoint = {
+        "VpcId": vpc,
+        "ServiceName": "com.amazonaws.us-east-2.sts",
+        "VpcEndpointType": "Interface",
+        "SubnetIds": [subnet],
+    }
+    with pytest.raises(ClientError) as refused:
+        ec2.create_vpc_endpoint(**endpoint)
+    assert refused.value.response["Error"]["Code"] == "InvalidParameter"
+    assert "enableDnsHostnames" in refused.value.response["Error"]["Message"]
+    assert ec2.create_vpc_endpoint(**endpoint, PrivateDnsEnabled=False)["VpcEndpoint"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    assert ec2.create_vpc_endpoint(**endpoint)["VpcEndpoint"]["PrivateDnsEnabled"] is True
 
 
 def test_changing_the_cidr_replaces_the_network(clean_cloud):
