@@ -55,7 +55,7 @@ name: {name}
 region: {REGION}
 provider: local
 tags: {{team: conformance}}
-network: {{cidr: 10.40.0.0/16, zones: 2, nat: single, layout: private}}
+network: {{cidr: 10.40.0.0/16, zones: 2, nat: single, layout: private, endpoints: true}}
 cluster:
   version: "1.30"
   endpoint: both
@@ -238,6 +238,25 @@ CASES = {
         ],
     ),
     "security_group": Case("security_group.lb"),
+    "interface_endpoint": Case(
+        "interface_endpoint.sts",
+        [
+            ("subnet_ids", {"subnet_ids": [Ref("subnet.private-a")]}),
+            (
+                "security_group_ids",
+                {
+                    "security_group_ids": [
+                        Ref("security_group.endpoints"),
+                        Ref("security_group.nodes"),
+                    ]
+                },
+            ),
+        ],
+    ),
+    "gateway_endpoint": Case(
+        "gateway_endpoint.s3",
+        [("route_table_ids", {"route_table_ids": [Ref("route_table.private-a")]})],
+    ),
     "security_group_rule": Case(
         "security_group_rule.lb-http", [("description", {"description": "changed"})]
     ),

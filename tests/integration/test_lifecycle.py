@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 from weft.core.plan import Action
 from weft.errors import GuardError, StalePlan
@@ -95,6 +96,61 @@ def test_nat_single_to_per_zone_and_back(clean_cloud):
     assert cloud_counts(target)["nat_gateway"] == 1
     assert not make_plan(target).has_changes
     assert down(target).ok
+
+
+def test_private_subnets_without_nat_reach_aws_through_weft_s_endpoints(clean_cloud):
+    """``network.endpoints``: interface endpoints for ECR, STS, EC2 and Logs in the private
+    subnets (private DNS on, HTTPS from the VPC only) and S3's gateway endpoint in the private
+    route tables; tagged, so ``down`` deletes them."""
+    text = fabric_text("endpoints", zones=2, nat="none").replace(
+        "layout: private\n", "layout: private\n  endpoints: true\n"
+    )
+    target = target_for(text)
+    assert up(target).ok
+    ec2 = target.session.client("ec2")
+    flt = [{"Name": "tag:weft:fabric", "Values": ["endpoints"]}]
+    found = {e["ServiceName"]: e for e in ec2.describe_vpc_endpoints(Filters=flt)["VpcEndpoints"]}
+    services = {
+        f"com.amazonaws.us-east-2.{s}" for s in ("ecr.api", "ecr.dkr", "sts", "ec2", "logs")
+    }
+    assert set(found) == services | {"com.amazonaws.us-east-2.s3"}
+    inv = inventory(target)
+    private = {inv.by_address[f"subnet.private-{z}"].id for z in "ab"}
+    tables = {inv.by_address[f"route_table.private-{z}"].id for z in "ab"}
+    group = inv.by_address["security_group.endpoints"].id
+    for service in services:
+        endpoint = found[service]
+        assert endpoint["VpcEndpointType"] == "Interface" and endpoint["PrivateDnsEnabled"]
+        assert set(endpoint["SubnetIds"]) == private
+        assert [g["GroupId"] for g in endpoint["Groups"]] == [group]
+    assert set(found["com.amazonaws.us-east-2.s3"]["RouteTableIds"]) == tables
+    rule = inv.by_address["security_group_rule.endpoints-https"]
+    assert (rule.props["from_port"], rule.props["cidr"]) == (443, "10.20.0.0/16")
+    assert not make_plan(target).has_changes
+    assert down(target).ok
+    left = ec2.describe_vpc_endpoints(Filters=flt)["VpcEndpoints"]
+    assert all(e["State"].lower() == "deleted" for e in left)
+
+
+def test_local_cloud_refuses_private_dns_in_a_vpc_without_dns_hostnames(clean_cloud):
+    """As AWS does: an interface endpoint's private DNS needs the VPC's DNS support and DNS
+    hostnames (a new VPC has no DNS hostnames); moto alone creates it anyway."""
+    ec2 = target_for(fabric_text()).session.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.77.0.0/24")["Subnet"]["SubnetId"]
+    endpoint = {
+        "VpcId": vpc,
+        "ServiceName": "com.amazonaws.us-east-2.sts",
+        "VpcEndpointType": "Interface",
+        "SubnetIds": [subnet],
+    }
+    with pytest.raises(ClientError) as refused:
+        ec2.create_vpc_endpoint(**endpoint)
+    assert refused.value.response["Error"]["Code"] == "InvalidParameter"
+    assert "enableDnsHostnames" in refused.value.response["Error"]["Message"]
+    assert ec2.create_vpc_endpoint(**endpoint, PrivateDnsEnabled=False)["VpcEndpoint"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    assert ec2.create_vpc_endpoint(**endpoint)["VpcEndpoint"]["PrivateDnsEnabled"] is True
 
 
 def test_changing_the_cidr_replaces_the_network(clean_cloud):

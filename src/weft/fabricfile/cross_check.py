@@ -178,8 +178,10 @@ def reach_problems(
 
     - **Private subnets without NAT.** A node in a private subnet reaches ECR (its images,
       the add-ons' images), STS, EC2 and the EKS API through a NAT gateway, or through VPC
-      endpoints, which weft does not make: with ``nat: none`` it never becomes Ready, and a
-      Fargate pod never pulls its image ("Amazon EKS private clusters", EKS User Guide).
+      endpoints (``network.endpoints: true``): with ``nat: none`` and no endpoints it never
+      becomes Ready, and a Fargate pod never pulls its image ("Deploy private clusters with
+      limited internet access", EKS User Guide). (The EKS API itself the nodes reach through
+      the cluster's private endpoint, ``endpoint: both`` or ``private``.)
     - **Nodes outside the public endpoint's allow-list.** With ``endpoint: public`` the nodes
       reach the Kubernetes API through the public endpoint, from the NAT gateways' addresses
       (private layout) or their own public addresses (public layout). ``api_cidrs`` that do not
@@ -202,17 +204,27 @@ def reach_problems(
         return []
     key, what = computes[0]
     found: list[tuple[Path, str]] = []
-    if network.layout == "private" and network.nat == "none":
+    if network.layout == "private" and network.nat == "none" and not network.endpoints:
         found.append(
             (
                 ("network", "nat"),
                 f"'none' leaves the private subnets without a way out, and this fabric has "
                 f"{what} ({key}): their nodes could never pull images from ECR or reach STS, "
                 "EC2 and the EKS API, so they would never join the cluster; use network.nat: "
-                "single (or per-zone)",
+                "single (or per-zone), or network.endpoints: true (VPC endpoints for them)",
             )
         )
-    if cluster is not None and cluster.endpoint == "public" and ANYWHERE not in cluster.api_cidrs:
+    no_way_out = network.layout == "private" and network.nat == "none"
+    if cluster is not None and cluster.endpoint == "public" and no_way_out:
+        found.append(
+            (
+                ("cluster", "endpoint"),
+                f"'public' leaves the nodes of the {what} ({key}) no way to the Kubernetes API: "
+                "they are in private subnets without NAT; use cluster.endpoint: both (the nodes "
+                "then reach the API inside the VPC)",
+            )
+        )
+    elif cluster is not None and cluster.endpoint == "public" and ANYWHERE not in cluster.api_cidrs:
         source = (
             "the NAT gateways' public addresses"
             if network.layout == "private"

@@ -8,6 +8,7 @@
       nat: single                # none | single | per-zone
       layout: private            # public | private
       subnet_size: 20            # optional: the prefix length of every subnet
+      endpoints: false           # VPC endpoints for ECR, STS, EC2, CloudWatch Logs and S3
 
 Defaults resolved here: ``nat`` is ``single`` for layout private and ``none`` for layout public.
 The subnets must fit (:func:`weft.fabricfile.subnets.plan_subnets`). Whether the zones exist in
@@ -196,6 +197,9 @@ class Network(BaseModel):
     nat: Annotated[Nat, BeforeValidator(choice(NATS))] = "single"
     layout: Annotated[Layout, BeforeValidator(choice(LAYOUTS))] = "private"
     subnet_size: Annotated[int | None, AfterValidator(_check_subnet_size)] = None
+    #: VPC endpoints (:data:`weft.model.network.INTERFACE_ENDPOINTS` and S3's gateway), so that
+    #: nodes in private subnets reach ECR, STS, EC2, CloudWatch Logs and S3 without NAT
+    endpoints: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -214,6 +218,14 @@ class Network(BaseModel):
                     f"{self.nat!r} is not allowed with layout public: a public layout has no "
                     "private subnets to give internet access through NAT; expected: none "
                     "(or use layout: private)",
+                )
+            )
+        if self.endpoints and self.layout != "private":
+            found.append(
+                (
+                    ("endpoints",),
+                    "VPC endpoints serve private subnets, and layout public has none "
+                    "(use layout: private, or remove endpoints)",
                 )
             )
         count = self.zone_count()

@@ -118,6 +118,9 @@ network:
   # Optional: the prefix length of every subnet ({subnet_sizes}). By default
   # the VPC is split into equal slots with room for 4 zones, so adding a zone moves nothing.
   # subnet_size: 20
+  # Optional (layout private): VPC endpoints for ECR, STS, EC2, CloudWatch Logs and S3, so
+  # that nodes reach them without NAT (needed with nat: none and node groups or Fargate).
+  # endpoints: true
 """ + _optional_sections(api_cidrs, k8s_version)
     parse_fabric(text, source="<weft init template>")
     return text

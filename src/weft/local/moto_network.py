@@ -13,6 +13,15 @@ affected). What it restores:
 - **DeleteSecurityGroup** fails with ``DependencyViolation`` while a network interface or a load
   balancer uses the group, or a rule of another group names it as its source.
 
+And a rule of interface endpoints:
+
+- **CreateVpcEndpoint** refuses an interface endpoint with private DNS (on unless
+  ``PrivateDnsEnabled`` is false) in a VPC without both DNS support and DNS hostnames, with
+  AWS's ``InvalidParameter``. "DNS attributes for your VPC", Amazon VPC User Guide, and
+  "Access an AWS service using an interface VPC endpoint", AWS PrivateLink Guide: "To use
+  private DNS, you must enable DNS hostnames and DNS resolution for your VPC". moto 5.2.5
+  creates it anyway.
+
 And one thing moto leaves out of a new VPC:
 
 - **CreateVpc** gives the VPC's ``default`` security group the inbound rule AWS creates it with:
@@ -111,10 +120,38 @@ def _default_group_admits_itself() -> None:
     VPCBackend.create_vpc = create_vpc_as_aws  # type: ignore[method-assign]
 
 
+def _on(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def _private_dns_needs_vpc_dns() -> None:
+    from moto.ec2.exceptions import InvalidParameter
+    from moto.ec2.models.vpcs import VPCBackend
+
+    create_vpc_endpoint = VPCBackend.create_vpc_endpoint
+
+    def create_vpc_endpoint_as_aws(self: Any, vpc_id: str, *args: Any, **kwargs: Any) -> Any:
+        endpoint_type = kwargs.get("endpoint_type", args[1] if len(args) > 1 else None)
+        private_dns = kwargs.get("private_dns_enabled")
+        if str(endpoint_type or "Gateway").lower() == "interface" and (
+            private_dns is None or _on(private_dns)
+        ):
+            vpc = self.get_vpc(vpc_id)
+            if not (_on(vpc.enable_dns_support) and _on(vpc.enable_dns_hostnames)):
+                raise InvalidParameter(
+                    "Enabling private DNS requires both enableDnsSupport and "
+                    f"enableDnsHostnames VPC attributes set to true for {vpc_id}"
+                )
+        return create_vpc_endpoint(self, vpc_id, *args, **kwargs)
+
+    VPCBackend.create_vpc_endpoint = create_vpc_endpoint_as_aws  # type: ignore[method-assign]
+
+
 def apply() -> None:
     from moto.ec2.exceptions import DependencyViolationError
 
     _default_group_admits_itself()
+    _private_dns_needs_vpc_dns()
     from moto.ec2.responses.security_groups import SecurityGroups
     from moto.ec2.responses.subnets import Subnets
 

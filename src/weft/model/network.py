@@ -27,6 +27,10 @@ from weft.fabricfile.subnets import zone_suffix
 from weft.model.builder import Builder
 
 ANYWHERE = "0.0.0.0/0"
+#: The interface endpoints ``network.endpoints`` makes: what a node in a private subnet without
+#: NAT needs (ECR's API and registry, STS for IRSA, EC2 for the VPC CNI, CloudWatch Logs);
+#: with the S3 gateway endpoint, where ECR keeps image layers.
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "ec2", "logs")
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,58 @@ def used_security_groups(fabric: Fabric) -> set[str]:
     return roles
 
 
+def endpoints(
+    b: Builder, fabric: Fabric, vpc: Ref, private_subnets: list[Ref], private_tables: list[Ref]
+) -> None:
+    """``network.endpoints``: an interface endpoint per :data:`INTERFACE_ENDPOINTS` in the
+    private subnets (private DNS on, behind a group admitting HTTPS from the VPC), and the S3
+    gateway endpoint in the private route tables. See :mod:`weft.aws.drivers.vpc_endpoint`."""
+    group = b.add(
+        "security_group",
+        "endpoints",
+        {
+            "vpc_id": vpc,
+            "group_name": f"weft-{fabric.name}-endpoints",
+            "description": f"weft {fabric.name}: VPC endpoints, HTTPS from the VPC",
+        },
+    )
+    b.add(
+        "security_group_rule",
+        "endpoints-https",
+        {
+            "group_id": group,
+            "direction": "ingress",
+            "protocol": "tcp",
+            "from_port": 443,
+            "to_port": 443,
+            "cidr": fabric.network.cidr,
+            "source_group_id": None,
+            "description": "HTTPS from the VPC to the VPC endpoints",
+        },
+    )
+    for service in INTERFACE_ENDPOINTS:
+        b.add(
+            "interface_endpoint",
+            service.replace(".", "-"),
+            {
+                "vpc_id": vpc,
+                "service": f"com.amazonaws.{fabric.region}.{service}",
+                "subnet_ids": list(private_subnets),
+                "security_group_ids": [group],
+                "private_dns": True,
+            },
+        )
+    b.add(
+        "gateway_endpoint",
+        "s3",
+        {
+            "vpc_id": vpc,
+            "service": f"com.amazonaws.{fabric.region}.s3",
+            "route_table_ids": list(private_tables),
+        },
+    )
+
+
 def network_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
     """The network for ``zones`` (the region's AZ names the fabric uses, in order)."""
     net = fabric.network
@@ -174,6 +230,7 @@ def network_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
                 {"subnet_id": subnets[("public", s)], "allocation_id": eip},
                 depends_on=("internet_gateway.main",),
             )
+        private_tables: list[Ref] = []
         for s in suffixes:
             nat = nats.get(s) or (nats[nat_zones[0]] if nat_zones else None)
             routes = (
@@ -181,11 +238,15 @@ def network_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
                 if nat
                 else []
             )
-            b.add(
-                "route_table",
-                f"private-{s}",
-                {"vpc_id": vpc, "routes": routes, "subnets": [subnets[("private", s)]]},
+            private_tables.append(
+                b.add(
+                    "route_table",
+                    f"private-{s}",
+                    {"vpc_id": vpc, "routes": routes, "subnets": [subnets[("private", s)]]},
+                )
             )
+        if net.endpoints:
+            endpoints(b, fabric, vpc, [subnets[("private", s)] for s in suffixes], private_tables)
 
     roles = used_security_groups(fabric)
     groups = {

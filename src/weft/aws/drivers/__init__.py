@@ -41,6 +41,7 @@ from weft.aws.drivers import (
     security_group_rule,
     subnet,
     vpc,
+    vpc_endpoint,
 )
 from weft.aws.drivers.base import Driver
 
@@ -80,5 +81,7 @@ DRIVERS: dict[str, Driver] = {
         eks_access_policy,
     )
 }
+for _endpoint in (vpc_endpoint.INTERFACE_DRIVER, vpc_endpoint.GATEWAY_DRIVER):
+    DRIVERS[_endpoint.schema.kind] = _endpoint
 
 __all__ = ["DRIVERS", "Driver"]
