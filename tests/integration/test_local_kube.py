@@ -487,6 +487,80 @@ def test_ingress_gets_an_application_load_balancer_with_https_as_annotated(
     wait_for("Ingress gone", lambda: get(kube, Ingress, "site", namespace) is None, timeout=30)
 
 
+def grouped_ingress(name: str, group: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {
+            "name": name,
+            "annotations": {
+                "alb.ingress.kubernetes.io/scheme": "internet-facing",
+                "alb.ingress.kubernetes.io/group.name": group,
+            },
+        },
+        "spec": {
+            "ingressClassName": "alb",
+            "rules": [
+                {
+                    "host": f"{name}.example.com",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": name, "port": {"number": 80}}},
+                            }
+                        ]
+                    },
+                }
+            ],
+        },
+    }
+
+
+def test_an_ingress_leaving_its_group_takes_its_routes_and_leaves_the_load_balancer(
+    kube: Client, namespace: str, moto_url: str, cluster_network: dict[str, Any]
+) -> None:
+    group = f"g{uuid.uuid4().hex[:6]}"
+    for name in ("front", "back"):
+        apply(kube, grouped_ingress(name, group), namespace)
+    dns = {
+        name: wait_for(
+            f"{name}'s hostname", lambda n=name: lb_hostname(get(kube, Ingress, n, namespace))
+        )
+        for name in ("front", "back")
+    }
+    assert dns["front"] == dns["back"]  # one ALB for the group
+    found = load_balancer(moto_url, dns["front"])
+    assert found
+    elbv2 = aws(moto_url, "elbv2")
+    arn = found[0]["LoadBalancerArn"]
+
+    def forwarded() -> set[str]:
+        (listener,) = elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]
+        rules = elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+        targets = [
+            a["TargetGroupArn"] for r in rules for a in r["Actions"] if a["Type"] == "forward"
+        ]
+        groups = (
+            elbv2.describe_target_groups(TargetGroupArns=targets)["TargetGroups"] if targets else []
+        )
+        return {g["TargetGroupName"] for g in groups}
+
+    wait_for("two routes", lambda: len(forwarded()) == 2)
+    before = forwarded()
+    kube.delete(Ingress, "front", namespace=namespace)
+    wait_for("front gone", lambda: get(kube, Ingress, "front", namespace) is None)
+    after = forwarded()
+    assert len(after) == 1 and after < before
+    (left,) = before - after
+    remaining = {g["TargetGroupName"] for g in elbv2.describe_target_groups()["TargetGroups"]}
+    assert left not in remaining  # its target group went with its route
+    assert load_balancer(moto_url, dns["back"])  # the group's ALB stays for back
+    kube.delete(Ingress, "back", namespace=namespace)
+    wait_for("ALB deleted", lambda: load_balancer(moto_url, dns["back"]) is None)
+
+
 def stack_load_balancers(moto_url: str, stack: str) -> list[str]:
     """The load balancers tagged with a Service's stack."""
     elbv2 = aws(moto_url, "elbv2")

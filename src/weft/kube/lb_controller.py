@@ -652,7 +652,15 @@ def objects(
                 WEBHOOK_SERVICE, labels={**LABELS, "app.kubernetes.io/component": "webhook"}
             ),
             "spec": {
-                "ports": [{"name": "webhook-server", "port": 443, "targetPort": "webhook-server"}],
+                # the protocol spelled out: server-side apply on older API servers needs it
+                "ports": [
+                    {
+                        "name": "webhook-server",
+                        "port": 443,
+                        "targetPort": "webhook-server",
+                        "protocol": "TCP",
+                    }
+                ],
                 "selector": dict(SELECTOR),
             },
         },

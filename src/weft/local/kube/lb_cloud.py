@@ -6,7 +6,8 @@ An Ingress stack's ALB gets a security group of its own (``ManagedLBSecurityGrou
 listener ports open to the world for ``internet-facing``, to the VPC for ``internal``), its
 listeners from the Ingress's annotations (:func:`.load_balancer.ingress_plan`: HTTPS with the
 annotated certificate and security policy, HTTP redirecting to HTTPS), and one target group per
-backend (``target-type``, health check path) forwarded to by a listener rule on host and path.
+backend (``target-type``, health check path) forwarded to by a listener rule on host and path;
+an Ingress leaving a group whose ALB stays takes its rules and target groups with it.
 Everything is tagged ``elbv2.k8s.aws/cluster`` and with the stack, as the controller tags it.
 """
 
@@ -184,6 +185,41 @@ def ensure_ingress(
         tg_arn = _ensure_target_group(elbv2, where, lb, plan, namespace, backend, tags)
         for listener in serving:
             _ensure_rule(elbv2, listener["ListenerArn"], backend, tg_arn)
+
+
+def ingress_target_groups(where: Where, plan: IngressPlan, namespace: str) -> set[str]:
+    """The names of the target groups of an Ingress's backends."""
+    return {tg_name(where.cluster, f"{namespace}/{b.service}", b.port) for b in plan.backends}
+
+
+def remove_ingress_routes(
+    elbv2: Any, where: Where, stack: str, scheme: str, names: set[str], keep: set[str]
+) -> None:
+    """An Ingress leaves a group whose ALB stays: the rules forwarding to its target groups
+    (``names``, less those other Ingresses of the group use: ``keep``) go, then the groups."""
+    lb = find_lb(elbv2, lb_name(where.cluster, stack, scheme))
+    gone = names - keep
+    if lb is None or not gone:
+        return
+    arns: dict[str, str] = {}
+    for name in gone:
+        try:
+            for group in elbv2.describe_target_groups(Names=[name])["TargetGroups"]:
+                arns[group["TargetGroupArn"]] = name
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in (
+                "TargetGroupNotFound",
+                "TargetGroupNotFoundException",
+            ):
+                raise
+    for listener in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+        for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
+            if rule.get("IsDefault"):
+                continue
+            if any(a.get("TargetGroupArn") in arns for a in rule.get("Actions") or []):
+                elbv2.delete_rule(RuleArn=rule["RuleArn"])
+    for arn in arns:
+        elbv2.delete_target_group(TargetGroupArn=arn)
 
 
 def _ensure_target_group(

@@ -246,6 +246,30 @@ class LoadBalancerController:
             raise
         return not (fresh.metadata and fresh.metadata.deletionTimestamp)
 
+    def _leave_group(
+        self,
+        ctl: Installed,
+        ing: dict[str, Any],
+        others: list[dict[str, Any]],
+        stack: str,
+        scheme: str,
+        classes: dict[str, str],
+    ) -> None:
+        """An Ingress leaves its group's ALB: its rules and target groups go, the ALB stays."""
+        where = self.where(ctl)
+        keep: set[str] = set()
+        for other in others:
+            if (
+                key(other) != key(ing)
+                and lb_rules.is_alb(other, classes, ctl.ingress_class)
+                and not meta(other).get("deletionTimestamp")
+                and lb_rules.ingress_stack(other) == stack
+            ):
+                plan = lb_rules.ingress_plan(other)
+                keep |= lb_cloud.ingress_target_groups(where, plan, key(other)[0])
+        names = lb_cloud.ingress_target_groups(where, lb_rules.ingress_plan(ing), key(ing)[0])
+        lb_cloud.remove_ingress_routes(self._aws(ctl, "elbv2"), where, stack, scheme, names, keep)
+
     def _failed(self, obj: dict[str, Any], exc: Exception) -> None:
         """The controller's Warning for an AWS call refused, or credentials it could not get."""
         if isinstance(exc, NotReady):
@@ -387,6 +411,8 @@ class LoadBalancerController:
                     others = list(self.ingresses.values())
                 if not lb_rules.stack_still_used(ing, others, classes):
                     self._delete_lb(ctl, stack, scheme, "Ingress")
+                else:
+                    self._leave_group(ctl, ing, others, stack, scheme, classes)
                 self._remove_finalizer(Ingress, ing, INGRESS_FINALIZER)
                 log.info("Ingress %s/%s: finalizer %s removed", *key(ing), INGRESS_FINALIZER)
                 return
