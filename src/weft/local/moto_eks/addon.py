@@ -1,11 +1,12 @@
 """EKS add-ons, which moto 5.2.5 lacks: CreateAddon, DescribeAddon, ListAddons, UpdateAddon,
 DeleteAddon and DescribeAddonVersions, over the catalogue of :mod:`.catalogue`.
 
-As AWS: an add-on outside the catalogue is refused (``InvalidParameterException``), and so is
-a version that does not run on the cluster's Kubernetes; a second CreateAddon of the same
-add-on is ``ResourceInUseException``; CreateAddon without a version installs the default one;
-UpdateAddon records an ``AddonUpdate``; DeleteAddon answers ``DELETING``. An add-on is ACTIVE
-as soon as it is created.
+As AWS: a configuration its schema does not take is refused (``InvalidParameterException``;
+:func:`.catalogue.configuration_problem`); an add-on outside the catalogue is refused
+(``InvalidParameterException``), and so is a version that does not run on the cluster's
+Kubernetes; a second CreateAddon of the same add-on is ``ResourceInUseException``; CreateAddon
+without a version installs the default one; UpdateAddon records an ``AddonUpdate``; DeleteAddon
+answers ``DELETING``. An add-on is ACTIVE as soon as it is created.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ def _unsupported_version(cluster_name: str, k8s_version: str, addon_name: str) -
         cluster=cluster_name,
         addon=addon_name,
     )
+
+
+def _check_configuration(cluster_name: str, addon_name: str, values: str) -> None:
+    problem = catalogue.configuration_problem(addon_name, values)
+    if problem:
+        raise backend.invalid(problem, cluster=cluster_name, addon=addon_name)
 
 
 def apply() -> None:
@@ -84,6 +91,7 @@ def apply() -> None:
             addon["serviceAccountRoleArn"] = role
         values = self._get_param("configurationValues")
         if values:
+            _check_configuration(cluster_name, addon_name, values)
             addon["configurationValues"] = values
         addons[addon_name] = addon
         return ActionResult({"addon": addon})
@@ -113,6 +121,7 @@ def apply() -> None:
             params.append({"type": "ServiceAccountRoleArn", "value": role})
         values = self._get_param("configurationValues")
         if values is not None:
+            _check_configuration(cluster_name, addon_name, values)
             addon["configurationValues"] = values
             params.append({"type": "ConfigurationValues", "value": values})
         conflicts = self._get_param("resolveConflicts")
