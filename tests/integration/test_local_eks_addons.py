@@ -11,7 +11,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.helpers import CLUSTER_VERSION
+from tests.integration.helpers import CLUSTER_VERSION, down, fabric_text, target_for, up
+from weft.ops.plan import inventory
 
 pytestmark = pytest.mark.integration
 
@@ -70,3 +71,47 @@ def test_a_configuration_outside_the_schema_is_refused(eks: Any) -> None:
             clusterName=name, addonName="metrics-server", configurationValues='{"replica": 2}'
         )
     assert exc.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_coredns_on_a_fargate_only_cluster_is_degraded_until_told_to_run_on_fargate(
+    clean_cloud: str, eks: Any
+) -> None:
+    name = f"c{uuid.uuid4().hex[:8]}"
+    eks.create_cluster(
+        name=name,
+        version=CLUSTER_VERSION,
+        roleArn="arn:aws:iam::123456789012:role/eks",
+        resourcesVpcConfig={"subnetIds": []},
+    )
+    eks.create_fargate_profile(
+        clusterName=name,
+        fargateProfileName="system",
+        podExecutionRoleArn="arn:aws:iam::123456789012:role/pods",
+        selectors=[{"namespace": "kube-system"}],
+    )
+    eks.create_addon(clusterName=name, addonName="coredns")
+    addon = eks.describe_addon(clusterName=name, addonName="coredns")["addon"]
+    assert addon["status"] == "DEGRADED"
+    assert addon["health"]["issues"][0]["code"] == "InsufficientNumberOfReplicas"
+    eks.update_addon(
+        clusterName=name,
+        addonName="coredns",
+        configurationValues=json.dumps({"computeType": "Fargate"}),
+    )
+    assert eks.describe_addon(clusterName=name, addonName="coredns")["addon"]["status"] == "ACTIVE"
+
+
+def test_a_fargate_only_fabric_comes_up(clean_cloud: str) -> None:
+    """weft configures coredns to run on Fargate: the add-on becomes ACTIVE and up completes."""
+    text = fabric_text("fargateonly", zones=2) + (
+        f'cluster:\n  version: "{CLUSTER_VERSION}"\n  endpoint: private\n'
+        "  addons: {vpc-cni: {}, coredns: {}}\n"
+        "fargate:\n  - {name: system, selectors: [{namespace: kube-system}]}\n"
+    )
+    target = target_for(text)
+    outcome = up(target)
+    assert outcome.ok, outcome
+    coredns = inventory(target).by_address["eks_addon.coredns"]
+    assert coredns.state == "active"
+    assert dict(coredns.props["configuration"]) == {"computeType": "Fargate"}
+    assert down(target).ok

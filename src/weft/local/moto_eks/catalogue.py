@@ -201,23 +201,35 @@ def addon_info(addon: str, k8s_version: str | None) -> dict[str, Any]:
     }
 
 
-def configuration_problem(addon: str, values: str) -> str | None:
-    """None when EKS takes ``values`` (JSON or YAML) as the add-on's configuration; else the
-    message of its InvalidParameterException."""
+class Unreadable(ValueError):
+    """A configuration that is neither JSON nor YAML."""
+
+
+def parse_configuration(values: str) -> Any:
+    """A configuration as EKS reads it: JSON, or YAML."""
     import json
 
-    text = values.strip()
-    if not text:
-        return None
     try:
-        found = json.loads(text)
+        return json.loads(values)
     except ValueError:
         try:
             import yaml  # type: ignore[import-untyped]
 
-            found = yaml.safe_load(text)
-        except Exception:
-            return "ConfigurationValue provided in request is not supported: not JSON or YAML"
+            return yaml.safe_load(values)
+        except Exception as exc:
+            raise Unreadable(str(exc)) from exc
+
+
+def configuration_problem(addon: str, values: str) -> str | None:
+    """None when EKS takes ``values`` (JSON or YAML) as the add-on's configuration; else the
+    message of its InvalidParameterException."""
+    text = values.strip()
+    if not text:
+        return None
+    try:
+        found = parse_configuration(text)
+    except Unreadable:
+        return "ConfigurationValue provided in request is not supported: not JSON or YAML"
     prefix = (
         "ConfigurationValue provided in request is not supported: Json schema validation failed"
     )
