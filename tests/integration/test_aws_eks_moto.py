@@ -566,6 +566,7 @@ def test_addon_versions_have_one_default_each(eks: Any, version: str) -> None:
         "coredns",
         "kube-proxy",
         "aws-ebs-csi-driver",
+        "metrics-server",  # EKS's community add-on
     }
     for addon in addons:
         defaults = [

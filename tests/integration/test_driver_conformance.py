@@ -353,6 +353,7 @@ CASES = {
                 "service_account_role_arn",
                 {"service_account_role_arn": Ref("iam_role.nodes", "arn")},
             ),
+            ("configuration", {"configuration": {"env": {"WARM_IP_TARGET": "2"}}}),
         ],
     ),
     "eks_access_entry": Case("eks_access_entry.conformance-developers-" + ACCESS_DIGEST),

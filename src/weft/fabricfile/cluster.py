@@ -18,7 +18,8 @@ Defaults resolved here: ``api_cidrs`` is empty for a private endpoint; a public 
 or ``both``) has no default: the file lists who may reach it, and opens it to the world only by
 saying ``0.0.0.0/0`` literally (the plan then warns). ``weft init`` writes the caller's public
 address there when it can find it. ``addons`` is all of :data:`ADDONS` (each at the version EKS
-picks) when the key is omitted, and exactly the listed ones when it is given.
+picks) when the key is omitted, and exactly the listed ones when it is given; metrics-server is
+EKS's community add-on. How each is configured: :mod:`weft.model.cluster`.
 
 ``access`` grants IAM roles and users access to the cluster through EKS access entries (the
 cluster's authentication mode is ``API``): ``policy`` is ``admin``, ``edit`` or ``view`` (EKS's
@@ -96,7 +97,7 @@ DEFAULT_LOG_RETENTION_DAYS = 30
 #: The CIDR that opens the public endpoint to the world: never a default, only written literally.
 ANYWHERE = "0.0.0.0/0"
 #: The EKS managed add-ons weft installs; all of them unless ``addons`` says otherwise.
-ADDONS = ("vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver")
+ADDONS = ("vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "metrics-server")
 MAX_API_CIDRS = 40
 #: The names of node groups and Fargate profiles become part of their AWS names.
 MAX_COMPUTE_NAME_LENGTH = 20

@@ -50,7 +50,11 @@ from weft.fabricfile.cross_check import cross_problems
 from weft.fabricfile.data import Bucket, Cache, Database
 from weft.fabricfile.dns import Dns
 from weft.fabricfile.env_vars import StoreKind
-from weft.fabricfile.fargate import FargateProfile, FargateSelector
+from weft.fabricfile.fargate import (
+    FargateProfile,
+    FargateSelector,
+    coredns_on_fargate_problems,
+)
 from weft.fabricfile.k8s_names import MAX_LABEL_VALUE_LENGTH, is_label_value
 from weft.fabricfile.network import Network
 from weft.fabricfile.nodegroup import NodeGroup, Taint
@@ -263,6 +267,12 @@ class Fabric(BaseModel):
             domain=self.dns.domain if self.dns is not None else None,
             cluster=self.cluster,
         )
+        if self.cluster is not None:
+            found.extend(
+                coredns_on_fargate_problems(
+                    self.cluster.addons, bool(self.nodegroups), self.fargate
+                )
+            )
         if found:
             raise problem(*found)
         return self

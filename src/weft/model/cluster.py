@@ -17,7 +17,14 @@ profiles and managed add-ons.
 - The data security group also admits the EKS cluster security group on PostgreSQL (5432) when
   there are databases and Redis (6379) when there are caches (:data:`DATA_FROM_CLUSTER`): a
   Fargate pod carries only that group, never weft's ``nodes`` group.
-- The EBS CSI driver gets its own role through IRSA (the cluster's OIDC provider).
+- Add-ons (:func:`addons`): the EBS CSI driver and the VPC CNI each get their own role through
+  IRSA (the cluster's OIDC provider); ``AmazonEKS_CNI_Policy`` is then the CNI's, not the nodes'
+  (it stays on the node role only when the fabric leaves vpc-cni unmanaged, as the self-managed
+  CNI runs with the node's role). The vpc-cni add-on is made before the node groups, so their
+  nodes' CNI has its role from the start. The EBS CSI driver tags the volumes it makes with the
+  cluster (``k8sTagClusterId``: ``down``, ``leftovers`` and ``--delete-data`` count them) and
+  makes the default StorageClass ``gp3``, encrypted. On a fabric without node groups coredns is
+  configured to run on Fargate (``computeType``). metrics-server is EKS's community add-on.
 - The cluster authenticates through EKS access entries only (authentication mode ``API``; its
   creator keeps cluster admin through the entry EKS makes). Each ``cluster.access`` grant is an
   access entry for its principal and one access policy association (:func:`access_grants`).
@@ -62,6 +69,30 @@ ROLE_POLICIES: dict[str, tuple[str, list[str]]] = {
 
 EBS_CSI_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:ebs-csi-controller-sa"
 EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
+CNI_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:aws-node"
+CNI_POLICY = "AmazonEKS_CNI_Policy"
+#: The default StorageClass the EBS CSI driver makes: gp3, encrypted, bound where the pod lands.
+DEFAULT_STORAGE_CLASS = {
+    "name": "gp3",
+    "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+    "parameters": {"type": "gp3", "encrypted": "true"},
+    "volumeBindingMode": "WaitForFirstConsumer",
+    "allowVolumeExpansion": True,
+    "reclaimPolicy": "Delete",
+}
+
+
+def addon_configuration(fabric: Fabric, addon: str) -> dict[str, Any]:
+    """The ``configurationValues`` weft gives ``addon`` (see the module docstring)."""
+    if addon == "aws-ebs-csi-driver":
+        return {
+            "controller": {"k8sTagClusterId": fabric.name},
+            "storageClasses": [DEFAULT_STORAGE_CLASS],
+        }
+    if addon == "coredns" and fabric.fargate and not fabric.nodegroups:
+        return {"computeType": "Fargate"}
+    return {}
+
 
 CLUSTER = Ref(addresses.CLUSTER)
 
@@ -294,9 +325,12 @@ def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> l
     node_tier = "private" if private else "public"
     node_subnets = [Ref(f"subnet.{node_tier}-{s}") for s in suffixes]
 
+    cni_role = "vpc-cni" in spec.addons
     for role, (service, policies) in ROLE_POLICIES.items():
         if role == "fargate" and fabric.fargate:
             iam_role(b, role, _fargate_trust(fabric, account_id), policies)
+        elif role == "nodes" and cni_role:
+            iam_role(b, role, _service_trust(service), [p for p in policies if p != CNI_POLICY])
         elif role != "fargate":
             iam_role(b, role, _service_trust(service), policies)
     public = spec.endpoint in ("public", "both")
@@ -347,6 +381,21 @@ def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> l
     access_grants(b, spec.access)
     if "aws-ebs-csi-driver" in spec.addons:
         iam_role(b, "ebs-csi", irsa_trust(EBS_CSI_SERVICE_ACCOUNT), [EBS_CSI_POLICY])
+    if cni_role:
+        iam_role(b, "vpc-cni", irsa_trust(CNI_SERVICE_ACCOUNT), [CNI_POLICY])
+        # before the nodes: their CNI needs its role to make them Ready
+        cni = b.add(
+            "eks_addon",
+            "vpc-cni",
+            {
+                "cluster_name": CLUSTER,
+                "addon_name": "vpc-cni",
+                "addon_version": spec.addons["vpc-cni"].version,
+                "service_account_role_arn": Ref("iam_role.vpc-cni", "arn"),
+                "configuration": addon_configuration(fabric, "vpc-cni"),
+            },
+        )
+    before_nodes = (cni.address,) if cni_role else ()
 
     compute: list[str] = []
     for ng in fabric.nodegroups:
@@ -382,6 +431,7 @@ def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> l
                         {"key": t.key, "value": t.value, "effect": t.effect} for t in ng.taints
                     ],
                 },
+                before_nodes,
             ).address
         )
     for profile in fabric.fargate:
@@ -401,7 +451,10 @@ def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> l
                 },
             ).address
         )
+    roles = {"aws-ebs-csi-driver": Ref("iam_role.ebs-csi", "arn")}
     for addon_name, addon in spec.addons.items():
+        if addon_name == "vpc-cni":
+            continue  # made above, before the nodes
         b.add(
             "eks_addon",
             addon_name,
@@ -409,9 +462,8 @@ def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> l
                 "cluster_name": CLUSTER,
                 "addon_name": addon_name,
                 "addon_version": addon.version,
-                "service_account_role_arn": Ref("iam_role.ebs-csi", "arn")
-                if addon_name == "aws-ebs-csi-driver"
-                else None,
+                "service_account_role_arn": roles.get(addon_name),
+                "configuration": addon_configuration(fabric, addon_name),
             },
             # add-ons that run pods need somewhere to run them
             depends_on=tuple(compute),

@@ -65,10 +65,17 @@ def test_cluster_defaults() -> None:
             "coredns": Addon(),
             "kube-proxy": Addon(),
             "aws-ebs-csi-driver": Addon(),
+            "metrics-server": Addon(),
         },
     )
     assert cluster is not None
-    assert list(cluster.addons) == ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"]
+    assert list(cluster.addons) == [
+        "vpc-cni",
+        "coredns",
+        "kube-proxy",
+        "aws-ebs-csi-driver",
+        "metrics-server",
+    ]
     assert all(addon.version is None for addon in cluster.addons.values())
 
 
@@ -100,7 +107,9 @@ def test_a_private_endpoint_defaults_to_no_api_cidrs() -> None:
         FargateProfile(
             name="apps",
             selectors=[FargateSelector(namespace="default", labels={"fargate": "true"})],
-        )
+        ),
+        # coredns runs on Fargate in a fabric without node groups: a profile selects it
+        FargateProfile(name="system", selectors=[FargateSelector(namespace="kube-system")]),
     ]
 
 
@@ -497,3 +506,24 @@ def test_redis_6_0_is_written_6_x_as_elasticache_names_it() -> None:
         'ElastiCache has no Redis version "6.0"' in p and 'engine_version: "6.x"' in p
         for p in _problems(text % "6.0")
     )
+
+
+def test_a_fargate_only_fabric_must_give_coredns_a_profile() -> None:
+    """Without node groups coredns runs on Fargate: a profile must select kube-system (with no
+    labels, or labels coredns's pods carry), else the fabric is refused at validate."""
+    fargate_only = (
+        BASE.replace("network:", "network:\n  layout: private", 1)
+        + CLUSTER_VERSION
+        + "  endpoint: private\nfargate:\n  - name: apps\n    selectors:\n"
+        + "      - {namespace: default}\n"
+    )
+    problems = _problems(fargate_only + "      - {namespace: kube-system, labels: {app: x}}\n")
+    assert any("no Fargate profile selects its pods" in p for p in problems), problems
+    assert parse_fabric(fargate_only + "      - {namespace: kube-system}\n").fargate
+    labelled = "      - {namespace: kube-system, labels: {k8s-app: kube-dns}}\n"
+    assert parse_fabric(fargate_only + labelled).fargate
+    # or coredns left out of the add-ons
+    no_coredns = fargate_only.replace(
+        "  endpoint: private\n", "  endpoint: private\n  addons: {vpc-cni: {}}\n"
+    )
+    assert parse_fabric(no_coredns).fargate

@@ -7,8 +7,31 @@ import pytest
 from weft.local.moto_eks import catalogue
 
 
-def test_the_four_addons_weft_installs_in_order() -> None:
-    assert catalogue.ADDON_NAMES == ("vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver")
+def test_the_addons_weft_installs_in_order() -> None:
+    assert catalogue.ADDON_NAMES == (
+        "vpc-cni",
+        "coredns",
+        "kube-proxy",
+        "aws-ebs-csi-driver",
+        "metrics-server",
+    )
+
+
+def test_metrics_server_is_a_community_addon_from_kubernetes_1_25() -> None:
+    assert catalogue.versions("metrics-server", 24) == []
+    assert catalogue.default_version("metrics-server", "1.25") == "v0.7.2-eksbuild.3"
+    info = catalogue.addon_info("metrics-server", "1.30")
+    assert info["owner"] == "community"
+    assert info["addonVersions"][0]["compatibilities"][0]["clusterVersion"] == "1.30"
+    assert catalogue.addon_info("metrics-server", "1.24")["addonVersions"] == []
+
+
+def test_configuration_is_checked_against_the_addons_schema() -> None:
+    assert catalogue.configuration_problem("coredns", '{"computeType": "Fargate"}') is None
+    assert catalogue.configuration_problem("coredns", "computeType: Fargate") is None
+    refused = catalogue.configuration_problem("coredns", '{"computeTyp": "Fargate"}')
+    assert refused is not None and "$.computeTyp" in refused
+    assert catalogue.configuration_problem("vpc-cni", "[1, 2]") is not None
 
 
 @pytest.mark.parametrize(

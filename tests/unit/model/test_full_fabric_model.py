@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from weft.core.planner import desired_graph
-from weft.core.resource import Fmt, Ref
+from weft.core.resource import Fmt, Ref, thaw
 from weft.fabricfile import load_fabric, parse_fabric
 from weft.model import desired_resources
 from weft.model.cluster import TEMPLATE_GENERATION, nodegroup_name
@@ -26,7 +26,7 @@ def test_every_section_becomes_resources_in_one_acyclic_graph():
     res = build()
     kinds = Counter(r.kind for r in res.values())
     assert kinds["eks_cluster"] == 1 and kinds["eks_nodegroup"] == 2 and kinds["eks_addon"] == 4
-    assert kinds["iam_role"] == 5  # cluster, nodes, fargate, ebs-csi, lb-controller
+    assert kinds["iam_role"] == 6  # cluster, nodes, fargate, ebs-csi, vpc-cni, lb-controller
     assert kinds["db_instance"] == 2 and kinds["cache_replication_group"] == 1
     assert kinds["bucket"] == 2 and kinds["hosted_zone"] == 1 and kinds["dns_record"] == 1
     graph = desired_graph(res.values())
@@ -204,3 +204,42 @@ def test_caches_keep_daily_snapshots():
 def test_the_control_plane_s_interfaces_go_in_the_private_subnets():
     subnets = build()["eks_cluster.main"].props["subnet_ids"]
     assert subnets and all(ref.address.startswith("subnet.private-") for ref in subnets)
+
+
+def test_addons_get_their_roles_configuration_and_order():
+    """vpc-cni has its own IRSA role (the node role loses AmazonEKS_CNI_Policy) and is made
+    before the node groups; the EBS CSI driver tags volumes with the cluster and makes the
+    default gp3 encrypted StorageClass; metrics-server is installed by default."""
+    res = build(
+        text=PRODUCTION.read_text().replace(
+            "    aws-ebs-csi-driver:\n", "    aws-ebs-csi-driver:\n    metrics-server:\n"
+        )
+    )
+    nodes = res["iam_role.nodes"].props["managed_policies"]
+    assert not any(p.endswith("/AmazonEKS_CNI_Policy") for p in nodes)
+    cni_role = res["iam_role.vpc-cni"].props
+    assert list(cni_role["managed_policies"]) == ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"]
+    trust = repr(thaw(cni_role["assume_role_policy"]))
+    assert "system:serviceaccount:kube-system:aws-node" in trust
+    assert res["eks_addon.vpc-cni"].props["service_account_role_arn"] == Ref(
+        "iam_role.vpc-cni", "arn"
+    )
+    order = desired_graph(res.values()).topological_order()
+    assert order.index("eks_addon.vpc-cni") < order.index("eks_nodegroup.general")
+    ebs = thaw(res["eks_addon.aws-ebs-csi-driver"].props["configuration"])
+    name = res["eks_cluster.main"].props["name"]
+    assert ebs["controller"] == {"k8sTagClusterId": name}
+    [storage_class] = ebs["storageClasses"]
+    assert storage_class["parameters"] == {"type": "gp3", "encrypted": "true"}
+    assert storage_class["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
+    assert thaw(res["eks_addon.coredns"].props["configuration"]) == {}  # it has node groups
+    assert "eks_addon.metrics-server" in res
+
+
+def test_without_a_managed_vpc_cni_the_nodes_keep_the_cni_policy():
+    res = build(
+        text=PRODUCTION.read_text().replace("    vpc-cni: {version: v1.18.3-eksbuild.1}\n", "")
+    )
+    assert "iam_role.vpc-cni" not in res
+    nodes = res["iam_role.nodes"].props["managed_policies"]
+    assert any(p.endswith("/AmazonEKS_CNI_Policy") for p in nodes)

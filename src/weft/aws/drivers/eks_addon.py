@@ -12,6 +12,10 @@ is the current default, and the concrete version otherwise. So:
   version, differs from None, and the update installs the new default;
 - the running version is always in the outputs (``version``).
 
+**Configuration.** ``configuration`` is the add-on's ``configurationValues`` as a JSON object
+(``{}``: none): coredns's ``computeType``, the EBS CSI driver's ``k8sTagClusterId`` and
+StorageClasses. UpdateAddon sets it (``{}`` clears it); EKS checks it against the add-on's schema.
+
 **Role.** UpdateAddon can set or change ``service_account_role_arn`` but not remove it (the
 API wants an ARN): going back to None deletes the add-on *preserving its Kubernetes objects*
 (``preserve=True``, so its pods keep running) and creates it again without a role. An
@@ -22,6 +26,7 @@ How add-ons are listed, waited on and deleted: :mod:`.eks`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,6 +62,26 @@ def default_version(ctx: AwsContext, addon: str, k8s_version: str) -> str | None
     return None
 
 
+def configuration_values(configuration: Mapping[str, Any]) -> str:
+    """``configurationValues`` as weft sends it: JSON, keys sorted (``{}`` for none)."""
+    return json.dumps(dict(configuration), sort_keys=True)
+
+
+def configuration_of(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An add-on description's configuration (JSON or YAML, as EKS takes both; ``{}`` when it
+    has none)."""
+    text = str(item.get("configurationValues") or "").strip()
+    if not text:
+        return {}
+    try:
+        found = json.loads(text)
+    except ValueError:
+        from ruamel.yaml import YAML
+
+        found = YAML(typ="safe").load(text)
+    return dict(found) if isinstance(found, dict) else {}
+
+
 def _cluster_version(ctx: AwsContext, cluster: str) -> str:
     found = eks.describe(ctx, cluster)
     if found is None:
@@ -75,7 +100,7 @@ class EksAddonDriver(eks.EksChildDriver):
     schema = KindSchema(
         kind=KIND,
         immutable=frozenset({"cluster_name", "addon_name"}),
-        updatable=frozenset({"addon_version", "service_account_role_arn", "tags"}),
+        updatable=frozenset({"addon_version", "service_account_role_arn", "configuration", "tags"}),
         shown=("addon_name", "addon_version"),
     )
     noun = "add-on"
@@ -94,6 +119,7 @@ class EksAddonDriver(eks.EksChildDriver):
             "addon_name": item["addonName"],
             "addon_version": None if follows and running == default else running,
             "service_account_role_arn": item.get("serviceAccountRoleArn") or None,
+            "configuration": configuration_of(item),
             "tags": {k: v for k, v in tags.items() if k != VERSION_TAG},
         }
         outputs = {"arn": item.get("addonArn"), "version": running}
@@ -129,7 +155,7 @@ class EksAddonDriver(eks.EksChildDriver):
             )
         # an add-on in the fabric's cluster: a retried create, or one made outside weft
         live = self._usable(ctx, resource.address, props)
-        changed = {"addon_version", "service_account_role_arn", "tags"}
+        changed = {"addon_version", "service_account_role_arn", "configuration", "tags"}
         return self.update(ctx, resource, props, self.observe(ctx, resource.name, live), changed)
 
     def make(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
@@ -144,6 +170,8 @@ class EksAddonDriver(eks.EksChildDriver):
             kwargs["addonVersion"] = props["addon_version"]
         if props.get("service_account_role_arn"):
             kwargs["serviceAccountRoleArn"] = props["service_account_role_arn"]
+        if props.get("configuration"):
+            kwargs["configurationValues"] = configuration_values(props["configuration"])
         ctx.client("eks").create_addon(**kwargs)
         # DEGRADED while its pods wait for nodes is common at first: keep waiting
         addon = self.wait_for(ctx, resource.address, props)
@@ -174,6 +202,9 @@ class EksAddonDriver(eks.EksChildDriver):
                 return self._recreate_without_role(ctx, resource, props)
             if role and role != live.get("serviceAccountRoleArn"):
                 request["serviceAccountRoleArn"] = role
+        wanted = dict(props.get("configuration") or {})
+        if "configuration" in changed and wanted != configuration_of(live):
+            request["configurationValues"] = configuration_values(wanted)
         if request:
             update = ctx.client("eks").update_addon(
                 clusterName=cluster, addonName=addon_name, resolveConflicts="OVERWRITE", **request

@@ -1,11 +1,13 @@
 """EKS add-ons, which moto 5.2.5 lacks: CreateAddon, DescribeAddon, ListAddons, UpdateAddon,
 DeleteAddon and DescribeAddonVersions, over the catalogue of :mod:`.catalogue`.
 
-As AWS: an add-on outside the catalogue is refused (``InvalidParameterException``), and so is
-a version that does not run on the cluster's Kubernetes; a second CreateAddon of the same
-add-on is ``ResourceInUseException``; CreateAddon without a version installs the default one;
-UpdateAddon records an ``AddonUpdate``; DeleteAddon answers ``DELETING``. An add-on is ACTIVE
-as soon as it is created.
+As AWS: a configuration its schema does not take is refused (``InvalidParameterException``;
+:func:`.catalogue.configuration_problem`); an add-on outside the catalogue is refused
+(``InvalidParameterException``), and so is a version that does not run on the cluster's
+Kubernetes; a second CreateAddon of the same add-on is ``ResourceInUseException``; CreateAddon
+without a version installs the default one; UpdateAddon records an ``AddonUpdate``; DeleteAddon
+answers ``DELETING``. An add-on is ACTIVE as soon as it is created, except coredns on a cluster
+whose only compute is Fargate (:func:`coredns_status`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,52 @@ def _unsupported_version(cluster_name: str, k8s_version: str, addon_name: str) -
         cluster=cluster_name,
         addon=addon_name,
     )
+
+
+#: coredns's pods' labels, which a Fargate profile's selector must match.
+COREDNS_LABELS = {"k8s-app": "kube-dns"}
+DEGRADED_ISSUE = {
+    "code": "InsufficientNumberOfReplicas",
+    "message": "The add-on is unhealthy because it doesn't have the desired number of replicas.",
+    "resourceIds": [],
+}
+
+
+def coredns_status(cluster: Any, addon: dict[str, Any]) -> str:
+    """coredns's status on a cluster with Fargate profiles and no node groups: DEGRADED unless
+    its configuration says ``computeType: Fargate`` (its pods are otherwise annotated
+    ``eks.amazonaws.com/compute-type: ec2`` and never go to Fargate) and a profile selects them
+    (namespace kube-system, labels none or ``k8s-app: kube-dns``), as "Get started with AWS
+    Fargate for your cluster" (Amazon EKS User Guide,
+    https://docs.aws.amazon.com/eks/latest/userguide/fargate-getting-started.html) describes:
+    its pods stay Pending. (A cluster with no compute at all is not judged here.)"""
+    if cluster.nodegroups or not cluster.fargate_profiles:
+        return str(addon["status"])
+    values = str(addon.get("configurationValues") or "")
+    config = catalogue.parse_configuration(values) if values else {}
+    on_fargate = isinstance(config, dict) and config.get("computeType") == "Fargate"
+    selected = any(
+        selector.get("namespace") == "kube-system"
+        and dict(selector.get("labels") or {}).items() <= COREDNS_LABELS.items()
+        for profile in cluster.fargate_profiles.values()
+        for selector in profile.selectors or []
+    )
+    return str(addon["status"]) if on_fargate and selected else "DEGRADED"
+
+
+def _described(cluster: Any, addon: dict[str, Any]) -> dict[str, Any]:
+    if addon["addonName"] != "coredns" or addon["status"] != "ACTIVE":
+        return addon
+    status = coredns_status(cluster, addon)
+    if status == "DEGRADED":
+        return {**addon, "status": status, "health": {"issues": [DEGRADED_ISSUE]}}
+    return addon
+
+
+def _check_configuration(cluster_name: str, addon_name: str, values: str) -> None:
+    problem = catalogue.configuration_problem(addon_name, values)
+    if problem:
+        raise backend.invalid(problem, cluster=cluster_name, addon=addon_name)
 
 
 def apply() -> None:
@@ -84,13 +132,14 @@ def apply() -> None:
             addon["serviceAccountRoleArn"] = role
         values = self._get_param("configurationValues")
         if values:
+            _check_configuration(cluster_name, addon_name, values)
             addon["configurationValues"] = values
         addons[addon_name] = addon
         return ActionResult({"addon": addon})
 
     def describe_addon(self: Any) -> Any:
-        _cluster, addon = find(self, self._get_param("name"), self._get_param("addonName"))
-        return ActionResult({"addon": addon})
+        cluster, addon = find(self, self._get_param("name"), self._get_param("addonName"))
+        return ActionResult({"addon": _described(cluster, addon)})
 
     def list_addons(self: Any) -> Any:
         cluster = backend.cluster(self.eks_backend, self._get_param("name"))
@@ -113,6 +162,7 @@ def apply() -> None:
             params.append({"type": "ServiceAccountRoleArn", "value": role})
         values = self._get_param("configurationValues")
         if values is not None:
+            _check_configuration(cluster_name, addon_name, values)
             addon["configurationValues"] = values
             params.append({"type": "ConfigurationValues", "value": values})
         conflicts = self._get_param("resolveConflicts")

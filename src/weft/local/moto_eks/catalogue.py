@@ -1,5 +1,11 @@
-"""The local EKS's add-on catalogue, as data: the four add-ons weft installs and their versions
-for each Kubernetes version, one ``defaultVersion`` each, as DescribeAddonVersions lists them.
+"""The local EKS's add-on catalogue, as data: the add-ons weft installs and their versions for
+each Kubernetes version, one ``defaultVersion`` each, as DescribeAddonVersions lists them.
+
+metrics-server is one of EKS's *community* add-ons (owner ``community``, "Community add-ons",
+Amazon EKS User Guide, https://docs.aws.amazon.com/eks/latest/userguide/community-addons.html),
+offered here from Kubernetes 1.25. Each add-on's configuration is checked as EKS checks it
+against the add-on's schema (DescribeAddonConfiguration), here only its top-level keys
+(:func:`configuration_problem`).
 
 Pure: nothing here touches moto. The versions are the emulator's own (close to what EKS offered
 when they were written), not read from weft, so a version weft expects wrongly is not also the
@@ -28,15 +34,59 @@ class Addon:
     type: str
     versions: tuple[tuple[int, tuple[str, ...]], ...]
     requires_iam_permissions: bool = False
+    owner: str = "aws"
+    compute_types: tuple[str, ...] = ("ec2",)
+    #: the top-level keys of its configuration schema (None: not checked)
+    configuration_keys: frozenset[str] | None = None
 
 
 ADDONS: Mapping[str, Addon] = {
-    "vpc-cni": Addon("networking", ((0, ("v1.19.2-eksbuild.1", "v1.18.6-eksbuild.1")),)),
+    "vpc-cni": Addon(
+        "networking",
+        ((0, ("v1.19.2-eksbuild.1", "v1.18.6-eksbuild.1")),),
+        configuration_keys=frozenset(
+            {
+                "affinity",
+                "enableNetworkPolicy",
+                "enableWindowsIpam",
+                "enableWindowsPrefixDelegation",
+                "env",
+                "eniConfig",
+                "init",
+                "livenessProbeTimeoutSeconds",
+                "nodeAgent",
+                "nodeSelector",
+                "podAnnotations",
+                "podLabels",
+                "readinessProbeTimeoutSeconds",
+                "resources",
+                "tolerations",
+                "updateStrategy",
+            }
+        ),
+    ),
     "coredns": Addon(
         "networking",
         (
             (0, ("v1.11.3-eksbuild.2", "v1.11.1-eksbuild.9")),
             (32, ("v1.12.3-eksbuild.2", "v1.12.1-eksbuild.9")),
+        ),
+        compute_types=("ec2", "fargate"),
+        configuration_keys=frozenset(
+            {
+                "affinity",
+                "autoScaling",
+                "computeType",
+                "corefile",
+                "nodeSelector",
+                "podAnnotations",
+                "podDisruptionBudget",
+                "podLabels",
+                "replicaCount",
+                "resources",
+                "tolerations",
+                "topologySpreadConstraints",
+            }
         ),
     ),
     "kube-proxy": Addon(
@@ -46,6 +96,36 @@ ADDONS: Mapping[str, Addon] = {
         "storage",
         ((0, ("v1.38.1-eksbuild.1", "v1.37.0-eksbuild.1")),),
         requires_iam_permissions=True,
+        configuration_keys=frozenset(
+            {
+                "controller",
+                "defaultStorageClass",
+                "node",
+                "nodeComponentOnly",
+                "sidecars",
+                "storageClasses",
+                "volumeSnapshotClasses",
+            }
+        ),
+    ),
+    "metrics-server": Addon(
+        "observability-and-monitoring",
+        ((0, ()), (25, ("v0.7.2-eksbuild.3", "v0.7.2-eksbuild.1"))),
+        owner="community",
+        compute_types=("ec2", "fargate"),
+        configuration_keys=frozenset(
+            {
+                "affinity",
+                "args",
+                "nodeSelector",
+                "podAnnotations",
+                "podLabels",
+                "replicas",
+                "resources",
+                "tolerations",
+                "topologySpreadConstraints",
+            }
+        ),
     ),
 }
 
@@ -104,14 +184,14 @@ def addon_info(addon: str, k8s_version: str | None) -> dict[str, Any]:
     return {
         "addonName": addon,
         "type": ADDONS[addon].type,
-        "owner": "aws",
+        "owner": ADDONS[addon].owner,
         "publisher": "eks",
         "defaultNamespace": "kube-system",
         "addonVersions": [
             {
                 "addonVersion": version,
                 "architecture": ["amd64", "arm64"],
-                "computeTypes": ["ec2"],
+                "computeTypes": list(ADDONS[addon].compute_types),
                 "compatibilities": compat,
                 "requiresConfiguration": False,
                 "requiresIamPermissions": ADDONS[addon].requires_iam_permissions,
@@ -119,3 +199,47 @@ def addon_info(addon: str, k8s_version: str | None) -> dict[str, Any]:
             for version, compat in sorted(by_version.items(), reverse=True)
         ],
     }
+
+
+class Unreadable(ValueError):
+    """A configuration that is neither JSON nor YAML."""
+
+
+def parse_configuration(values: str) -> Any:
+    """A configuration as EKS reads it: JSON, or YAML."""
+    import json
+
+    try:
+        return json.loads(values)
+    except ValueError:
+        try:
+            import yaml  # type: ignore[import-untyped]
+
+            return yaml.safe_load(values)
+        except Exception as exc:
+            raise Unreadable(str(exc)) from exc
+
+
+def configuration_problem(addon: str, values: str) -> str | None:
+    """None when EKS takes ``values`` (JSON or YAML) as the add-on's configuration; else the
+    message of its InvalidParameterException."""
+    text = values.strip()
+    if not text:
+        return None
+    try:
+        found = parse_configuration(text)
+    except Unreadable:
+        return "ConfigurationValue provided in request is not supported: not JSON or YAML"
+    prefix = (
+        "ConfigurationValue provided in request is not supported: Json schema validation failed"
+    )
+    if not isinstance(found, dict):
+        return f"{prefix} with error: [$: {type(found).__name__} found, object expected]"
+    allowed = ADDONS[addon].configuration_keys if addon in ADDONS else None
+    unknown = sorted(set(found) - allowed) if allowed is not None else []
+    if unknown:
+        return (
+            f"{prefix} with error: [$.{unknown[0]}: is not defined in the schema and the schema "
+            "does not allow additional properties]"
+        )
+    return None
