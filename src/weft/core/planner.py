@@ -157,6 +157,8 @@ def plan(
 
     lookup: dict[str, Mapping[str, Any] | None] = {}
     changes: list[Change] = []
+    #: resources replaced delete-first: what depends on them and is replaced too goes first
+    gone_first: set[str] = set()
     for address in graph.topological_order():
         res = by_address[address]
         schema = schemas.get(res.kind) or KindSchema(res.kind)
@@ -184,6 +186,19 @@ def plan(
         else:
             action, reason = Action.NOOP, ""
             lookup[address] = obs.outputs
+        delete_first = schema.delete_before_create
+        if action is Action.REPLACE:
+            # Replaced with something it depends on that goes first (a cluster and its node
+            # groups): its new self needs the new dependency, which waits for the old one to
+            # go, which waits for the old self to go. So the old self goes first too, instead
+            # of a cycle: old groups, old cluster, new cluster, new groups.
+            # (Only where the old self does depend on the old one: otherwise no cycle.)
+            first = sorted(res.dependencies() & gone_first & set(obs.deps))
+            if first and not delete_first:
+                delete_first = True
+                reason += f"; deleted first, as {', '.join(first)} is replaced"
+            if delete_first:
+                gone_first.add(address)
         changes.append(
             Change(
                 action,
@@ -193,7 +208,7 @@ def plan(
                 observed=obs,
                 diffs=tuple(diffs),
                 reason=reason,
-                delete_first=schema.delete_before_create,
+                delete_first=delete_first,
             )
         )
 

@@ -208,3 +208,36 @@ def test_an_output_the_update_renews_is_unknown_to_what_refers_to_it():
     # unchanged, the version is known and nothing is to do
     unchanged = [Resource("template", "t", {"data": "old"}), want[1]]
     assert not plan("f", unchanged, seen, schemas).has_changes
+
+
+def test_a_replaced_cluster_and_its_node_groups_are_ordered_not_a_cycle():
+    """A cluster replaced (delete first: its name is unique) with its node groups (create
+    before delete, when alone): the node groups go before the old cluster and come back after
+    the new one, instead of a cycle (new group -> new cluster -> old cluster gone -> old group
+    gone -> new group)."""
+    from weft.core.executor import execution_graph
+
+    schemas = {
+        "cluster": KindSchema("cluster", immutable=frozenset({"subnets"})),
+        "group": KindSchema("group", immutable=frozenset({"cluster"}), delete_before_create=False),
+    }
+    wanted = [
+        Resource("cluster", "main", {"subnets": ["b", "c"]}),
+        Resource("group", "general", {"cluster": Ref("cluster.main", "name")}),
+    ]
+    cloud = [
+        Observed("cluster", "main", "c-1", {"subnets": ["a", "b"]}, outputs={"name": "c-1"}),
+        Observed("group", "general", "g-1", {"cluster": "c-1"}, deps=("cluster.main",)),
+    ]
+    p = plan("f", wanted, cloud, schemas)
+    group = p.change("group.general")
+    assert group.action is Action.REPLACE and group.delete_first
+    assert "cluster.main" in group.reason
+    graph, _steps = execution_graph(p)
+    order = graph.topological_order()
+    assert order.index("group.general#delete") < order.index("cluster.main#delete")
+    assert order.index("cluster.main#delete") < order.index("cluster.main")
+    assert order.index("cluster.main") < order.index("group.general")
+    # alone, a group still moves create-before-delete
+    alone = plan("f", wanted, [cloud[0], cloud[1]], {**schemas, "cluster": KindSchema("cluster")})
+    assert not alone.change("group.general").delete_first

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from weft.aws.inventory import build
 from weft.core import planner
+from weft.core.executor import execution_graph
 from weft.core.plan import Action, Change, FieldDiff, Plan
 from weft.core.resource import Observed, Ref, Resource
 from weft.errors import ConfigError, GuardError, StalePlan, UsageError
@@ -153,9 +155,11 @@ def test_up_refuses_a_cluster_version_changed_by_hand_and_shows_the_upgrade_path
     check_plan("fabric.yaml", plan_of(change(Action.UPDATE, "eks_addon.vpc_cni", "a", (skip,))))
 
 
-def test_a_plan_whose_steps_cannot_be_ordered_is_refused_when_made() -> None:
-    """A cluster and its node group both replaced: the cycle is found at plan time, before
-    anyone is asked to confirm, never after."""
+def test_a_cluster_and_its_node_groups_replaced_together_are_ordered() -> None:
+    """A cluster and its node group both replaced: the node group goes before the old cluster
+    and comes back after the new one (it was a dependency cycle, refused). A plan whose steps
+    cannot be ordered (here: the same plan with the node group made before the old one goes)
+    is still refused when made, before anyone is asked to confirm, never after."""
     cluster = {
         **{"name": "cyc", "version": "1.31", "role_arn": "r", "security_group_ids": []},
         **{"endpoint_public": True, "endpoint_private": False, "public_access_cidrs": []},
@@ -188,8 +192,21 @@ def test_a_plan_whose_steps_cannot_be_ordered_is_refused_when_made() -> None:
         ),
     ]
     plan = planner.plan("cyc", desired, observed, schemas(), meta={})
+    check_plan("fabric.yaml", plan)
+    group_change = plan.change("eks_nodegroup.general")
+    assert group_change.action is Action.REPLACE and group_change.delete_first
+    graph, _steps = execution_graph(plan)
+    steps = graph.topological_order()
+    assert steps.index("eks_nodegroup.general#delete") < steps.index("eks_cluster.main#delete")
+    assert steps.index("eks_cluster.main") < steps.index("eks_nodegroup.general")
+
+    tangled = Plan(
+        plan.fabric,
+        [replace(c, delete_first=False) if c.kind == "eks_nodegroup" else c for c in plan.changes],
+        plan.fingerprint,
+    )
     with pytest.raises(GuardError, match=r"fabric.yaml: weft cannot order .*dependency cycle"):
-        check_plan("fabric.yaml", plan)
+        check_plan("fabric.yaml", tangled)
 
 
 def observed_network() -> list[Observed]:
