@@ -12,7 +12,7 @@ from weft.model import desired_resources
 ZONES = ["us-east-2a", "us-east-2b", "us-east-2c"]
 
 NODES = "nodegroups:\n  - {name: general, instance_types: [t3.medium], min: 0, max: 3}\n"
-FARGATE = "fargate:\n  - {name: batch, selectors: [{namespace: batch}]}\n"
+FARGATE = "fargate:\n  - {name: batch, selectors: [{namespace: batch}, {namespace: kube-system}]}\n"
 
 
 def fabric(network: str, cluster: str, compute: str = NODES) -> str:
