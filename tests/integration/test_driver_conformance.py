@@ -36,7 +36,7 @@ from weft.core.resource import Observed, Ref, Resource, thaw
 from weft.fabricfile import parse_fabric
 from weft.model import desired_resources
 
-from .helpers import FAST_RETRY
+from .helpers import CLUSTER_VERSION, FAST_RETRY, PREVIOUS_VERSION
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.spread(2)]
 
@@ -54,7 +54,7 @@ provider: local
 tags: {{team: conformance}}
 network: {{cidr: 10.40.0.0/16, zones: 2, nat: single, layout: private}}
 cluster:
-  version: "1.30"
+  version: "{PREVIOUS_VERSION}"
   endpoint: both
   api_cidrs: [203.0.113.0/24]
   logs: [api]
@@ -249,7 +249,7 @@ CASES = {
     "eks_cluster": Case(
         "eks_cluster.main",
         [
-            ("version", {"version": "1.31"}),
+            ("version", {"version": CLUSTER_VERSION}),
             ("logging", {"logging": ["api", "audit"]}),
             ("public_access_cidrs", {"public_access_cidrs": ["198.51.100.0/24"]}),
             ("endpoint_private", {"endpoint_private": False}),

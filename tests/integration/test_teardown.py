@@ -34,12 +34,20 @@ from weft.ops.run import Runner, ensure_unlocked
 from weft.ops.target import Target
 from weft.ops.teardown import TeardownOptions
 
-from .helpers import FAST_RETRY, EventLog, cloud_counts, fabric_text, target_for, up
+from .helpers import (
+    CLUSTER_VERSION,
+    FAST_RETRY,
+    EventLog,
+    cloud_counts,
+    fabric_text,
+    target_for,
+    up,
+)
 
 pytestmark = pytest.mark.integration
 
-CLUSTER = """cluster:
-  version: "1.31"
+CLUSTER = f"""cluster:
+  version: "{CLUSTER_VERSION}"
   api_cidrs: [203.0.113.0/24]
 nodegroups:
   - name: general
@@ -312,9 +320,9 @@ def test_an_unswept_load_balancer_blocks_the_network_and_down_gives_up_with_a_re
     assert leftovers.find(target) == []
 
 
-FULL = """
+FULL = f"""
 cluster:
-  version: "1.31"
+  version: "{CLUSTER_VERSION}"
   endpoint: both
   api_cidrs: ["203.0.113.0/24"]
 nodegroups:
@@ -324,7 +332,7 @@ nodegroups:
     max: 5
 fargate:
   - name: batch
-    selectors: [{namespace: batch}]
+    selectors: [{{namespace: batch}}]
 databases:
   - name: main
     engine_version: "16.3"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.helpers import CLUSTER_VERSION
 from weft.aws.inventory import build
 from weft.core import planner
 from weft.core.plan import Action, Change, FieldDiff, Plan
@@ -146,7 +147,7 @@ def test_a_plan_whose_steps_cannot_be_ordered_is_refused_when_made() -> None:
     """A cluster and its node group both replaced: the cycle is found at plan time, before
     anyone is asked to confirm, never after."""
     cluster = {
-        **{"name": "cyc", "version": "1.31", "role_arn": "r", "security_group_ids": []},
+        **{"name": "cyc", "version": CLUSTER_VERSION, "role_arn": "r", "security_group_ids": []},
         **{"endpoint_public": True, "endpoint_private": False, "public_access_cidrs": []},
         **{"logging": [], "encryption_key_arn": None},
     }
