@@ -329,6 +329,11 @@ def test_required_keys_of_entries_get_an_example() -> None:
         ),
         (
             "databases:\n  - {name: main, engine_version: '16', instance_class: db.t4g.medium,"
+            " restore_from: final--2}\n",
+            "'final--2' is not a snapshot to restore from; expected final-snapshot",
+        ),
+        (
+            "databases:\n  - {name: main, engine_version: '16', instance_class: db.t4g.medium,"
             " backup_days: 36}\n",
             "expected a number of days from 0 to 35",
         ),
@@ -429,6 +434,21 @@ def test_models_validate_when_built_in_code() -> None:
 
 
 # --- versions ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "final-snapshot",
+        "weft-shop-main-final-20261207010203",
+        "arn:aws:rds:us-east-2:123456789012:snapshot:s1",
+    ],
+)
+def test_a_database_may_be_restored_from_a_snapshot(value: str) -> None:
+    db = Database(
+        name="main", engine_version="16", instance_class="db.t4g.medium", restore_from=value
+    )
+    assert db.restore_from == value
 
 
 def test_the_version_is_checked_for_its_shape_only_and_may_be_left_out() -> None:
