@@ -52,7 +52,12 @@ name: {name}
 region: {REGION}
 provider: local
 tags: {{team: conformance}}
-network: {{cidr: 10.40.0.0/16, zones: 2, nat: single, layout: private}}
+network:
+  cidr: 10.40.0.0/16
+  zones: 2
+  nat: single
+  layout: private
+  flow_logs: {{retention_days: 7}}
 cluster:
   version: "{PREVIOUS_VERSION}"
   endpoint: both
@@ -190,6 +195,7 @@ CASES = {
         ],
     ),
     "internet_gateway": Case("internet_gateway.main"),
+    "flow_log": Case("flow_log.vpc", extra=("log_group.flow-logs", "iam_role.flow-logs")),
     "subnet": Case("subnet.public-a", [("map_public_ip", {"map_public_ip": False})]),
     "eip": Case("eip.nat-a"),
     "nat_gateway": Case("nat_gateway.a"),
