@@ -32,7 +32,6 @@ REGION = "us-east-2"
 #: What a user adds to the file `weft init` wrote: the rest of a production fabric.
 FULL_FABRIC = """
 cluster:
-  version: "1.31"
   endpoint: both
   api_cidrs: ["203.0.113.0/24"]
 

@@ -9,7 +9,7 @@ from weft.core.events import Event
 from weft.core.executor import RetryPolicy
 from weft.fabricfile import parse_fabric
 from weft.local import parent_zones
-from weft.local.moto_eks.versions import default_version, today
+from weft.local.moto_eks.versions import CALENDAR, default_version, today
 from weft.ops import apply, teardown
 from weft.ops.plan import destroy_plan, make_plan
 from weft.ops.run import Outcome, Runner
@@ -31,6 +31,19 @@ def _newest_standard_version() -> str:
 #: The EKS version the tests' fabrics ask for: the newest in standard support by the local EKS
 #: calendar today (what a cluster without a version gets), so the tests age with the calendar.
 CLUSTER_VERSION = _newest_standard_version()
+
+
+def _previous_version() -> str:
+    version = f"1.{int(CLUSTER_VERSION.split('.')[1]) - 1}"
+    release = next((r for r in CALENDAR if r.version == version), None)
+    if release is None or release.status(today()) == "UNSUPPORTED":
+        raise RuntimeError(f"the local EKS calendar no longer offers {version}")
+    return version
+
+
+#: The minor version before :data:`CLUSTER_VERSION`, which EKS still offers: where a test's
+#: cluster starts when the test upgrades it (to :data:`CLUSTER_VERSION`).
+PREVIOUS_VERSION = _previous_version()
 
 
 def fabric_text(

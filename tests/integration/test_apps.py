@@ -37,7 +37,7 @@ from weft.ops.apps.teardown import teardown as kubernetes_teardown
 from weft.ops.target import Target
 from weft.ops.verify import Verify, data_reachable
 
-from .helpers import down, target_for, up, up_delegated
+from .helpers import CLUSTER_VERSION, down, target_for, up, up_delegated
 from .kube_versions import running_version, served_api_versions
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
@@ -50,7 +50,7 @@ name: {FABRIC}
 region: us-east-2
 provider: local
 network: {{cidr: 10.60.0.0/16, zones: 3, nat: single, layout: private}}
-cluster: {{version: "1.31", api_cidrs: [203.0.113.0/24]}}
+cluster: {{version: "{CLUSTER_VERSION}", api_cidrs: [203.0.113.0/24]}}
 nodegroups:
   - {{name: general, instance_types: [m6i.large], min: 2, max: 4, desired: 3}}
 databases:

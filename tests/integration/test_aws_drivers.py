@@ -19,6 +19,8 @@ from weft.core.resource import Observed, Resource, thaw
 from weft.fabricfile import load_fabric
 from weft.model import desired_resources
 
+from .helpers import CLUSTER_VERSION
+
 pytestmark = pytest.mark.integration
 
 REGION = "us-east-2"
@@ -643,7 +645,7 @@ def test_local_cloud_log_group_uses_a_key_only_when_its_policy_lets_cloudwatch_l
 
     fabric = parse_fabric(
         f"name: {ctx.fabric}\nregion: {REGION}\nnetwork: {{cidr: 10.0.0.0/16}}\n"
-        'cluster: {version: "1.31", endpoint: private}\n'
+        f'cluster: {{version: "{CLUSTER_VERSION}", endpoint: private}}\n'
     )
     kms.put_key_policy(
         KeyId=key, PolicyName="default", Policy=json.dumps(key_policy(fabric, ctx.account_id))
@@ -666,7 +668,7 @@ def test_log_group_lifecycle(ctx: AwsContext) -> None:
 
     fabric = parse_fabric(
         f"name: {ctx.fabric}\nregion: {REGION}\nnetwork: {{cidr: 10.0.0.0/16}}\n"
-        'cluster: {version: "1.31", endpoint: private}\n'
+        f'cluster: {{version: "{CLUSTER_VERSION}", endpoint: private}}\n'
     )
     key_props = {**dict(key.props), "policy": key_policy(fabric, ctx.account_id)}
     made_key = DRIVERS["kms_key"].create(ctx, Resource("kms_key", "fabric", key_props), key_props)

@@ -22,6 +22,9 @@ from weft.aws.session import AwsSession
 from weft.core.planner import diff_props
 from weft.core.resource import Observed, Resource, thaw
 from weft.errors import PermanentError, TemporaryError
+from weft.local.moto_eks import catalogue
+
+from .helpers import CLUSTER_VERSION, PREVIOUS_VERSION
 
 pytestmark = pytest.mark.integration
 
@@ -149,7 +152,7 @@ def cluster_props(
 ) -> dict[str, Any]:
     props = {
         "name": ctx.fabric,
-        "version": "1.30",
+        "version": PREVIOUS_VERSION,
         "role_arn": role.outputs["arn"],
         "subnet_ids": net["subnets"],
         "security_group_ids": [net["group"]],
@@ -276,7 +279,7 @@ def test_eks_cluster_lifecycle(ctx: AwsContext) -> None:
         "main",
         cluster_props(ctx, role, net, encryption_key_arn=key),
         {
-            "version": "1.31",
+            "version": CLUSTER_VERSION,
             "endpoint_private": True,
             "public_access_cidrs": ["203.0.113.0/24"],
             "logging": ["audit", "scheduler"],
@@ -304,13 +307,14 @@ def test_eks_cluster_public_off_reports_no_cidrs(ctx: AwsContext) -> None:
 def test_eks_cluster_upgrades_one_minor_version_at_a_time(ctx: AwsContext) -> None:
     cluster, _net, _role = make_cluster(ctx)
     driver = DRIVERS["eks_cluster"]
-    skip = {**thaw(cluster.props), "version": "1.32"}
+    minor = int(PREVIOUS_VERSION.split(".")[1])
+    skip = {**thaw(cluster.props), "version": f"1.{minor + 2}"}
     with pytest.raises(PermanentError, match="EKS upgrades one minor version at a time"):
         driver.update(ctx, Resource("eks_cluster", "main", skip), skip, cluster, {"version"})
-    down = {**thaw(cluster.props), "version": "1.29"}
+    down = {**thaw(cluster.props), "version": f"1.{minor - 1}"}
     with pytest.raises(PermanentError, match="cannot downgrade"):
         driver.update(ctx, Resource("eks_cluster", "main", down), down, cluster, {"version"})
-    assert discovered(ctx, "eks_cluster")["main"].props["version"] == "1.30"
+    assert discovered(ctx, "eks_cluster")["main"].props["version"] == PREVIOUS_VERSION
 
 
 def test_eks_cluster_create_retried_adopts_and_foreign_name_is_refused(ctx: AwsContext) -> None:
@@ -381,7 +385,7 @@ def test_eks_nodegroup_taints_use_aws_spelling_in_the_cloud(ctx: AwsContext) -> 
     taints = {t["key"]: t for t in ng["nodegroup"]["taints"]}
     assert taints["dedicated"] == {"key": "dedicated", "value": "batch", "effect": "NO_SCHEDULE"}
     assert taints["spot"] == {"key": "spot", "effect": "PREFER_NO_SCHEDULE"}
-    assert ng["nodegroup"]["version"] == "1.30"  # the cluster's (moto alone says 1.19)
+    assert ng["nodegroup"]["version"] == PREVIOUS_VERSION  # the cluster's (moto alone: 1.19)
 
 
 def test_eks_nodegroup_runs_the_ami_type_of_its_instance_types(ctx: AwsContext) -> None:
@@ -477,16 +481,19 @@ def test_eks_addon_default_version_follows_the_cluster(ctx: AwsContext) -> None:
     )
     created = driver.create(ctx, resource, props)
     assert created.props["addon_version"] is None
-    assert created.outputs["version"] == "v1.30.3-eksbuild.2"
+    before = catalogue.default_version("kube-proxy", PREVIOUS_VERSION)
+    after = catalogue.default_version("kube-proxy", CLUSTER_VERSION)
+    assert created.outputs["version"] == before
     assert diffs("eks_addon", props, discovered(ctx, "eks_addon")["kube-proxy"]) == []
 
-    # the cluster moves to 1.31: the add-on is no longer on the default, and the update fixes it
-    ctx.client("eks").update_cluster_version(name=cluster.id, version="1.31")
+    # the cluster moves up a version: the add-on is no longer on the default, and the update
+    # fixes it
+    ctx.client("eks").update_cluster_version(name=cluster.id, version=CLUSTER_VERSION)
     found = discovered(ctx, "eks_addon")["kube-proxy"]
-    assert found.props["addon_version"] == "v1.30.3-eksbuild.2"
+    assert found.props["addon_version"] == before
     assert diffs("eks_addon", props, found) == ["addon_version"]
     updated = driver.update(ctx, resource, props, found, {"addon_version"})
-    assert updated.outputs["version"] == "v1.31.3-eksbuild.2"
+    assert updated.outputs["version"] == after
     assert diffs("eks_addon", props, discovered(ctx, "eks_addon")["kube-proxy"]) == []
 
 
@@ -519,16 +526,17 @@ def test_eks_addon_role_removed_by_adding_it_again(ctx: AwsContext) -> None:
 
 def test_eks_addon_made_outside_weft_is_taken_over(ctx: AwsContext) -> None:
     cluster, _net, _role = make_cluster(ctx)
-    ctx.client("eks").create_addon(
-        clusterName=cluster.id, addonName="coredns", addonVersion="v1.11.1-eksbuild.9"
-    )
+    default = catalogue.default_version("coredns", PREVIOUS_VERSION)
+    offered = catalogue.addon_info("coredns", PREVIOUS_VERSION)["addonVersions"]
+    older = next(v["addonVersion"] for v in offered if v["addonVersion"] != default)
+    ctx.client("eks").create_addon(clusterName=cluster.id, addonName="coredns", addonVersion=older)
     resource, props = desired(
         ctx, "eks_addon", "coredns", **{**addon_props(cluster, None), "addon_name": "coredns"}
     )
     DRIVERS["eks_addon"].create(ctx, resource, props)
     found = discovered(ctx, "eks_addon")["coredns"]
     assert diffs("eks_addon", props, found) == []
-    assert found.outputs["version"] == "v1.11.3-eksbuild.2"
+    assert found.outputs["version"] == default
 
 
 def test_inventory_orders_eks_teardown(moto_url: str, ctx: AwsContext) -> None:

@@ -14,7 +14,16 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from weft.local.moto_eks.versions import CALENDAR
+
+from .helpers import CLUSTER_VERSION, PREVIOUS_VERSION
+
 pytestmark = pytest.mark.integration
+
+
+def next_minor(version: str) -> str:
+    return f"1.{int(version.split('.')[1]) + 1}"
+
 
 REGION = "us-east-2"
 ROLE = "arn:aws:iam::123456789012:role/weft/test/cluster"
@@ -53,7 +62,7 @@ def cluster(eks: Any, network: dict[str, Any]) -> Any:
     name = f"c{uuid.uuid4().hex[:10]}"
     eks.create_cluster(
         name=name,
-        version="1.30",
+        version=PREVIOUS_VERSION,
         roleArn=ROLE,
         resourcesVpcConfig={"subnetIds": network["subnets"]},
     )
@@ -123,14 +132,14 @@ def test_cluster_gets_aws_default_vpc_settings_and_a_cluster_group(
 
 def test_update_cluster_version_one_minor_at_a_time(eks: Any, cluster: str) -> None:
     with pytest.raises(ClientError) as skipped:
-        eks.update_cluster_version(name=cluster, version="1.32")
+        eks.update_cluster_version(name=cluster, version=next_minor(CLUSTER_VERSION))
     assert code(skipped) == "InvalidParameterException"
-    update = eks.update_cluster_version(name=cluster, version="1.31")["update"]
+    update = eks.update_cluster_version(name=cluster, version=CLUSTER_VERSION)["update"]
     assert update["type"] == "VersionUpdate"
-    assert {"type": "Version", "value": "1.31"} in update["params"]
+    assert {"type": "Version", "value": CLUSTER_VERSION} in update["params"]
     described = eks.describe_update(name=cluster, updateId=update["id"])["update"]
     assert described["status"] == "Successful"
-    assert eks.describe_cluster(name=cluster)["cluster"]["version"] == "1.31"
+    assert eks.describe_cluster(name=cluster)["cluster"]["version"] == CLUSTER_VERSION
     assert eks.list_updates(name=cluster)["updateIds"] == [update["id"]]
     with pytest.raises(ClientError) as missing:
         eks.describe_update(name=cluster, updateId="nope")
@@ -258,7 +267,7 @@ def test_create_cluster_refuses_a_subnet_in_a_zone_eks_does_not_support(moto_url
     with pytest.raises(ClientError) as refused:
         eks.create_cluster(
             name=name,
-            version="1.30",
+            version=PREVIOUS_VERSION,
             roleArn=ROLE,
             resourcesVpcConfig={"subnetIds": list(subnets.values())},
         )
@@ -283,7 +292,7 @@ def test_create_cluster_refuses_a_subnet_in_a_zone_eks_does_not_support(moto_url
     # the same VPC without that subnet: created
     eks.create_cluster(
         name=name,
-        version="1.30",
+        version=PREVIOUS_VERSION,
         roleArn=ROLE,
         resourcesVpcConfig={"subnetIds": [subnets["us-east-1a"], subnets["us-east-1b"]]},
     )
@@ -295,7 +304,7 @@ def test_a_cluster_with_deletion_protection_cannot_be_deleted(eks: Any, network:
     name = f"c{uuid.uuid4().hex[:10]}"
     eks.create_cluster(
         name=name,
-        version="1.30",
+        version=PREVIOUS_VERSION,
         roleArn=ROLE,
         resourcesVpcConfig={"subnetIds": network["subnets"]},
         deletionProtection=True,
@@ -324,8 +333,8 @@ def test_nodegroup_reports_cluster_version_tags_and_updates(
         subnets=network["subnets"],
         scalingConfig={"minSize": 1, "maxSize": 3, "desiredSize": 2},
     )["nodegroup"]
-    assert ng["version"] == "1.30"
-    assert ng["releaseVersion"].startswith("1.30.")
+    assert ng["version"] == PREVIOUS_VERSION
+    assert ng["releaseVersion"].startswith(f"{PREVIOUS_VERSION}.")
     eks.tag_resource(resourceArn=ng["nodegroupArn"], tags={"team": "a", "x": "1"})
     eks.untag_resource(resourceArn=ng["nodegroupArn"], tagKeys=["x"])
     assert eks.list_tags_for_resource(resourceArn=ng["nodegroupArn"])["tags"] == {"team": "a"}
@@ -400,7 +409,7 @@ def test_an_account_reset_takes_the_node_groups_nodes_away(
     name = f"c{uuid.uuid4().hex[:10]}"
     eks.create_cluster(
         name=name,
-        version="1.30",
+        version=PREVIOUS_VERSION,
         roleArn=ROLE,
         resourcesVpcConfig={"subnetIds": network["subnets"]},
     )
@@ -550,15 +559,16 @@ def test_describe_cluster_versions_serves_the_eks_calendar_as_of_today(eks: Any)
     assert [d["versionStatus"] for d in defaults] in (["STANDARD_SUPPORT"], [])
     everything = eks.describe_cluster_versions(includeAll=True)["clusterVersions"]
     oldest = everything[-1]
-    assert oldest["clusterVersion"] == "1.28" and oldest["versionStatus"] == "UNSUPPORTED"
-    one = eks.describe_cluster_versions(clusterVersions=["1.28"], includeAll=True)
-    assert [v["clusterVersion"] for v in one["clusterVersions"]] == ["1.28"]
+    first = CALENDAR[0].version
+    assert oldest["clusterVersion"] == first and oldest["versionStatus"] == CALENDAR[0].status(on)
+    one = eks.describe_cluster_versions(clusterVersions=[first], includeAll=True)
+    assert [v["clusterVersion"] for v in one["clusterVersions"]] == [first]
 
 
 # ------------------------------------------------------------------------------------ add-ons
 
 
-@pytest.mark.parametrize("version", ["1.28", "1.31", "1.33"])
+@pytest.mark.parametrize("version", [CALENDAR[0].version, PREVIOUS_VERSION, CLUSTER_VERSION])
 def test_addon_versions_have_one_default_each(eks: Any, version: str) -> None:
     addons = eks.describe_addon_versions(kubernetesVersion=version)["addons"]
     assert {a["addonName"] for a in addons} == {

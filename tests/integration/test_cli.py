@@ -73,7 +73,7 @@ def test_full_lifecycle_through_the_cli(workdir, capsys):
 
 
 def test_plan_warns_when_the_file_opens_the_api_to_the_world(workdir, capsys):
-    cluster = 'cluster: {version: "1.31", api_cidrs: [0.0.0.0/0]}\n'
+    cluster = f'cluster: {{version: "{CLUSTER_VERSION}", api_cidrs: [0.0.0.0/0]}}\n'
     (workdir / "fabric.yaml").write_text(fabric_text("openapi") + cluster)
     code, out, _ = weft(capsys, "plan")
     assert code == 0
@@ -182,17 +182,17 @@ def test_init_without_the_callers_address_says_the_file_must_list_networks(workd
     assert "#   api_cidrs: []" in (workdir / "fabric.yaml").read_text()
 
 
-VIRGINIA_CLUSTER = """\
-name: {name}
+VIRGINIA_CLUSTER = f"""\
+name: {{name}}
 region: us-east-1
 provider: local
 network:
   cidr: 10.30.0.0/16
-  zones: {zones}
+  zones: {{zones}}
   nat: single
   layout: private
 cluster:
-  version: "1.33"
+  version: "{CLUSTER_VERSION}"
   api_cidrs: ["203.0.113.0/24"]
 """
 

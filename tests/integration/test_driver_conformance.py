@@ -39,7 +39,7 @@ from weft.local import parent_zones
 from weft.model import desired_resources
 from weft.model.naming import digest
 
-from .helpers import FAST_RETRY
+from .helpers import CLUSTER_VERSION, FAST_RETRY, PREVIOUS_VERSION
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.spread(2)]
 
@@ -55,9 +55,15 @@ name: {name}
 region: {REGION}
 provider: local
 tags: {{team: conformance}}
-network: {{cidr: 10.40.0.0/16, zones: 2, nat: single, layout: private, endpoints: true}}
+network:
+  cidr: 10.40.0.0/16
+  zones: 2
+  nat: single
+  layout: private
+  endpoints: true
+  flow_logs: {{retention_days: 7}}
 cluster:
-  version: "1.30"
+  version: "{PREVIOUS_VERSION}"
   endpoint: both
   api_cidrs: [203.0.113.0/24]
   logs: [api]
@@ -211,6 +217,7 @@ CASES = {
         ],
     ),
     "internet_gateway": Case("internet_gateway.main"),
+    "flow_log": Case("flow_log.vpc", extra=("log_group.flow-logs", "iam_role.flow-logs")),
     "subnet": Case("subnet.public-a", [("map_public_ip", {"map_public_ip": False})]),
     "eip": Case("eip.nat-a"),
     "nat_gateway": Case("nat_gateway.a"),
@@ -289,7 +296,7 @@ CASES = {
     "eks_cluster": Case(
         "eks_cluster.main",
         [
-            ("version", {"version": "1.31"}),
+            ("version", {"version": CLUSTER_VERSION}),
             ("logging", {"logging": ["api", "audit"]}),
             ("public_access_cidrs", {"public_access_cidrs": ["198.51.100.0/24"]}),
             ("endpoint_private", {"endpoint_private": False}),

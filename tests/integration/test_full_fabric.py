@@ -21,7 +21,7 @@ from weft.ops.plan import inventory, make_plan
 from weft.ops.run import Runner
 from weft.ops.target import Target
 
-from .helpers import FAST_RETRY, cloud_counts, down, target_for, up
+from .helpers import CLUSTER_VERSION, FAST_RETRY, cloud_counts, down, target_for, up
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ network:
   nat: single
   layout: private
 cluster:
-  version: "1.31"
+  version: "{CLUSTER_VERSION}"
   endpoint: both
   api_cidrs: ["203.0.113.0/24"]
 nodegroups:

@@ -25,6 +25,8 @@ from weft.cli.machine import ERROR_CODES, FAILURE_CODES, INTERNAL, STATUSES
 from weft.cli.main import cli
 from weft.local.kube.control_plane import KubeEndpoint
 
+from .helpers import CLUSTER_VERSION
+
 pytestmark = pytest.mark.integration
 
 WEFT = shutil.which("weft", path=str(Path(sys.executable).parent)) or "weft"
@@ -222,13 +224,15 @@ def test_every_command_reports_an_error_as_one_json_object(tmp_path: Path, path:
     assert not (tmp_path / "state").exists()  # refused before any local cloud started
 
 
-FABRIC_WITH_APPS = """\
+FABRIC_WITH_APPS = (
+    """\
 name: jsonapps
 region: us-east-2
 provider: local
 network: {cidr: 10.31.0.0/16, zones: 2, nat: single, layout: private}
-cluster: {version: "1.31", api_cidrs: [203.0.113.0/24]}
-nodegroups:
+"""
+    + f'cluster: {{version: "{CLUSTER_VERSION}", api_cidrs: [203.0.113.0/24]}}\n'
+    + """nodegroups:
   - {name: general, instance_types: [m6i.large], min: 1, max: 3, desired: 2}
 apps:
   - name: web
@@ -237,6 +241,7 @@ apps:
     replicas: 2
     port: 8080
 """
+)
 
 
 @pytest.mark.k8s

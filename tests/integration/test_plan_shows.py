@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import CLUSTER_VERSION
+from .helpers import CLUSTER_VERSION
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,7 @@ def weft(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_a_new_fabric_is_shown_with_what_each_resource_is(tmp_path: Path, clean_cloud: str) -> None:
     (tmp_path / "fabric.yaml").write_text(
         FABRIC
-        + 'cluster: {version: "1.31", api_cidrs: [203.0.113.0/24]}\n'
+        + f'cluster: {{version: "{CLUSTER_VERSION}", api_cidrs: [203.0.113.0/24]}}\n'
         + "nodegroups: [{name: general, instance_types: [m6i.large], min: 1, max: 3}]\n"
     )
     shown = weft(tmp_path, "plan")
@@ -58,7 +58,7 @@ def test_a_new_fabric_is_shown_with_what_each_resource_is(tmp_path: Path, clean_
     assert "cidr 10.41.0.0/16" in lines["vpc.main"]
     subnet = lines["subnet.public-a"]
     assert "cidr 10.41." in subnet and "zone us-east-2a" in subnet
-    assert "version 1.31" in lines["eks_cluster.main"]
+    assert f"version {CLUSTER_VERSION}" in lines["eks_cluster.main"]
     nodes = next(line for address, line in lines.items() if address.startswith("eks_nodegroup."))
     assert "instance_types [m6i.large]" in nodes and "scaling {min=1, max=3" in nodes
     db = lines["db_instance.main"]

@@ -35,6 +35,7 @@ from weft.ops.target import Target
 from weft.ops.teardown import TeardownOptions
 
 from .helpers import (
+    CLUSTER_VERSION,
     FAST_RETRY,
     EventLog,
     cloud_counts,
@@ -46,8 +47,8 @@ from .helpers import (
 
 pytestmark = pytest.mark.integration
 
-CLUSTER = """cluster:
-  version: "1.31"
+CLUSTER = f"""cluster:
+  version: "{CLUSTER_VERSION}"
   api_cidrs: [203.0.113.0/24]
 nodegroups:
   - name: general
@@ -320,9 +321,9 @@ def test_an_unswept_load_balancer_blocks_the_network_and_down_gives_up_with_a_re
     assert leftovers.find(target) == []
 
 
-FULL = """
+FULL = f"""
 cluster:
-  version: "1.31"
+  version: "{CLUSTER_VERSION}"
   endpoint: both
   api_cidrs: ["203.0.113.0/24"]
 nodegroups:
@@ -332,7 +333,7 @@ nodegroups:
     max: 5
 fargate:
   - name: batch
-    selectors: [{namespace: batch}]
+    selectors: [{{namespace: batch}}]
 databases:
   - name: main
     engine_version: "16.3"
@@ -482,6 +483,57 @@ def test_protected_fabric_needs_confirm_and_data_is_never_deleted_unasked(workdi
     assert code == 0, out + err
     assert "final snapshot of a database" in out  # kept by design
     assert leftovers.find(target) == []
+
+
+def test_a_database_comes_back_from_its_final_snapshot(workdir, capsys):
+    """up, data, down (the final snapshot and its key are kept), then up with restore_from:
+    the database is restored from that snapshot, with a new master password."""
+    text = fabric_text("phoenix", zones=2) + DATA
+    (workdir / "fabric.yaml").write_text(text)
+    target = target_for(text)
+    assert up(target).ok
+    rds = target.session.client("rds")
+    db = inventory(target).by_address["db_instance.main"]
+    # the data marker: a tag, which the final snapshot carries (CopyTagsToSnapshot)
+    marker = {"Key": "data", "Value": "orders-1-to-42"}
+    rds.add_tags_to_resource(ResourceName=db.outputs["arn"], Tags=[marker])
+    code, out, err = weft(capsys, "down", "--yes")
+    assert code == 0, out + err
+    (snapshot,) = rds.describe_db_snapshots(DBInstanceIdentifier=db.id)["DBSnapshots"]
+    name = snapshot["DBSnapshotIdentifier"]
+    assert name.startswith(f"{db.id}-final-")
+    assert marker in rds.list_tags_for_resource(ResourceName=snapshot["DBSnapshotArn"])["TagList"]
+
+    # a snapshot that is not there is a plan error naming the file's line
+    field = "    instance_class: db.t4g.medium\n"
+    (workdir / "fabric.yaml").write_text(
+        text.replace(field, field + "    restore_from: no-such-snapshot\n")
+    )
+    code, out, err = weft(capsys, "plan")
+    assert code == 1, out + err
+    message = " ".join(err.split())
+    assert "databases[0].restore_from: no DB snapshot no-such-snapshot was found" in message
+    assert "Traceback" not in out + err
+
+    (workdir / "fabric.yaml").write_text(
+        text.replace(field, field + "    restore_from: final-snapshot\n")
+    )
+    code, out, err = weft(capsys, "plan")
+    assert code == 0, out + err
+    shown = " ".join(out.split())
+    assert f"restore_from {name}" in shown
+    assert f"database main is restored from snapshot {name}" in shown
+    assert "with a new master password" in shown
+    code, out, err = weft(capsys, "up", "--yes")
+    assert code == 0, out + err
+    restored = rds.describe_db_instances(DBInstanceIdentifier=db.id)["DBInstances"][0]
+    assert restored["DBInstanceStatus"] == "available"
+    events = rds.describe_events(SourceIdentifier=db.id, SourceType="db-instance")["Events"]
+    assert f"Restored from snapshot {name}" in [e["Message"] for e in events]
+    code, out, err = weft(capsys, "plan", "--detailed-exitcode")
+    assert code == 0, out + err  # the restored database is the one the file asks for
+    code, out, err = weft(capsys, "down", "--yes")
+    assert code == 0, out + err
 
 
 def test_keep_journal_keeps_the_bucket_and_the_report_says_so(workdir, capsys):

@@ -17,6 +17,7 @@ from ruamel.yaml import YAML
 
 from weft.cli.main import EXIT_CODES, cli
 
+from .helpers import CLUSTER_VERSION
 from .user import WEFT, environment, in_terminal, weft
 
 pytestmark = pytest.mark.integration
@@ -115,7 +116,7 @@ def test_plan_and_status_fit_80_120_and_200_columns(workdir: Path) -> None:
 CLUSTER_FABRIC = (
     "name: lk\nregion: us-east-2\nprovider: local\n"
     "network: {cidr: 10.41.0.0/16, zones: 2, nat: none, layout: public}\n"
-    'cluster: {version: "1.31", api_cidrs: [203.0.113.0/24]}\n'
+    f'cluster: {{version: "{CLUSTER_VERSION}", api_cidrs: [203.0.113.0/24]}}\n'
     "nodegroups: [{name: general, instance_types: [m6i.large], min: 1, max: 2}]\n"
     "apps: [{name: web, image: registry.example.com/acme/web, version: '1.0.0', replicas: 1,"
     " port: 8080}]\n"

@@ -12,6 +12,11 @@
 Defaults resolved here: a database's ``db_name`` is its ``name`` with ``-`` replaced by ``_``;
 ``username`` is ``weft_admin``.
 
+A database's ``restore_from`` (``final-snapshot``, or an RDS snapshot identifier or ARN) makes
+``weft up`` create it from that snapshot rather than empty: ``final-snapshot`` is the newest
+final snapshot ``weft down`` took of it. Whether the snapshot exists is checked by ``weft plan``;
+the file holds only its shape.
+
 Databases, caches and buckets share one namespace (a name may be used once across the three);
 that rule, and that databases and caches need private subnets in two zones, live in
 :func:`weft.fabricfile.cross_check.cross_problems`.
@@ -37,6 +42,7 @@ from weft.fabricfile.checks import (
 
 __all__ = [
     "DEFAULT_USERNAME",
+    "FINAL_SNAPSHOT",
     "MAX_BACKUP_DAYS",
     "MAX_CACHE_REPLICAS",
     "MAX_STORAGE_GB",
@@ -72,6 +78,27 @@ _INSTANCE_CLASS_RE = re.compile(r"db\.[a-z0-9]+\.[a-z0-9]+")
 _NODE_TYPE_RE = re.compile(r"cache\.[a-z0-9]+\.[a-z0-9]+")
 _DB_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 _USERNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,15}")
+#: ``restore_from``: the newest final snapshot ``weft down`` took of the database.
+FINAL_SNAPSHOT = "final-snapshot"
+# An RDS DB snapshot identifier (1 to 255 letters, digits or hyphens; a letter first; no hyphen
+# last nor two in a row: RDS API Reference, CreateDBSnapshot), or a snapshot's ARN.
+_SNAPSHOT_ID_RE = re.compile(r"[A-Za-z](?:[A-Za-z0-9]|-(?!-)){0,254}(?<!-)")
+_SNAPSHOT_ARN_RE = re.compile(r"arn:aws[a-z-]*:rds:[a-z0-9-]+:[0-9]{12}:snapshot:(.+)")
+
+
+def _check_restore_from(value: Any) -> str:
+    if isinstance(value, str):
+        arn = _SNAPSHOT_ARN_RE.fullmatch(value)
+        if value == FINAL_SNAPSHOT or _SNAPSHOT_ID_RE.fullmatch(arn.group(1) if arn else value):
+            return value
+    raise problem(
+        (
+            (),
+            f"{describe(value)} is not a snapshot to restore from; expected {FINAL_SNAPSHOT} "
+            "(the newest final snapshot weft down took of this database) or an RDS snapshot "
+            "identifier (a letter, then letters, digits and single hyphens) or ARN",
+        )
+    )
 
 
 def default_db_name(name: str) -> str:
@@ -228,6 +255,8 @@ class Database(BaseModel):
             )
         ),
     ] = DEFAULT_USERNAME
+    # None: a new, empty database
+    restore_from: Annotated[str | None, PlainValidator(_check_restore_from)] = None
 
     @model_validator(mode="before")
     @classmethod

@@ -9,8 +9,11 @@
       layout: private            # public | private
       subnet_size: 20            # optional: the prefix length of every subnet
       endpoints: false           # VPC endpoints for ECR, STS, EC2, CloudWatch Logs and S3
+      flow_logs: {retention_days: 30}   # optional: the VPC's flow logs to CloudWatch Logs
 
 Defaults resolved here: ``nat`` is ``single`` for layout private and ``none`` for layout public.
+``flow_logs`` is off unless given; given, its ``retention_days`` (a CloudWatch Logs period) is 30
+by default.
 The subnets must fit (:func:`weft.fabricfile.subnets.plan_subnets`). Whether the zones exist in
 the fabric's region is :func:`zone_problems`, which
 :func:`weft.fabricfile.cross_check.cross_problems` calls.
@@ -25,6 +28,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, PlainValidator, model_validator
 
 from weft.fabricfile.checks import MODEL_CONFIG, Path, choice, describe, problem
+from weft.fabricfile.cluster import DEFAULT_LOG_RETENTION_DAYS, LOG_RETENTION_DAYS
 from weft.fabricfile.regions import known_zones
 from weft.fabricfile.subnets import MAX_SUBNET_PREFIX, plan_subnets
 
@@ -34,6 +38,7 @@ __all__ = [
     "MAX_ZONES",
     "MIN_VPC_PREFIX",
     "NATS",
+    "FlowLogs",
     "Network",
     "zone_problems",
 ]
@@ -187,6 +192,29 @@ def zone_problems(region: str, zones: int | list[str]) -> list[tuple[Path, str]]
 # --- the model --------------------------------------------------------------------------------
 
 
+def _check_flow_retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        raise problem(
+            (
+                (),
+                f"{value} days is not a retention CloudWatch Logs offers; one of: "
+                f"{', '.join(str(days) for days in LOG_RETENTION_DAYS)}",
+            )
+        )
+    return value
+
+
+class FlowLogs(BaseModel):
+    """The VPC's flow logs, sent to a CloudWatch Logs group weft makes (encrypted with the
+    fabric key, kept ``retention_days``)."""
+
+    model_config = MODEL_CONFIG
+
+    retention_days: Annotated[int, AfterValidator(_check_flow_retention)] = (
+        DEFAULT_LOG_RETENTION_DAYS
+    )
+
+
 class Network(BaseModel):
     """The VPC: its CIDR, zones, NAT and subnet layout."""
 
@@ -200,6 +228,7 @@ class Network(BaseModel):
     #: VPC endpoints (:data:`weft.model.network.INTERFACE_ENDPOINTS` and S3's gateway), so that
     #: nodes in private subnets reach ECR, STS, EC2, CloudWatch Logs and S3 without NAT
     endpoints: bool = False
+    flow_logs: FlowLogs | None = None
 
     @model_validator(mode="before")
     @classmethod

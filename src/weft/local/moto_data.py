@@ -438,12 +438,40 @@ def _rds_restore_needs_its_key() -> None:
     RDSBackend.restore_db_instance_from_db_snapshot = restore  # type: ignore[method-assign]
 
 
+def _rds_restore_is_an_event() -> None:
+    """A DB instance restored from a snapshot says so in its events, as on AWS.
+
+    RDS records event RDS-EVENT-0043 (category ``restoration``, "Restored from snapshot
+    snapshot_name") for a DB instance made by RestoreDBInstanceFromDBSnapshot (Amazon RDS User
+    Guide, "Amazon RDS event categories and event messages"); DescribeEvents lists it for the
+    instance. moto 5.2.5 records only "DB instance created", so nothing tells a restored
+    instance from an empty one.
+    """
+    from moto.rds.models import Event, RDSBackend
+
+    original = RDSBackend.restore_db_instance_from_db_snapshot
+
+    def restore(self: Any, from_snapshot_id: str, overrides: dict[str, Any]) -> Any:
+        database = original(self, from_snapshot_id, overrides)
+        name = from_snapshot_id
+        if name.startswith("arn:aws:rds:"):
+            name = self.extract_snapshot_name_from_arn(name)
+        event = Event("DB_INSTANCE_CREATE", database)
+        event.message = f"Restored from snapshot {name}"
+        event.event_categories = ["restoration"]
+        self.events.append(event)
+        return database
+
+    RDSBackend.restore_db_instance_from_db_snapshot = restore  # type: ignore[method-assign]
+
+
 FIXES = (
     _rds_modify_db_subnet_group,
     _rds_modify_refusals,
     _cache_subnet_group_calls,
     _replication_groups,
     _rds_restore_needs_its_key,
+    _rds_restore_is_an_event,
 )
 
 

@@ -238,6 +238,13 @@ def _irsa() -> None:
     moto_irsa.apply()
 
 
+def _flow_log_roles() -> None:
+    """CreateFlowLogs assumes its delivery role, as AWS does: see :mod:`.moto_flow_logs`."""
+    from weft.local import moto_flow_logs
+
+    moto_flow_logs.apply()
+
+
 FIXES = (
     _rule_description_from_source_group,
     _nat_gateway_tag_filters,
@@ -251,6 +258,7 @@ FIXES = (
     _network_in_use,
     _vpc_endpoints,
     _logs_key_policy,
+    _flow_log_roles,
     _eks,
     _irsa,
 )

@@ -59,6 +59,9 @@ def data_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> list
                 "security_group_ids": [DATA_SG],
                 "kms_key_arn": KMS_ARN,
                 "deletion_protection": fabric.protect,
+                # the snapshot a new instance is made from: weft plan settles "final-snapshot"
+                # to one (the driver restores it); nothing for one that exists
+                "restore_from": db.restore_from,
             },
         )
 

@@ -12,7 +12,7 @@ from weft.model.data import data_resources
 from weft.model.dns import dns_resources
 from weft.model.lb_controller import lb_controller_resources
 from weft.model.naming import fabric_bucket_name, kms_alias
-from weft.model.network import network_resources
+from weft.model.network import flow_log_group, flow_log_resources, network_resources
 from weft.model.tags import resource_tags
 
 
@@ -20,8 +20,16 @@ def key_policy(fabric: Fabric, account_id: str) -> dict[str, Any]:
     """The fabric key's policy: the account's IAM policies decide (the policy every new key gets),
     and CloudWatch Logs may use it for the cluster's control-plane log group, as "Encrypt log
     data in CloudWatch Logs using AWS Key Management Service" (CloudWatch Logs User Guide)
-    requires: without it CreateLogGroup refuses the key."""
+    requires: without it CreateLogGroup refuses the key; and for the VPC flow logs' group when
+    the file asks for flow logs."""
     region = fabric.region
+    groups = [
+        f"arn:aws:logs:{region}:{account_id}:log-group:{name}"
+        for name in (
+            cluster_log_group(fabric.name),
+            *([flow_log_group(fabric.name)] if fabric.network.flow_logs else []),
+        )
+    ]
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -46,10 +54,9 @@ def key_policy(fabric: Fabric, account_id: str) -> dict[str, Any]:
                 "Resource": "*",
                 "Condition": {
                     "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:aws:logs:{region}:{account_id}:log-group:"
-                            f"{cluster_log_group(fabric.name)}"
-                        )
+                        "kms:EncryptionContext:aws:logs:arn": groups[0]
+                        if len(groups) == 1
+                        else groups
                     }
                 },
             },
@@ -90,6 +97,7 @@ def desired_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> l
     return [
         *foundation_resources(fabric, account_id),
         *network_resources(fabric, zones),
+        *flow_log_resources(fabric, account_id),
         *cluster_resources(fabric, zones, account_id=account_id),
         *data_resources(fabric, zones, account_id=account_id),
         *dns_resources(fabric),

@@ -14,17 +14,27 @@ nodes      everything from other nodes; 1025-65535 and 443 from the control plan
 cluster    443 (the Kubernetes API) from the nodes
 data       PostgreSQL (5432) and Redis (6379) from the nodes only
 =========  ==========================================================================
+
+With ``network.flow_logs``, the VPC's flow logs (all traffic) go to a CloudWatch Logs group
+weft makes (:func:`flow_log_group`: kept ``retention_days``, encrypted with the fabric key,
+deleted on ``down``), delivered through an IAM role that only the VPC Flow Logs service may
+assume, for this account's flow logs only (``aws:SourceAccount`` and ``aws:SourceArn``, the
+confused deputy guard of "IAM role for publishing flow logs to CloudWatch Logs", Amazon VPC
+User Guide), allowed to write to that group and nothing else (:func:`flow_log_resources`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from weft.core.resource import Ref, Resource
 from weft.fabricfile import Fabric, plan_subnets
 from weft.fabricfile.subnets import zone_suffix
+from weft.model import addresses
 from weft.model.builder import Builder
+from weft.model.cluster import iam_role
 
 ANYWHERE = "0.0.0.0/0"
 #: The interface endpoints ``network.endpoints`` makes: what a node in a private subnet without
@@ -279,4 +289,83 @@ def network_resources(fabric: Fabric, zones: list[str]) -> list[Resource]:
                 "description": rule.description,
             },
         )
+    return b.resources
+
+
+def flow_log_group(fabric: str) -> str:
+    """The CloudWatch Logs group of the fabric's VPC flow logs (next to the cluster's, under
+    the prefix weft finds the fabric's log groups by)."""
+    return f"/aws/eks/{fabric}/vpc-flow-logs"
+
+
+def flow_log_trust(fabric: Fabric, account_id: str) -> dict[str, Any]:
+    """Who may assume the flow log delivery role: the VPC Flow Logs service, for this account's
+    flow logs only."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {
+                        "aws:SourceArn": (
+                            f"arn:aws:ec2:{fabric.region}:{account_id}:vpc-flow-log/*"
+                        )
+                    },
+                },
+            }
+        ],
+    }
+
+
+def flow_log_resources(fabric: Fabric, account_id: str) -> list[Resource]:
+    """The VPC's flow log, its log group and its delivery role (none without ``flow_logs``)."""
+    spec = fabric.network.flow_logs
+    if spec is None:
+        return []
+    b = Builder(fabric)
+    group = flow_log_group(fabric.name)
+    arn = f"arn:aws:logs:{fabric.region}:{account_id}:log-group:{group}"
+    b.add(
+        "log_group",
+        "flow-logs",
+        {
+            "group_name": group,
+            "retention_days": spec.retention_days,
+            "kms_key_arn": Ref(addresses.KMS_KEY, "arn"),
+        },
+    )
+    write = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogGroups",
+                    "logs:DescribeLogStreams",
+                ],
+                "Resource": [arn, f"{arn}:*"],
+            }
+        ],
+    }
+    role = iam_role(
+        b, "flow-logs", flow_log_trust(fabric, account_id), [], {"weft-flow-logs": write}
+    )
+    b.add(
+        "flow_log",
+        "vpc",
+        {
+            "resource_id": Ref("vpc.main"),
+            "traffic_type": "ALL",
+            "log_group_name": group,
+            "deliver_logs_permission_arn": Ref(role.address, "arn"),
+            "max_aggregation_interval": 600,
+        },
+        ("log_group.flow-logs",),
+    )
     return b.resources

@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from weft import __version__
 from weft.aws import delegation, k8s_versions
-from weft.aws.drivers import DRIVERS
+from weft.aws.drivers import DRIVERS, db_instance
 from weft.aws.drivers.kit import DriverBase
 from weft.aws.inventory import Inventory, build, discover
 from weft.core import planner
@@ -36,8 +37,9 @@ from weft.core.plan import Action, Plan
 from weft.core.resource import KindSchema, Observed, Ref, Resource
 from weft.errors import CloudError, ConfigError, CycleError, GuardError, StalePlan, UsageError
 from weft.fabricfile import Fabric, check_version_step, locate
+from weft.fabricfile.data import FINAL_SNAPSHOT
 from weft.model import desired_resources
-from weft.model.addresses import CERTIFICATE, CLUSTER, HOSTED_ZONE
+from weft.model.addresses import CERTIFICATE, CLUSTER, HOSTED_ZONE, KMS_KEY
 from weft.model.notes import Note, plan_notes
 from weft.ops import retrying
 from weft.ops.target import Target
@@ -70,9 +72,13 @@ def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
     """What ``up`` would change: the fabric file against the cloud."""
     inv = inv or inventory(target)
     fabric, version_notes = with_cluster_version(target, inv)
-    desired = name_moved_nodegroups(
-        keep_cluster_zones(
-            desired_resources(fabric, account_id=target.account_id, zones=list(target.zones)),
+    desired, restore_notes = with_restores(
+        target,
+        name_moved_nodegroups(
+            keep_cluster_zones(
+                desired_resources(fabric, account_id=target.account_id, zones=list(target.zones)),
+                inv,
+            ),
             inv,
         ),
         inv,
@@ -84,7 +90,7 @@ def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
         planner.plan(target.name, desired, mine, kinds, meta=meta(target, "up")), inv
     )
     check_plan(target.fabric.source, the_plan)
-    notes = plan_notes(target.fabric) + version_notes
+    notes = plan_notes(target.fabric) + version_notes + restore_notes
     notes += delegation_notes(target, the_plan)
     the_plan.meta["notes"] = [n.to_dict() for n in notes]
     return the_plan
@@ -144,6 +150,99 @@ def with_cluster_version(target: Target, inv: Inventory) -> tuple[Fabric, list[N
     today = dt.datetime.now(dt.UTC).date()
     warnings = k8s_versions.support_warnings(version, versions, today, running=running is not None)
     return _versioned(fabric, version), notes + [Note("warning", w) for w in warnings]
+
+
+def with_restores(
+    target: Target, desired: list[Resource], inv: Inventory
+) -> tuple[list[Resource], list[Note]]:
+    """``desired`` with each database to create from a snapshot (``restore_from``) naming the
+    snapshot it is restored from (DescribeDBSnapshots: ``final-snapshot`` is the newest final
+    snapshot ``weft down`` took of it), and what the plan says of it; a database that exists
+    restores nothing. A snapshot that is missing, or that RDS would not restore as the file
+    asks (another engine or master user, more storage, another KMS key than the fabric's), is a
+    :class:`ConfigError` naming the file's line."""
+    source = target.fabric.source
+    key = inv.by_address.get(KMS_KEY)
+    key_arn = str(key.outputs.get("arn") or "") if key is not None else ""
+    out: list[Resource] = []
+    notes: list[Note] = []
+    for resource in desired:
+        wanted = resource.props.get("restore_from") if resource.kind == "db_instance" else None
+        if not wanted:
+            out.append(resource)
+            continue
+        if resource.address in inv.by_address:
+            out.append(replace(resource, props={**resource.props, "restore_from": None}))
+            continue
+        props = resource.props
+        identifier = str(props["identifier"])
+        where = locate(source, "databases", resource.name, "restore_from")
+        snapshot = retrying.attempt(partial(find_snapshot, target, identifier, str(wanted)))
+        if snapshot is None:
+            missing = (
+                f"no final snapshot of database {identifier} was found (weft down takes one "
+                "unless told --no-final-snapshot)"
+                if wanted == FINAL_SNAPSHOT
+                else f"no DB snapshot {wanted} was found in {target.region}"
+            )
+            problems = [
+                f"{where}: {missing}; remove restore_from to create an empty database, or name "
+                "a snapshot (aws rds describe-db-snapshots lists them)"
+            ]
+        else:
+            problems = [
+                f"{where}: {p}" for p in restore_problems(snapshot, props, key_arn, key is None)
+            ]
+        if problems:
+            raise ConfigError("\n".join(problems), problems=problems)
+        assert snapshot is not None
+        name = str(snapshot["DBSnapshotIdentifier"])
+        out.append(replace(resource, props={**props, "restore_from": name}))
+        notes.append(
+            Note(
+                "note",
+                f"database {resource.name} is restored from snapshot {name} (taken "
+                f"{snapshot.get('SnapshotCreateTime', '?')}), with a new master password: the "
+                "old one went with the fabric's bucket",
+            )
+        )
+    return out, notes
+
+
+def find_snapshot(target: Target, identifier: str, wanted: str) -> dict[str, Any] | None:
+    return db_instance.snapshot_to_restore(target.context(), identifier, wanted)
+
+
+def restore_problems(
+    snapshot: dict[str, Any], props: Mapping[str, Any], key_arn: str, key_to_create: bool
+) -> list[str]:
+    """Why RDS would not restore ``snapshot`` as the database ``props`` asks (pure): the engine
+    and master user are the snapshot's, storage never shrinks below it, and the instance keeps
+    the snapshot's KMS key, which must be the fabric's (else weft would replace it)."""
+    name = snapshot.get("DBSnapshotIdentifier")
+    found = []
+    if snapshot.get("Engine") and snapshot["Engine"] != props.get("engine"):
+        found.append(f"snapshot {name} is of a {snapshot['Engine']} database, not PostgreSQL")
+    user = snapshot.get("MasterUsername")
+    if user and user != props.get("username"):
+        found.append(
+            f"snapshot {name} has the master user {user}, which a restored database keeps; "
+            f"set username: {user}"
+        )
+    size = snapshot.get("AllocatedStorage")
+    if isinstance(size, int) and size > int(props.get("storage_gb") or 0):
+        found.append(
+            f"snapshot {name} holds {size} GB, and a database restored from it has at least "
+            f"that; set storage_gb: {size} or more"
+        )
+    key = str(snapshot.get("KmsKeyId") or "")
+    if not snapshot.get("Encrypted") or (key and (key_to_create or key != key_arn)):
+        found.append(
+            f"snapshot {name} is not encrypted with the fabric's KMS key, which a restored "
+            "database would keep: copy it with that key first (aws rds copy-db-snapshot "
+            "--kms-key-id alias/...), then restore the copy"
+        )
+    return found
 
 
 def _versioned(fabric: Fabric, version: str) -> Fabric:

@@ -12,7 +12,7 @@ FABRIC = """\
 name: demo
 region: us-east-2
 network: {cidr: 10.0.0.0/16}
-cluster: {version: "1.31", api_cidrs: [203.0.113.0/24]}
+cluster: {api_cidrs: [203.0.113.0/24]}
 apps:
   - {name: web, image: ghcr.io/acme/web, version: "1.0.0", port: 8080, health: {path: /healthz}}
 """

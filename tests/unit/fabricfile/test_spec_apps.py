@@ -29,7 +29,7 @@ from weft.fabricfile.secret_names import credential_secret
 GOOD = Path(__file__).parent / "good"
 
 BASE = (
-    "name: demo\nregion: us-east-2\nnetwork:\n  cidr: 10.0.0.0/16\ncluster:\n  version: '1.31'\n"
+    "name: demo\nregion: us-east-2\nnetwork:\n  cidr: 10.0.0.0/16\ncluster:\n"
     "  api_cidrs: [203.0.113.0/24]\n"
 )
 STORES = (
@@ -481,7 +481,7 @@ def test_replicas_outside_the_autoscale_range_are_fine() -> None:
 
 
 def test_cronjobs_need_a_cluster_too() -> None:
-    text = BASE.replace("cluster:\n  version: '1.31'\n  api_cidrs: [203.0.113.0/24]\n", "") + JOB
+    text = BASE.replace("cluster:\n  api_cidrs: [203.0.113.0/24]\n", "") + JOB
     assert _problems(text) == [
         "f.yaml:5: cronjobs: cron jobs run on the fabric's cluster, and this fabric has none; "
         "add a cluster section or remove cronjobs"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.helpers import CLUSTER_VERSION
 from weft.errors import ConfigError
 from weft.fabricfile import (
     Addon,
@@ -28,8 +29,8 @@ from weft.fabricfile import (
 GOOD = Path(__file__).parent / "good"
 
 BASE = "name: demo\nregion: us-east-2\nnetwork:\n  cidr: 10.0.0.0/16\n"
-CLUSTER_VERSION = 'cluster:\n  version: "1.31"\n'
-CLUSTER = CLUSTER_VERSION + "  api_cidrs: [198.51.100.0/24]\n"
+CLUSTER_HEAD = f'cluster:\n  version: "{CLUSTER_VERSION}"\n'
+CLUSTER = CLUSTER_HEAD + "  api_cidrs: [198.51.100.0/24]\n"
 
 
 def _problems(text: str) -> list[str]:
@@ -55,7 +56,7 @@ def test_a_fabric_without_sections_has_empty_ones() -> None:
 def test_cluster_defaults() -> None:
     cluster = parse_fabric(BASE + CLUSTER).cluster
     assert cluster == Cluster(
-        version="1.31",
+        version=CLUSTER_VERSION,
         endpoint="both",
         api_cidrs=["198.51.100.0/24"],
         logs=["api", "audit", "authenticator"],
@@ -82,12 +83,12 @@ def test_cluster_defaults() -> None:
 @pytest.mark.parametrize("endpoint", ["public", "both"])
 def test_a_public_endpoint_never_defaults_to_the_whole_internet(endpoint: str) -> None:
     """No default opens the API: the file lists who may reach it, or says 0.0.0.0/0."""
-    problems = _problems(BASE + CLUSTER_VERSION + f"  endpoint: {endpoint}\n")
+    problems = _problems(BASE + CLUSTER_HEAD + f"  endpoint: {endpoint}\n")
     assert any(
         f"cluster.api_cidrs: required with endpoint {endpoint}" in p and "[0.0.0.0/0]" in p
         for p in problems
     ), problems
-    opened = parse_fabric(BASE + CLUSTER_VERSION + "  api_cidrs: [0.0.0.0/0]\n").cluster
+    opened = parse_fabric(BASE + CLUSTER_HEAD + "  api_cidrs: [0.0.0.0/0]\n").cluster
     assert opened is not None and opened.api_cidrs == ["0.0.0.0/0"]
 
 
@@ -120,7 +121,7 @@ def test_empty_addons_means_none_managed() -> None:
 
 
 def test_api_cidrs_are_normalized() -> None:
-    cluster = parse_fabric(BASE + CLUSTER_VERSION + "  api_cidrs: [203.0.113.0/24]\n").cluster
+    cluster = parse_fabric(BASE + CLUSTER_HEAD + "  api_cidrs: [203.0.113.0/24]\n").cluster
     assert cluster is not None
     assert cluster.api_cidrs == ["203.0.113.0/24"]
 
@@ -182,7 +183,7 @@ def test_production_example_uses_every_section() -> None:
     fabric = load_fabric(GOOD / "production.yaml")
     assert fabric.protect is True
     assert fabric.cluster is not None
-    assert fabric.cluster.version == "1.31"
+    assert fabric.cluster.version is None  # left out: the plan gives the newest in support
     assert fabric.cluster.api_cidrs == ["203.0.113.0/24", "198.51.100.7/32"]
     assert fabric.cluster.addons["vpc-cni"].version == "v1.18.3-eksbuild.1"
     assert fabric.cluster.addons["aws-ebs-csi-driver"] == Addon()
@@ -313,11 +314,11 @@ def test_required_keys_of_entries_get_an_example() -> None:
         ('cluster:\n  version: "v1.31"\n', "(did you mean '1.31'?)"),
         ('cluster:\n  version: "1.31.2"\n', "without a patch number"),
         ('cluster:\n  version: "latest"\n', 'expected major.minor like "1.NN"'),
-        ("cluster:\n  version: \"1.31\"\n  api_cidrs: ['::/0']\n", "is an IPv6 network"),
-        ('cluster:\n  version: "1.31"\n  api_cidrs: [1.2.3.4/32, 1.2.3.4/32]\n', "listed twice"),
-        ('cluster:\n  version: "1.31"\n  endpoint: open\n', "expected one of: public, private"),
-        ('cluster:\n  version: "1.31"\n  logs: [api, api]\n', "'api' is listed twice"),
-        ('cluster:\n  version: "1.31"\n  addons: [vpc-cni]\n', "expected a mapping"),
+        ("cluster:\n  api_cidrs: ['::/0']\n", "is an IPv6 network"),
+        ("cluster:\n  api_cidrs: [1.2.3.4/32, 1.2.3.4/32]\n", "listed twice"),
+        ("cluster:\n  endpoint: open\n", "expected one of: public, private"),
+        ("cluster:\n  logs: [api, api]\n", "'api' is listed twice"),
+        ("cluster:\n  addons: [vpc-cni]\n", "expected a mapping"),
         ("dns:\n  domain: example\n", "has a single label"),
         ("dns:\n  domain: https://example.com/\n", "(did you mean 'example.com'?)"),
         ("dns:\n  domain: -a.example.com\n", "does not start or end with a hyphen"),
@@ -334,6 +335,11 @@ def test_required_keys_of_entries_get_an_example() -> None:
         (
             "databases:\n  - {name: main, engine_version: '16.x', instance_class: db.t4g.medium}\n",
             "'16.x' is not a PostgreSQL version",
+        ),
+        (
+            "databases:\n  - {name: main, engine_version: '16', instance_class: db.t4g.medium,"
+            " restore_from: final--2}\n",
+            "'final--2' is not a snapshot to restore from; expected final-snapshot",
         ),
         (
             "databases:\n  - {name: main, engine_version: '16', instance_class: db.t4g.medium,"
@@ -416,7 +422,7 @@ def test_too_many_api_cidrs_and_selectors() -> None:
     cidrs = ", ".join(f"10.0.{i}.0/24" for i in range(41))
     assert any(
         "41 CIDRs given; EKS allows at most 40" in p
-        for p in _problems(BASE + CLUSTER_VERSION + f"  api_cidrs: [{cidrs}]\n")
+        for p in _problems(BASE + CLUSTER_HEAD + f"  api_cidrs: [{cidrs}]\n")
     )
     selectors = ", ".join(f"{{namespace: ns{i}}}" for i in range(6))
     text = BASE + CLUSTER + f"fargate:\n  - name: apps\n    selectors: [{selectors}]\n"
@@ -437,6 +443,21 @@ def test_models_validate_when_built_in_code() -> None:
 
 
 # --- versions ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "final-snapshot",
+        "weft-shop-main-final-20261207010203",
+        "arn:aws:rds:us-east-2:123456789012:snapshot:s1",
+    ],
+)
+def test_a_database_may_be_restored_from_a_snapshot(value: str) -> None:
+    db = Database(
+        name="main", engine_version="16", instance_class="db.t4g.medium", restore_from=value
+    )
+    assert db.restore_from == value
 
 
 def test_the_version_is_checked_for_its_shape_only_and_may_be_left_out() -> None:

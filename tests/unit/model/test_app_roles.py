@@ -13,7 +13,7 @@ name: shop
 region: eu-west-1
 provider: local
 network: {cidr: 10.0.0.0/16, zones: 2}
-cluster: {version: "1.33", api_cidrs: [203.0.113.0/24]}
+cluster: {api_cidrs: [203.0.113.0/24]}
 nodegroups:
   - {name: general, instance_types: [m6i.large], min: 1, max: 2, desired: 1}
 databases:

@@ -9,22 +9,22 @@ BASE = "name: demo\nregion: us-east-2\nnetwork: {cidr: 10.0.0.0/16}\n"
 
 
 def test_an_api_open_to_the_world_is_warned_about() -> None:
-    fabric = parse_fabric(BASE + 'cluster: {version: "1.31", api_cidrs: [0.0.0.0/0]}\n')
+    fabric = parse_fabric(BASE + "cluster: {api_cidrs: [0.0.0.0/0]}\n")
     (note,) = plan_notes(fabric)
     assert note.level == "warning"
     assert "open to the whole internet" in note.text and "0.0.0.0/0" in note.text
 
 
 def test_a_restricted_or_private_api_needs_no_warning() -> None:
-    restricted = parse_fabric(BASE + 'cluster: {version: "1.31", api_cidrs: [198.51.100.7/32]}\n')
-    private = parse_fabric(BASE + 'cluster: {version: "1.31", endpoint: private}\n')
+    restricted = parse_fabric(BASE + "cluster: {api_cidrs: [198.51.100.7/32]}\n")
+    private = parse_fabric(BASE + "cluster: {endpoint: private}\n")
     assert plan_notes(restricted) == plan_notes(private) == []
 
 
 def test_an_app_that_uses_a_bucket_is_told_its_role() -> None:
     fabric = parse_fabric(
         BASE
-        + 'cluster: {version: "1.31", api_cidrs: [198.51.100.7/32]}\n'
+        + "cluster: {api_cidrs: [198.51.100.7/32]}\n"
         + "buckets: [{name: uploads}]\n"
         + "apps:\n"
         + '  - {name: web, image: ghcr.io/acme/web, version: "1.0.0", uses: [uploads]}\n'

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.helpers import CLUSTER_VERSION
 from weft.aws.inventory import build
 from weft.core import planner
 from weft.core.executor import execution_graph
@@ -21,6 +22,7 @@ from weft.ops.plan import (
     duplicates_named,
     moved,
     read_saved,
+    restore_problems,
     schemas,
     signature,
     stale,
@@ -161,7 +163,7 @@ def test_a_cluster_and_its_node_groups_replaced_together_are_ordered() -> None:
     cannot be ordered (here: the same plan with the node group made before the old one goes)
     is still refused when made, before anyone is asked to confirm, never after."""
     cluster = {
-        **{"name": "cyc", "version": "1.31", "role_arn": "r", "security_group_ids": []},
+        **{"name": "cyc", "version": CLUSTER_VERSION, "role_arn": "r", "security_group_ids": []},
         **{"endpoint_public": True, "endpoint_private": False, "public_access_cidrs": []},
         **{"logging": [], "encryption_key_arn": None},
     }
@@ -359,3 +361,23 @@ def test_storage_grows_by_ten_percent_or_more(tmp_path: Path) -> None:
     # growing enough, or a newer version, or the major version of what runs: accepted
     for want in ({"storage_gb": 55}, {"engine_version": "16.4"}, {"engine_version": "16"}):
         check_plan(str(source), plan_of(data_change("db_instance", "main", have, want)))
+
+
+def test_a_snapshot_rds_would_not_restore_as_the_file_asks_is_refused() -> None:
+    key = "arn:aws:kms:us-east-2:123456789012:key/k1"
+    props = {"engine": "postgres", "username": "weft_admin", "storage_gb": 20}
+    snapshot = {
+        "DBSnapshotIdentifier": "s1",
+        "Engine": "postgres",
+        "MasterUsername": "weft_admin",
+        "AllocatedStorage": 20,
+        "Encrypted": True,
+        "KmsKeyId": key,
+    }
+    assert restore_problems(snapshot, props, key, False) == []
+    other = {**snapshot, "MasterUsername": "root", "AllocatedStorage": 50, "KmsKeyId": "k2"}
+    found = restore_problems(other, props, key, False)
+    assert "snapshot s1 has the master user root, which a restored database keeps" in found[0]
+    assert "set storage_gb: 50 or more" in found[1]
+    assert "not encrypted with the fabric's KMS key" in found[2]
+    assert len(restore_problems(snapshot, props, "", True)) == 1  # the fabric's key is new

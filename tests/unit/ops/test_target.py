@@ -58,7 +58,7 @@ network:
   layout: private
   zones: {zones}
 """
-CLUSTER = 'cluster:\n  version: "1.33"\n  api_cidrs: ["203.0.113.0/24"]\n'
+CLUSTER = 'cluster:\n  api_cidrs: ["203.0.113.0/24"]\n'
 
 
 def virginia(tmp_path: Path, zones: str, cluster: bool = True) -> Fabric:

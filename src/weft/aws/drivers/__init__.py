@@ -28,6 +28,7 @@ from weft.aws.drivers import (
     eks_fargate_profile,
     eks_nodegroup,
     fabric_bucket,
+    flow_log,
     hosted_zone,
     iam_role,
     internet_gateway,
@@ -71,6 +72,7 @@ DRIVERS: dict[str, Driver] = {
         # EKS
         iam_role,
         log_group,
+        flow_log,
         eks_cluster,
         oidc_provider,
         launch_template,

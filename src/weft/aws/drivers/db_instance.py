@@ -14,6 +14,14 @@ Engine versions: the file may say ``"16"`` (any 16.x; minor upgrades automatic) 
 so an unchanged instance diffs equal whatever minor version AWS picked. Hidden tags are never
 part of the ``tags`` prop.
 
+Restore: with ``restore_from`` (a snapshot identifier, settled by ``weft plan`` with
+:func:`snapshot_to_restore`: ``final-snapshot`` is the newest final snapshot of the instance),
+the instance is made by ``RestoreDBInstanceFromDBSnapshot`` with the file's settings, then given
+a new master password (generated as for a new instance: the old one went with the fabric's
+bucket) by ``ModifyDBInstance``. RDS keeps the snapshot's KMS key, engine version, database name
+and master username. ``restore_from`` is only read at create (``weft plan`` gives it to an
+instance to create only, and it is never reported, so it never differs).
+
 Delete: refused while deletion protection is on (with the command that turns it off); else a
 final snapshot ``<identifier>-final-<UTC yyyymmddHHMMSS>`` is taken. A driver made with
 ``DbInstanceDriver(final_snapshot=False)`` skips it (for ``--no-final-snapshot``: register it in
@@ -26,12 +34,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from weft.aws import secrets
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
 from weft.aws.drivers import kit, pagination, rds, tagger
+from weft.aws.errors import translate
 from weft.core.resource import KindSchema, Observed, Resource
 from weft.errors import PermanentError
+from weft.fabricfile.data import FINAL_SNAPSHOT
 from weft.fabricfile.secret_names import database_password
 
 KIND = "db_instance"
@@ -60,6 +72,49 @@ _MODIFIED = {
     "security_group_ids": ("VpcSecurityGroupIds", list),
     "deletion_protection": ("DeletionProtection", bool),
 }
+
+
+def final_snapshot_name(identifier: str, when: datetime) -> str:
+    """The name of the final snapshot taken when the instance ``identifier`` is deleted."""
+    return f"{identifier}-final-{when.strftime('%Y%m%d%H%M%S')}"
+
+
+def snapshot_to_restore(
+    ctx: AwsContext, identifier: str, restore_from: str
+) -> dict[str, Any] | None:
+    """The DB snapshot (DescribeDBSnapshots) that ``restore_from`` names for the instance
+    ``identifier``: ``final-snapshot`` is the newest available final snapshot ``weft down`` took
+    of it (:func:`final_snapshot_name`), anything else a snapshot identifier or ARN. None when
+    there is no such snapshot."""
+    client = ctx.client("rds")
+    try:
+        if restore_from != FINAL_SNAPSHOT:
+            try:
+                found = client.describe_db_snapshots(DBSnapshotIdentifier=restore_from)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "DBSnapshotNotFound":
+                    return None
+                raise
+            snapshots = list(found.get("DBSnapshots") or [])
+            return snapshots[0] if snapshots else None
+        prefix = f"{identifier}-final-"
+        finals = [
+            s
+            for s in pagination.items(
+                client,
+                "describe_db_snapshots",
+                "DBSnapshots",
+                DBInstanceIdentifier=identifier,
+                SnapshotType="manual",
+            )
+            if str(s.get("DBSnapshotIdentifier", "")).startswith(prefix)
+            and s.get("Status") == "available"
+        ]
+    except (ClientError, BotoCoreError) as exc:
+        raise translate(
+            exc, address=f"snapshots of {identifier}", action="read", service="rds"
+        ) from exc
+    return max(finals, key=lambda s: str(s["DBSnapshotIdentifier"]), default=None)
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -201,12 +256,29 @@ class DbInstanceDriver(kit.TaggedDriver):
     setters = (_modify, _set_tags)
     schema = KindSchema(
         kind=KIND,
+        # restore_from: what a new instance is made from, read at create only (weft plan sets
+        # it only for an instance to create: never reported, so never a difference)
         immutable=frozenset(
-            {"identifier", "engine", "db_name", "username", "subnet_group", "kms_key_arn"}
+            {
+                "identifier",
+                "engine",
+                "db_name",
+                "username",
+                "subnet_group",
+                "kms_key_arn",
+                "restore_from",
+            }
         ),
         unordered=frozenset({"security_group_ids"}),
         updatable=kit.covered(setters),
-        shown=("engine", "engine_version", "instance_class", "storage_gb", "multi_az"),
+        shown=(
+            "engine",
+            "engine_version",
+            "instance_class",
+            "storage_gb",
+            "multi_az",
+            "restore_from",
+        ),
     )
     adoption_look = "always"
 
@@ -235,6 +307,8 @@ class DbInstanceDriver(kit.TaggedDriver):
         identifier = props["identifier"]
         password = secrets.ensure_generated(ctx, database_password(resource.name))
         version = str(props["engine_version"])
+        if props.get("restore_from"):
+            return self._restore(ctx, resource, props, password)
         ctx.client("rds").create_db_instance(
             DBInstanceIdentifier=identifier,
             Engine=props["engine"],
@@ -260,6 +334,37 @@ class DbInstanceDriver(kit.TaggedDriver):
         db = self._wait_available(ctx, resource.address, identifier)
         return _observed(resource.name, db, tagging.from_aws(db.get("TagList")))
 
+    def _restore(
+        self, ctx: AwsContext, resource: Resource, props: dict[str, Any], password: str
+    ) -> Observed:
+        """The instance made from the snapshot ``restore_from``, with the file's settings and a
+        new master password (``password``)."""
+        identifier, version = props["identifier"], str(props["engine_version"])
+        client = ctx.client("rds")
+        client.restore_db_instance_from_db_snapshot(
+            DBInstanceIdentifier=identifier,
+            DBSnapshotIdentifier=str(props["restore_from"]),
+            Engine=props["engine"],
+            DBInstanceClass=props["instance_class"],
+            AllocatedStorage=int(props["storage_gb"]),
+            StorageType="gp3",
+            MultiAZ=bool(props["multi_az"]),
+            BackupRetentionPeriod=int(props["backup_days"]),
+            AutoMinorVersionUpgrade="." not in version,
+            DBSubnetGroupName=props["subnet_group"],
+            VpcSecurityGroupIds=list(props["security_group_ids"]),
+            PubliclyAccessible=False,
+            CopyTagsToSnapshot=True,
+            DeletionProtection=bool(props["deletion_protection"]),
+            Tags=tagging.to_aws({**props["tags"], VERSION_TAG: version}),
+        )
+        ctx.report(f"database {identifier}: restoring from snapshot {props['restore_from']}")
+        self._wait_available(ctx, resource.address, identifier)
+        changes = {"MasterUserPassword": password}
+        client.modify_db_instance(DBInstanceIdentifier=identifier, ApplyImmediately=True, **changes)
+        db = self._wait_available(ctx, resource.address, identifier, changes)
+        return _observed(resource.name, db, tagging.from_aws(db.get("TagList")))
+
     def updated(self, edit: kit.Edit) -> Observed:
         changes = _changes(edit)
         if not changes:
@@ -283,8 +388,7 @@ class DbInstanceDriver(kit.TaggedDriver):
                     ),
                 )
             if self.final_snapshot:
-                stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-                snapshot = f"{identifier}-final-{stamp}"
+                snapshot = final_snapshot_name(identifier, datetime.now(UTC))
                 rds_client.delete_db_instance(
                     DBInstanceIdentifier=identifier, FinalDBSnapshotIdentifier=snapshot
                 )

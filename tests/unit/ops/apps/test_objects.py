@@ -17,7 +17,7 @@ APPS = """\
 name: shop
 region: us-east-2
 network: {cidr: 10.0.0.0/16, zones: 2}
-cluster: {version: "1.31", api_cidrs: [203.0.113.0/24]}
+cluster: {api_cidrs: [203.0.113.0/24]}
 dns: {domain: shop.example.com}
 apps:
   - {name: web, image: r.example.com/web, version: "1.0.0", port: 80,
