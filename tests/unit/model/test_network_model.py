@@ -47,6 +47,8 @@ def test_resource_counts_per_layout(nat, layout, expected):
 
 def test_every_resource_is_tagged_with_fabric_and_address():
     for address, res in build(tags="tags:\n  team: web\n").items():
+        if res.kind == "dashboard":  # CloudWatch dashboards cannot be tagged
+            continue
         tags = res.props["tags"]
         assert tags["weft:fabric"] == "demo"
         assert tags["weft:id"] == address
