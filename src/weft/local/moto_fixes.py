@@ -257,6 +257,13 @@ def _logs_key_policy() -> None:
     moto_logs.apply()
 
 
+def _dashboards() -> None:
+    """PutDashboard checks the name and the body: see :mod:`.moto_dashboards`."""
+    from weft.local import moto_dashboards
+
+    moto_dashboards.apply()
+
+
 def _eks() -> None:
     """EKS add-ons, updates, cluster identity, tags (and OIDC client IDs): see :mod:`.moto_eks`."""
     from weft.local import moto_eks
@@ -284,6 +291,7 @@ FIXES = (
     _network_in_use,
     _vpc_endpoints,
     _logs_key_policy,
+    _dashboards,
     _eks,
     _irsa,
 )
