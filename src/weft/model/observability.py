@@ -91,8 +91,16 @@ def _widget(title: str, region: str, metrics: list[list[Any]], stat: str = "Aver
 
 
 def _search(namespace: str, metric: str, token: str, stat: str) -> list[Any]:
+    """A metric math ``SEARCH`` line; its id (unique in the widget, a lowercase letter first,
+    as metric math ids must be) is made from the metric's name."""
     query = f'{namespace} MetricName="{metric}" "{token}"'
-    return [{"expression": f"SEARCH('{query}', '{stat}', {PERIOD})", "label": metric}]
+    return [
+        {
+            "expression": f"SEARCH('{query}', '{stat}', {PERIOD})",
+            "id": f"search_{metric.lower()}",
+            "label": metric,
+        }
+    ]
 
 
 def _app_widgets(fabric: Fabric) -> list[dict]:

@@ -80,6 +80,15 @@ def test_a_widget_for_each_app_with_a_load_balancer():
     web = json.dumps(metrics_of(body, "app web: requests and 5xx"))
     assert "AWS/ApplicationELB" in web and "HTTPCode_Target_5XX_Count" in web
     assert '\\"web\\"' in web  # the search is on the app's name
+    (search,) = metrics_of(body, "app web: latency (p90, seconds)")[0]
+    assert search == {
+        "expression": (
+            "SEARCH('{AWS/ApplicationELB,LoadBalancer,TargetGroup} "
+            'MetricName="TargetResponseTime" "web"\', \'p90\', 300)'
+        ),
+        "id": "search_targetresponsetime",
+        "label": "TargetResponseTime",
+    }
 
 
 def test_database_widgets_name_its_instance():
