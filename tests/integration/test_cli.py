@@ -64,12 +64,24 @@ def test_full_lifecycle_through_the_cli(workdir, capsys):
     status = json.loads(out)
     assert all(r["id"] and r["state"] != "absent" for r in status["resources"])
     assert status["lock"] is None and status["last_apply"]["ok"] is True
+    assert "dashboard.fabric" in {r["address"] for r in status["resources"]}
+
+    code, out, _ = weft(capsys, "dashboard", "--json")
+    assert code == 0
+    board = json.loads(out)
+    assert board["exists"] and board["wanted"] and board["local"]
+    assert board["name"] == "weft-clitest" and board["widgets"] > 1
+    assert board["url"].endswith("region=us-east-2#dashboards/dashboard/weft-clitest")
+    code, out, _ = weft(capsys, "dashboard")
+    assert code == 0 and board["url"] in out.splitlines()
 
     code, out, _ = weft(capsys, "up", "saved.json", "--yes")
     assert code == 1  # the saved plan creates what now exists: the cloud moved
     code, out, err = weft(capsys, "down", "--yes")
     assert code == 0, out + err
     assert "Nothing tagged with the fabric remains" in out
+    code, out, _ = weft(capsys, "dashboard")
+    assert code == 0 and "does not exist yet: run weft up" in out
 
 
 def test_plan_warns_when_the_file_opens_the_api_to_the_world(workdir, capsys):

@@ -36,7 +36,7 @@ from weft.core.planner import diff_props, plan, resolve
 from weft.core.resource import Observed, Ref, Resource, thaw
 from weft.fabricfile import parse_fabric
 from weft.local import parent_zones
-from weft.model import desired_resources
+from weft.model import desired_resources, observability
 from weft.model.naming import digest
 
 from .helpers import CLUSTER_VERSION, FAST_RETRY, PREVIOUS_VERSION
@@ -137,7 +137,8 @@ class Case:
     ``created_with``: resources created in the same plan, because they bring one another about
     (an issued certificate has a validation, which the local cloud issues a second after the
     request). ``gone_with``: what the resource exists as long as (a certificate's validation,
-    its certificate), deleted with it."""
+    its certificate), deleted with it. A change's value may be a function of the fabric's name
+    (a dashboard's body names its fabric), called when the case runs."""
 
     address: str
     changes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -423,6 +424,11 @@ CASES = {
             ("public_access_block", {"public_access_block": False}),
         ],
     ),
+    # the body names the fabric (dashboards cannot be tagged): made for the case's fabric
+    "dashboard": Case(
+        "dashboard.fabric",
+        [("body", {"body": lambda fabric: {"widgets": [observability.header(fabric)]}})],
+    ),
     "hosted_zone": Case("hosted_zone.main", [("comment", {"comment": "changed"})]),
     "dns_record": Case(
         "dns_record.www",
@@ -548,7 +554,10 @@ def test_driver_lifecycle(moto_url: str, kind: str) -> None:
     resource = desired[case.address]
     resource = Resource(kind, resource.name, {**resource.props, **case.initial})
     ensure_developers_role(ctx)
-    changes = list(case.changes)
+    changes = [
+        (prop, {k: v(ctx.fabric) if callable(v) else v for k, v in overrides.items()})
+        for prop, overrides in case.changes
+    ]
     if "tags" in schema.updatable:
         tags = {k: v for k, v in thaw(resource.props["tags"]).items() if k != "team"}
         changes.append(("tags", {"tags": {**tags, "weft-conformance": "changed"}}))

@@ -4,9 +4,9 @@ Every command takes ``--json``. Standard output then carries JSON and nothing el
 meant for people (the banner, tables, progress lines, prompts) goes to standard error. Two shapes:
 
 **Short commands** (``validate``, ``init``, ``plan``, ``graph``, ``status``, ``leftovers``,
-``unlock``, ``kubeconfig``, ``token``, ``secrets …``, ``history``, ``render``, ``local …``) print
-one JSON document: an object with ``"ok"`` (true when the command succeeded) and what the command
-reports (``plan``: the plan; ``status``: the resources; ...).
+``dashboard``, ``unlock``, ``kubeconfig``, ``token``, ``secrets …``, ``history``, ``render``,
+``local …``) print one JSON document: an object with ``"ok"`` (true when the command succeeded)
+and what the command reports (``plan``: the plan; ``status``: the resources; ...).
 
 **Long commands** (``up``, ``down``, ``deploy``, ``release``, ``rollback``, ``verify``,
 ``upgrade``) stream

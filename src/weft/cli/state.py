@@ -1,5 +1,6 @@
-"""What the fabric is now: ``weft status`` (its resources, the lock, the last run) and
-``weft unlock`` (the lock broken after a crash)."""
+"""What the fabric is now: ``weft status`` (its resources, the lock, the last run),
+``weft unlock`` (the lock broken after a crash) and ``weft dashboard`` (where its CloudWatch
+dashboard is)."""
 
 from __future__ import annotations
 
@@ -84,4 +85,41 @@ def unlock(file: Path, local: bool, as_json: bool, yes: bool) -> None:
     console.print("Lock broken.")
 
 
-COMMANDS = (status, unlock)
+@click.command()
+@fabric_options
+def dashboard(file: Path, local: bool, as_json: bool) -> None:
+    """The address of the fabric's CloudWatch dashboard (made by weft up).
+
+    \b
+    Example:
+      weft dashboard -f staging.yaml
+    """
+    from weft.ops.dashboard import dashboard as read_dashboard
+
+    target = connect(file, local, as_json, "dashboard")
+    board = read_dashboard(target)
+    if as_json:
+        machine.document({"target": target.banner(), **board.to_dict()})
+        return
+    console = render.console()
+    if board.exists:
+        console.print(board.url, soft_wrap=True)
+        console.print(f"Dashboard {board.name}: {board.widgets} widgets.")
+        if board.local:
+            console.print(
+                "On the local cloud the dashboard exists only in the emulator; the address is "
+                "the one it has on AWS."
+            )
+    elif board.wanted:
+        console.print(f"Dashboard {board.name} does not exist yet: run weft up to make it.")
+    else:
+        console.print(
+            "This fabric has no dashboard: observability.dashboard is false in the fabric file."
+        )
+    if not board.wanted and board.exists:
+        console.print(
+            "[yellow]warning:[/] observability.dashboard is false: weft up will delete it."
+        )
+
+
+COMMANDS = (status, unlock, dashboard)

@@ -9,7 +9,8 @@ A fabric is ``name``, ``region``, ``network`` (:mod:`weft.fabricfile.network`) a
 sections: ``cluster`` (:mod:`weft.fabricfile.cluster`), ``nodegroups``
 (:mod:`weft.fabricfile.nodegroup`), ``fargate`` (:mod:`weft.fabricfile.fargate`), ``databases``,
 ``caches`` and ``buckets`` (:mod:`weft.fabricfile.data`), ``dns`` (:mod:`weft.fabricfile.dns`),
-``apps`` and ``cronjobs`` (:mod:`weft.fabricfile.apps`). A list section written with no entries
+``apps`` and ``cronjobs`` (:mod:`weft.fabricfile.apps`), ``observability``
+(:mod:`weft.fabricfile.observability`). A list section written with no entries
 (``databases:`` and nothing below) is empty.
 
 Defaults that depend on other keys are resolved here: ``protect`` is true when the name contains
@@ -58,6 +59,7 @@ from weft.fabricfile.fargate import (
 from weft.fabricfile.k8s_names import MAX_LABEL_VALUE_LENGTH, is_label_value
 from weft.fabricfile.network import Network
 from weft.fabricfile.nodegroup import NodeGroup, Taint
+from weft.fabricfile.observability import Observability
 from weft.fabricfile.regions import REGION_ZONES, known_zones
 
 __all__ = [
@@ -230,6 +232,7 @@ class Fabric(BaseModel):
         default_factory=list
     )
     cost: CostVolumes = Field(default_factory=CostVolumes)
+    observability: Observability = Field(default_factory=Observability)
     version: Annotated[Literal[1], BeforeValidator(_check_version)] = 1
     source: str = Field(default="<string>", exclude=True)
 

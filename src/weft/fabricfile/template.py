@@ -257,6 +257,15 @@ def _optional_sections(api_cidrs: list[str] | None, k8s_version: str | None) -> 
 # dns:
 #   domain: example.com
 
+# Optional: how the fabric is watched. On by default and cheap by default: one CloudWatch
+# dashboard of the fabric (`weft dashboard` prints its address; $3 a month beyond an account's
+# first three) from the metrics AWS publishes for free: each app's load balancer (requests,
+# 5xx, latency), database (CPU, connections, free storage), cache (CPU, memory, evictions), NAT
+# gateway (bytes, errors) and the control plane (API requests, 429 and 5xx answers). Node and
+# pod widgets need Container Insights (priced per observation), which weft does not turn on.
+# observability:
+#   dashboard: true
+
 # Optional: the value of the `environment` label on the apps' Kubernetes objects (default: name).
 # environment: production
 

@@ -224,6 +224,13 @@ def _logs_key_policy() -> None:
     moto_logs.apply()
 
 
+def _dashboards() -> None:
+    """PutDashboard checks the name and the body: see :mod:`.moto_dashboards`."""
+    from weft.local import moto_dashboards
+
+    moto_dashboards.apply()
+
+
 def _eks() -> None:
     """EKS add-ons, updates, cluster identity, tags (and OIDC client IDs): see :mod:`.moto_eks`."""
     from weft.local import moto_eks
@@ -259,6 +266,7 @@ FIXES = (
     _vpc_endpoints,
     _logs_key_policy,
     _flow_log_roles,
+    _dashboards,
     _eks,
     _irsa,
 )

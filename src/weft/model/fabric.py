@@ -13,6 +13,7 @@ from weft.model.dns import dns_resources
 from weft.model.lb_controller import lb_controller_resources
 from weft.model.naming import fabric_bucket_name, kms_alias
 from weft.model.network import flow_log_group, flow_log_resources, network_resources
+from weft.model.observability import observability_resources
 from weft.model.tags import resource_tags
 
 
@@ -94,7 +95,7 @@ def foundation_resources(fabric: Fabric, account_id: str) -> list[Resource]:
 
 
 def desired_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> list[Resource]:
-    return [
+    resources = [
         *foundation_resources(fabric, account_id),
         *network_resources(fabric, zones),
         *flow_log_resources(fabric, account_id),
@@ -104,3 +105,4 @@ def desired_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> l
         *app_role_resources(fabric, account_id=account_id),
         *lb_controller_resources(fabric),
     ]
+    return [*resources, *observability_resources(fabric, resources)]

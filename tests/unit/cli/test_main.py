@@ -18,6 +18,7 @@ COMMANDS = {
     "up",
     "cost",
     "status",
+    "dashboard",
     "down",
     "leftovers",
     "unlock",

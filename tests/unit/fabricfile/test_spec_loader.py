@@ -66,7 +66,7 @@ def test_unknown_key_message_matches_the_documented_example() -> None:
     assert (
         "fabric.yaml:3: netwrok: unknown key; did you mean 'network'? Allowed keys here: name, "
         "region, account_id, provider, protect, tags, environment, network, cluster, nodegroups, "
-        "fargate, databases, caches, buckets, dns, apps, cronjobs, cost, version"
+        "fargate, databases, caches, buckets, dns, apps, cronjobs, cost, observability, version"
     ) in caught.value.problems
 
 

@@ -17,6 +17,7 @@ from weft.aws.drivers import (
     cache_replication_group,
     cache_subnet_group,
     certificate_validation,
+    dashboard,
     db_instance,
     db_subnet_group,
     dns_record,
@@ -81,6 +82,8 @@ DRIVERS: dict[str, Driver] = {
         eks_addon,
         eks_access_entry,
         eks_access_policy,
+        # observability
+        dashboard,
     )
 }
 for _endpoint in (vpc_endpoint.INTERFACE_DRIVER, vpc_endpoint.GATEWAY_DRIVER):

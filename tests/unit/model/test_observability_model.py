@@ -1,0 +1,167 @@
+"""The fabric's dashboard: its body built from the fabric, and its ownership words."""
+
+from __future__ import annotations
+
+import json
+
+from weft.aws.drivers.dashboard import owner
+from weft.core.resource import Ref, thaw
+from weft.fabricfile import parse_fabric
+from weft.model import desired_resources
+from weft.model.observability import console_url, dashboard_name, ownership
+
+from ...integration.helpers import CLUSTER_VERSION
+
+ZONES = ["us-east-2a", "us-east-2b"]
+
+
+def fabric_text(observability: str = "") -> str:
+    return f"""\
+name: shop
+region: us-east-2
+network: {{cidr: 10.0.0.0/16, zones: 2, nat: per-zone, layout: private}}
+cluster: {{version: "{CLUSTER_VERSION}", endpoint: private}}
+databases:
+  - {{name: main, engine_version: "16", instance_class: db.t4g.medium, storage_gb: 50}}
+caches:
+  - {{name: sessions, engine_version: "7.1", node_type: cache.t4g.small, replicas: 1}}
+dns: {{domain: shop.example.com}}
+apps:
+  - name: web
+    image: ghcr.io/acme/web
+    version: "1.0.0"
+    port: 8080
+    ingress: {{host: www.shop.example.com, path: /, tls: true}}
+  - name: api
+    image: ghcr.io/acme/api
+    version: "1.0.0"
+    port: 8080
+    load_balancer: true
+  - {{name: worker, image: ghcr.io/acme/worker, version: "1.0.0"}}
+{observability}"""
+
+
+def resources(observability: str = "") -> dict:
+    fabric = parse_fabric(fabric_text(observability), "fabric.yaml")
+    return {r.address: r for r in desired_resources(fabric, account_id="123456789012", zones=ZONES)}
+
+
+def dashboard() -> dict:
+    return thaw(resources()["dashboard.fabric"].props)
+
+
+def titles(body: dict) -> list[str]:
+    return [w["properties"].get("title", "") for w in body["widgets"]]
+
+
+def metrics_of(body: dict, title: str) -> list:
+    (widget,) = [w for w in body["widgets"] if w["properties"].get("title") == title]
+    return widget["properties"]["metrics"]
+
+
+def test_one_dashboard_named_after_the_fabric_by_default():
+    props = dashboard()
+    assert props["name"] == dashboard_name("shop") == "weft-shop"
+    assert "tags" not in props  # dashboards cannot be tagged
+    assert "observability" not in fabric_text()
+
+
+def test_the_dashboard_can_be_turned_off():
+    assert "dashboard.fabric" not in resources("observability: {dashboard: false}\n")
+
+
+def test_a_widget_for_each_app_with_a_load_balancer():
+    body = dashboard()["body"]
+    names = titles(body)
+    assert "app web: requests and 5xx" in names
+    assert "app web: latency (p90, seconds)" in names
+    assert "app api: connections" in names
+    assert not [t for t in names if "worker" in t]  # no load balancer, no widget
+    web = json.dumps(metrics_of(body, "app web: requests and 5xx"))
+    assert "AWS/ApplicationELB" in web and "HTTPCode_Target_5XX_Count" in web
+    assert '\\"web\\"' in web  # the search is on the app's name
+    (search,) = metrics_of(body, "app web: latency (p90, seconds)")[0]
+    assert search == {
+        "expression": (
+            "SEARCH('{AWS/ApplicationELB,LoadBalancer,TargetGroup} "
+            'MetricName="TargetResponseTime" "web"\', \'p90\', 300)'
+        ),
+        "id": "search_targetresponsetime",
+        "label": "TargetResponseTime",
+    }
+
+
+def test_database_widgets_name_its_instance():
+    body = dashboard()["body"]
+    cpu = metrics_of(body, "database main: CPU % and connections")
+    assert cpu[0] == ["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", "weft-shop-main"]
+    assert cpu[1][1] == "DatabaseConnections"
+    storage = metrics_of(body, "database main: free storage (bytes of 50 GB)")
+    assert storage == [["AWS/RDS", "FreeStorageSpace", "DBInstanceIdentifier", "weft-shop-main"]]
+
+
+def test_cache_widgets_cover_every_node():
+    body = dashboard()["body"]
+    for title, metric in (
+        ("cache sessions: CPU %", "EngineCPUUtilization"),
+        ("cache sessions: memory %", "DatabaseMemoryUsagePercentage"),
+        ("cache sessions: evictions", "Evictions"),
+    ):
+        nodes = [m[3] for m in metrics_of(body, title)]
+        assert nodes == ["weft-shop-sessions-001", "weft-shop-sessions-002"]
+        assert {m[1] for m in metrics_of(body, title)} == {metric}
+
+
+def test_nat_widgets_refer_to_every_gateway():
+    body = dashboard()["body"]
+    errors = metrics_of(body, "NAT gateways: errors")
+    assert {m[3] for m in errors} == {Ref("nat_gateway.a"), Ref("nat_gateway.b")}
+    assert {m[1] for m in errors} == {"ErrorPortAllocation", "PacketsDropCount"}
+    assert {m[1] for m in metrics_of(body, "NAT gateways: bytes")} == {
+        "BytesOutToDestination",
+        "BytesInFromDestination",
+    }
+
+
+def test_control_plane_widget():
+    metrics = metrics_of(dashboard()["body"], "control plane: API requests, 429 and 5xx")
+    assert [m[1] for m in metrics] == [
+        "apiserver_request_total",
+        "apiserver_request_total_429",
+        "apiserver_request_total_5XX",
+    ]
+    assert all(m[2:] == ["ClusterName", "shop"] for m in metrics)
+
+
+def test_no_cluster_no_control_plane_widget_and_widgets_do_not_overlap():
+    text = "name: bare\nregion: us-east-2\nnetwork: {cidr: 10.0.0.0/16, zones: 2}\n"
+    fabric = parse_fabric(text, "fabric.yaml")
+    (board,) = [
+        r
+        for r in desired_resources(fabric, account_id="123456789012", zones=ZONES)
+        if r.kind == "dashboard"
+    ]
+    assert not [t for t in titles(thaw(board.props)["body"]) if "control plane" in t]
+    cells = set()
+    for w in dashboard()["body"]["widgets"]:
+        for x in range(w["x"], w["x"] + w["width"]):
+            for y in range(w["y"], w["y"] + w["height"]):
+                assert (x, y) not in cells
+                cells.add((x, y))
+        assert w["x"] + w["width"] <= 24
+
+
+def test_the_header_says_whose_it_is():
+    body = dashboard()["body"]
+    assert body["widgets"][0]["type"] == "text"
+    assert ownership("shop") in body["widgets"][0]["properties"]["markdown"]
+    assert owner(body) == ("shop", "dashboard.fabric")
+    assert owner({"widgets": [{"type": "metric", "properties": {"title": ownership("x")}}]}) is None
+    assert owner({}) is None
+
+
+def test_console_url():
+    assert console_url("eu-west-1", "shop") == (
+        "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1"
+        "#dashboards/dashboard/weft-shop"
+    )
