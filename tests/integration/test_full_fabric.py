@@ -88,12 +88,12 @@ EXPECTED_KINDS = {
     "security_group": 4,
     "security_group_rule": 11,
     "launch_template": 1,
-    "iam_role": 4,  # cluster, nodes, ebs-csi, lb-controller
+    "iam_role": 5,  # cluster, nodes, ebs-csi, vpc-cni, lb-controller
     "log_group": 1,
     "eks_cluster": 1,
     "oidc_provider": 1,
     "eks_nodegroup": 1,
-    "eks_addon": 4,
+    "eks_addon": 5,  # with metrics-server
     "db_subnet_group": 1,
     "db_instance": 1,
     "cache_subnet_group": 1,
