@@ -534,7 +534,7 @@ def test_a_fargate_only_fabric_must_give_coredns_a_profile() -> None:
     labels, or labels coredns's pods carry), else the fabric is refused at validate."""
     fargate_only = (
         BASE.replace("network:", "network:\n  layout: private", 1)
-        + CLUSTER_VERSION
+        + CLUSTER_HEAD
         + "  endpoint: private\nfargate:\n  - name: apps\n    selectors:\n"
         + "      - {namespace: default}\n"
     )
