@@ -3,8 +3,8 @@
 init → validate → plan → up → plan (no changes) → status → secrets → kubeconfig → deploy (the
 AWS Load Balancer Controller, then the apps; web served by an ALB it made, HTTPS on TLS 1.3) →
 web's pod writes its bucket through its own IAM role (and is denied the fabric bucket) →
-release → a failing release rolled back → history → rollback → verify → upgrade (the next
-Kubernetes version, when the local calendar offers one) → down → independent
+release → a failing release rolled back → history → rollback → verify → upgrade (the cluster
+starts one Kubernetes version before the newest in standard support) → down → independent
 check that nothing tagged with the fabric remains. Every step runs the `weft` command a user
 would run; the check at the end reads the cloud directly with boto3. Prints a summary with
 timings.
@@ -29,9 +29,26 @@ from weft.local.moto_irsa import projected_token
 FABRIC = "demo"
 REGION = "us-east-2"
 
+
+def _start_version() -> str:
+    """The Kubernetes version the demo's cluster starts on: the one before the newest in EKS
+    standard support on the local cloud's calendar (taken from it, never written out), so that
+    the plan warns about its support and ``weft upgrade`` moves the cluster to the newest."""
+    from weft.local.moto_eks import versions
+
+    today = versions.today()
+    newest = versions.default_version(today)
+    offered = [r.version for r in versions.CALENDAR if r.status(today) != "UNSUPPORTED"]
+    if newest is None:
+        raise SystemExit("the local EKS calendar has no version in standard support")
+    before = f"1.{int(newest.split('.')[1]) - 1}"
+    return before if before in offered else newest
+
+
 #: What a user adds to the file `weft init` wrote: the rest of a production fabric.
-FULL_FABRIC = """
+FULL_FABRIC = f"""
 cluster:
+  version: "{_start_version()}"
   endpoint: both
   api_cidrs: ["203.0.113.0/24"]
 
@@ -70,8 +87,8 @@ apps:
     port: 8080
     secrets: [api-key]
     uses: [main, sessions, uploads]
-    health: {path: /healthz}
-    ingress: {host: www.demo.example.com}
+    health: {{path: /healthz}}
+    ingress: {{host: www.demo.example.com}}
 
 cronjobs:
   - name: nightly-report
