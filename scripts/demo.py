@@ -3,11 +3,11 @@
 init → validate → plan → up → plan (no changes) → status → secrets → kubeconfig → deploy (the
 AWS Load Balancer Controller, then the apps; web served by an ALB it made, HTTPS on TLS 1.3) →
 web's pod writes its bucket through its own IAM role (and is denied the fabric bucket) →
-release → a failing release rolled back → history → rollback → verify → upgrade (the cluster
-starts one Kubernetes version before the newest in standard support) → down → independent
-check that nothing tagged with the fabric remains. Every step runs the `weft` command a user
-would run; the check at the end reads the cloud directly with boto3. Prints a summary with
-timings.
+upgrade (the cluster starts one Kubernetes version before the newest in standard support; the
+apps keep serving) → release → a failing release rolled back → history → rollback → verify →
+down → independent check that nothing tagged with the fabric remains. Every step runs the
+`weft` command a user would run; the check at the end reads the cloud directly with boto3.
+Prints a summary with timings.
 """
 
 from __future__ import annotations
@@ -369,13 +369,13 @@ def main() -> int:
             run("deploy", ["deploy"], 0, timings, work)
             served_through_the_controller(endpoint)
             pod_writes_its_bucket(endpoint, work, timings)
+            upgrade_once(work, timings)
             run("release v1.1.0", ["release", "web", "1.1.0"], 0, timings, work)
             # the local kubelet cannot pull an image whose tag says "fail": weft rolls it back
             run("release failing", ["release", "web", "1.2.0-fail"], 1, timings, work)
             run("history", ["history", "web"], 0, timings, work)
             run("rollback", ["rollback", "web"], 0, timings, work)
             run("verify", ["verify"], 0, timings, work)
-            upgrade_once(work, timings)
         run("down", ["down", "--yes"], 0, timings, work)
         out = run("leftovers", ["leftovers", "--json"], 0, timings, work, capture=True)
         report = json.loads(out.splitlines()[-1])
