@@ -32,6 +32,7 @@ from weft.aws.lock import break_lock
 from weft.core.plan import Action
 from weft.errors import LockHeld, StalePlan
 from weft.fabricfile import parse_fabric
+from weft.local import parent_zones
 from weft.model import desired_resources
 from weft.model.tags import RETAINED_TAG
 from weft.ops import leftovers
@@ -39,7 +40,7 @@ from weft.ops.plan import make_plan
 from weft.ops.run import Outcome, ensure_unlocked
 from weft.ops.target import Target
 
-from .helpers import cloud_counts, down, fabric_text, target_for, up
+from .helpers import cloud_counts, down, fabric_text, target_for, up, up_delegated
 from .test_teardown import FULL
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.spread(4)]
@@ -130,10 +131,13 @@ def recover(target: Target) -> None:
 
 
 def _reset(url: str) -> None:
+    """Reset the local cloud, and put back the parent zones it keeps for test domains (a reset
+    takes them too), so that a fabric's domain can be delegated as a registrar would."""
     with urllib.request.urlopen(
         urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10
     ):
         pass
+    parent_zones.ensure(url)
 
 
 @pytest.fixture(scope="module")
@@ -145,11 +149,12 @@ def targets(moto_url: str) -> Iterator[dict[str, Target]]:
 
 
 @pytest.fixture(scope="module")
-def reference(targets: dict[str, Target]) -> dict[str, Counter[str]]:
-    """What a clean, uninterrupted ``up`` of each fabric makes, counted by tag."""
+def reference(moto_url: str, targets: dict[str, Target]) -> dict[str, Counter[str]]:
+    """What a clean, uninterrupted ``up`` of each fabric makes (its domain delegated, so its
+    certificate too), counted by tag."""
     found: dict[str, Counter[str]] = {}
     for name, target in targets.items():
-        assert up(target).ok
+        assert up_delegated(target, moto_url).ok
         found[name] = counts_by_tag(target)
         assert down(target).ok
     return found
@@ -180,13 +185,21 @@ def converge(run: Callable[[], Outcome], attempts: int = 4) -> Outcome:
 
 
 def crash_and_converge(
-    workdir: Path, target: Target, text: str, k: int, parallelism: int, expected: Counter[str]
+    workdir: Path,
+    target: Target,
+    text: str,
+    k: int,
+    parallelism: int,
+    expected: Counter[str],
+    moto_url: str,
 ) -> None:
     (workdir / "fabric.yaml").write_text(text)
 
     assert kill_after(workdir, ["up"], k, parallelism) == k
     recover(target)
-    again = converge(lambda: up(target))
+    # the fabric's new zone is delegated once it exists (as a registrar would), and then up
+    # finishes its certificate
+    again = converge(lambda: up_delegated(target, moto_url))
     assert again.ok, [str(r.error) for r in again.result.failed]
     # The crash left no duplicate: the run that finished the job deleted nothing.
     assert [c.address for c in again.plan.actionable if c.action is Action.DELETE] == []
@@ -206,13 +219,15 @@ STRIDE = max(1, int(os.environ.get("WEFT_CRASH_STRIDE", "1") or 1))
 
 
 @pytest.mark.parametrize("k", range(1, steps(NETWORK) + 1, STRIDE))
-def test_network_fabric_killed_after_k_steps(tmp_path, targets, reference, clean, k):
-    crash_and_converge(tmp_path, targets["crash"], NETWORK, k, 1, reference["crash"])
+def test_network_fabric_killed_after_k_steps(tmp_path, moto_url, targets, reference, clean, k):
+    crash_and_converge(tmp_path, targets["crash"], NETWORK, k, 1, reference["crash"], moto_url)
 
 
 @pytest.mark.parametrize("k", [3, 24, steps(FULL_FABRIC) - 2])
-def test_full_fabric_killed_after_k_steps(tmp_path, targets, reference, clean, k):
-    crash_and_converge(tmp_path, targets["crashfull"], FULL_FABRIC, k, 8, reference["crashfull"])
+def test_full_fabric_killed_after_k_steps(tmp_path, moto_url, targets, reference, clean, k):
+    crash_and_converge(
+        tmp_path, targets["crashfull"], FULL_FABRIC, k, 8, reference["crashfull"], moto_url
+    )
 
 
 def test_a_duplicate_is_planned_and_deleted_once(tmp_path, targets, clean):
