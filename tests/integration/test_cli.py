@@ -43,12 +43,12 @@ def test_full_lifecycle_through_the_cli(workdir, capsys):
     assert code == 2
     data = json.loads(out)
     assert data["target"]["fabric"] == "clitest"
-    assert data["summary"]["create"] == len(data["changes"]) > 20
+    assert data["summary"]["create"] == len(data["changes"]) > 15
 
     code, out, err = weft(capsys, "up", "saved.json", "--json")
     assert code == 0, out + err
     lines = [json.loads(line) for line in out.splitlines()]
-    assert lines[0]["event"] == "plan" and lines[0]["plan"]["summary"]["create"] > 20
+    assert lines[0]["event"] == "plan" and lines[0]["plan"]["summary"]["create"] > 15
     assert any(line["event"] == "resource" and line["status"] == "done" for line in lines)
     assert lines[-1]["event"] == "summary" and lines[-1]["ok"] is True
     assert "weft up · fabric clitest" in err  # in JSON mode the banner goes to stderr

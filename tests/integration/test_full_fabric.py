@@ -103,6 +103,7 @@ EXPECTED_KINDS = {
     "acm_certificate": 1,
     "dns_record": 1,
     "certificate_validation": 1,
+    "dashboard": 1,
 }
 
 

@@ -78,6 +78,7 @@ def test_nat_single_to_per_zone_and_back(clean_cloud):
         "nat_gateway.c": Action.CREATE,
         "route_table.private-b": Action.UPDATE,
         "route_table.private-c": Action.UPDATE,
+        "dashboard.fabric": Action.UPDATE,  # its NAT widgets name every NAT gateway
     }
     assert up(per_zone).ok
     assert cloud_counts(per_zone)["nat_gateway"] == 3
@@ -91,6 +92,7 @@ def test_nat_single_to_per_zone_and_back(clean_cloud):
         "nat_gateway.c": Action.DELETE,
         "route_table.private-b": Action.UPDATE,
         "route_table.private-c": Action.UPDATE,
+        "dashboard.fabric": Action.UPDATE,  # its NAT widgets name every NAT gateway
     }
     assert up(target).ok
     assert cloud_counts(target)["nat_gateway"] == 1

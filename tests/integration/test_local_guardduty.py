@@ -36,6 +36,10 @@ def refused(call: Any, **kwargs: Any) -> str:
 def test_guardduty_endpoint_holds_its_subnets_group_and_vpc(clean_cloud: str) -> None:
     ec2 = ec2_client(clean_cloud)
     vpc = ec2.create_vpc(CidrBlock="10.61.0.0/16")["Vpc"]["VpcId"]
+    # GuardDuty's endpoint has private DNS, which needs both DNS attributes (a default VPC and
+    # weft's have them; GuardDuty's prerequisites ask for them)
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": True})
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
     subnets = [
         ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.61.{i}.0/24", AvailabilityZone=zone)["Subnet"][
             "SubnetId"

@@ -46,8 +46,9 @@ def weft(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_new_fabric_is_shown_with_what_each_resource_is(tmp_path: Path, clean_cloud: str) -> None:
+    # nodes in private subnets need a way out: a NAT gateway here
     (tmp_path / "fabric.yaml").write_text(
-        FABRIC
+        FABRIC.replace("nat: none", "nat: single")
         + f'cluster: {{version: "{CLUSTER_VERSION}", api_cidrs: [203.0.113.0/24]}}\n'
         + "nodegroups: [{name: general, instance_types: [m6i.large], min: 1, max: 3}]\n"
     )
@@ -99,8 +100,9 @@ def test_changes_aws_refuses_are_refused_at_plan(tmp_path: Path, clean_cloud: st
 
 def test_the_plan_shows_who_gets_what_access(tmp_path: Path, clean_cloud: str) -> None:
     """cluster.access: each principal's access entry and its policy, with its namespaces."""
+    # nodes in private subnets need a way out: a NAT gateway here
     (tmp_path / "fabric.yaml").write_text(
-        FABRIC
+        FABRIC.replace("nat: none", "nat: single")
         + f'cluster:\n  version: "{CLUSTER_VERSION}"\n  api_cidrs: [203.0.113.0/24]\n  access:\n'
         + '    - {principal: "arn:aws:iam::123456789012:role/dev", policy: edit, '
         + "namespaces: [web]}\n"
