@@ -34,35 +34,30 @@ def cluster(ctx: AwsContext, name: str) -> dict[str, Any]:
     return dict(found["cluster"])
 
 
-def nodegroups(ctx: AwsContext, name: str) -> list[dict[str, Any]]:
-    """Every node group of the cluster, described, by name."""
+def _described(
+    ctx: AwsContext, name: str, what: str, listing: str, describe: str, key: str
+) -> list[dict[str, Any]]:
+    """Every ``key`` of the cluster (node groups, add-ons), listed then described, by name."""
     eks = ctx.client("eks")
 
     def read() -> list[dict[str, Any]]:
         names: list[str] = []
-        for page in eks.get_paginator("list_nodegroups").paginate(clusterName=name):
-            names += page.get("nodegroups") or []
-        return [
-            dict(eks.describe_nodegroup(clusterName=name, nodegroupName=n)["nodegroup"])
-            for n in sorted(names)
-        ]
+        for page in eks.get_paginator(f"list_{listing}").paginate(clusterName=name):
+            names += page.get(listing) or []
+        call = getattr(eks, f"describe_{key}")
+        return [dict(call(clusterName=name, **{describe: n})[key]) for n in sorted(names)]
 
-    return _call(f"node groups of EKS cluster {name}", "read", read)
+    return _call(f"{what} of EKS cluster {name}", "read", read)
+
+
+def nodegroups(ctx: AwsContext, name: str) -> list[dict[str, Any]]:
+    """Every node group of the cluster, described, by name."""
+    return _described(ctx, name, "node groups", "nodegroups", "nodegroupName", "nodegroup")
 
 
 def addons(ctx: AwsContext, name: str) -> list[dict[str, Any]]:
     """Every add-on of the cluster, described, by name."""
-    eks = ctx.client("eks")
-
-    def read() -> list[dict[str, Any]]:
-        names: list[str] = []
-        for page in eks.get_paginator("list_addons").paginate(clusterName=name):
-            names += page.get("addons") or []
-        return [
-            dict(eks.describe_addon(clusterName=name, addonName=n)["addon"]) for n in sorted(names)
-        ]
-
-    return _call(f"add-ons of EKS cluster {name}", "read", read)
+    return _described(ctx, name, "add-ons", "addons", "addonName", "addon")
 
 
 def insights(ctx: AwsContext, name: str) -> list[dict[str, Any]]:
