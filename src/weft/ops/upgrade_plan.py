@@ -339,10 +339,11 @@ def _budget_checks(conn: Connection, target: Target) -> list[Check]:
     for pdb in budgets:
         status = pdb.get("status") or {}
         meta = pdb.get("metadata") or {}
-        if (
-            int(status.get("expectedPods") or 0) > 0
-            and int(status.get("disruptionsAllowed") or 0) == 0
-        ):
+        expected = int(status.get("expectedPods") or 0)
+        # A budget that keeps every pod it covers blocks any drain for good. One that allows
+        # no disruption only while a pod is being rescheduled (a drain cut short) does not:
+        # EKS retries evictions until the pod is back.
+        if expected > 0 and int(status.get("desiredHealthy") or 0) >= expected:
             healthy, required = status.get("currentHealthy", 0), status.get("desiredHealthy", 0)
             blocking.append(
                 f"{meta.get('namespace')}/{meta.get('name')} (pods {healthy} healthy, "
