@@ -33,6 +33,9 @@ group of patches, each restoring what AWS does:
 - :mod:`.addon`: CreateAddon, DescribeAddon, ListAddons, UpdateAddon, DeleteAddon and
   DescribeAddonVersions, over a small static catalogue held as data in :mod:`.catalogue` (the
   four add-ons weft installs, per Kubernetes version, one ``defaultVersion`` each).
+- :mod:`.auto_mode`: EKS Auto Mode's ``computeConfig``, ``storageConfig`` and
+  ``kubernetesNetworkConfig.elasticLoadBalancing`` (CreateCluster, DescribeCluster,
+  UpdateClusterConfig), with EKS's refusals.
 - :mod:`.access`: access entries, access policies and the cluster's authentication mode
   (``accessConfig``), with EKS's refusals.
 - :mod:`.insights`: ListInsights and DescribeInsight (kubelet version skew, add-on
@@ -57,6 +60,7 @@ from __future__ import annotations
 from weft.local.moto_eks import (
     access,
     addon,
+    auto_mode,
     backend,
     cluster,
     insights,
@@ -86,6 +90,7 @@ def apply() -> None:
     update.apply()
     addon.apply()
     access.apply()
+    auto_mode.apply()  # after access: it checks its own settings before the others' patches
     tag.apply()
     oidc_provider.apply()
     versions.apply()
