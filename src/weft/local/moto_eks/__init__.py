@@ -26,6 +26,9 @@ group of patches, each restoring what AWS does:
   (:mod:`.rollout`; ``PodEvictionFailure`` when they cannot be). Each node is an EC2
   instance with the security groups EKS gives it (:mod:`.instances`), whose interface's
   addresses its pods get.
+- :mod:`.asg`: each node group has a real Auto Scaling group in the local Auto Scaling, tagged
+  for the Cluster Autoscaler's discovery; its desired capacity and the node group's size follow
+  each other.
 - :mod:`.ami_type`: a node group without ``amiType`` gets EKS's default (AL2023 from Kubernetes
   1.30), and CreateNodegroup refuses instance types of another architecture than the AMI type.
 - :mod:`.update`: UpdateClusterVersion (one minor version at a time, as AWS enforces),
@@ -60,6 +63,7 @@ from __future__ import annotations
 from weft.local.moto_eks import (
     access,
     addon,
+    asg,
     auto_mode,
     backend,
     cluster,
@@ -87,6 +91,7 @@ def apply() -> None:
     cluster.apply()
     local_kube.apply()
     nodegroup.apply()
+    asg.apply()
     update.apply()
     addon.apply()
     access.apply()
