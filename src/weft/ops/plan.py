@@ -5,7 +5,8 @@
   risky choices, :mod:`weft.model.notes`; a Kubernetes version in or near EKS extended support,
   :func:`support_warnings`); the cluster's Kubernetes version is settled by EKS's calendar
   first (:func:`with_cluster_version`: a version past support refused, none given → the
-  newest in standard support, then the one the cluster runs);
+  newest in standard support, then the one the cluster runs); each add-on version the file
+  pins is checked against EKS's list for that version (:func:`check_addon_pins`);
 - :func:`destroy_plan` (``weft down``): everything the inventory holds for the fabric, deleted;
 - :func:`teardown_plan`: what a teardown deletes, dependents first, whatever found it;
 - :func:`moved`: whether two plans of the same command agree (the plan a user approved, and the
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from weft import __version__
-from weft.aws import delegation, k8s_versions
+from weft.aws import delegation, eks_upgrade, k8s_versions
 from weft.aws.drivers import DRIVERS, db_instance
 from weft.aws.drivers.kit import DriverBase
 from weft.aws.inventory import Inventory, build, discover
@@ -38,6 +39,7 @@ from weft.core.resource import KindSchema, Observed, Ref, Resource
 from weft.errors import CloudError, ConfigError, CycleError, GuardError, StalePlan, UsageError
 from weft.fabricfile import Fabric, check_version_step, locate
 from weft.fabricfile.data import FINAL_SNAPSHOT
+from weft.fabricfile.loader import field_place
 from weft.model import desired_resources
 from weft.model.addresses import CERTIFICATE, CLUSTER, HOSTED_ZONE, KMS_KEY
 from weft.model.notes import Note, plan_notes
@@ -72,6 +74,7 @@ def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
     """What ``up`` would change: the fabric file against the cloud."""
     inv = inv or inventory(target)
     fabric, version_notes = with_cluster_version(target, inv)
+    version_notes += check_addon_pins(target, fabric, inv)
     desired, restore_notes = with_restores(
         target,
         name_moved_nodegroups(
@@ -150,6 +153,45 @@ def with_cluster_version(target: Target, inv: Inventory) -> tuple[Fabric, list[N
     today = dt.datetime.now(dt.UTC).date()
     warnings = k8s_versions.support_warnings(version, versions, today, running=running is not None)
     return _versioned(fabric, version), notes + [Note("warning", w) for w in warnings]
+
+
+def check_addon_pins(target: Target, fabric: Fabric, inv: Inventory) -> list[Note]:
+    """Refuse, before anything is written, an add-on version the file pins
+    (``cluster.addons.NAME.version``) that EKS does not run on the cluster's Kubernetes version
+    (``fabric``'s, settled by :func:`with_cluster_version`): CreateAddon and UpdateAddon would
+    refuse it half-way through ``up`` ("Addon version specified is not supported"). The
+    :class:`ConfigError` names the file's line and field and the versions that do run there
+    (DescribeAddonVersions). A pin the add-on already runs is not asked about again. A list
+    that cannot be read is said in the plan, not fatal: EKS refuses a wrong pin at apply."""
+    spec = fabric.cluster
+    if spec is None or spec.version is None:
+        return []
+    version = spec.version
+    problems: list[str] = []
+    for name, addon in spec.addons.items():
+        pinned = addon.version
+        observed = inv.by_address.get(f"eks_addon.{name}")
+        if pinned is None or (observed and observed.props.get("addon_version") == pinned):
+            continue
+        ctx = target.context()
+        try:
+            runs, default = retrying.attempt(
+                partial(eks_upgrade.compatible_versions, ctx, name, version)
+            )
+        except CloudError as exc:
+            return [Note("warning", f"pinned add-on versions not checked: {exc.message}")]
+        if pinned in runs:
+            continue
+        where = field_place(fabric.source, ("cluster", "addons", name, "version"))
+        listed = ", ".join(f"{v} (the default)" if v == default else v for v in runs)
+        problems.append(
+            f"{where}: {name} {pinned} does not run on Kubernetes {version}; EKS offers "
+            + (f"{listed} there" if runs else "no version of it there")
+            + "; set one of those, or version: null (EKS's default); nothing was changed"
+        )
+    if problems:
+        raise ConfigError("\n".join(problems), problems=problems)
+    return []
 
 
 def with_restores(
