@@ -21,6 +21,7 @@ from weft.cli.main import main
 from weft.errors import ConfigError, GuardError
 from weft.fabricfile import load_fabric
 from weft.fabricfile.k8s_version import check_k8s_version
+from weft.kube.manifests import ApiVersions
 from weft.local.kube.control_plane import KubeEndpoint
 from weft.local.moto_eks import versions
 from weft.ops.apps.connection import Connection
@@ -143,6 +144,25 @@ def test_a_blocking_budget_refuses_the_upgrade_before_anything_changes(fabric: P
         assert fabric.read_text() == text
     finally:
         conn.kube.delete("policy/v1", "PodDisruptionBudget", "web-all", namespace=FABRIC)
+
+
+def test_the_apps_objects_are_checked_against_the_apis_the_target_removes(fabric: Path) -> None:
+    target = target_at(fabric)
+    plan = preflight(target, NEW)
+    [ok] = [c for c in plan.checks if c.name == "removed APIs"]
+    assert ok.status == "ok" and f"Kubernetes {NEW} serves" in ok.message
+    # a cluster that served only the older PodDisruptionBudget API: weft renders the budget in it
+    conn = Connection(target)
+    conn._versions = ApiVersions(pdb="policy/v1beta1")
+    before = cluster_state(target)
+    plan = preflight(target, NEW, conn)
+    assert not plan.ok
+    [failure] = [c.message for c in plan.checks if c.status == "fail"]
+    assert "app web: PodDisruptionBudget web is rendered as policy/v1beta1" in failure
+    assert "use policy/v1" in failure and "deprecation-guide" in failure
+    with pytest.raises(GuardError, match="nothing was changed"):
+        upgrade(target, plan, lambda _e: None)
+    assert cluster_state(target) == before
 
 
 def test_up_refuses_a_version_changed_by_hand(fabric: Path, tmp_path: Path) -> None:

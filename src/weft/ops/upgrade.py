@@ -16,7 +16,10 @@ the cluster and refuses (touching nothing) what would fail half-way:
 - PodDisruptionBudgets that allow no disruption: a node running their pods cannot be drained
   (EKS fails the node group update with PodEvictionFailure), so the upgrade is refused before
   it starts; an app with a single replica is named (it is unavailable while its node drains);
-- add-ons pinned in the file to a version that does not run on a version of the path.
+- add-ons pinned in the file to a version that does not run on a version of the path;
+- the apps' rendered objects written in an API the target version no longer serves
+  (:mod:`weft.kube.manifests.removed_apis`, from Kubernetes's deprecated API migration guide),
+  each named with its app and the API to use instead.
 
 **Steps**, for each minor version of the path: ``UpdateClusterVersion`` (waited, with
 progress), then every add-on of the cluster (whatever the fabric has, in the order

@@ -13,7 +13,11 @@ from typing import Any
 from weft.aws import eks_upgrade, k8s_versions
 from weft.errors import GuardError, UsageError
 from weft.fabricfile.loader import field_place
+from weft.kube.manifests import NAME_LABEL
+from weft.kube.manifests.removed_apis import SOURCE as REMOVED_APIS_SOURCE
+from weft.kube.manifests.removed_apis import removal
 from weft.ops import retrying
+from weft.ops.apps import inputs
 from weft.ops.apps.connection import Connection
 from weft.ops.target import Target
 
@@ -248,6 +252,10 @@ def preflight(target: Target, to: str | None = None, conn: Connection | None = N
             )
         )
 
+    # the apps' objects against the APIs the target removes
+    if path and fabric.apps:
+        checks += removed_api_checks(conn, path[-1])
+
     # disruption budgets
     upgrading_nodes = bool(groups) and (bool(path) or bool(behind))
     if upgrading_nodes:
@@ -330,6 +338,44 @@ def preflight(target: Target, to: str | None = None, conn: Connection | None = N
             steps.append(Step(version, "file", "cluster.version", have_file, version))
             have_file = version
     return UpgradePlan(name, current, to, path, steps, checks)
+
+
+def removed_api_checks(conn: Connection, version: str) -> list[Check]:
+    """The apps' rendered objects checked against the APIs Kubernetes ``version`` no longer
+    serves (:mod:`weft.kube.manifests.removed_apis`): one refusal per object written in one."""
+    checks = []
+    objects = inputs.render(conn)
+    for obj in objects:
+        api_version, kind = str(obj.get("apiVersion")), str(obj.get("kind"))
+        found = removal(api_version, kind, version)
+        if found is None:
+            continue
+        meta = obj.get("metadata") or {}
+        app = (meta.get("labels") or {}).get(NAME_LABEL) or meta.get("name")
+        instead = (
+            f"use {found.replacement}"
+            if found.replacement
+            else "it has no replacement: remove the object"
+        )
+        checks.append(
+            Check(
+                "removed APIs",
+                "fail",
+                f"app {app}: {kind} {meta.get('name')} is rendered as {api_version}, which "
+                f"Kubernetes {found.removed_in} removed (the target is {version}); {instead} "
+                f"(see {REMOVED_APIS_SOURCE})",
+            )
+        )
+    if not checks:
+        checks.append(
+            Check(
+                "removed APIs",
+                "ok",
+                f"{len(objects)} rendered object(s) of the apps use APIs Kubernetes {version} "
+                "serves",
+            )
+        )
+    return checks
 
 
 def _budget_checks(conn: Connection, target: Target) -> list[Check]:
