@@ -310,6 +310,12 @@ CASES = {
             # off again: EKS refuses to delete a protected cluster
             ("deletion_protection", {"deletion_protection": False}),
             ("authentication_mode", {"authentication_mode": "API"}),
+            (
+                "auto_mode",
+                {"auto_mode": True, "auto_node_role_arn": Ref("iam_role.nodes", "arn")},
+            ),
+            # the node role stays while Auto Mode is on; off, it goes with it
+            ("auto_node_role_arn", {"auto_mode": False, "auto_node_role_arn": None}),
         ],
         # EKS moves the mode forward only: start from the one before
         initial={"authentication_mode": "API_AND_CONFIG_MAP"},

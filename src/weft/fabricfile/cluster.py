@@ -9,6 +9,7 @@
       logs: [api, audit, authenticator]
       log_retention_days: 30     # how long CloudWatch Logs keeps them (one of its periods)
       encrypt_secrets: true      # envelope encryption of Kubernetes secrets with the fabric KMS key
+      compute: nodegroups        # nodegroups (the file's node groups and Fargate profiles) | auto
       addons: {vpc-cni: {version: null}, ...}
       access:                    # who else may use the cluster (the creator always may)
         - {principal: "arn:aws:iam::123456789012:role/dev", policy: edit, namespaces: [web]}
@@ -27,6 +28,14 @@ AmazonEKSClusterAdminPolicy or AmazonEKSAdminPolicy, AmazonEKSEditPolicy, Amazon
 :data:`ACCESS_POLICIES`), over the whole cluster, or over ``namespaces`` only when they are
 listed. One entry per principal; the principal is an IAM role or user ARN of any account (not an
 assumed-role session).
+
+``compute: auto`` makes an EKS Auto Mode cluster: EKS runs the nodes (its built-in node pools
+``general-purpose`` and ``system``), their block storage and the apps' load balancers, so weft
+installs no load-balancer controller and renders the apps' Ingresses and Services for Auto
+Mode's own (:mod:`weft.kube.manifests.traffic`). EKS offers it from Kubernetes 1.29
+(:data:`AUTO_MODE_MIN_MINOR`); it runs the VPC CNI, kube-proxy, CoreDNS and the EBS CSI driver
+itself, so an Auto Mode fabric without node groups gets only metrics-server unless ``addons``
+says otherwise. Node groups and Fargate profiles may sit next to Auto Mode, as EKS allows.
 
 The version's shape is checked by :mod:`weft.fabricfile.k8s_version`, which also tells whether
 an upgrade from the version running in the cloud is possible; whether EKS offers it is checked by
@@ -64,12 +73,15 @@ from weft.fabricfile.checks import (
     problem,
 )
 from weft.fabricfile.k8s_names import check_namespace
-from weft.fabricfile.k8s_version import check_k8s_version
+from weft.fabricfile.k8s_version import check_k8s_version, k8s_minor
 
 __all__ = [
     "ACCESS_POLICIES",
     "ADDONS",
     "ANYWHERE",
+    "AUTO_MODE_ADDONS",
+    "AUTO_MODE_MIN_MINOR",
+    "COMPUTE_MODES",
     "DEFAULT_LOGS",
     "DEFAULT_LOG_RETENTION_DAYS",
     "ENDPOINTS",
@@ -99,6 +111,15 @@ ANYWHERE = "0.0.0.0/0"
 #: The EKS managed add-ons weft installs; all of them unless ``addons`` says otherwise.
 ADDONS = ("vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "metrics-server")
 MAX_API_CIDRS = 40
+#: How the cluster gets its nodes: the file's node groups and Fargate profiles, or EKS Auto Mode.
+COMPUTE_MODES = ("nodegroups", "auto")
+Compute = Literal["nodegroups", "auto"]
+#: The first Kubernetes minor version EKS Auto Mode supports ("Create an EKS Auto Mode
+#: Cluster", Amazon EKS User Guide: "Kubernetes version 1.29 or greater").
+AUTO_MODE_MIN_MINOR = 29
+#: The add-ons an Auto Mode fabric without node groups gets when ``addons`` is left out: Auto
+#: Mode runs the others itself.
+AUTO_MODE_ADDONS = ("metrics-server",)
 #: The names of node groups and Fargate profiles become part of their AWS names.
 MAX_COMPUTE_NAME_LENGTH = 20
 
@@ -298,9 +319,24 @@ class Cluster(BaseModel):
     access: Annotated[
         list[Access], BeforeValidator(none_as_empty(list)), AfterValidator(_check_access)
     ] = Field(default_factory=list)
+    compute: Annotated[Compute, BeforeValidator(choice(COMPUTE_MODES))] = "nodegroups"
+
+    @property
+    def auto_mode(self) -> bool:
+        """Whether the cluster runs EKS Auto Mode (``compute: auto``)."""
+        return self.compute == "auto"
 
     @model_validator(mode="after")
     def _cross_check(self) -> Cluster:
+        if self.auto_mode and self.version and k8s_minor(self.version) < AUTO_MODE_MIN_MINOR:
+            raise problem(
+                (
+                    ("version",),
+                    f"EKS Auto Mode (compute: auto) needs Kubernetes 1.{AUTO_MODE_MIN_MINOR} or "
+                    f"newer; {self.version} is older: raise the version, or use compute: "
+                    "nodegroups",
+                )
+            )
         if self.endpoint != "private" and "api_cidrs" not in self.model_fields_set:
             raise problem(
                 (

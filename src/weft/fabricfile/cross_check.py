@@ -200,6 +200,9 @@ def reach_problems(
         )
         if entries
     ]
+    if cluster is not None and cluster.auto_mode:
+        # EKS Auto Mode's nodes are launched in the cluster's subnets, as node groups' are
+        computes.append(("cluster.compute", "EKS Auto Mode"))
     if not computes:
         return []
     key, what = computes[0]

@@ -45,7 +45,7 @@ from weft.fabricfile.checks import (
     none_as_empty,
     problem,
 )
-from weft.fabricfile.cluster import Addon, Cluster
+from weft.fabricfile.cluster import AUTO_MODE_ADDONS, Addon, Cluster
 from weft.fabricfile.cost import CostVolumes
 from weft.fabricfile.cross_check import cross_problems
 from weft.fabricfile.data import Bucket, Cache, Database
@@ -246,6 +246,22 @@ class Fabric(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
+    def _default_auto_mode_addons(cls, data: Any) -> Any:
+        # Auto Mode runs the CNI, kube-proxy, CoreDNS and the EBS CSI driver on its own nodes;
+        # node groups next to it still need them as add-ons.
+        cluster = data.get("cluster") if isinstance(data, dict) else None
+        if (
+            isinstance(cluster, dict)
+            and cluster.get("compute") == "auto"
+            and "addons" not in cluster
+            and not data.get("nodegroups")
+        ):
+            addons = {name: None for name in AUTO_MODE_ADDONS}
+            data = {**data, "cluster": {**cluster, "addons": addons}}
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
     def _default_environment(cls, data: Any) -> Any:
         if isinstance(data, dict) and "environment" not in data:
             name = data.get("name")
@@ -270,7 +286,8 @@ class Fabric(BaseModel):
             domain=self.dns.domain if self.dns is not None else None,
             cluster=self.cluster,
         )
-        if self.cluster is not None:
+        if self.cluster is not None and not self.cluster.auto_mode:
+            # on Auto Mode, CoreDNS runs on EKS's own nodes
             found.extend(
                 coredns_on_fargate_problems(
                     self.cluster.addons, bool(self.nodegroups), self.fargate

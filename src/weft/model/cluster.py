@@ -28,6 +28,10 @@ profiles and managed add-ons.
 - The cluster authenticates through EKS access entries only (authentication mode ``API``; its
   creator keeps cluster admin through the entry EKS makes). Each ``cluster.access`` grant is an
   access entry for its principal and one access policy association (:func:`access_grants`).
+- On an EKS Auto Mode cluster (``cluster.compute: auto``) the cluster role also holds Auto
+  Mode's policies (:data:`AUTO_MODE_CLUSTER_POLICIES`) and EKS's nodes run with a role of their
+  own, ``auto-nodes``, holding only the minimal policies AWS documents
+  (:data:`AUTO_MODE_NODE_POLICIES`); the ``nodes`` role is made only for node groups.
 - The control plane's log group is weft's, made before the cluster (else EKS makes it, kept
   forever and unencrypted): ``cluster.log_retention_days``, the fabric key, deleted on ``down``.
 """
@@ -66,6 +70,16 @@ ROLE_POLICIES: dict[str, tuple[str, list[str]]] = {
     ),
     "fargate": ("eks-fargate-pods.amazonaws.com", ["AmazonEKSFargatePodExecutionRolePolicy"]),
 }
+#: What the cluster role also holds on an EKS Auto Mode cluster, and the policies of the role
+#: Auto Mode's nodes run with ("Cluster IAM role" and "EKS Auto Mode node IAM role", Amazon EKS
+#: User Guide). The cluster role's trust already allows ``sts:TagSession``, as Auto Mode needs.
+AUTO_MODE_CLUSTER_POLICIES = [
+    "AmazonEKSComputePolicy",
+    "AmazonEKSBlockStoragePolicy",
+    "AmazonEKSLoadBalancingPolicy",
+    "AmazonEKSNetworkingPolicy",
+]
+AUTO_MODE_NODE_POLICIES = ["AmazonEKSWorkerNodeMinimalPolicy", "AmazonEC2ContainerRegistryPullOnly"]
 
 EBS_CSI_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:ebs-csi-controller-sa"
 EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
@@ -326,13 +340,20 @@ def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> l
     node_subnets = [Ref(f"subnet.{node_tier}-{s}") for s in suffixes]
 
     cni_role = "vpc-cni" in spec.addons
+    auto = spec.auto_mode
     for role, (service, policies) in ROLE_POLICIES.items():
         if role == "fargate" and fabric.fargate:
             iam_role(b, role, _fargate_trust(fabric, account_id), policies)
+        elif role == "cluster" and auto:
+            iam_role(b, role, _service_trust(service), policies + AUTO_MODE_CLUSTER_POLICIES)
+        elif role == "nodes" and auto and not fabric.nodegroups:
+            continue  # Auto Mode's nodes have a role of their own
         elif role == "nodes" and cni_role:
             iam_role(b, role, _service_trust(service), [p for p in policies if p != CNI_POLICY])
         elif role != "fargate":
             iam_role(b, role, _service_trust(service), policies)
+    if auto:
+        iam_role(b, "auto-nodes", _service_trust("ec2.amazonaws.com"), AUTO_MODE_NODE_POLICIES)
     public = spec.endpoint in ("public", "both")
     log_group: tuple[str, ...] = ()
     if spec.logs:
@@ -365,6 +386,9 @@ def cluster_resources(fabric: Fabric, zones: list[str], *, account_id: str) -> l
             # EKS refuses DeleteCluster from anyone while it is on (weft down included)
             "deletion_protection": fabric.protect,
             "authentication_mode": AUTHENTICATION_MODE,
+            # EKS Auto Mode: compute, block storage and load balancing, on or off together
+            "auto_mode": auto,
+            "auto_node_role_arn": Ref("iam_role.auto-nodes", "arn") if auto else None,
         },
         log_group,
     )

@@ -1,5 +1,5 @@
 """The AWS Load Balancer Controller's IAM role (IRSA), made by ``weft up`` for a cluster with
-node groups or Fargate.
+node groups or Fargate (not on an EKS Auto Mode cluster: EKS runs its load balancers itself).
 
 weft installs the controller (:mod:`weft.kube.lb_controller`, at the version pinned there) in
 ``kube-system`` under the ServiceAccount ``aws-load-balancer-controller``; its role,
@@ -273,8 +273,13 @@ def controller_policy(partition: str = "aws") -> dict[str, Any]:
 
 def needs_controller(fabric: Fabric) -> bool:
     """Whether weft installs the controller: a cluster with nodes to run it (node groups or
-    Fargate)."""
-    return fabric.cluster is not None and bool(fabric.nodegroups or fabric.fargate)
+    Fargate) that is not an EKS Auto Mode one (Auto Mode's own controller serves its load
+    balancers)."""
+    return (
+        fabric.cluster is not None
+        and not fabric.cluster.auto_mode
+        and bool(fabric.nodegroups or fabric.fargate)
+    )
 
 
 def lb_controller_resources(fabric: Fabric) -> list[Resource]:

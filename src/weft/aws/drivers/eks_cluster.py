@@ -11,6 +11,12 @@ Clusters are made in ``API`` mode with the creator's access entry (cluster admin
 makes): who else may use the cluster is access entries (:mod:`.eks_access_entry`). How
 clusters are found and waited on: :mod:`.eks`.
 
+``auto_mode`` is EKS Auto Mode: ``computeConfig`` (the built-in node pools ``general-purpose``
+and ``system``, nodes with ``auto_node_role_arn``), ``storageConfig.blockStorage`` and
+``kubernetesNetworkConfig.elasticLoadBalancing``, sent together (EKS refuses them apart) on
+CreateCluster, or turned on or off by one UpdateClusterConfig (an ``AutoModeUpdate``). The node
+role cannot change while Auto Mode is on (EKS refuses it; so does :meth:`refusals`).
+
 ``deletion_protection`` (EKS's ``deletionProtection``, set for a protected fabric) makes EKS
 refuse DeleteCluster from anyone, weft included: as for a database, ``down`` refuses before
 deleting anything (:mod:`weft.ops.guard`) and names how to lift it.
@@ -101,7 +107,26 @@ def _props(cluster: Mapping[str, Any], tags: dict[str, str]) -> dict[str, Any]:
         "authentication_mode": str(
             (cluster.get("accessConfig") or {}).get("authenticationMode") or "CONFIG_MAP"
         ),
+        "auto_mode": bool((cluster.get("computeConfig") or {}).get("enabled")),
+        "auto_node_role_arn": (cluster.get("computeConfig") or {}).get("nodeRoleArn") or None,
         "tags": tags,
+    }
+
+
+#: EKS Auto Mode's built-in node pools, both used.
+AUTO_MODE_NODE_POOLS = ["general-purpose", "system"]
+
+
+def auto_mode_config(on: bool, node_role_arn: str | None) -> dict[str, Any]:
+    """The three settings that make (or unmake) an EKS Auto Mode cluster, as CreateCluster and
+    UpdateClusterConfig take them: EKS wants all of them, on or off together."""
+    compute: dict[str, Any] = {"enabled": on}
+    if on:
+        compute.update(nodePools=list(AUTO_MODE_NODE_POOLS), nodeRoleArn=node_role_arn)
+    return {
+        "computeConfig": compute,
+        "storageConfig": {"blockStorage": {"enabled": on}},
+        "kubernetesNetworkConfig": {"elasticLoadBalancing": {"enabled": on}},
     }
 
 
@@ -111,7 +136,15 @@ class EksClusterDriver(eks.EksDriver):
         immutable=frozenset({"name", "role_arn", "security_group_ids", "encryption_key_arn"}),
         unordered=frozenset({"subnet_ids", "security_group_ids", "public_access_cidrs", "logging"}),
         updatable=frozenset(
-            {"version", "subnet_ids", "logging", "deletion_protection", "authentication_mode"}
+            {
+                "version",
+                "subnet_ids",
+                "logging",
+                "deletion_protection",
+                "authentication_mode",
+                "auto_mode",
+                "auto_node_role_arn",
+            }
         )
         | {"tags"}
         | _ENDPOINT_FIELDS,
@@ -121,6 +154,7 @@ class EksClusterDriver(eks.EksDriver):
             "endpoint_private",
             "public_access_cidrs",
             "authentication_mode",
+            "auto_mode",
         ),
     )
     noun = "EKS cluster"
@@ -199,6 +233,8 @@ class EksClusterDriver(eks.EksDriver):
         }
         if props.get("deletion_protection"):
             kwargs["deletionProtection"] = True
+        if props.get("auto_mode"):
+            kwargs.update(auto_mode_config(True, props.get("auto_node_role_arn")))
         if props.get("encryption_key_arn"):
             kwargs["encryptionConfig"] = [
                 {"resources": ["secrets"], "provider": {"keyArn": props["encryption_key_arn"]}}
@@ -216,6 +252,20 @@ class EksClusterDriver(eks.EksDriver):
                     "authentication_mode",
                     f"EKS cannot move a cluster's authentication mode back ({have} → {want})",
                     "keep the cluster's mode, or replace the cluster",
+                )
+            ]
+        role = observed.props.get("auto_node_role_arn")
+        if (
+            observed.props.get("auto_mode")
+            and props.get("auto_mode")
+            and role
+            and props.get("auto_node_role_arn") not in (None, role)
+        ):
+            return [
+                Refusal(
+                    "auto_node_role_arn",
+                    "EKS cannot change the node role of an Auto Mode cluster",
+                    "keep the role, or turn Auto Mode off (compute: nodegroups) and on again",
                 )
             ]
         return []
@@ -282,6 +332,16 @@ class EksClusterDriver(eks.EksDriver):
         ):
             update = client.update_cluster_config(
                 name=name, accessConfig={"authenticationMode": mode}
+            )["update"]
+            eks.wait_update(ctx, address, name, update, timeout=TIMEOUT)
+            live = self.wait_for(ctx, address, props)
+        auto = bool(props.get("auto_mode"))
+        if {"auto_mode", "auto_node_role_arn"} & changed and (
+            _props(live, {})["auto_mode"] != auto
+            or (auto and _props(live, {})["auto_node_role_arn"] != props.get("auto_node_role_arn"))
+        ):
+            update = client.update_cluster_config(
+                name=name, **auto_mode_config(auto, props.get("auto_node_role_arn"))
             )["update"]
             eks.wait_update(ctx, address, name, update, timeout=TIMEOUT)
             live = self.wait_for(ctx, address, props)
