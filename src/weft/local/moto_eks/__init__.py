@@ -35,6 +35,8 @@ group of patches, each restoring what AWS does:
   four add-ons weft installs, per Kubernetes version, one ``defaultVersion`` each).
 - :mod:`.access`: access entries, access policies and the cluster's authentication mode
   (``accessConfig``), with EKS's refusals.
+- :mod:`.pod_identity`: Pod Identity associations, with EKS's refusals (names, the role's
+  trust), and the credentials the Pod Identity agent gives a pod.
 - :mod:`.insights`: ListInsights and DescribeInsight (kubelet version skew, add-on
   compatibility, deprecated APIs called, from the local API server's audit log) and
   CancelUpdate's refusal.
@@ -63,6 +65,7 @@ from weft.local.moto_eks import (
     local_kube,
     nodegroup,
     oidc_provider,
+    pod_identity,
     tag,
     update,
     versions,
@@ -73,6 +76,7 @@ def apply() -> None:
     backend.serve(
         (
             *access.PATHS,
+            *pod_identity.PATHS,
             *addon.PATHS,
             *update.PATHS,
             *nodegroup.PATHS,
@@ -86,6 +90,7 @@ def apply() -> None:
     update.apply()
     addon.apply()
     access.apply()
+    pod_identity.apply()
     tag.apply()
     oidc_provider.apply()
     versions.apply()
