@@ -577,6 +577,7 @@ def test_addon_versions_have_one_default_each(eks: Any, version: str) -> None:
         "kube-proxy",
         "aws-ebs-csi-driver",
         "metrics-server",  # EKS's community add-on
+        "eks-pod-identity-agent",
     }
     for addon in addons:
         defaults = [

@@ -81,7 +81,9 @@ LABELS = {
 
 @dataclass(frozen=True)
 class Settings:
-    """What the controller is told about where it runs (it cannot ask IMDS)."""
+    """What the controller is told about where it runs (it cannot ask IMDS); ``role_arn`` is
+    its IRSA role, annotated on its ServiceAccount (empty: its role comes through an EKS Pod
+    Identity association instead)."""
 
     cluster: str
     region: str
@@ -502,7 +504,11 @@ def objects(
         {
             "apiVersion": "v1",
             "kind": "ServiceAccount",
-            "metadata": _meta(NAME, annotations={ROLE_ARN_ANNOTATION: settings.role_arn}),
+            # no annotation when the role comes through an EKS Pod Identity association
+            "metadata": _meta(
+                NAME,
+                annotations={ROLE_ARN_ANNOTATION: settings.role_arn} if settings.role_arn else {},
+            ),
         },
         *rbac(),
         {

@@ -5,8 +5,9 @@ port without a race; the chosen port is written atomically to PORT_FILE once the
 
 Besides the AWS APIs, the server answers the local EKS authenticator's token webhook
 (:mod:`weft.local.eks_auth`) and hands pods their projected service account tokens
-(:mod:`weft.local.moto_irsa`), and its EKS reports the local Kubernetes API (recorded next to
-PORT_FILE) as every cluster's endpoint (:mod:`weft.local.moto_eks`).
+(:mod:`weft.local.moto_irsa`) and their Pod Identity credentials
+(:mod:`weft.local.moto_eks.pod_identity`), and its EKS reports the local Kubernetes API
+(recorded next to PORT_FILE) as every cluster's endpoint (:mod:`weft.local.moto_eks`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def main() -> int:
     from werkzeug.serving import make_server
 
     from weft.local import eks_auth, eks_authz, moto_fixes, moto_irsa, moto_pricing, moto_quotas
-    from weft.local.moto_eks import local_kube
+    from weft.local.moto_eks import local_kube, pod_identity
 
     moto_fixes.apply()
     moto_quotas.apply()
@@ -47,6 +48,7 @@ def main() -> int:
                     )
                 )
             )
+            app = pod_identity.wrap(app)
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
             )

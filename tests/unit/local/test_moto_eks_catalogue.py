@@ -14,6 +14,7 @@ def test_the_addons_weft_installs_in_order() -> None:
         "kube-proxy",
         "aws-ebs-csi-driver",
         "metrics-server",
+        "eks-pod-identity-agent",
     )
 
 

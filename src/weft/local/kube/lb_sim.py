@@ -5,7 +5,8 @@ made only when the controller is really installed in the cluster, as on EKS.
 a ``LoadBalancer`` Service until a Deployment of the controller is available in the cluster;
 then the simulator acts as that controller: for the cluster, region and VPC its
 ``--cluster-name``, ``--aws-region`` and ``--aws-vpc-id`` name, with the AWS credentials of its
-ServiceAccount's IAM role (IRSA; every call authorized by the role's policies), and only for
+ServiceAccount's IAM role (IRSA, or EKS Pod Identity: :mod:`.lb_pod_identity`; every call
+authorized by the role's policies), and only for
 the objects that are its own (:func:`.load_balancer.is_alb`,
 :func:`.load_balancer.service_is_ours`).
 Without a controller there is no event at all, as on EKS; with one that cannot act (no role,
@@ -59,7 +60,7 @@ from lightkube.resources.core_v1 import Service
 from lightkube.resources.networking_v1 import Ingress, IngressClass
 from lightkube.types import PatchType
 
-from weft.local.kube import lb_cloud, lb_install
+from weft.local.kube import lb_cloud, lb_install, lb_pod_identity
 from weft.local.kube import load_balancer as lb_rules
 from weft.local.kube.event import emit_event
 from weft.local.kube.lb_install import Installed, NotReady
@@ -96,7 +97,7 @@ class LoadBalancerController:
         self.services: dict[tuple[str, str], dict[str, Any]] = {}
         self.ingresses: dict[tuple[str, str], dict[str, Any]] = {}
         self.clock = clock
-        self.credentials = lb_install.Credentials(client, aws_endpoint, clock)
+        self.credentials = lb_pod_identity.Credentials(client, aws_endpoint, clock)
         self.default_region = os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self._controller: tuple[float, Installed | None] | None = None
         self._warned: dict[str, str] = {}

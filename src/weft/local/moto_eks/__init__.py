@@ -41,6 +41,8 @@ group of patches, each restoring what AWS does:
   UpdateClusterConfig), with EKS's refusals.
 - :mod:`.access`: access entries, access policies and the cluster's authentication mode
   (``accessConfig``), with EKS's refusals.
+- :mod:`.pod_identity`: Pod Identity associations, with EKS's refusals (names, the role's
+  trust), and the credentials the Pod Identity agent gives a pod.
 - :mod:`.insights`: ListInsights and DescribeInsight (kubelet version skew, add-on
   compatibility, deprecated APIs called, from the local API server's audit log) and
   CancelUpdate's refusal.
@@ -71,6 +73,7 @@ from weft.local.moto_eks import (
     local_kube,
     nodegroup,
     oidc_provider,
+    pod_identity,
     tag,
     update,
     versions,
@@ -81,6 +84,7 @@ def apply() -> None:
     backend.serve(
         (
             *access.PATHS,
+            *pod_identity.PATHS,
             *addon.PATHS,
             *update.PATHS,
             *nodegroup.PATHS,
@@ -96,6 +100,7 @@ def apply() -> None:
     addon.apply()
     access.apply()
     auto_mode.apply()  # after access: it checks its own settings before the others' patches
+    pod_identity.apply()
     tag.apply()
     oidc_provider.apply()
     versions.apply()

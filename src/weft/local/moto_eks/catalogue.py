@@ -127,6 +127,15 @@ ADDONS: Mapping[str, Addon] = {
             }
         ),
     ),
+    # Pod Identity needs Kubernetes 1.24 ("EKS Pod Identity cluster versions", Amazon EKS User
+    # Guide); the agent runs on EC2 nodes only (Fargate pods cannot use Pod Identity).
+    "eks-pod-identity-agent": Addon(
+        "security",
+        ((0, ()), (24, ("v1.3.4-eksbuild.1", "v1.3.2-eksbuild.2"))),
+        configuration_keys=frozenset(
+            {"affinity", "agent", "init", "nodeSelector", "podAnnotations", "resources"}
+        ),
+    ),
 }
 
 ADDON_NAMES = tuple(ADDONS)
