@@ -89,6 +89,8 @@ caches:
 buckets:
   - {{name: uploads}}
 dns: {{domain: {name}.example.com}}
+observability:
+  alarms: {{email: [oncall@example.com]}}
 """
 
 
@@ -434,6 +436,48 @@ CASES = {
     "dashboard": Case(
         "dashboard.fabric",
         [("body", {"body": lambda fabric: {"widgets": [observability.header(fabric)]}})],
+    ),
+    "sns_topic": Case(
+        "sns_topic.alarms",
+        [
+            (
+                "policy",
+                {
+                    "policy": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "Owner",
+                                "Effect": "Allow",
+                                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                                "Action": "SNS:Publish",
+                                "Resource": "*",
+                            }
+                        ],
+                    }
+                },
+            ),
+            ("kms_key_arn", {"kms_key_arn": None}),
+            # an address is added; one pending confirmation cannot be removed (AWS drops it
+            # unconfirmed after 48 hours): see test_aws_alarms.py
+            ("emails", {"emails": ["dev@example.com", "oncall@example.com"]}),
+        ],
+    ),
+    "metric_alarm": Case(
+        "metric_alarm.db-main-storage",
+        [
+            ("description", {"description": "changed"}),
+            ("namespace", {"namespace": "Custom/Conformance"}),
+            ("metric", {"metric": "FreeableMemory"}),
+            ("dimensions", {"dimensions": {"DBInstanceIdentifier": "other", "Role": "x"}}),
+            ("statistic", {"statistic": "Average"}),
+            ("period", {"period": 60}),
+            ("evaluation_periods", {"evaluation_periods": 2}),
+            ("threshold", {"threshold": 5.0}),
+            ("comparison", {"comparison": "LessThanOrEqualToThreshold"}),
+            ("treat_missing_data", {"treat_missing_data": "breaching"}),
+            ("actions", {"actions": []}),
+        ],
     ),
     "hosted_zone": Case("hosted_zone.main", [("comment", {"comment": "changed"})]),
     "dns_record": Case(

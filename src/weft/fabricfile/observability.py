@@ -4,21 +4,60 @@
 
     observability:
       dashboard: true
+      alarms:
+        email: [oncall@example.com]
 
 On by default and cheap by default: ``dashboard`` (default true) makes one CloudWatch dashboard
 per fabric from the metrics AWS publishes for free (the load balancers', databases', caches',
 NAT gateways' and the EKS control plane's); a dashboard costs $3 a month beyond the first three
 of an account. Node and pod widgets need Container Insights, which is priced per observation and
 is not turned on here.
+
+``alarms`` are on exactly when they have somewhere to go: with ``email`` addresses, weft makes an
+SNS topic (encrypted with the fabric key), subscribes each address (each must confirm the e-mail
+AWS sends before anything reaches it) and CloudWatch alarms for the failures a small team must
+hear about: a database with less than 10% of its storage free, a certificate within 30 days of
+expiry, NAT gateway port allocation errors and dropped packets. Without addresses there is no
+topic and no alarm: an alarm nobody hears still costs $0.10 a month, and a topic without
+subscribers delivers nothing. Node and pod alarms (CPU, memory, restarts, NotReady) need
+Container Insights, which is not turned on here.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+import re
+from typing import Annotated
 
-from weft.fabricfile.checks import MODEL_CONFIG
+from pydantic import AfterValidator, BaseModel, Field
 
-__all__ = ["Observability"]
+from weft.fabricfile.checks import MODEL_CONFIG, describe, problem
+
+__all__ = ["Alarms", "Observability"]
+
+#: what SNS takes as an e-mail endpoint: one address, no display name
+_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL_RE.fullmatch(value):
+        raise problem(((), f"{describe(value)} is not an e-mail address (name@example.com)"))
+    return value.lower()
+
+
+Email = Annotated[str, AfterValidator(_check_email)]
+
+
+class Alarms(BaseModel):
+    """Where the fabric's alarms go."""
+
+    model_config = MODEL_CONFIG
+
+    #: the addresses the alarms are e-mailed to (each confirms its subscription once)
+    email: Annotated[list[Email], Field(max_length=20)] = []
+
+    @property
+    def on(self) -> bool:
+        return bool(self.email)
 
 
 class Observability(BaseModel):
@@ -28,3 +67,5 @@ class Observability(BaseModel):
 
     #: one CloudWatch dashboard of the fabric (``weft dashboard`` prints its address)
     dashboard: bool = True
+    #: CloudWatch alarms to an SNS topic, made only when e-mail addresses are given
+    alarms: Alarms = Field(default_factory=Alarms)

@@ -231,6 +231,14 @@ def _dashboards() -> None:
     moto_dashboards.apply()
 
 
+def _alarms() -> None:
+    """E-mail subscriptions wait for confirmation; alarms run their SNS actions when CloudWatch
+    may publish (topic policy, key policy): see :mod:`.moto_alarms`."""
+    from weft.local import moto_alarms
+
+    moto_alarms.apply()
+
+
 def _eks() -> None:
     """EKS add-ons, updates, cluster identity, tags (and OIDC client IDs): see :mod:`.moto_eks`."""
     from weft.local import moto_eks
@@ -267,6 +275,7 @@ FIXES = (
     _logs_key_policy,
     _flow_log_roles,
     _dashboards,
+    _alarms,
     _eks,
     _irsa,
 )

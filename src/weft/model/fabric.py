@@ -13,7 +13,11 @@ from weft.model.dns import dns_resources
 from weft.model.lb_controller import lb_controller_resources
 from weft.model.naming import fabric_bucket_name, kms_alias
 from weft.model.network import flow_log_group, flow_log_resources, network_resources
-from weft.model.observability import observability_resources
+from weft.model.observability import (
+    alarm_key_statement,
+    alarm_resources,
+    observability_resources,
+)
 from weft.model.tags import resource_tags
 
 
@@ -61,6 +65,8 @@ def key_policy(fabric: Fabric, account_id: str) -> dict[str, Any]:
                     }
                 },
             },
+            # the alarm topic is encrypted with this key: CloudWatch must be able to use it
+            *([alarm_key_statement()] if fabric.observability.alarms.on else []),
         ],
     }
 
@@ -105,4 +111,8 @@ def desired_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> l
         *app_role_resources(fabric, account_id=account_id),
         *lb_controller_resources(fabric),
     ]
-    return [*resources, *observability_resources(fabric, resources)]
+    return [
+        *resources,
+        *observability_resources(fabric, resources),
+        *alarm_resources(fabric, resources, account_id),
+    ]

@@ -26,6 +26,7 @@ from typing import Any
 
 from weft.core.resource import Ref, Resource
 from weft.fabricfile import Fabric
+from weft.model.builder import Builder
 
 KIND = "dashboard"
 ADDRESS = f"{KIND}.fabric"
@@ -250,3 +251,222 @@ def observability_resources(fabric: Fabric, resources: Iterable[Resource]) -> li
         return []
     body = dashboard_body(fabric, resources)
     return [Resource(KIND, "fabric", {"name": dashboard_name(fabric.name), "body": body})]
+
+
+# -- alarms --------------------------------------------------------------------------------------
+
+TOPIC_KIND = "sns_topic"
+TOPIC_ADDRESS = f"{TOPIC_KIND}.alarms"
+ALARM_KIND = "metric_alarm"
+#: CloudWatch's service principal, which publishes alarm actions
+CLOUDWATCH = "cloudwatch.amazonaws.com"
+#: bytes in a GiB (RDS allocates storage in GiB; FreeStorageSpace is in bytes)
+GIB = 1024**3
+#: a database's free storage below this share of its allocated storage sets off its alarm
+DB_FREE_SHARE = 0.10
+#: a certificate this many days or fewer before it expires sets off its alarm
+CERT_DAYS = 30
+
+
+def topic_name(fabric: str) -> str:
+    """The name of the fabric's alarm topic (found by it and by its tags)."""
+    return f"weft-{fabric}-alarms"
+
+
+def topic_arn(fabric: Fabric, account_id: str) -> str:
+    return f"arn:aws:sns:{fabric.region}:{account_id}:{topic_name(fabric.name)}"
+
+
+def alarm_prefix(fabric: str) -> str:
+    """The name prefix of the fabric's alarms (discovery lists them by it)."""
+    return f"weft-{fabric}-"
+
+
+def alarm_key_statement() -> dict[str, Any]:
+    """The fabric key policy's grant to CloudWatch: the alarm topic is encrypted with the fabric
+    key, and CloudWatch publishes to it only when it may use the key ("Configure AWS KMS
+    permissions for AWS services", SNS Developer Guide); without it every alarm is dropped."""
+    return {
+        "Sid": "CloudWatch alarms to the alarm topic",
+        "Effect": "Allow",
+        "Principal": {"Service": CLOUDWATCH},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+    }
+
+
+def topic_policy(fabric: Fabric, account_id: str) -> dict[str, Any]:
+    """The alarm topic's policy: the account manages it, and CloudWatch alarms of this account
+    (and of this region) only may publish to it."""
+    arn = topic_arn(fabric, account_id)
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Owner",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": [
+                    "SNS:GetTopicAttributes",
+                    "SNS:SetTopicAttributes",
+                    "SNS:DeleteTopic",
+                    "SNS:Subscribe",
+                    "SNS:ListSubscriptionsByTopic",
+                    "SNS:Publish",
+                ],
+                "Resource": arn,
+            },
+            {
+                "Sid": "CloudWatch alarms of this account",
+                "Effect": "Allow",
+                "Principal": {"Service": CLOUDWATCH},
+                "Action": "sns:Publish",
+                "Resource": arn,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:aws:cloudwatch:{fabric.region}:{account_id}:alarm:*"
+                    },
+                },
+            },
+        ],
+    }
+
+
+def _alarm(
+    fabric: Fabric,
+    name: str,
+    description: str,
+    metric: tuple[str, str],
+    dimensions: dict[str, Any],
+    *,
+    statistic: str,
+    period: int,
+    periods: int,
+    threshold: float,
+    comparison: str,
+    missing: str = "notBreaching",
+) -> tuple[str, dict[str, Any]]:
+    namespace, metric_name = metric
+    return name, {
+        "alarm_name": f"{alarm_prefix(fabric.name)}{name}",
+        "description": description,
+        "namespace": namespace,
+        "metric": metric_name,
+        "dimensions": dimensions,
+        "statistic": statistic,
+        "period": period,
+        "evaluation_periods": periods,
+        "threshold": threshold,
+        "comparison": comparison,
+        "treat_missing_data": missing,
+        "actions": [Ref(TOPIC_ADDRESS, "arn")],
+    }
+
+
+def alarm_specs(fabric: Fabric, resources: Iterable[Resource]) -> list[tuple[str, dict[str, Any]]]:
+    """(name, props) of the fabric's alarms, tags aside: the failures a small team must hear
+    about, on the dimensions of the resources weft makes.
+
+    - each database: ``FreeStorageSpace`` (minimum over 5 minutes) below 10% of its allocated
+      storage;
+    - the fabric's certificate: ``DaysToExpiry`` (daily) below 30 (ACM renews it by itself; the
+      alarm says a renewal failed, as when its validation record was removed);
+    - each NAT gateway: any ``ErrorPortAllocation`` (connections refused: the gateway ran out of
+      ports to one destination) and ``PacketsDropCount`` for 15 minutes running.
+
+    None for the control plane: EKS runs it, its 5xx are in the dashboard, and an alarm there
+    wakes people for what only AWS can fix. Node and pod alarms need Container Insights.
+    """
+    out: list[tuple[str, dict[str, Any]]] = []
+    resources = list(resources)
+    for db in _of_kind(resources, "db_instance"):
+        gb = int(db.props["storage_gb"])
+        out.append(
+            _alarm(
+                fabric,
+                f"db-{db.name}-storage",
+                f"weft fabric {fabric.name}: database {db.name} has less than 10% of its "
+                f"{gb} GiB free",
+                ("AWS/RDS", "FreeStorageSpace"),
+                {"DBInstanceIdentifier": db.props["identifier"]},
+                statistic="Minimum",
+                period=PERIOD,
+                periods=1,
+                threshold=float(int(gb * GIB * DB_FREE_SHARE)),
+                comparison="LessThanThreshold",
+                missing="missing",
+            )
+        )
+    for cert in _of_kind(resources, "acm_certificate"):
+        out.append(
+            _alarm(
+                fabric,
+                f"certificate-{cert.name}-expiry",
+                f"weft fabric {fabric.name}: certificate {cert.props['domain']} expires in "
+                f"less than {CERT_DAYS} days (ACM could not renew it)",
+                ("AWS/CertificateManager", "DaysToExpiry"),
+                {"CertificateArn": Ref(cert.address, "arn")},
+                statistic="Minimum",
+                period=86400,
+                periods=1,
+                threshold=float(CERT_DAYS),
+                comparison="LessThanThreshold",
+            )
+        )
+    for nat in _of_kind(resources, "nat_gateway"):
+        dim = {"NatGatewayId": Ref(nat.address)}
+        out.append(
+            _alarm(
+                fabric,
+                f"nat-{nat.name}-port-errors",
+                f"weft fabric {fabric.name}: NAT gateway {nat.name} could not allocate source "
+                "ports (connections refused)",
+                ("AWS/NATGateway", "ErrorPortAllocation"),
+                dim,
+                statistic="Sum",
+                period=PERIOD,
+                periods=1,
+                threshold=0.0,
+                comparison="GreaterThanThreshold",
+            )
+        )
+        out.append(
+            _alarm(
+                fabric,
+                f"nat-{nat.name}-dropped",
+                f"weft fabric {fabric.name}: NAT gateway {nat.name} dropped packets for 15 minutes",
+                ("AWS/NATGateway", "PacketsDropCount"),
+                dim,
+                statistic="Sum",
+                period=PERIOD,
+                periods=3,
+                threshold=0.0,
+                comparison="GreaterThanThreshold",
+            )
+        )
+    return out
+
+
+def alarm_resources(
+    fabric: Fabric, resources: Iterable[Resource], account_id: str
+) -> list[Resource]:
+    """The alarm topic (encrypted with the fabric key, its e-mail subscriptions) and the
+    alarms; none without ``observability.alarms.email``."""
+    alarms = fabric.observability.alarms
+    if not alarms.on:
+        return []
+    b = Builder(fabric)
+    topic = b.add(
+        TOPIC_KIND,
+        "alarms",
+        {
+            "name": topic_name(fabric.name),
+            "kms_key_arn": Ref("kms_key.fabric", "arn"),
+            "policy": topic_policy(fabric, account_id),
+            "emails": sorted(set(alarms.email)),
+        },
+    )
+    for name, props in alarm_specs(fabric, resources):
+        b.add(ALARM_KIND, name, props, depends_on=(topic.address,))
+    return b.resources

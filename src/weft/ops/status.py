@@ -61,6 +61,20 @@ def endpoint(obs: Observed) -> str | None:
     return f"{found}:{port}" if port and f":{port}" not in str(found) else str(found)
 
 
+def row_note(obs: Observed) -> str:
+    """What a present resource's row says besides its state: the alarm topic's addresses
+    whose owners have not yet confirmed the e-mail AWS sent them (nothing reaches them until
+    they do)."""
+    waiting = list(obs.outputs.get("pending") or []) if obs.kind == "sns_topic" else []
+    if not waiting:
+        return ""
+    return (
+        f"{len(waiting)} e-mail subscription(s) pending confirmation: {', '.join(waiting)} "
+        "(each must follow the link in the e-mail AWS sent; AWS drops it unconfirmed after "
+        "48 hours, and `weft up` subscribes the address again)"
+    )
+
+
 def rows(desired: list[Resource], inv: Inventory) -> list[StatusRow]:
     """Every resource of the fabric: desired ones (present or missing) and strays."""
     found: list[StatusRow] = []
@@ -71,7 +85,9 @@ def rows(desired: list[Resource], inv: Inventory) -> list[StatusRow]:
         if obs is None:
             found.append(StatusRow(res.address, res.kind, None, "absent", "not created yet"))
         else:
-            found.append(StatusRow(res.address, res.kind, obs.id, obs.state, "", endpoint(obs)))
+            found.append(
+                StatusRow(res.address, res.kind, obs.id, obs.state, row_note(obs), endpoint(obs))
+            )
     extra: list[Observed] = [o for a, o in inv.by_address.items() if a not in seen]
     duplicates = {d.address for d in inv.duplicates}
     for obs in extra:  # duplicates (``name#2``) included

@@ -8,7 +8,12 @@ from weft.aws.drivers.dashboard import owner
 from weft.core.resource import Ref, thaw
 from weft.fabricfile import parse_fabric
 from weft.model import desired_resources
-from weft.model.observability import console_url, dashboard_name, ownership
+from weft.model.observability import (
+    alarm_key_statement,
+    console_url,
+    dashboard_name,
+    ownership,
+)
 
 from ...integration.helpers import CLUSTER_VERSION
 
@@ -165,3 +170,54 @@ def test_console_url():
         "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1"
         "#dashboards/dashboard/weft-shop"
     )
+
+
+def test_alarms_come_only_with_addresses_to_send_them_to() -> None:
+    fabric = parse_fabric(fabric_text(), source="fabric.yaml")
+    resources = desired_resources(fabric, account_id="123456789012", zones=ZONES)
+    assert not [r for r in resources if r.kind in ("sns_topic", "metric_alarm")]
+    (key,) = [r for r in resources if r.kind == "kms_key"]
+    assert alarm_key_statement() not in thaw(key.props)["policy"]["Statement"]
+
+
+def test_the_alarms_watch_what_weft_makes_and_go_to_the_encrypted_topic() -> None:
+    text = fabric_text(
+        "observability:\n"
+        "  alarms: {email: [Oncall@Example.com, dev@example.com, dev@example.com]}\n"
+    )
+    fabric = parse_fabric(text, source="fabric.yaml")
+    resources = desired_resources(fabric, account_id="123456789012", zones=ZONES)
+    by = {r.address: r for r in resources}
+    topic = thaw(by["sns_topic.alarms"].props)
+    assert topic["name"] == "weft-shop-alarms"
+    assert topic["emails"] == ["dev@example.com", "oncall@example.com"]
+    assert by["sns_topic.alarms"].props["kms_key_arn"] == Ref("kms_key.fabric", "arn")
+    (cloudwatch,) = [
+        s
+        for s in topic["policy"]["Statement"]
+        if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert cloudwatch["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    key_statements = thaw(by["kms_key.fabric"].props)["policy"]["Statement"]
+    assert alarm_key_statement() in key_statements
+    alarms = {r.name: r for r in resources if r.kind == "metric_alarm"}
+    assert sorted(alarms) == [
+        "certificate-wildcard-expiry",
+        "db-main-storage",
+        "nat-a-dropped",
+        "nat-a-port-errors",
+        "nat-b-dropped",
+        "nat-b-port-errors",
+    ]
+    storage = alarms["db-main-storage"].props
+    assert storage["threshold"] == 50 * 1024**3 * 0.1
+    assert dict(storage["dimensions"]) == {"DBInstanceIdentifier": "weft-shop-main"}
+    assert dict(alarms["nat-b-dropped"].props["dimensions"]) == {
+        "NatGatewayId": Ref("nat_gateway.b")
+    }
+    expiry = alarms["certificate-wildcard-expiry"].props
+    assert dict(expiry["dimensions"]) == {"CertificateArn": Ref("acm_certificate.wildcard", "arn")}
+    assert expiry["threshold"] == 30.0 and expiry["comparison"] == "LessThanThreshold"
+    for alarm in alarms.values():
+        assert tuple(alarm.props["actions"]) == (Ref("sns_topic.alarms", "arn"),)
+        assert alarm.props["alarm_name"] == f"weft-shop-{alarm.name}"

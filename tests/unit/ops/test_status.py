@@ -51,3 +51,15 @@ def test_rows_list_the_file_s_resources_then_strays_and_duplicates() -> None:
         "endpoint": "db:5432",
         "note": "",
     }
+
+
+def test_the_alarm_topic_row_names_the_addresses_not_yet_confirmed() -> None:
+    desired = [Resource("sns_topic", "alarms", {})]
+    topic = Observed(
+        "sns_topic", "alarms", "arn:t", outputs={"arn": "arn:t", "pending": ["a@example.com"]}
+    )
+    (row,) = rows(desired, build([topic]))
+    assert "1 e-mail subscription(s) pending confirmation: a@example.com" in row.note
+    confirmed = Observed("sns_topic", "alarms", "arn:t", outputs={"arn": "arn:t", "pending": []})
+    (row,) = rows(desired, build([confirmed]))
+    assert row.note == ""

@@ -36,11 +36,13 @@ from weft.aws.drivers import (
     kms_key,
     launch_template,
     log_group,
+    metric_alarm,
     nat_gateway,
     oidc_provider,
     route_table,
     security_group,
     security_group_rule,
+    sns_topic,
     subnet,
     vpc,
     vpc_endpoint,
@@ -84,6 +86,8 @@ DRIVERS: dict[str, Driver] = {
         eks_access_policy,
         # observability
         dashboard,
+        sns_topic,
+        metric_alarm,
     )
 }
 for _endpoint in (vpc_endpoint.INTERFACE_DRIVER, vpc_endpoint.GATEWAY_DRIVER):
