@@ -263,8 +263,11 @@ def _optional_sections(api_cidrs: list[str] | None, k8s_version: str | None) -> 
 # 5xx, latency), database (CPU, connections, free storage), cache (CPU, memory, evictions), NAT
 # gateway (bytes, errors) and the control plane (API requests, 429 and 5xx answers). Node and
 # pod widgets need Container Insights (priced per observation), which weft does not turn on.
+# With a cluster, the containers' output goes to one CloudWatch Logs group of the fabric
+# (fluent-bit add-on, encrypted with the fabric key), kept retention_days; false: off.
 # observability:
 #   dashboard: true
+#   logs: {{retention_days: 30}}
 
 # Optional: the value of the `environment` label on the apps' Kubernetes objects (default: name).
 # environment: production
