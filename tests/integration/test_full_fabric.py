@@ -88,12 +88,12 @@ EXPECTED_KINDS = {
     "security_group": 4,
     "security_group_rule": 11,
     "launch_template": 1,
-    "iam_role": 5,  # cluster, nodes, ebs-csi, vpc-cni, lb-controller
-    "log_group": 1,
+    "iam_role": 6,  # cluster, nodes, ebs-csi, vpc-cni, lb-controller, fluent-bit
+    "log_group": 2,  # the control plane's, the containers'
     "eks_cluster": 1,
     "oidc_provider": 1,
     "eks_nodegroup": 1,
-    "eks_addon": 5,  # with metrics-server
+    "eks_addon": 6,  # with metrics-server and fluent-bit
     "db_subnet_group": 1,
     "db_instance": 1,
     "cache_subnet_group": 1,

@@ -6,6 +6,7 @@
       dashboard: true
       alarms:
         email: [oncall@example.com]
+      logs: {retention_days: 30}     # false: no container logs in CloudWatch Logs
 
 On by default and cheap by default: ``dashboard`` (default true) makes one CloudWatch dashboard
 per fabric from the metrics AWS publishes for free (the load balancers', databases', caches',
@@ -21,18 +22,25 @@ expiry, NAT gateway port allocation errors and dropped packets. Without addresse
 topic and no alarm: an alarm nobody hears still costs $0.10 a month, and a topic without
 subscribers delivers nothing. Node and pod alarms (CPU, memory, restarts, NotReady) need
 Container Insights, which is not turned on here.
+
+``logs`` (on by default when the fabric has a cluster) ships the containers' output to one
+CloudWatch Logs group of the fabric with the ``fluent-bit`` EKS community add-on (not the
+CloudWatch Observability add-on, which turns on Container Insights, priced per observation):
+kept ``retention_days`` (default 30, one of the periods CloudWatch Logs offers), encrypted with
+the fabric key. ``logs: false`` (or null) turns it off. What it makes: :mod:`weft.model.logs`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from weft.fabricfile.checks import MODEL_CONFIG, describe, problem
+from weft.fabricfile.cluster import DEFAULT_LOG_RETENTION_DAYS, LOG_RETENTION_DAYS
 
-__all__ = ["Alarms", "Observability"]
+__all__ = ["Alarms", "ContainerLogs", "Observability"]
 
 #: what SNS takes as an e-mail endpoint: one address, no display name
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -60,6 +68,36 @@ class Alarms(BaseModel):
         return bool(self.email)
 
 
+def _check_retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        raise problem(
+            (
+                (),
+                f"{value} days is not a retention CloudWatch Logs offers; one of: "
+                f"{', '.join(str(days) for days in LOG_RETENTION_DAYS)}",
+            )
+        )
+    return value
+
+
+class ContainerLogs(BaseModel):
+    """The containers' logs in CloudWatch Logs."""
+
+    model_config = MODEL_CONFIG
+
+    #: how long CloudWatch Logs keeps them (one of its periods)
+    retention_days: Annotated[int, AfterValidator(_check_retention)] = DEFAULT_LOG_RETENTION_DAYS
+
+
+def _logs_switch(value: Any) -> Any:
+    """``logs: false`` or null turns the logs off; ``logs: true`` keeps the defaults."""
+    if value is False or value is None:
+        return None
+    if value is True:
+        return {}
+    return value
+
+
 class Observability(BaseModel):
     """What weft makes to watch the fabric."""
 
@@ -69,3 +107,7 @@ class Observability(BaseModel):
     dashboard: bool = True
     #: CloudWatch alarms to an SNS topic, made only when e-mail addresses are given
     alarms: Alarms = Field(default_factory=Alarms)
+    #: the containers' logs in CloudWatch Logs (None: off)
+    logs: Annotated[ContainerLogs | None, BeforeValidator(_logs_switch)] = Field(
+        default_factory=ContainerLogs
+    )

@@ -269,10 +269,13 @@ def _optional_sections(api_cidrs: list[str] | None, k8s_version: str | None) -> 
 # gateway refuses connections or drops packets ($0.10 a month per alarm). Each address must
 # confirm the e-mail AWS sends it (`weft status` shows those still pending). Node and pod
 # alarms (CPU, memory, restarts, NotReady) need Container Insights too.
+# With a cluster, the containers' output goes to one CloudWatch Logs group of the fabric
+# (fluent-bit add-on, encrypted with the fabric key), kept retention_days; false: off.
 # observability:
 #   dashboard: true
 #   alarms:
 #     email: [oncall@example.com]
+#   logs: {{retention_days: 30}}
 
 # Optional: the value of the `environment` label on the apps' Kubernetes objects (default: name).
 # environment: production

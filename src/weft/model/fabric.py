@@ -11,6 +11,7 @@ from weft.model.cluster import cluster_log_group, cluster_resources
 from weft.model.data import data_resources
 from weft.model.dns import dns_resources
 from weft.model.lb_controller import lb_controller_resources
+from weft.model.logs import container_log_group, logs_on, logs_resources
 from weft.model.naming import fabric_bucket_name, kms_alias
 from weft.model.network import flow_log_group, flow_log_resources, network_resources
 from weft.model.observability import (
@@ -25,14 +26,15 @@ def key_policy(fabric: Fabric, account_id: str) -> dict[str, Any]:
     """The fabric key's policy: the account's IAM policies decide (the policy every new key gets),
     and CloudWatch Logs may use it for the cluster's control-plane log group, as "Encrypt log
     data in CloudWatch Logs using AWS Key Management Service" (CloudWatch Logs User Guide)
-    requires: without it CreateLogGroup refuses the key; and for the VPC flow logs' group when
-    the file asks for flow logs."""
+    requires: without it CreateLogGroup refuses the key; for the VPC flow logs' group when
+    the file asks for flow logs, and for the containers' group when the fabric ships them."""
     region = fabric.region
     groups = [
         f"arn:aws:logs:{region}:{account_id}:log-group:{name}"
         for name in (
             cluster_log_group(fabric.name),
             *([flow_log_group(fabric.name)] if fabric.network.flow_logs else []),
+            *([container_log_group(fabric.name)] if logs_on(fabric) else []),
         )
     ]
     return {
@@ -110,6 +112,7 @@ def desired_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> l
         *dns_resources(fabric),
         *app_role_resources(fabric, account_id=account_id),
         *lb_controller_resources(fabric),
+        *logs_resources(fabric, account_id),
     ]
     return [
         *resources,

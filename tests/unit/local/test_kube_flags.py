@@ -56,3 +56,22 @@ def test_the_token_webhook_is_configured_only_with_a_local_aws() -> None:
     with_aws = flags.ApiServerConfig(**{**API.__dict__, "webhook_config": Path("/k/wh")})
     args = flags.apiserver_args("1.36.2", with_aws)
     assert "--authentication-token-webhook-config-file=/k/wh" in args
+
+
+def test_the_api_server_checks_the_kubelets_certificate_and_presents_its_own() -> None:
+    plain = flags.apiserver_args("1.36.2", API)
+    assert not [a for a in plain if a.startswith("--kubelet-")]
+    config = flags.ApiServerConfig(
+        **{
+            **API.__dict__,
+            "kubelet_ca": Path("/k/ca.crt"),
+            "kubelet_client_cert": Path("/k/client.crt"),
+            "kubelet_client_key": Path("/k/client.key"),
+        }
+    )
+    args = flags.apiserver_args("1.36.2", config)
+    assert "--kubelet-certificate-authority=/k/ca.crt" in args
+    assert "--kubelet-client-certificate=/k/client.crt" in args
+    assert "--kubelet-client-key=/k/client.key" in args
+    (order,) = [a for a in args if a.startswith("--kubelet-preferred-address-types=")]
+    assert order.split("=", 1)[1].split(",")[:2] == ["InternalDNS", "InternalIP"]

@@ -15,7 +15,17 @@ def test_the_addons_weft_installs_in_order() -> None:
         "aws-ebs-csi-driver",
         "metrics-server",
         "eks-pod-identity-agent",
+        "fluent-bit",
     )
+
+
+def test_fluent_bit_is_a_community_addon_in_its_own_namespace() -> None:
+    info = catalogue.addon_info("fluent-bit", "1.30")
+    assert info["owner"] == "community"
+    assert info["defaultNamespace"] == "fluent-bit"
+    assert catalogue.configuration_problem("fluent-bit", '{"config": {"outputs": "x"}}') is None
+    refused = catalogue.configuration_problem("fluent-bit", '{"cloudWatchLogs": {}}')
+    assert refused is not None and "$.cloudWatchLogs" in refused
 
 
 def test_metrics_server_is_a_community_addon_from_kubernetes_1_25() -> None:

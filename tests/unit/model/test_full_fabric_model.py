@@ -25,8 +25,9 @@ def build(path=PRODUCTION, text=None):
 def test_every_section_becomes_resources_in_one_acyclic_graph():
     res = build()
     kinds = Counter(r.kind for r in res.values())
-    assert kinds["eks_cluster"] == 1 and kinds["eks_nodegroup"] == 2 and kinds["eks_addon"] == 4
-    assert kinds["iam_role"] == 6  # cluster, nodes, fargate, ebs-csi, vpc-cni, lb-controller
+    assert kinds["eks_cluster"] == 1 and kinds["eks_nodegroup"] == 2 and kinds["eks_addon"] == 5
+    # cluster, nodes, fargate, ebs-csi, vpc-cni, lb-controller, fluent-bit
+    assert kinds["iam_role"] == 7
     assert kinds["db_instance"] == 2 and kinds["cache_replication_group"] == 1
     assert kinds["bucket"] == 2 and kinds["hosted_zone"] == 1 and kinds["dns_record"] == 1
     graph = desired_graph(res.values())
@@ -169,14 +170,16 @@ def test_the_control_plane_log_group_is_made_before_the_cluster_and_encrypted():
     assert group.props["kms_key_arn"] == Ref("kms_key.fabric", "arn")
     order = desired_graph(res.values()).topological_order()
     assert order.index("log_group.cluster") < order.index("eks_cluster.main")
-    # the fabric key lets CloudWatch Logs use it for that group, and for nothing else
+    # the fabric key lets CloudWatch Logs use it for that group and the containers', and for
+    # nothing else
     (logs,) = [
         s for s in res["kms_key.fabric"].props["policy"]["Statement"] if "Service" in s["Principal"]
     ]
     assert logs["Principal"]["Service"] == "logs.eu-west-1.amazonaws.com"
-    assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
-        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/shop-prod/cluster"
-    )
+    assert list(logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]) == [
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/shop-prod/cluster",
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/shop-prod/containers",
+    ]
 
 
 def test_a_protected_fabric_s_cluster_has_eks_deletion_protection():

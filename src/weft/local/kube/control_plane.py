@@ -11,7 +11,9 @@ Real processes on 127.0.0.1, recorded in ``<state dir>/local/kube.json`` so that
   too, through the authenticator webhook the local AWS serves: :mod:`weft.local.eks_auth`),
   ``--authorization-mode=RBAC,Webhook`` (with a local AWS: EKS access policies,
   :mod:`weft.local.eks_authz`), service-account keys, ``--service-cluster-ip-range=10.96.0.0/16``,
-  the ServiceAccount admission plugin off (nothing mounts tokens into the simulated pods);
+  the ServiceAccount admission plugin off (nothing mounts tokens into the simulated pods); it
+  reaches the simulated kubelets (``pods/log``) over TLS both ways, checking their certificate
+  (:mod:`weft.local.kube.kubelet_tls`);
 * ``kube-controller-manager`` of the same version (Deployments, ReplicaSets, Jobs, CronJobs, GC,
   namespace finalization, node lifecycle, endpoints, service accounts...; no cloud provider);
 * the simulators process (:mod:`weft.local.kube.simulators`: kubelet + load-balancer controller).
@@ -37,7 +39,7 @@ from typing import Any, NamedTuple
 
 from weft.errors import LocalCloudError
 from weft.local import eks_auth, eks_authz
-from weft.local.kube import admin, binaries, certs, flags, processes
+from weft.local.kube import admin, binaries, certs, flags, kubelet_tls, processes
 from weft.local.state import local_dir
 
 RECORD = "kube.json"
@@ -178,6 +180,7 @@ def _start_apiserver(
     token: str,
     deadline: float,
     aws_endpoint: str | None,
+    kubelet: kubelet_tls.KubeletTls | None = None,
 ) -> tuple[processes.KubeProcess, str]:
     webhook: Path | None = None
     authorizer: Path | None = None
@@ -209,6 +212,9 @@ def _start_apiserver(
             authorization_webhook_config=authorizer,
             audit_policy=audit_policy,
             audit_log=kdir / "logs" / AUDIT_LOG,
+            kubelet_ca=kubelet.ca_cert if kubelet else None,
+            kubelet_client_cert=kubelet.client_cert if kubelet else None,
+            kubelet_client_key=kubelet.client_key if kubelet else None,
         )
         proc = processes.spawn(
             [
@@ -283,6 +289,7 @@ def start_simulators(
         f"--kubeconfig={kubeconfig}",
         f"--state-dir={directory or local_dir()}",
         f"--ready-file={ready_file}",
+        f"--cert-dir={kdir / 'certs'}",
     ]
     if aws_endpoint:
         cmd.append(f"--aws-endpoint={aws_endpoint}")
@@ -353,6 +360,7 @@ def start_kube(
     kdir.mkdir(parents=True, exist_ok=True)
     os.chmod(kdir, 0o700)
     paths = certs.generate(kdir / "certs")
+    kubelet = kubelet_tls.generate(kdir / "certs", paths.ca_cert, paths.ca_key)
     admin_token, kcm_token, sim_token = (secrets.token_urlsafe(32) for _ in range(3))
     tokens = kdir / "tokens.csv"
     tokens.write_text(
@@ -383,7 +391,7 @@ def start_kube(
         procs["etcd"], etcd_url = _start_etcd(kdir, deadline)
         _save(directory, record(etcd_url=etcd_url))
         procs["kube-apiserver"], endpoint = _start_apiserver(
-            kdir, wanted, etcd_url, paths, admin_token, deadline, aws_endpoint
+            kdir, wanted, etcd_url, paths, admin_token, deadline, aws_endpoint, kubelet
         )
         _save(directory, record(endpoint, etcd_url))
         admin.write_kubeconfig(kdir / "kubeconfig", endpoint, paths.ca_cert, admin_token)

@@ -41,6 +41,18 @@ class ApiServerConfig:
     #: reads its control plane's).
     audit_policy: Path | None = None
     audit_log: Path | None = None
+    #: How the API server reaches the simulated kubelets (``pods/log``): the CA their serving
+    #: certificate is checked against and its own client certificate
+    #: (:mod:`weft.local.kube.kubelet_tls`).
+    kubelet_ca: Path | None = None
+    kubelet_client_cert: Path | None = None
+    kubelet_client_key: Path | None = None
+
+
+#: The order in which the API server picks a node's address to reach its kubelet: the
+#: simulated nodes' ``InternalDNS`` names where their kubelet listens (on loopback), before the
+#: ``InternalIP`` of their EC2 instance (which no process on this machine answers).
+KUBELET_ADDRESS_TYPES = "InternalDNS,InternalIP,Hostname,ExternalDNS,ExternalIP"
 
 
 #: What the local API server audits: every request's metadata (user, user agent, resource,
@@ -101,6 +113,16 @@ def apiserver_args(version: str, config: ApiServerConfig) -> list[str]:
         "--allow-privileged=true",
         "--profiling=false",
     ]
+    if config.kubelet_ca is not None:
+        args += [
+            f"--kubelet-certificate-authority={config.kubelet_ca}",
+            f"--kubelet-preferred-address-types={KUBELET_ADDRESS_TYPES}",
+        ]
+    if config.kubelet_client_cert is not None and config.kubelet_client_key is not None:
+        args += [
+            f"--kubelet-client-certificate={config.kubelet_client_cert}",
+            f"--kubelet-client-key={config.kubelet_client_key}",
+        ]
     if config.audit_policy is not None and config.audit_log is not None:
         args += [
             f"--audit-policy-file={config.audit_policy}",

@@ -31,6 +31,10 @@
   them) are cordoned and their pods evicted through the eviction API, PodDisruptionBudgets
   deciding (:mod:`weft.local.kube.drain`); a node of a node group reports its group's kubelet
   version (``kubelet_version`` in ``nodes.json``).
+* **Output**: what each simulated container prints (its start line, the port it listens on,
+  its exits: :func:`weft.local.kube.kubelet_logs.container_output`) is kept per container and
+  served at the nodes' kubelet endpoint, so ``pods/log`` works through the API server; it goes
+  with the pod.
 * **Deletion**: a pod with ``deletionTimestamp`` on one of our nodes (or never bound) is finalised
   with a grace period of 0, as a kubelet does once the containers stopped. When a node leaves
   ``nodes.json`` (its node group shrank or went), its pods are ended with it, as a managed node
@@ -64,6 +68,8 @@ from lightkube.types import PatchType
 from weft.local.kube import drain, pod_status, scheduling
 from weft.local.kube import node as nodes_
 from weft.local.kube.event import emit_event
+from weft.local.kube.kubelet_logs import LogBook, container_output
+from weft.local.kube.kubelet_tls import KUBELET_HOST
 from weft.local.kube.meta import key, meta, now_iso, now_micro
 from weft.local.kube.pod_status import Step, Track
 from weft.local.kube.watch import watch_forever
@@ -99,8 +105,14 @@ class Kubelet:
         watch_client: Client | None = None,
         clock: Callable[[], float] = time.monotonic,
         kubelet_version: str = nodes_.KUBELET_VERSION,
+        book: LogBook | None = None,
+        kubelet_port: int | None = None,
     ) -> None:
         self.client = client
+        #: what the simulated containers print (served by the kubelet endpoint on
+        #: ``kubelet_port``, when there is one)
+        self.book = book or LogBook()
+        self.kubelet_port = kubelet_port
         self.kubelet_version = kubelet_version
         self.watch_client = watch_client or client
         self.state_dir = state_dir
@@ -187,7 +199,8 @@ class Kubelet:
 
     def _patch_node_status(self, name: str) -> None:
         version = self.node_versions.get(name, self.kubelet_version)
-        status = nodes_.node_status(name, self.node_ips[name], now_iso(), version)
+        endpoint = (KUBELET_HOST, self.kubelet_port) if self.kubelet_port else None
+        status = nodes_.node_status(name, self.node_ips[name], now_iso(), version, endpoint)
         self.client.patch(Node.Status, name, {"status": status}, patch_type=PatchType.MERGE)
 
     def _renew_lease(self, name: str) -> None:
@@ -271,6 +284,8 @@ class Kubelet:
         try:
             self.client.delete(Pod, name, namespace=ns, grace_period=0)
             log.info("pod %s/%s: finalized deletion", ns, name)
+            # its containers are gone, and their log files with them
+            self.book.forget_pod(ns, name)
         except ApiError as exc:
             if exc.status.code != 404:
                 log.warning("pod %s/%s: delete failed: %s", ns, name, exc)
@@ -451,6 +466,8 @@ class Kubelet:
         )
         for event in step.after:
             self._pod_event(pod, track, event)
+        for container, text in container_output(pod, step):
+            self.book.write(track.namespace, track.name, container, text)
         if step.first_report:
             log.info(
                 "pod %s/%s on %s: %s (%s)",

@@ -104,10 +104,20 @@ def node_patch(current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any] 
 
 
 def node_status(
-    name: str, ip: str, stamp: str, kubelet_version: str = KUBELET_VERSION
+    name: str,
+    ip: str,
+    stamp: str,
+    kubelet_version: str = KUBELET_VERSION,
+    kubelet_endpoint: tuple[str, int] | None = None,
 ) -> dict[str, Any]:
     """A healthy node's status, every condition last heard of at ``stamp``; its kubelet is
-    ``kubelet_version`` (the API server's: nodes of a current cluster run its version)."""
+    ``kubelet_version`` (the API server's: nodes of a current cluster run its version).
+
+    ``kubelet_endpoint`` (host, port): where the node's kubelet is served on this machine (the
+    simulators' HTTPS endpoint, :mod:`weft.local.kube.kubelet_logs`), reported as the node's
+    ``InternalDNS`` address and kubelet port, which the API server tries first
+    (:data:`weft.local.kube.flags.KUBELET_ADDRESS_TYPES`); without it, port 10250 and no such
+    address."""
 
     def cond(type_: str, status: str, reason: str, message: str) -> dict[str, str]:
         return {
@@ -129,11 +139,18 @@ def node_status(
         ],
         "addresses": [
             {"type": "InternalIP", "address": ip},
+            *(
+                [{"type": "InternalDNS", "address": kubelet_endpoint[0]}]
+                if kubelet_endpoint
+                else []
+            ),
             {"type": "Hostname", "address": name},
         ],
         "capacity": capacity,
         "allocatable": {**capacity, "cpu": "3920m", "memory": "15Gi"},
-        "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+        "daemonEndpoints": {
+            "kubeletEndpoint": {"Port": kubelet_endpoint[1] if kubelet_endpoint else 10250}
+        },
         "nodeInfo": {
             "machineID": "weft-local",
             "systemUUID": "weft-local",

@@ -1,13 +1,15 @@
 """The simulated parts of the local Kubernetes, in one background process.
 
     python -m weft.local.kube.simulators --kubeconfig K --state-dir D [--aws-endpoint URL]
-        [--ready-file F] [--kubelet-version vX.Y.Z]
+        [--ready-file F] [--kubelet-version vX.Y.Z] [--cert-dir C]
 
 runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`) and, when an AWS endpoint is
 given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`, which acts only
 while the AWS Load Balancer Controller is installed in the cluster) against the API server of
 kubeconfig K. ``D`` is the local state directory (``<state dir>/local``) holding the optional
-``nodes.json``. Once the nodes are registered and Ready it
+``nodes.json``. With ``C`` (the control plane's certificates, where
+:mod:`weft.local.kube.kubelet_tls` wrote the kubelets') it serves the nodes' kubelet endpoint
+(:mod:`weft.local.kube.kubelet_logs`: ``pods/log``). Once the nodes are registered and Ready it
 writes F. It logs to stderr (the process's log file) and stops on SIGTERM/SIGINT.
 """
 
@@ -22,6 +24,8 @@ import threading
 import time
 from pathlib import Path
 
+from weft.local.kube import kubelet_tls
+from weft.local.kube.kubelet_logs import KubeletServer, LogBook
 from weft.local.kube.kubelet_sim import Kubelet
 from weft.local.kube.watch import make_client
 
@@ -37,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--kubelet-version", default=None, help="what the nodes report (the API server's version)"
     )
+    parser.add_argument("--cert-dir", type=Path, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO,
@@ -51,12 +56,23 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
 
+    book = LogBook()
+    server: KubeletServer | None = None
+    tls = kubelet_tls.paths(args.cert_dir) if args.cert_dir else None
+    if tls is not None and tls.complete():
+        server = KubeletServer(book, tls, stop)
+        server.start()
+        log.info("kubelet endpoint: https://%s:%d", kubelet_tls.KUBELET_HOST, server.port)
+    else:
+        log.warning("no kubelet certificates: pods/log is not served")
     kubelet = Kubelet(
         make_client(args.kubeconfig, "weft-local-kubelet"),
         args.state_dir,
         stop,
         watch_client=make_client(args.kubeconfig, "weft-local-kubelet"),
         **({"kubelet_version": args.kubelet_version} if args.kubelet_version else {}),
+        book=book,
+        kubelet_port=server.port if server else None,
     )
     kubelet.start()
     log.info("kubelet simulator: nodes %s", ", ".join(sorted(kubelet.nodes)))

@@ -3,7 +3,8 @@ each Kubernetes version, one ``defaultVersion`` each, as DescribeAddonVersions l
 
 metrics-server is one of EKS's *community* add-ons (owner ``community``, "Community add-ons",
 Amazon EKS User Guide, https://docs.aws.amazon.com/eks/latest/userguide/community-addons.html),
-offered here from Kubernetes 1.25. Each add-on's configuration is checked as EKS checks it
+offered here from Kubernetes 1.25; so is fluent-bit (from 1.28 here), in its own namespace.
+Each add-on's configuration is checked as EKS checks it
 against the add-on's schema (DescribeAddonConfiguration), here only its top-level keys
 (:func:`configuration_problem`).
 
@@ -38,6 +39,8 @@ class Addon:
     compute_types: tuple[str, ...] = ("ec2",)
     #: the top-level keys of its configuration schema (None: not checked)
     configuration_keys: frozenset[str] | None = None
+    #: the namespace its workloads go to
+    namespace: str = "kube-system"
 
 
 ADDONS: Mapping[str, Addon] = {
@@ -136,6 +139,29 @@ ADDONS: Mapping[str, Addon] = {
             {"affinity", "agent", "init", "nodeSelector", "podAnnotations", "resources"}
         ),
     ),
+    # A community add-on too (Fluent Bit 4, from July 2025): its own namespace, and the upstream
+    # chart's values as configuration.
+    "fluent-bit": Addon(
+        "observability-and-monitoring",
+        ((0, ()), (28, ("v4.0.3-eksbuild.1", "v4.0.2-eksbuild.1"))),
+        owner="community",
+        namespace="fluent-bit",
+        configuration_keys=frozenset(
+            {
+                "affinity",
+                "config",
+                "env",
+                "nodeSelector",
+                "podAnnotations",
+                "podLabels",
+                "priorityClassName",
+                "resources",
+                "serviceAccount",
+                "tolerations",
+                "updateStrategy",
+            }
+        ),
+    ),
 }
 
 ADDON_NAMES = tuple(ADDONS)
@@ -195,7 +221,7 @@ def addon_info(addon: str, k8s_version: str | None) -> dict[str, Any]:
         "type": ADDONS[addon].type,
         "owner": ADDONS[addon].owner,
         "publisher": "eks",
-        "defaultNamespace": "kube-system",
+        "defaultNamespace": ADDONS[addon].namespace,
         "addonVersions": [
             {
                 "addonVersion": version,
