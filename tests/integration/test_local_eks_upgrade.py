@@ -60,6 +60,18 @@ def kube(kube_api: KubeEndpoint) -> Client:
 @pytest.fixture
 def group(moto_url: str, kube_api: KubeEndpoint, kube: Client) -> Iterator[dict[str, Any]]:
     """A cluster one version behind the newest, with a node group of two nodes registered."""
+    yield from make_group(moto_url, kube, 2)
+
+
+@pytest.fixture
+def wide_group(moto_url: str, kube_api: KubeEndpoint, kube: Client) -> Iterator[dict[str, Any]]:
+    """As :func:`group`, with four nodes of which half may be unavailable during an update."""
+    yield from make_group(moto_url, kube, 4, {"maxUnavailablePercentage": 50})
+
+
+def make_group(
+    moto_url: str, kube: Client, size: int, update_config: dict[str, int] | None = None
+) -> Iterator[dict[str, Any]]:
     old, new = upgrade_path()
     ec2, eks = client(moto_url, "ec2"), client(moto_url, "eks")
     vpc = ec2.create_vpc(CidrBlock="10.78.0.0/16")["Vpc"]["VpcId"]
@@ -78,9 +90,10 @@ def group(moto_url: str, kube_api: KubeEndpoint, kube: Client) -> Iterator[dict[
         nodegroupName="general",
         nodeRole=ROLE,
         subnets=subnets,
-        scalingConfig={"minSize": 1, "maxSize": 4, "desiredSize": 2},
+        scalingConfig={"minSize": 1, "maxSize": 8, "desiredSize": size},
+        **({"updateConfig": update_config} if update_config else {}),
     )
-    wait_for(lambda: len(nodes_of(kube, name)) == 2, "the group's nodes to register")
+    wait_for(lambda: len(nodes_of(kube, name)) == size, "the group's nodes to register")
     namespace = f"ns-{name}"
     kube.create(Namespace(metadata={"name": namespace}))  # type: ignore[arg-type]
     yield {"cluster": name, "old": old, "new": new, "eks": eks, "ns": namespace}
@@ -186,6 +199,45 @@ def test_a_version_update_replaces_the_nodes_and_keeps_the_app_available(
     assert len(nodes) == 2
     assert {n["status"]["nodeInfo"]["kubeletVersion"] for n in nodes} == {f"v{new}.0-eks-local"}
     wait_for(lambda: available(kube, group["ns"]) == 2, "the app to be whole again")
+
+
+def test_a_version_update_drains_at_most_max_unavailable_nodes_at_once(
+    wide_group: dict[str, Any], kube: Client
+) -> None:
+    eks, cluster, new = wide_group["eks"], wide_group["cluster"], wide_group["new"]
+    deploy(kube, wide_group["ns"], cluster, replicas=4, min_available=2)
+    old_nodes = {n["metadata"]["name"] for n in nodes_of(kube, cluster)}
+    eks.update_cluster_version(name=cluster, version=new)
+    update = eks.update_nodegroup_version(
+        clusterName=cluster, nodegroupName="general", version=new
+    )["update"]
+    most = 0  # old nodes out of service at once: cordoned, NotReady or gone
+    deadline = time.monotonic() + 120
+    while True:
+        nodes = {n["metadata"]["name"]: n for n in nodes_of(kube, cluster)}
+        out = [
+            name
+            for name in old_nodes
+            if name not in nodes
+            or nodes[name]["spec"].get("unschedulable")
+            or not any(
+                c["type"] == "Ready" and c["status"] == "True"
+                for c in nodes[name]["status"].get("conditions") or []
+            )
+        ]
+        # a node drained is terminated: it no longer counts once the next takes its place
+        draining = [name for name in out if name in nodes]
+        most = max(most, len(draining))
+        assert len(draining) <= 2, f"{draining} drained at once; maxUnavailable is 2 (50% of 4)"
+        status = eks.describe_update(name=cluster, updateId=update["id"], nodegroupName="general")
+        if status["update"]["status"] != "InProgress":
+            break
+        assert time.monotonic() < deadline, "the node group update did not end"
+        time.sleep(0.1)
+    assert status["update"]["status"] == "Successful", status
+    assert most == 2  # two at once, not one after another
+    wait_for(lambda: not old_nodes & {n["metadata"]["name"] for n in nodes_of(kube, cluster)}, "")
+    wait_for(lambda: available(kube, wide_group["ns"]) == 4, "the app to be whole again")
 
 
 def test_a_pdb_allowing_no_disruption_fails_the_update_with_pod_eviction_failure(

@@ -48,7 +48,11 @@ def test_during_a_rollout_the_old_nodes_drain_next_to_the_new_ones() -> None:
         "shop-general-g1-1",
         "shop-general-g1-2",
     ]
-    assert nodes["shop-general-1"]["drain"] == {"update": "u-1", "seconds": rollout.DRAIN_SECONDS}
+    assert nodes["shop-general-1"]["drain"] == {
+        "update": "u-1",
+        "seconds": rollout.DRAIN_SECONDS,
+        "parallel": 1,
+    }
     assert nodes["shop-general-1"]["kubelet_version"] == "v1.40.0-eks-local"
     assert "drain" not in nodes["shop-general-g1-1"]
     assert nodes["shop-general-g1-1"]["kubelet_version"] == "v1.41.0-eks-local"
@@ -119,3 +123,17 @@ def test_the_api_server_audits_when_given_a_policy_and_a_log() -> None:
     args = flags.apiserver_args("1.36.2", audited)
     assert "--audit-policy-file=/k/policy.json" in args
     assert "--audit-log-path=/k/audit.log" in args
+
+
+def test_a_rollout_replaces_at_most_the_groups_max_unavailable_nodes_at_once() -> None:
+    sized = {"scaling_config": {"desiredSize": 7}}
+    assert rollout.parallel(group(**sized)) == 1  # EKS's default: one node
+    assert rollout.parallel(group(update_config={"maxUnavailable": 3}, **sized)) == 3
+    assert rollout.parallel(group(update_config={"maxUnavailablePercentage": 50}, **sized)) == 3
+    assert rollout.parallel(group(update_config={"maxUnavailablePercentage": 10}, **sized)) == 1
+    assert rollout.parallel(group(update_config={"maxUnavailable": 500}, **sized)) == 100
+    draining = group(
+        update_config={"maxUnavailable": 2}, weft_rollout={"update": "u-1", "version": "1.41"}
+    )
+    marked = [n["drain"] for n in nodes_of([draining]) if "drain" in n]
+    assert marked == [{"update": "u-1", "seconds": rollout.DRAIN_SECONDS, "parallel": 2}] * 2

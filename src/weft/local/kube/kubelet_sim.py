@@ -29,8 +29,9 @@
     a ``crash`` image fail (Never) or crash-loop (OnFailure).
 * **Drains**: nodes that ``nodes.json`` marks ``drain`` (a node group version update replaces
   them) are cordoned and their pods evicted through the eviction API, PodDisruptionBudgets
-  deciding (:mod:`weft.local.kube.drain`); a node of a node group reports its group's kubelet
-  version (``kubelet_version`` in ``nodes.json``).
+  deciding, at most the group's maxUnavailable at once, each node deregistered once drained
+  (:mod:`weft.local.kube.drain`); a node of a node group reports its group's kubelet version
+  (``kubelet_version`` in ``nodes.json``).
 * **Output**: what each simulated container prints (its start line, the port it listens on,
   its exits: :func:`weft.local.kube.kubelet_logs.container_output`) is kept per container and
   served at the nodes' kubelet endpoint, so ``pods/log`` works through the API server; it goes
@@ -133,11 +134,12 @@ class Kubelet:
         #: the kubelet version each node of a node group reports (nodes.json's
         #: ``kubelet_version``; the simulator's own otherwise)
         self.node_versions: dict[str, str] = {}
-        self.drainer = drain.Drainer(client, state_dir, clock)
+        self.drainer = drain.Drainer(client, state_dir, clock, self._terminate)
 
     # ---------------------------------------------------------------------------- nodes
     def sync_nodes(self, force_status: bool = False) -> None:
-        wanted = load_nodes(self.state_dir)
+        gone = self.drainer.terminated  # drained for an update: terminated, as EKS does
+        wanted = [n for n in load_nodes(self.state_dir) if n["name"] not in gone]
         names = [n["name"] for n in wanted]
         existing = {meta(n)["name"]: n for n in (obj.to_dict() for obj in self.client.list(Node))}
 
@@ -196,6 +198,12 @@ class Kubelet:
             ]
         for pod in stranded:
             self._finalize(pod)
+
+    def _terminate(self, name: str) -> None:
+        """A node drained for a node group update: EKS terminates its instance."""
+        with self.lock:
+            self.nodes.pop(name, None)
+        self._drop_node(name)
 
     def _patch_node_status(self, name: str) -> None:
         version = self.node_versions.get(name, self.kubelet_version)

@@ -86,7 +86,11 @@ def nodes_of(nodegroups: Iterable[Any]) -> list[dict[str, Any]]:
             if minor_of(version) is not None:
                 node["kubelet_version"] = rollout.kubelet_version(version)
             if draining:
-                node["drain"] = {"update": draining, "seconds": rollout.DRAIN_SECONDS}
+                node["drain"] = {
+                    "update": draining,
+                    "seconds": rollout.DRAIN_SECONDS,
+                    "parallel": rollout.parallel(ng),
+                }
             nodes.append(node)
     return nodes
 

@@ -10,7 +10,8 @@ group ...") unless ``force`` was given; the group keeps its version.
 
 Locally, while the local Kubernetes runs, UpdateNodegroupVersion answers ``InProgress`` and
 records a *rollout* on the node group: ``nodes.json`` then lists the group's old nodes, marked
-``drain`` with the update's id, and its new nodes (the next generation, named ``...-g<N>-<i>``,
+``drain`` with the update's id and how many may be drained at once (:func:`parallel`, the
+group's ``updateConfig``), and its new nodes (the next generation, named ``...-g<N>-<i>``,
 reporting the new kubelet version). The kubelet simulator (:mod:`weft.local.kube.drain`) drains
 the marked nodes with real evictions and writes its verdict to ``drains/<update id>.json``;
 the next DescribeUpdate, DescribeNodegroup or ListUpdates reads it (:func:`settle`): the update
@@ -41,6 +42,20 @@ def release_version(version: str) -> str:
 def kubelet_version(version: str) -> str:
     """What a node of Kubernetes ``version`` reports as its kubelet, as EKS's AMIs do."""
     return f"v{version}.0-eks-local"
+
+
+def parallel(ng: Any) -> int:
+    """How many of the group's nodes a rollout replaces at once: its ``updateConfig``
+    maxUnavailable, or maxUnavailablePercentage of its desired size (rounded down, at least
+    one), capped at EKS's quota of 100 ("Understand each phase of node updates", setup phase:
+    "The maximum unavailable has a quota of 100 nodes. The default value is one node.")."""
+    config = getattr(ng, "update_config", None) or {}
+    if config.get("maxUnavailablePercentage"):
+        size = int((getattr(ng, "scaling_config", None) or {}).get("desiredSize") or 0)
+        found = size * int(config["maxUnavailablePercentage"]) // 100
+    else:
+        found = int(config.get("maxUnavailable") or 1)
+    return min(100, max(1, found))
 
 
 def generation(ng: Any) -> int:
