@@ -31,6 +31,7 @@ from weft.model.naming import fabric_bucket_name
 from weft.ops.apps.connection import Connection
 from weft.ops.apps.deploy import DeployResult, deploy
 from weft.ops.apps.inputs import render
+from weft.ops.apps.preview import preview
 from weft.ops.apps.records import lb_hostname
 from weft.ops.apps.release import release, rollback
 from weft.ops.apps.teardown import teardown as kubernetes_teardown
@@ -442,6 +443,37 @@ def test_cli_release_writes_the_version_into_the_file(
     assert main(["rollback", "web", "-f", str(path), "--local"]) == 0
     err = capsys.readouterr()
     assert "s3cr3t-api-key-value" not in err.out + err.err
+
+
+def test_after_a_rollback_the_plan_shows_no_change_to_the_app(
+    fabric: Target, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The rollback re-applies the app's whole set at the version it restores: no object (nor
+    the Deployment's own metadata) keeps the labels of the release rolled back from."""
+    path = tmp_path / "fabric.yaml"
+    path.write_text(BASE + apps_section("1.5.0"))
+    assert main(["deploy", "-f", str(path), "--local"]) == 0
+    assert main(["release", "web", "1.6.0", "-f", str(path), "--local"]) == 0
+    assert main(["rollback", "web", "-f", str(path), "--local"]) == 0
+    assert parse_fabric(path.read_text(), "f").apps[0].version == "1.5.0"
+    conn = Connection(target_of(path.read_text()))
+    try:
+        for api_version, kind, name in [
+            ("apps/v1", "Deployment", "web"),
+            ("v1", "Service", "web"),
+            ("v1", "Secret", "web-env"),
+        ]:
+            live = conn.kube.get(api_version, kind, name, FABRIC)
+            assert live is not None
+            assert live["metadata"]["labels"]["app.kubernetes.io/version"] == "1.5.0", kind
+        found = preview(conn)
+    finally:
+        conn.close()
+    assert found.state == "dry-run"
+    assert not found.has_changes, [o for o in found.objects if o.action != "unchanged"]
+    capsys.readouterr()
+    code = main(["plan", "-f", str(path), "--local", "--detailed-exitcode"])
+    assert code == 0, capsys.readouterr().out
 
 
 def test_deploy_fails_with_the_controller_s_events_when_its_role_may_not_make_load_balancers(

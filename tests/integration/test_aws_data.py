@@ -438,6 +438,58 @@ def test_the_local_cloud_refuses_what_rds_refuses(ctx: AwsContext, net: Net) -> 
         update(ctx, "db_instance", discovered(ctx, "db_instance")["main"], storage_gb=57)
 
 
+def test_the_local_cloud_offers_each_postgres_version_on_the_classes_rds_does(
+    ctx: AwsContext, net: Net
+) -> None:
+    """AWS: an engine version runs on some DB instance classes only (RDS User Guide, "Supported
+    DB engines for DB instance classes"); DescribeOrderableDBInstanceOptions lists them, and
+    CreateDBInstance or ModifyDBInstance with another is InvalidParameterCombination. The
+    driver that asks for one gets AWS's refusal, and nothing is made."""
+    from botocore.exceptions import ClientError
+
+    rds = ctx.client("rds")
+
+    def classes(**filters: str) -> set[tuple[str, str]]:
+        pages = rds.get_paginator("describe_orderable_db_instance_options").paginate(
+            Engine="postgres", **filters
+        )
+        return {
+            (o["EngineVersion"], o["DBInstanceClass"])
+            for page in pages
+            for o in page["OrderableDBInstanceOptions"]
+        }
+
+    offered = {c for _v, c in classes(EngineVersion="16.3")}
+    assert {"db.t4g.medium", "db.m7g.large", "db.m6i.large", "db.t3.micro"} <= offered
+    assert not offered & {"db.t2.micro", "db.m4.large", "db.r4.large"}
+    graviton3 = {v for v, _c in classes(DBInstanceClass="db.m7g.large")}
+    assert "13.8" in graviton3 and "13.7" not in graviton3 and "16.1" in graviton3
+    assert classes(EngineVersion="16.3", DBInstanceClass="db.t2.micro") == set()
+
+    group = create(ctx, "db_subnet_group", "data", **subnet_group_props(ctx, net))
+    for version, instance_class in (("16.3", "db.t2.micro"), ("13.7", "db.m7g.large")):
+        over = {"engine_version": version, "instance_class": instance_class}
+        with pytest.raises(ClientError) as refused:
+            create(ctx, "db_instance", "main", **db_props(ctx, net, group.id, **over))
+        assert refused.value.response["Error"]["Code"] == "InvalidParameterCombination"
+        text = refused.value.response["Error"]["Message"]
+        assert "RDS does not support creating a DB instance with the following combination" in text
+        assert f"DBInstanceClass={instance_class}" in text and f"EngineVersion={version}" in text
+    assert discovered(ctx, "db_instance") == {}
+    db = create(ctx, "db_instance", "main", **db_props(ctx, net, group.id))
+    with pytest.raises(ClientError) as denied:
+        rds.modify_db_instance(
+            DBInstanceIdentifier=db.id, ApplyImmediately=True, DBInstanceClass="db.r4.large"
+        )
+    assert denied.value.response["Error"]["Code"] == "InvalidParameterCombination"
+    rds.modify_db_instance(
+        DBInstanceIdentifier=db.id, ApplyImmediately=True, DBInstanceClass="db.m5.large"
+    )
+    found = rds.describe_db_instances(DBInstanceIdentifier=db.id)["DBInstances"][0]
+    assert found["DBInstanceClass"] == "db.m5.large"
+    DRIVERS["db_instance"].delete(ctx, discovered(ctx, "db_instance")["main"])
+
+
 def test_db_instance_major_version_is_reported_as_requested(ctx: AwsContext, net: Net) -> None:
     group = create(ctx, "db_subnet_group", "data", **subnet_group_props(ctx, net))
     resource, props = desired(

@@ -98,6 +98,51 @@ def test_changes_aws_refuses_are_refused_at_plan(tmp_path: Path, clean_cloud: st
     assert weft(tmp_path, "down", "--yes", "--no-final-snapshot").returncode == 0
 
 
+def test_an_instance_class_the_engine_version_does_not_offer_is_refused_at_plan(
+    tmp_path: Path, clean_cloud: str
+) -> None:
+    """RDS offers each PostgreSQL version on some classes only (DescribeOrderableDBInstanceOptions):
+    plan and up refuse the others with the file's line and the classes the version offers."""
+    fabric = tmp_path / "fabric.yaml"
+    fabric.write_text(
+        """\
+name: classes
+region: us-east-2
+provider: local
+network: {cidr: 10.42.0.0/16, zones: 2, nat: none, layout: private}
+databases:
+  - name: main
+    engine_version: "16.3"
+    instance_class: db.t2.micro
+  - name: reports
+    engine_version: "13.7"
+    instance_class: db.m7g.large
+  - {name: legacy, engine_version: "16", instance_class: db.r4.large}
+"""
+    )
+    for command in (["plan"], ["up", "--yes"]):
+        refused = weft(tmp_path, *command)
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        err = " ".join(refused.stderr.split())
+        assert "fabric.yaml:8: databases[0].instance_class: " in err, err
+        assert "RDS does not offer db.t2.micro for PostgreSQL 16.3; it offers db.t3.micro" in err
+        assert "db.t4g.micro" in err
+        assert "fabric.yaml:11: databases[1].instance_class: " in err
+        assert "RDS does not offer db.m7g.large for PostgreSQL 13.7; it offers db.m6g.large" in err
+        assert "fabric.yaml:12: databases[2].instance_class: " in err
+        assert "RDS does not offer db.r4.large for PostgreSQL 16" in err
+        assert "nothing was changed" in err
+        assert "Traceback" not in refused.stderr
+    fabric.write_text(
+        fabric.read_text()
+        .replace("db.t2.micro", "db.t4g.micro")
+        .replace('"13.7"', '"13.8"')
+        .replace("db.r4.large", "db.r6g.large")
+    )
+    shown = weft(tmp_path, "plan")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+
+
 def test_the_plan_shows_who_gets_what_access(tmp_path: Path, clean_cloud: str) -> None:
     """cluster.access: each principal's access entry and its policy, with its namespaces."""
     # nodes in private subnets need a way out: a NAT gateway here

@@ -465,6 +465,13 @@ def _rds_restore_is_an_event() -> None:
     RDSBackend.restore_db_instance_from_db_snapshot = restore  # type: ignore[method-assign]
 
 
+def _rds_instance_classes() -> None:
+    """The DB instance classes each PostgreSQL version offers (:mod:`.moto_rds_classes`)."""
+    from weft.local import moto_rds_classes
+
+    moto_rds_classes.apply()
+
+
 FIXES = (
     _rds_modify_db_subnet_group,
     _rds_modify_refusals,
@@ -472,6 +479,7 @@ FIXES = (
     _replication_groups,
     _rds_restore_needs_its_key,
     _rds_restore_is_an_event,
+    _rds_instance_classes,
 )
 
 

@@ -32,6 +32,7 @@ from weft.aws import delegation, eks_upgrade, k8s_versions
 from weft.aws.drivers import DRIVERS, db_instance
 from weft.aws.drivers.kit import DriverBase
 from weft.aws.inventory import Inventory, build, discover
+from weft.aws.rds_classes import check as check_db_classes
 from weft.core import planner
 from weft.core.executor import execution_graph
 from weft.core.plan import Action, Plan
@@ -93,6 +94,8 @@ def make_plan(target: Target, inv: Inventory | None = None) -> Plan:
         planner.plan(target.name, desired, mine, kinds, meta=meta(target, "up")), inv
     )
     check_plan(target.fabric.source, the_plan)
+    # The database classes against the versions RDS offers them on (none is created otherwise).
+    version_notes += check_db_classes(target.context(), fabric, inv)
     notes = plan_notes(target.fabric) + version_notes + restore_notes
     notes += delegation_notes(target, the_plan)
     the_plan.meta["notes"] = [n.to_dict() for n in notes]

@@ -142,6 +142,16 @@ def test_delete_data_lets_buckets_and_volumes_go_but_not_a_protected_database(
     refuse_data_loss(target_of(), unprotected, delete_data=False, objects=objects)
 
 
+def test_a_database_with_deletion_protection_is_not_replaced_even_with_delete_data(
+    target_of: Targets,
+) -> None:
+    replaced = plan_of(
+        deleted("db_instance", "main", "db-1", Action.REPLACE, deletion_protection=True)
+    )
+    with pytest.raises(GuardError, match="database db-1 has deletion protection"):
+        refuse_data_loss(target_of(), replaced, delete_data=True, objects=Counts())
+
+
 def test_a_cluster_with_deletion_protection_is_not_deleted(target_of: Targets) -> None:
     protected = plan_of(deleted("eks_cluster", "main", "shop", deletion_protection=True))
     with pytest.raises(GuardError) as info:

@@ -21,7 +21,7 @@ from weft.ops.apps.connection import Connection
 from weft.ops.apps.inputs import render_input
 from weft.ops.apps.objects import app_of, image_of, version_of
 from weft.ops.apps.records import LB_TIMEOUT, sync_records, wait_for_load_balancers
-from weft.ops.apps.revisions import record, roll_back, wait
+from weft.ops.apps.revisions import RenderAt, record, roll_back, wait
 
 #: Kinds weft applies for apps, in the versions of a given cluster (prune lists these).
 PRUNABLE = (
@@ -162,7 +162,14 @@ def _settle(
         back = None
         if changed and before is not None:
             try:
-                back = roll_back(conn, rendered, rollout.revision_of(before), timeout, grace)
+                back = roll_back(
+                    conn,
+                    app,
+                    rendered_at(conn, app),
+                    rollout.revision_of(before),
+                    timeout,
+                    grace,
+                )
             except UsageError as exc:  # the revision that ran before is no longer kept
                 conn.emit(app, "rollback", str(exc))
         elif not changed:
@@ -205,6 +212,19 @@ def _settle(
             )
     outcome.seconds = round(time.monotonic() - start, 2)
     return outcome
+
+
+def rendered_at(conn: Connection, app: str) -> RenderAt:
+    """How a rollback renders ``app``'s objects at the version it restores (that of the
+    fabric file where the revision carries none)."""
+
+    def render(version: str | None) -> list[dict[str, Any]]:
+        overrides = {app: version} if version else None
+        inp = render_input(conn, [app], reveal=True, overrides=overrides)
+        objects = manifests.render(inp, [app])
+        return [o for o in objects if o["kind"] != "Namespace" and app_of(o) == app]
+
+    return render
 
 
 def _prune(

@@ -13,8 +13,7 @@ from typing import Any
 from weft.errors import RolloutFailed, UsageError
 from weft.kube import manifests, releases, rollout
 from weft.ops.apps.connection import Connection
-from weft.ops.apps.deploy import AppOutcome, DeployResult, deploy
-from weft.ops.apps.inputs import render_input
+from weft.ops.apps.deploy import AppOutcome, DeployResult, deploy, rendered_at
 from weft.ops.apps.objects import image_of
 from weft.ops.apps.revisions import last_good_revision, record, roll_back
 
@@ -44,12 +43,10 @@ def rollback(
     conn.check_names([app])
     if app not in [a.name for a in conn.fabric.apps]:
         raise UsageError(f"{app} is a cron job: it has no rollout to roll back")
-    inp = render_input(conn, [app], reveal=True)
-    rendered = next(o for o in manifests.render(inp, [app]) if o["kind"] == "Deployment")
     start = time.monotonic()
     if to is None:
         to = last_good_revision(conn, app)
-    back = roll_back(conn, rendered, to, timeout, grace)
+    back = roll_back(conn, app, rendered_at(conn, app), to, timeout, grace)
     if back is None:
         raise UsageError(f"app {app} has no earlier revision to roll back to")
     rev, template, settled = back

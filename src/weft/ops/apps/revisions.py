@@ -2,11 +2,15 @@
 each release in the app's history (:mod:`weft.kube.releases`).
 
 A revision is one of the Deployment's ReplicaSets (:mod:`weft.kube.rollout` reads them); going
-back applies that revision's pod template and waits for the rollout.
+back applies that revision's pod template and waits for the rollout. It re-applies the app's whole
+rendered set at the restored version too (its Service, Secret, Ingress and the Deployment's own
+labels and annotations), so nothing keeps the version rolled back from: after ``weft rollback``
+writes that version into the fabric file, ``weft plan`` shows no change for the app.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from weft.errors import UsageError
@@ -19,16 +23,21 @@ def record(conn: Connection, app: str, release: releases.Release) -> None:
     releases.record(conn.kube, conn.namespace, app, manifests.labels(conn.fabric, app), release)
 
 
+#: The app's rendered objects at a version (None: the fabric file's).
+RenderAt = Callable[[str | None], list[dict[str, Any]]]
+
+
 def roll_back(
     conn: Connection,
-    rendered: dict[str, Any],
+    app: str,
+    render_at: RenderAt,
     to: int | None,
     timeout: float,
     grace: float,
 ) -> tuple[int, dict[str, Any], rollout.Progress] | None:
-    """Apply the pod template of revision ``to`` (default: the previous one) and wait; the
+    """Apply the pod template of revision ``to`` (default: the previous one), with the app's
+    other objects rendered (by ``render_at``) at that revision's version, and wait; the
     revision, its template and how the rollout ended (None: no earlier revision)."""
-    app = rendered["metadata"]["name"]
     live = conn.kube.get("apps/v1", "Deployment", app, conn.namespace)
     if live is None:
         return None
@@ -43,8 +52,11 @@ def roll_back(
         conn.emit(app, "rollback", "no earlier revision to roll back to")
         return None
     rev, template = found
-    body = {**rendered, "spec": {**rendered["spec"], "template": template}}
-    conn.kube.apply(body)
+    version = rollout.template_version(template, manifests.VERSION_ANNOTATION)
+    for obj in manifests.apply_order(render_at(version)):
+        if obj["kind"] == "Deployment" and obj["metadata"]["name"] == app:
+            obj = {**obj, "spec": {**obj["spec"], "template": template}}
+        conn.kube.apply(obj)
     conn.emit(app, "rollback", f"rolling back to revision {rev}")
     settled = wait(conn, app, timeout, grace)
     return rev, template, settled
