@@ -6,6 +6,7 @@ assume for the usage-billed items (every key optional, each 0 or more)::
       lb_capacity_units: 1    # load balancer capacity units in use, on average
       log_gb: 5               # GB a month into each CloudWatch log group
       bucket_gb: 10           # GB stored in each bucket
+      auto_mode_instances: 2  # instances an EKS Auto Mode cluster runs, on average
 """
 
 from __future__ import annotations
@@ -28,3 +29,4 @@ class CostVolumes(BaseModel):
     lb_capacity_units: Volume = 1.0
     log_gb: Volume = 5.0
     bucket_gb: Volume = 10.0
+    auto_mode_instances: Volume = 2.0

@@ -107,6 +107,8 @@ RESOURCES: tuple[Kind, ...] = (
         "customresourcedefinitions",
         namespaced=False,
     ),
+    # EKS Auto Mode's (weft.kube.auto_mode)
+    Kind("eks.amazonaws.com/v1", "IngressClassParams", "ingressclassparams", namespaced=False),
 )
 _BY_KEY = {(k.api_version, k.kind): k for k in RESOURCES}
 _CLASSES: dict[tuple[str, str], Any] = {}

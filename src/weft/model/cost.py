@@ -9,6 +9,9 @@ price (a :class:`PriceQuery`, the Price List API's fields as Infracost filters t
 - :data:`HOURS_PER_MONTH` = 730 hours a month;
 - EKS control plane: per cluster hour, at the standard or the extended-support rate the
   version is in on EKS's calendar (``support``);
+- EKS Auto Mode (a cluster with ``auto_mode``): ``cost.auto_mode_instances`` instances priced
+  as :data:`AUTO_MODE_INSTANCE_TYPE`, their instance hours and EKS's management fee for each
+  instance hour (:func:`auto_mode_fee`);
 - node groups at their desired size: instance hours at the first (on-demand) instance type
   listed, and each node's root volume (gp3, GB-month);
 - NAT gateways by the hour, plus their data at a stated volume; every public IPv4 address (the
@@ -81,6 +84,21 @@ EKS_EXTENDED = PriceQuery(
     "AmazonEKS", "Compute", contains=(("usagetype", "AmazonEKS-Hours:extendedSupport"),)
 )
 EBS_GP3 = PriceQuery("AmazonEC2", "Storage", (("volumeApiName", "gp3"),), unit="GB-Mo")
+#: The instance type an Auto Mode cluster's instances are priced as: a general-purpose type of
+#: the kind its ``general-purpose`` node pool launches.
+AUTO_MODE_INSTANCE_TYPE = "m7i.large"
+
+
+def auto_mode_fee(instance_type: str) -> PriceQuery:
+    """EKS Auto Mode's management fee per hour of an instance of ``instance_type`` (billed on
+    top of the instance itself, as usage type ``EKS-Auto:<type>-management-hours``)."""
+    return PriceQuery(
+        "AmazonEKS",
+        "Compute",
+        contains=(("usagetype", f"EKS-Auto:{instance_type}-management-hours"),),
+    )
+
+
 NAT_HOURS = PriceQuery("AmazonEC2", "NAT Gateway", contains=(("usagetype", "NatGateway-Hours"),))
 NAT_BYTES = PriceQuery(
     "AmazonEC2", "NAT Gateway", contains=(("usagetype", "NatGateway-Bytes"),), unit="GB"
@@ -166,6 +184,7 @@ class Assumptions:
     lb_capacity_units: float = 1.0
     log_gb: float = 5.0
     bucket_gb: float = 10.0
+    auto_mode_instances: float = 2.0
 
     def lines(self) -> list[str]:
         return [
@@ -229,6 +248,27 @@ def lines(
                     rate,
                 )
             )
+            if p.get("auto_mode") and a.auto_mode_instances:
+                n, kind = a.auto_mode_instances, AUTO_MODE_INSTANCE_TYPE
+                note = f"{n:g} instances assumed (cost.auto_mode_instances), priced as {kind}"
+                out.append(
+                    Line(
+                        r.address,
+                        f"EKS Auto Mode instances, {n:g} x {kind}",
+                        h * n,
+                        ec2_instance(kind),
+                        note,
+                    )
+                )
+                out.append(
+                    Line(
+                        r.address,
+                        f"EKS Auto Mode management fee, {n:g} x {kind}",
+                        h * n,
+                        auto_mode_fee(kind),
+                        note,
+                    )
+                )
         elif r.kind == "eks_nodegroup":
             scaling = p.get("scaling") or {}
             nodes = int(scaling.get("desired") or 0)

@@ -120,6 +120,7 @@ def estimate(target: Target, plan: Plan, *, offline: bool = False) -> CostReport
         lb_capacity_units=fabric.cost.lb_capacity_units,
         log_gb=fabric.cost.log_gb,
         bucket_gb=fabric.cost.bucket_gb,
+        auto_mode_instances=fabric.cost.auto_mode_instances,
     )
     shared_alb = any(a.ingress is not None for a in fabric.apps)
     nlb_apps = [a.name for a in fabric.apps if a.load_balancer]

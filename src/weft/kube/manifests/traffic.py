@@ -7,18 +7,35 @@ a route on the fabric's one Application Load Balancer, which all its ingresses s
 the group named after the fabric (:data:`ALB` annotations); with TLS, on HTTPS with the fabric's
 certificate and the :data:`TLS_POLICY` security policy, HTTP redirected to it; its target group's
 health check on the app's health path.
+
+On an EKS Auto Mode cluster (``cluster.compute: auto``) the same app is rendered for Auto Mode's
+own controller (:mod:`weft.kube.auto_mode`): the Ingress is of class
+:data:`~weft.kube.auto_mode.INGRESS_CLASS`, whose IngressClassParams hold the scheme, the
+fabric's group and its certificate (Auto Mode reads no scheme, group or certificate annotation),
+and a load-balanced Service asks for ``loadBalancerClass: eks.amazonaws.com/nlb`` instead of the
+``aws-load-balancer-type`` annotation, which Auto Mode does not read.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from weft.fabricfile import App
+from weft.fabricfile import App, Fabric
+from weft.kube import auto_mode
 from weft.kube.manifests.context import Context
 from weft.kube.manifests.labelling import HTTPS_SKIPPED_ANNOTATION, selector
 from weft.kube.manifests.workloads import CONTAINER_PORT_NAME
 
-__all__ = ["ALB", "HTTPS_SKIPPED", "INGRESS_CLASS", "NLB", "TLS_POLICY", "ingress", "service"]
+__all__ = [
+    "ALB",
+    "HTTPS_SKIPPED",
+    "INGRESS_CLASS",
+    "NLB",
+    "TLS_POLICY",
+    "ingress",
+    "on_auto_mode",
+    "service",
+]
 
 INGRESS_CLASS = "alb"
 #: The prefix of the AWS Load Balancer Controller's Ingress annotations.
@@ -32,22 +49,28 @@ HTTPS_SKIPPED = HTTPS_SKIPPED_ANNOTATION
 NLB = "service.beta.kubernetes.io/aws-load-balancer-"
 
 
+def on_auto_mode(fabric: Fabric) -> bool:
+    """Whether the fabric's load balancers are EKS Auto Mode's (see the module docstring)."""
+    return fabric.cluster is not None and fabric.cluster.auto_mode
+
+
 def service(ctx: Context, app: App, port: int) -> dict[str, Any]:
     """The Service of ``app``, which listens on ``port``."""
-    annotations = (
-        {
-            NLB + "type": "external",
-            NLB + "nlb-target-type": "ip",
-            NLB + "scheme": "internet-facing",
-        }
-        if app.load_balancer
-        else None
-    )
+    auto = on_auto_mode(ctx.inp.fabric)
+    annotations = None
+    extra: dict[str, Any] = {}
+    if app.load_balancer:
+        annotations = {NLB + "nlb-target-type": "ip", NLB + "scheme": "internet-facing"}
+        if auto:
+            extra["loadBalancerClass"] = auto_mode.NLB_CLASS
+        else:
+            annotations = {NLB + "type": "external", **annotations}
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": ctx.metadata(annotations=annotations),
         "spec": {
+            **extra,
             "type": "LoadBalancer" if app.load_balancer else "ClusterIP",
             "selector": selector(ctx.inp.fabric, ctx.name),
             "ports": [
@@ -67,11 +90,17 @@ def ingress(ctx: Context, app: App, port: int) -> dict[str, Any]:
     certificate known yet, HTTP only, marked :data:`HTTPS_SKIPPED`."""
     route = app.ingress
     assert route is not None
-    annotations = {
-        ALB + "scheme": "internet-facing",
-        ALB + "target-type": "ip",
-        ALB + "group.name": ctx.inp.fabric.name,
-    }
+    auto = on_auto_mode(ctx.inp.fabric)
+    # on Auto Mode, the scheme, group and certificate are the IngressClassParams'
+    annotations = (
+        {ALB + "target-type": "ip"}
+        if auto
+        else {
+            ALB + "scheme": "internet-facing",
+            ALB + "target-type": "ip",
+            ALB + "group.name": ctx.inp.fabric.name,
+        }
+    )
     if route.tls and ctx.inp.certificate_arn is None:
         # no certificate yet (not made, or waiting for the zone's delegation): HTTP only, said on
         # the object and by deploy, until a deploy after the certificate is issued
@@ -82,7 +111,8 @@ def ingress(ctx: Context, app: App, port: int) -> dict[str, Any]:
         annotations[ALB + "listen-ports"] = '[{"HTTP": 80}]'
     elif route.tls:
         assert ctx.inp.certificate_arn is not None
-        annotations[ALB + "certificate-arn"] = ctx.inp.certificate_arn
+        if not auto:
+            annotations[ALB + "certificate-arn"] = ctx.inp.certificate_arn
         annotations[ALB + "listen-ports"] = '[{"HTTP": 80}, {"HTTPS": 443}]'
         annotations[ALB + "ssl-redirect"] = "443"
         annotations[ALB + "ssl-policy"] = TLS_POLICY
@@ -101,7 +131,7 @@ def ingress(ctx: Context, app: App, port: int) -> dict[str, Any]:
         "kind": "Ingress",
         "metadata": ctx.metadata(annotations=annotations),
         "spec": {
-            "ingressClassName": INGRESS_CLASS,
+            "ingressClassName": auto_mode.INGRESS_CLASS if auto else INGRESS_CLASS,
             "rules": [
                 {
                     "host": route.host,

@@ -77,6 +77,9 @@ CONTROLLER_TTL = 1.0
 
 
 class LoadBalancerController:
+    #: The component its events are reported by.
+    component = COMPONENT
+
     def __init__(
         self,
         client: Client,
@@ -174,7 +177,7 @@ class LoadBalancerController:
             obj,
             "SuccessfullyReconciled",
             "Successfully reconciled",
-            component=COMPONENT,
+            component=self.component,
         )
         return lb
 
@@ -291,7 +294,7 @@ class LoadBalancerController:
             return
         self._warned[uid] = message
         log.warning("%s %s/%s: %s", obj.get("kind"), *key(obj), message)
-        emit_event(self.client, obj, reason, message, type_="Warning", component=COMPONENT)
+        emit_event(self.client, obj, reason, message, type_="Warning", component=self.component)
 
     # ------------------------------------------------------------------------ Kubernetes side
     def _set_finalizers(self, res: Any, obj: dict[str, Any], finalizers: list[str]) -> None:

@@ -5,7 +5,8 @@
 
 runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`) and, when an AWS endpoint is
 given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`, which acts only
-while the AWS Load Balancer Controller is installed in the cluster) against the API server of
+while the AWS Load Balancer Controller is installed in the cluster) and EKS Auto Mode's
+(:mod:`weft.local.kube.auto_mode_lb`, only for an Auto Mode cluster) against the API server of
 kubeconfig K. ``D`` is the local state directory (``<state dir>/local``) holding the optional
 ``nodes.json``. With ``C`` (the control plane's certificates, where
 :mod:`weft.local.kube.kubelet_tls` wrote the kubelets') it serves the nodes' kubelet endpoint
@@ -91,6 +92,19 @@ def main(argv: list[str] | None = None) -> int:
         )
         lbc.start()
         log.info("load-balancer controller simulator: AWS endpoint %s", args.aws_endpoint)
+        from weft.local.kube.auto_mode_lb import AutoModeController
+
+        auto = AutoModeController(
+            make_client(args.kubeconfig, "weft-local-eks-auto-mode"),
+            args.state_dir,
+            args.aws_endpoint,
+            stop,
+            watch_clients=(
+                make_client(args.kubeconfig, "weft-local-eks-auto-mode"),
+                make_client(args.kubeconfig, "weft-local-eks-auto-mode"),
+            ),
+        )
+        auto.start()
     else:
         log.warning(
             "no --aws-endpoint: the load-balancer controller simulator is off; LoadBalancer "

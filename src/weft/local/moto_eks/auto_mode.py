@@ -22,7 +22,10 @@ update, cannot be combined with another one in the same request.
 
 The settings live on moto's cluster object (``compute_config``, ``storage_config``,
 ``kubernetes_network_config``), so DescribeCluster reports them through botocore's shape.
-:func:`enabled` tells the simulators whether a cluster is an Auto Mode one.
+``auto_mode.json`` in the local cloud's state directory lists the Auto Mode clusters (name,
+region, VPC) for the simulators of the local Kubernetes, which act as Auto Mode's built-in
+load-balancer controller only for them (:mod:`weft.local.kube.auto_mode_lb`); it is rewritten
+whenever a cluster is created, updated or deleted, and on a reset.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from weft.local.moto_eks import backend
+from weft.local.moto_eks import backend, local_kube
 from weft.local.moto_eks.catalogue import minor_of
 
 #: The first Kubernetes minor version EKS Auto Mode supports (1.29).
@@ -100,6 +103,40 @@ def enabled(cluster: Any) -> bool:
     return _compute_on(getattr(cluster, "compute_config", None))
 
 
+#: The file that lists the Auto Mode clusters, in the local cloud's state directory.
+STATE_FILE = "auto_mode.json"
+
+
+def clusters_of(clusters: Any) -> list[dict[str, Any]]:
+    """The Auto Mode clusters among moto's ``clusters`` (name, region, VPC), as the simulators
+    read them (pure)."""
+    found = []
+    for cluster in clusters:
+        if enabled(cluster) and getattr(cluster, "status", "ACTIVE") != "DELETING":
+            vpc = (getattr(cluster, "resources_vpc_config", None) or {}).get("vpcId")
+            region = str(cluster.arn).split(":")[3]
+            found.append({"cluster": cluster.name, "region": region, "vpc_id": vpc})
+    return sorted(found, key=lambda c: (c["region"], c["cluster"]))
+
+
+def write_state() -> None:
+    """Rewrite :data:`STATE_FILE` from every cluster of the local EKS (atomically)."""
+    if local_kube.LOCAL_DIR is None:
+        return
+    from moto.eks.models import eks_backends
+
+    clusters = [
+        cluster
+        for regions in eks_backends.values()
+        for backend_ in regions.values()
+        for cluster in backend_.clusters.values()
+    ]
+    path = local_kube.LOCAL_DIR / STATE_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(clusters_of(clusters), indent=1))
+    tmp.replace(path)
+
+
 def _role_exists(account_id: str) -> Any:
     from moto.iam.models import iam_backends
 
@@ -159,6 +196,7 @@ def apply() -> None:
         cluster = self.eks_backend.clusters.get(name)
         if cluster is not None and asked:
             _store(cluster, compute, storage, network)
+            write_state()
         return result
 
     EKSResponse.create_cluster = create_cluster  # type: ignore[method-assign]
@@ -211,6 +249,25 @@ def apply() -> None:
             },
         ]
         update = backend.record_update(cluster, "AutoModeUpdate", params)
+        write_state()
         return ActionResult({"update": update})
 
     EKSResponse.update_cluster_config = update_cluster_config  # type: ignore[method-assign]
+
+    from moto.eks.models import EKSBackend
+
+    original_delete = EKSBackend.delete_cluster
+    original_reset = EKSBackend.reset
+
+    def delete_cluster(self: Any, name: str) -> Any:
+        result = original_delete(self, name)
+        write_state()
+        return result
+
+    def reset(self: Any) -> Any:
+        result = original_reset(self)
+        write_state()
+        return result
+
+    EKSBackend.delete_cluster = delete_cluster  # type: ignore[method-assign]
+    EKSBackend.reset = reset  # type: ignore[method-assign]

@@ -16,7 +16,7 @@ from weft.errors import UsageError
 from weft.kube import manifests, releases, rollout
 from weft.kube.client import describe
 from weft.kube.manifests.traffic import HTTPS_SKIPPED
-from weft.ops.apps import lb_controller
+from weft.ops.apps import auto_mode, lb_controller
 from weft.ops.apps.connection import Connection
 from weft.ops.apps.inputs import render_input
 from weft.ops.apps.objects import app_of, image_of, version_of
@@ -90,6 +90,7 @@ def deploy(
     conn.cluster()
     lb_controller.install(conn)
     inp = render_input(conn, only, reveal=True, overrides=overrides)
+    auto_mode.install(conn, inp.certificate_arn)  # EKS Auto Mode's IngressClass, if it is one
     objects = manifests.render(inp, only)
     result = DeployResult()
     before = _deployments(conn, only)

@@ -20,7 +20,7 @@ from typing import Any
 from weft.errors import GuardError, KubeError
 from weft.kube.client import describe
 from weft.kube.manifests import FABRIC_LABEL
-from weft.ops.apps import lb_controller
+from weft.ops.apps import auto_mode, lb_controller
 from weft.ops.apps.connection import (
     VERIFY_NAMESPACE,
     Connection,
@@ -118,6 +118,7 @@ def teardown(
             )
         else:
             report.deleted.extend(lb_controller.remove(conn))
+        report.deleted.extend(auto_mode.remove(conn))
     for ns in namespaces:
         if kube.delete("v1", "Namespace", ns):
             report.deleted.append(f"Namespace {ns}")
