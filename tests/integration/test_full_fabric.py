@@ -88,7 +88,7 @@ EXPECTED_KINDS = {
     "security_group": 4,
     "security_group_rule": 11,
     "launch_template": 1,
-    "iam_role": 5,  # cluster, nodes, ebs-csi, vpc-cni, lb-controller
+    "iam_role": 6,  # cluster, nodes, ebs-csi, vpc-cni, lb-controller, cluster-autoscaler
     "log_group": 1,
     "eks_cluster": 1,
     "oidc_provider": 1,
