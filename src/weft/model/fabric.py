@@ -8,6 +8,7 @@ from weft.core.resource import Resource
 from weft.fabricfile import Fabric
 from weft.model.app_roles import app_role_resources
 from weft.model.cluster import cluster_log_group, cluster_resources
+from weft.model.cluster_autoscaler import cluster_autoscaler_resources
 from weft.model.data import data_resources
 from weft.model.dns import dns_resources
 from weft.model.lb_controller import lb_controller_resources
@@ -113,6 +114,7 @@ def desired_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> l
         *app_role_resources(fabric, account_id=account_id),
         *lb_controller_resources(fabric),
         *logs_resources(fabric, account_id),
+        *cluster_autoscaler_resources(fabric),
     ]
     return [
         *resources,

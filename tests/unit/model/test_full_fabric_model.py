@@ -26,8 +26,8 @@ def test_every_section_becomes_resources_in_one_acyclic_graph():
     res = build()
     kinds = Counter(r.kind for r in res.values())
     assert kinds["eks_cluster"] == 1 and kinds["eks_nodegroup"] == 2 and kinds["eks_addon"] == 5
-    # cluster, nodes, fargate, ebs-csi, vpc-cni, lb-controller, fluent-bit
-    assert kinds["iam_role"] == 7
+    # cluster, nodes, fargate, ebs-csi, vpc-cni, lb-controller, fluent-bit, cluster-autoscaler
+    assert kinds["iam_role"] == 8
     assert kinds["db_instance"] == 2 and kinds["cache_replication_group"] == 1
     assert kinds["bucket"] == 2 and kinds["hosted_zone"] == 1 and kinds["dns_record"] == 1
     graph = desired_graph(res.values())

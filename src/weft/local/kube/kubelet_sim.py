@@ -14,7 +14,9 @@
   replaced the node is registered anew (its pods end and are made again).
 * **Scheduling** (there is no kube-scheduler): pending pods are bound round-robin to a Ready,
   schedulable node that matches ``nodeSelector``, required node affinity and whose NoSchedule /
-  NoExecute taints the pod tolerates. If none fits the pod gets ``PodScheduled=False
+  NoExecute taints the pod tolerates, and with room for the pod's cpu, memory and pod count
+  beside what its pods already request (:mod:`weft.local.kube.resources`; each node has
+  ``3920m`` cpu, ``15Gi`` and 110 pods allocatable). If none fits the pod gets ``PodScheduled=False
   Unschedulable`` with a scheduler-like message and is retried. The decision is
   :func:`weft.local.kube.scheduling.place`.
 * **Running**: 0.7 s after binding the pod is Running/Ready (conditions, ``containerStatuses``
@@ -66,7 +68,7 @@ from lightkube.resources.coordination_v1 import Lease
 from lightkube.resources.core_v1 import Binding, Node, Pod
 from lightkube.types import PatchType
 
-from weft.local.kube import drain, pod_status, scheduling
+from weft.local.kube import drain, pod_status, resources, scheduling
 from weft.local.kube import node as nodes_
 from weft.local.kube.event import emit_event
 from weft.local.kube.kubelet_logs import LogBook, container_output
@@ -360,19 +362,31 @@ class Kubelet:
         with self.lock:
             pending = [p for p in self.pods.values() if scheduling.is_pending(p)]
             nodes = [self.nodes[n] for n in sorted(self.nodes)]
+            # what the nodes' pods request, as the scheduler counts it (pods bound this round
+            # are added as they are bound: the watch has not told of them yet)
+            used = resources.used_by_node(self.pods.values())
         for pod in pending:
             uid = meta(pod).get("uid", "")
             if uid in self.unschedulable_noted and not retry_unschedulable:
                 continue
-            self._schedule(pod, nodes)
+            self._schedule(pod, nodes, used)
 
-    def _schedule(self, pod: dict[str, Any], nodes: list[dict[str, Any]]) -> None:
+    def _schedule(
+        self,
+        pod: dict[str, Any],
+        nodes: list[dict[str, Any]],
+        used: dict[str, resources.Request] | None = None,
+    ) -> None:
         ns, name = key(pod)
         uid = meta(pod).get("uid", "")
         if not nodes:
             return
-        placement = scheduling.place(pod, nodes, next(self.rr))
+        placement = scheduling.place(pod, nodes, next(self.rr), used)
         if placement.node is not None:
+            if used is not None:
+                used[placement.node] = used.get(
+                    placement.node, resources.Request()
+                ) + resources.pod_request(pod)
             self._bind(pod, placement.node)
             return
         message = placement.message

@@ -3,16 +3,20 @@
 There is no kube-scheduler in the local Kubernetes. A pending pod (:func:`is_pending`) goes to
 the first node, in round-robin order from a start the caller turns, that is Ready and
 schedulable, matches the pod's ``nodeSelector`` and required node affinity, and carries no
-NoSchedule / NoExecute taint the pod does not tolerate (:func:`place`). When none fits, the
+NoSchedule / NoExecute taint the pod does not tolerate, and — when the caller counts what the
+nodes' pods request — has room for the pod's requests (:mod:`.resources`) (:func:`place`). When
+none fits, the
 pod is Unschedulable with the message the scheduler would give (``0/3 nodes are available:
 ...``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from weft.local.kube import resources
 from weft.local.kube.meta import meta
 from weft.local.kube.node import is_ready
 
@@ -76,8 +80,11 @@ def _tolerates(tolerations: list[dict[str, Any]], taint: dict[str, Any]) -> bool
     return False
 
 
-def fit_problem(pod: dict[str, Any], node: dict[str, Any]) -> str | None:
-    """None when ``pod`` may run on ``node``; else the scheduler's reason."""
+def fit_problem(
+    pod: dict[str, Any], node: dict[str, Any], used: resources.Request | None = None
+) -> str | None:
+    """None when ``pod`` may run on ``node`` (whose pods request ``used``, when counted); else
+    the scheduler's reason."""
     spec = node.get("spec") or {}
     labels = meta(node).get("labels") or {}
     if spec.get("unschedulable"):
@@ -97,6 +104,8 @@ def fit_problem(pod: dict[str, Any], node: dict[str, Any]) -> str | None:
                 f"node(s) had taint {{{taint.get('key')}: {taint.get('value', '')}}}, that "
                 "the pod didn't tolerate"
             )
+    if used is not None and (node.get("status") or {}).get("allocatable"):
+        return resources.fit_problem(resources.pod_request(pod), resources.allocatable(node), used)
     return None
 
 
@@ -108,12 +117,19 @@ class Placement:
     message: str = ""
 
 
-def place(pod: dict[str, Any], nodes: list[dict[str, Any]], start: int) -> Placement:
-    """The first node that fits ``pod``, looking from ``nodes[start % len(nodes)]`` round."""
+def place(
+    pod: dict[str, Any],
+    nodes: list[dict[str, Any]],
+    start: int,
+    used: Mapping[str, resources.Request] | None = None,
+) -> Placement:
+    """The first node that fits ``pod``, looking from ``nodes[start % len(nodes)]`` round;
+    with ``used`` (node name -> what its pods request), only a node with room for it."""
     problems: dict[str, int] = {}
     for i in range(len(nodes)):
         node = nodes[(start + i) % len(nodes)]
-        problem = fit_problem(pod, node)
+        taken = None if used is None else used.get(meta(node)["name"], resources.Request())
+        problem = fit_problem(pod, node, taken)
         if problem:
             problems[problem] = problems.get(problem, 0) + 1
             continue

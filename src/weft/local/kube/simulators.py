@@ -5,8 +5,10 @@
 
 runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`) and, when an AWS endpoint is
 given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`, which acts only
-while the AWS Load Balancer Controller is installed in the cluster) and EKS Auto Mode's
-(:mod:`weft.local.kube.auto_mode_lb`, only for an Auto Mode cluster) against the API server of
+while the AWS Load Balancer Controller is installed in the cluster), EKS Auto Mode's
+(:mod:`weft.local.kube.auto_mode_lb`, only for an Auto Mode cluster) and the Cluster Autoscaler
+simulator (:mod:`weft.local.kube.autoscaler_sim`, which acts only while the Cluster Autoscaler is
+installed) against the API server of
 kubeconfig K. ``D`` is the local state directory (``<state dir>/local``) holding the optional
 ``nodes.json``. With ``C`` (the control plane's certificates, where
 :mod:`weft.local.kube.kubelet_tls` wrote the kubelets') it serves the nodes' kubelet endpoint
@@ -105,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
             ),
         )
         auto.start()
+        from weft.local.kube.autoscaler_sim import ClusterAutoscaler
+
+        ClusterAutoscaler(
+            make_client(args.kubeconfig, "weft-local-cluster-autoscaler"), args.aws_endpoint, stop
+        ).start()
+        log.info("cluster-autoscaler simulator: AWS endpoint %s", args.aws_endpoint)
     else:
         log.warning(
             "no --aws-endpoint: the load-balancer controller simulator is off; LoadBalancer "

@@ -16,7 +16,7 @@ from weft.errors import UsageError
 from weft.kube import manifests, releases, rollout
 from weft.kube.client import describe
 from weft.kube.manifests.traffic import HTTPS_SKIPPED
-from weft.ops.apps import auto_mode, lb_controller
+from weft.ops.apps import auto_mode, cluster_autoscaler, lb_controller
 from weft.ops.apps.connection import Connection
 from weft.ops.apps.inputs import render_input
 from weft.ops.apps.objects import app_of, image_of, version_of
@@ -84,11 +84,13 @@ def deploy(
     lb_timeout: float = LB_TIMEOUT,
 ) -> DeployResult:
     """Deploy the apps and cron jobs (or ``only`` those), versions ``overrides`` aside; the
-    AWS Load Balancer Controller first (:mod:`~weft.ops.apps.lb_controller`). An app whose
+    AWS Load Balancer Controller first (:mod:`~weft.ops.apps.lb_controller`), and the Cluster
+    Autoscaler (:mod:`~weft.ops.apps.cluster_autoscaler`). An app whose
     load balancer does not come within ``lb_timeout`` seconds fails the deploy."""
     conn.check_names(only)
     conn.cluster()
     lb_controller.install(conn)
+    cluster_autoscaler.install(conn)
     inp = render_input(conn, only, reveal=True, overrides=overrides)
     auto_mode.install(conn, inp.certificate_arn)  # EKS Auto Mode's IngressClass, if it is one
     objects = manifests.render(inp, only)

@@ -1,7 +1,9 @@
 """The Kubernetes phase of ``weft down``: what the apps made through the cluster API, deleted
 while that API answers (see :mod:`weft.ops.teardown` for the phases around it).
 
-The fabric's load-balanced Services and Ingresses go first, and weft waits until their controller
+The Cluster Autoscaler weft installed goes first (:mod:`~weft.ops.apps.cluster_autoscaler`:
+nothing resizes the node groups while the rest goes). The fabric's load-balanced Services and
+Ingresses follow, and weft waits until their controller
 has deleted the load balancers (it removes its finalizer then); then the AWS Load Balancer
 Controller weft installed (:mod:`~weft.ops.apps.lb_controller`), unless some object in the
 cluster still waits on it (its finalizer); then the apps' namespaces (the fabric's and ``weft
@@ -20,7 +22,7 @@ from typing import Any
 from weft.errors import GuardError, KubeError
 from weft.kube.client import describe
 from weft.kube.manifests import FABRIC_LABEL
-from weft.ops.apps import auto_mode, lb_controller
+from weft.ops.apps import auto_mode, cluster_autoscaler, lb_controller
 from weft.ops.apps.connection import (
     VERIFY_NAMESPACE,
     Connection,
@@ -68,6 +70,8 @@ def teardown(
     except (KubeError, GuardError) as exc:
         return TeardownReport(False, note=str(exc))
     report = TeardownReport(True)
+    # first, so that nothing resizes the node groups while the apps go
+    report.deleted.extend(cluster_autoscaler.remove(conn))
     labels = {FABRIC_LABEL: conn.fabric.name}
     fronts = [
         o
