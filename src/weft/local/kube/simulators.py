@@ -3,12 +3,13 @@
     python -m weft.local.kube.simulators --kubeconfig K --state-dir D [--aws-endpoint URL]
         [--ready-file F] [--kubelet-version vX.Y.Z]
 
-runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`) and, when an AWS endpoint is
-given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`, which acts only
-while the AWS Load Balancer Controller is installed in the cluster) against the API server of
-kubeconfig K. ``D`` is the local state directory (``<state dir>/local``) holding the optional
-``nodes.json``. Once the nodes are registered and Ready it
-writes F. It logs to stderr (the process's log file) and stops on SIGTERM/SIGINT.
+runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`), the AWS Load Balancer
+Controller's webhooks while it is installed (:mod:`weft.local.kube.lb_webhooks`) and, when an AWS
+endpoint is given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`, which
+acts only while the AWS Load Balancer Controller is installed in the cluster) against the API
+server of kubeconfig K. ``D`` is the local state directory (``<state dir>/local``) holding the
+optional ``nodes.json``. Once the nodes are registered and Ready it writes F. It logs to stderr
+(the process's log file) and stops on SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     kubelet.start()
     log.info("kubelet simulator: nodes %s", ", ".join(sorted(kubelet.nodes)))
+    from weft.local.kube.lb_webhooks import WebhookServer
+
+    WebhookServer(make_client(args.kubeconfig, "weft-local-lb-webhooks"), stop).start(
+        make_client(args.kubeconfig, "weft-local-lb-webhooks")
+    )
     if args.aws_endpoint:
         from weft.local.kube.lb_sim import LoadBalancerController
 
