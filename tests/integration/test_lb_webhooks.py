@@ -19,7 +19,7 @@ import pytest
 from lightkube import ApiError, Client, KubeConfig
 from lightkube.codecs import from_dict
 from lightkube.resources.apps_v1 import Deployment
-from lightkube.resources.core_v1 import Namespace, Secret, Service
+from lightkube.resources.core_v1 import Namespace, Pod, Secret, Service
 from lightkube.resources.networking_v1 import Ingress
 
 from weft.kube import lb_controller as lbc
@@ -185,6 +185,28 @@ def test_an_ingress_create_passes_through_the_controllers_webhook(
         f'admission webhook "{HOOK}" denied the request: invalid ingress class: '
         'ingressclasses.networking.k8s.io "nginx-missing" not found'
     )
+
+
+def test_pods_of_an_opted_in_namespace_go_through_the_pod_mutator(
+    kube_api: KubeEndpoint, kube: Client, settings: lbc.Settings, namespace: str
+) -> None:
+    kube.patch(
+        Namespace,
+        namespace,
+        {"metadata": {"labels": {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}}},
+    )
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web-0", "labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
+    }
+    kube.create(from_dict(pod), namespace=namespace)
+    line = f"/mutate-v1-pod CREATE Pod {namespace}/web-0: allowed"
+    wait_for("the pod mutator's call logged", lambda: line in simulators_log(kube_api), timeout=5)
+    # no TargetGroupBinding selects it: no readiness gate
+    created = kube.get(Pod, "web-0", namespace=namespace)
+    assert created.spec is not None and not created.spec.readinessGates
 
 
 def test_a_wrong_ca_bundle_fails_the_call_with_the_x509_error(
