@@ -88,7 +88,7 @@ EXPECTED_KINDS = {
     "security_group": 4,
     "security_group_rule": 11,
     "launch_template": 1,
-    "iam_role": 7,  # cluster, nodes, ebs-csi, vpc-cni, lb-controller, fluent-bit, cluster-autoscaler
+    "iam_role": 7,  # cluster, nodes, ebs-csi, vpc-cni, lb-controller, fluent-bit, autoscaler
     "log_group": 2,  # the control plane's, the containers'
     "eks_cluster": 1,
     "oidc_provider": 1,

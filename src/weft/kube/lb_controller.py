@@ -16,13 +16,15 @@ with the CA bundle, the Deployment (2 replicas spread over zones and hosts, ``--
 ``--aws-region``, ``--aws-vpc-id``: pods have no IMDS on EKS with IMDSv2 hop limit 1), the
 IngressClass ``alb`` (controller ``ingress.k8s.aws/alb``) and a PodDisruptionBudget (1 may go).
 
-Two of the chart's defaults differ, on purpose: the **Service mutator webhook** is off (it makes
-the controller the default for every ``LoadBalancer`` Service of every tool in the cluster; weft's
-Services name the controller with ``aws-load-balancer-type: external``), and so is the **Ingress
-validation webhook** (with ``failurePolicy: Fail`` it makes every Ingress write in the cluster
-wait on the controller's pods; weft checks its own Ingresses in the fabric file). The webhooks
-kept (pods that opt in to readiness gates, TargetGroupBindings, IngressClassParams) are called
-only for objects weft does not make.
+One of the chart's defaults differs, on purpose: the **Service mutator webhook** is off (it
+makes the controller the default for every ``LoadBalancer`` Service of every tool in the cluster;
+weft's Services name the controller with ``aws-load-balancer-type: external``). The **Ingress
+validation webhook** is on, as in the chart (``failurePolicy: Fail``: an Ingress write waits on
+the controller's pods, which weft deploys and waits for before any app); the local cloud serves
+it to its API server (:mod:`weft.local.kube.lb_webhooks`), so a bundle that does not match the
+certificate, or a controller that is not running, fails there as on EKS. The other webhooks
+(pods that opt in to readiness gates, TargetGroupBindings, IngressClassParams) are called only
+for objects weft does not make.
 
 **Webhook TLS** (:func:`webhook_tls`, from :mod:`weft.kube.webhook_tls`): weft makes a CA
 (10 years) and a serving certificate for the webhook Service's names (1 year), keeps them in the
@@ -309,8 +311,8 @@ def _not_the_controller() -> dict[str, Any]:
 
 
 def webhooks(bundle: str) -> list[dict[str, Any]]:
-    """The chart's webhook configurations (less the two weft turns off: see the module
-    docstring), trusting ``bundle``."""
+    """The chart's webhook configurations (less the Service mutator: see the module docstring),
+    trusting ``bundle``."""
     pods = [
         {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]}
     ]
@@ -377,6 +379,21 @@ def webhooks(bundle: str) -> list[dict[str, Any]]:
                     "Fail",
                     ours("targetgroupbindings"),
                     bundle,
+                ),
+                _hook(
+                    "vingress.elbv2.k8s.aws",
+                    "/validate-networking-v1-ingress",
+                    "Fail",
+                    [
+                        {
+                            "apiGroups": ["networking.k8s.io"],
+                            "apiVersions": ["v1"],
+                            "operations": ["CREATE", "UPDATE"],
+                            "resources": ["ingresses"],
+                        }
+                    ],
+                    bundle,
+                    matchPolicy="Equivalent",
                 ),
             ],
         },

@@ -91,11 +91,16 @@ def test_every_webhook_trusts_the_ca_and_calls_the_webhook_service() -> None:
         "mtargetgroupbinding.elbv2.k8s.aws",
         "vingressclassparams.elbv2.k8s.aws",
         "vtargetgroupbinding.elbv2.k8s.aws",
+        "vingress.elbv2.k8s.aws",
     }
     for hook in hooks:
         assert base64.b64decode(hook["clientConfig"]["caBundle"]).decode() == tls.bundle
         assert hook["clientConfig"]["service"]["name"] == lbc.WEBHOOK_SERVICE
         assert hook["sideEffects"] == "None"
+    ingress = next(h for h in hooks if h["name"] == "vingress.elbv2.k8s.aws")
+    assert ingress["failurePolicy"] == "Fail"  # as the chart: an Ingress waits on the controller
+    assert ingress["clientConfig"]["service"]["path"] == "/validate-networking-v1-ingress"
+    assert ingress["rules"][0]["resources"] == ["ingresses"]
 
 
 def test_the_serving_certificate_names_the_service_and_chains_to_the_ca() -> None:

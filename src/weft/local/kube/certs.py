@@ -14,9 +14,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-#: The first address of ``--service-cluster-ip-range``: the in-cluster ``kubernetes`` Service.
-SERVICE_CIDR = "10.96.0.0/16"
-KUBERNETES_SERVICE_IP = "10.96.0.1"
+#: ``--service-cluster-ip-range``, loopback so that the API server reaches a webhook Service at
+#: its ClusterIP on this machine (:mod:`weft.local.kube.lb_webhooks`); the size and offsets of
+#: EKS's default ``10.100.0.0/16``. Its first address is the in-cluster ``kubernetes`` Service.
+SERVICE_CIDR = "127.100.0.0/16"
+KUBERNETES_SERVICE_IP = "127.100.0.1"
 
 
 @dataclass(frozen=True)

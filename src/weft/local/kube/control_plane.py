@@ -10,13 +10,16 @@ Real processes on 127.0.0.1, recorded in ``<state dir>/local/kube.json`` so that
   (``tokens.csv``; the ``weft-admin`` user is in ``system:masters``; with a local AWS, EKS tokens
   too, through the authenticator webhook the local AWS serves: :mod:`weft.local.eks_auth`),
   ``--authorization-mode=RBAC,Webhook`` (with a local AWS: EKS access policies,
-  :mod:`weft.local.eks_authz`), service-account keys, ``--service-cluster-ip-range=10.96.0.0/16``,
-  the ServiceAccount admission plugin off (nothing mounts tokens into the simulated pods); it
-  reaches the simulated kubelets (``pods/log``) over TLS both ways, checking their certificate
+  :mod:`weft.local.eks_authz`), service-account keys, ``--service-cluster-ip-range=127.100.0.0/16``
+  (loopback, so that the webhooks of a Service are reached at its ClusterIP, where the simulators
+  serve them: :mod:`weft.local.kube.lb_webhooks`), the ServiceAccount admission plugin off
+  (nothing mounts tokens into the simulated pods); it reaches the simulated kubelets
+  (``pods/log``) over TLS both ways, checking their certificate
   (:mod:`weft.local.kube.kubelet_tls`);
 * ``kube-controller-manager`` of the same version (Deployments, ReplicaSets, Jobs, CronJobs, GC,
   namespace finalization, node lifecycle, endpoints, service accounts...; no cloud provider);
-* the simulators process (:mod:`weft.local.kube.simulators`: kubelet + load-balancer controller).
+* the simulators process (:mod:`weft.local.kube.simulators`: kubelet, load-balancer controller
+  and its webhooks).
 
 ``<kube dir>`` is ``<state dir>/local/kube``. Every start is a fresh cluster (etcd data and certs
 are recreated), matching the local AWS whose state is also gone after ``weft local down``.

@@ -3,17 +3,18 @@
     python -m weft.local.kube.simulators --kubeconfig K --state-dir D [--aws-endpoint URL]
         [--ready-file F] [--kubelet-version vX.Y.Z] [--cert-dir C]
 
-runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`) and, when an AWS endpoint is
-given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`, which acts only
-while the AWS Load Balancer Controller is installed in the cluster), EKS Auto Mode's
+runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`), the AWS Load Balancer
+Controller's webhooks while it is installed (:mod:`weft.local.kube.lb_webhooks`) and, when an AWS
+endpoint is given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`, which
+acts only while the AWS Load Balancer Controller is installed in the cluster), EKS Auto Mode's
 (:mod:`weft.local.kube.auto_mode_lb`, only for an Auto Mode cluster) and the Cluster Autoscaler
 simulator (:mod:`weft.local.kube.autoscaler_sim`, which acts only while the Cluster Autoscaler is
-installed) against the API server of
-kubeconfig K. ``D`` is the local state directory (``<state dir>/local``) holding the optional
-``nodes.json``. With ``C`` (the control plane's certificates, where
-:mod:`weft.local.kube.kubelet_tls` wrote the kubelets') it serves the nodes' kubelet endpoint
-(:mod:`weft.local.kube.kubelet_logs`: ``pods/log``). Once the nodes are registered and Ready it
-writes F. It logs to stderr (the process's log file) and stops on SIGTERM/SIGINT.
+installed) against the API server of kubeconfig K. ``D`` is the local state directory
+(``<state dir>/local``) holding the optional ``nodes.json``. With ``C`` (the control plane's
+certificates, where :mod:`weft.local.kube.kubelet_tls` wrote the kubelets') it serves the nodes'
+kubelet endpoint (:mod:`weft.local.kube.kubelet_logs`: ``pods/log``). Once the nodes are
+registered and Ready it writes F. It logs to stderr (the process's log file) and stops on
+SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
@@ -79,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     kubelet.start()
     log.info("kubelet simulator: nodes %s", ", ".join(sorted(kubelet.nodes)))
+    from weft.local.kube.lb_webhooks import WebhookServer
+
+    WebhookServer(make_client(args.kubeconfig, "weft-local-lb-webhooks"), stop).start(
+        make_client(args.kubeconfig, "weft-local-lb-webhooks")
+    )
     if args.aws_endpoint:
         from weft.local.kube.lb_sim import LoadBalancerController
 
