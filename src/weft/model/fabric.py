@@ -14,6 +14,7 @@ from weft.model.lb_controller import lb_controller_resources
 from weft.model.naming import fabric_bucket_name, kms_alias
 from weft.model.network import flow_log_group, flow_log_resources, network_resources
 from weft.model.observability import observability_resources
+from weft.model.pod_identity import pod_identity_resources
 from weft.model.tags import resource_tags
 
 
@@ -104,5 +105,6 @@ def desired_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> l
         *dns_resources(fabric),
         *app_role_resources(fabric, account_id=account_id),
         *lb_controller_resources(fabric),
+        *pod_identity_resources(fabric),
     ]
     return [*resources, *observability_resources(fabric, resources)]
