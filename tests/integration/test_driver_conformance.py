@@ -72,6 +72,7 @@ cluster:
     vpc-cni: {{}}
   access:
     - {{principal: "{DEVELOPERS}", policy: edit, namespaces: [web]}}
+  pod_identity: true
 nodegroups:
   - name: general
     instance_types: [m6i.large]
@@ -129,6 +130,8 @@ BUCKET_READ = {
 #: The IAM role the access cases grant access to (made before every case).
 DEVELOPERS = "arn:aws:iam::123456789012:role/conformance-developers"
 ACCESS_DIGEST = digest(DEVELOPERS)
+#: A second role for pods (EKS Pod Identity), which the association case moves to.
+POD_ROLE = "arn:aws:iam::123456789012:role/conformance-pods"
 LB_ALIAS = {"dns_name": "web-123.us-east-2.elb.amazonaws.com", "zone_id": "Z3AADJGX6KTTL2"}
 
 
@@ -373,6 +376,9 @@ CASES = {
         ],
     ),
     "eks_access_entry": Case("eks_access_entry.conformance-developers-" + ACCESS_DIGEST),
+    "eks_pod_identity_association": Case(
+        "eks_pod_identity_association.lb-controller", [("role_arn", {"role_arn": POD_ROLE})]
+    ),
     "eks_access_policy": Case(
         "eks_access_policy.conformance-developers-" + ACCESS_DIGEST + "-edit",
         [("namespaces", {"namespaces": ["web", "jobs"]})],
@@ -516,7 +522,8 @@ def test_every_driver_has_a_case() -> None:
 
 
 def ensure_developers_role(ctx: AwsContext) -> None:
-    """The role of :data:`DEVELOPERS` (EKS grants access only to principals that exist)."""
+    """The roles of :data:`DEVELOPERS` (EKS grants access only to principals that exist) and
+    :data:`POD_ROLE` (EKS associates only roles that trust its pods)."""
     iam = ctx.client("iam")
     trust = {
         "Version": "2012-10-17",
@@ -524,11 +531,22 @@ def ensure_developers_role(ctx: AwsContext) -> None:
             {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}
         ],
     }
-    name = DEVELOPERS.rsplit("/", 1)[-1]
-    try:
-        iam.get_role(RoleName=name)
-    except iam.exceptions.NoSuchEntityException:
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    pods = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
+        ],
+    }
+    for arn, policy in ((DEVELOPERS, trust), (POD_ROLE, pods)):
+        name = arn.rsplit("/", 1)[-1]
+        try:
+            iam.get_role(RoleName=name)
+        except iam.exceptions.NoSuchEntityException:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(policy))
 
 
 def make_ctx(url: str) -> AwsContext:

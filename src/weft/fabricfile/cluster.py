@@ -11,6 +11,7 @@
       encrypt_secrets: true      # envelope encryption of Kubernetes secrets with the fabric KMS key
       compute: nodegroups        # nodegroups (the file's node groups and Fargate profiles) | auto
       addons: {vpc-cni: {version: null}, ...}
+      pod_identity: false        # true: weft's own pods get their roles through EKS Pod Identity
       access:                    # who else may use the cluster (the creator always may)
         - {principal: "arn:aws:iam::123456789012:role/dev", policy: edit, namespaces: [web]}
         - {principal: "arn:aws:iam::123456789012:role/ops", policy: admin}
@@ -21,6 +22,13 @@ saying ``0.0.0.0/0`` literally (the plan then warns). ``weft init`` writes the c
 address there when it can find it. ``addons`` is all of :data:`ADDONS` (each at the version EKS
 picks) when the key is omitted, and exactly the listed ones when it is given; metrics-server is
 EKS's community add-on. How each is configured: :mod:`weft.model.cluster`.
+
+``pod_identity`` (off by default) gives the roles of the pods weft runs itself (the AWS Load
+Balancer Controller) through EKS Pod Identity instead of IRSA: the ``eks-pod-identity-agent``
+add-on is installed, the role trusts ``pods.eks.amazonaws.com`` and a Pod Identity association
+ties it to the ServiceAccount (:func:`pod_identity_problems`: Kubernetes 1.24 or later, and node
+groups, as Fargate pods cannot use it). The EKS add-ons (vpc-cni, the EBS CSI driver) and the
+apps keep IRSA.
 
 ``access`` grants IAM roles and users access to the cluster through EKS access entries (the
 cluster's authentication mode is ``API``): ``policy`` is ``admin``, ``edit`` or ``view`` (EKS's
@@ -89,9 +97,11 @@ __all__ = [
     "LOG_TYPES",
     "MAX_API_CIDRS",
     "MAX_COMPUTE_NAME_LENGTH",
+    "POD_IDENTITY_MIN_MINOR",
     "Access",
     "Addon",
     "Cluster",
+    "pod_identity_problems",
 ]
 
 LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -320,6 +330,7 @@ class Cluster(BaseModel):
         list[Access], BeforeValidator(none_as_empty(list)), AfterValidator(_check_access)
     ] = Field(default_factory=list)
     compute: Annotated[Compute, BeforeValidator(choice(COMPUTE_MODES))] = "nodegroups"
+    pod_identity: bool = False
 
     @property
     def auto_mode(self) -> bool:
@@ -367,3 +378,38 @@ class Cluster(BaseModel):
                 )
             )
         return self
+
+
+#: EKS Pod Identity needs Kubernetes 1.24 or later ("EKS Pod Identity cluster versions", Amazon
+#: EKS User Guide).
+POD_IDENTITY_MIN_MINOR = 24
+
+
+def pod_identity_problems(cluster: Cluster, has_nodegroups: bool) -> list[tuple[Path, str]]:
+    """``pod_identity: true`` where EKS Pod Identity cannot serve weft's pods: a Kubernetes
+    version before 1.24, or a fabric without node groups (the agent runs on EC2 nodes only;
+    Fargate pods cannot use Pod Identity: "Learn how EKS Pod Identity grants pods access to AWS
+    services", Amazon EKS User Guide)."""
+    if not cluster.pod_identity:
+        return []
+    path: Path = ("cluster", "pod_identity")
+    minor = cluster.version.split(".")[1] if cluster.version else None
+    if minor is not None and minor.isdigit() and int(minor) < POD_IDENTITY_MIN_MINOR:
+        return [
+            (
+                path,
+                f"EKS Pod Identity needs Kubernetes 1.{POD_IDENTITY_MIN_MINOR} or later and the "
+                f"cluster runs {cluster.version}; upgrade the cluster first or leave "
+                "pod_identity off (IRSA)",
+            )
+        ]
+    if not has_nodegroups:
+        return [
+            (
+                path,
+                "this fabric has no node groups, and Fargate pods cannot use EKS Pod Identity "
+                "(its agent runs on EC2 nodes); add a node group or leave pod_identity off "
+                "(IRSA)",
+            )
+        ]
+    return []

@@ -45,7 +45,7 @@ from weft.fabricfile.checks import (
     none_as_empty,
     problem,
 )
-from weft.fabricfile.cluster import AUTO_MODE_ADDONS, Addon, Cluster
+from weft.fabricfile.cluster import AUTO_MODE_ADDONS, Addon, Cluster, pod_identity_problems
 from weft.fabricfile.cost import CostVolumes
 from weft.fabricfile.cross_check import cross_problems
 from weft.fabricfile.data import Bucket, Cache, Database
@@ -293,6 +293,7 @@ class Fabric(BaseModel):
                     self.cluster.addons, bool(self.nodegroups), self.fargate
                 )
             )
+            found.extend(pod_identity_problems(self.cluster, bool(self.nodegroups)))
         if found:
             raise problem(*found)
         return self

@@ -20,6 +20,7 @@ from weft.model.observability import (
     alarm_resources,
     observability_resources,
 )
+from weft.model.pod_identity import pod_identity_resources
 from weft.model.tags import resource_tags
 
 
@@ -115,6 +116,7 @@ def desired_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> l
         *lb_controller_resources(fabric),
         *logs_resources(fabric, account_id),
         *cluster_autoscaler_resources(fabric),
+        *pod_identity_resources(fabric),
     ]
     return [
         *resources,

@@ -1,11 +1,14 @@
-"""The AWS Load Balancer Controller's IAM role (IRSA), made by ``weft up`` for a cluster with
-node groups or Fargate (not on an EKS Auto Mode cluster: EKS runs its load balancers itself).
+"""The AWS Load Balancer Controller's IAM role (IRSA, or EKS Pod Identity), made by ``weft up``
+for a cluster with node groups or Fargate (not on an EKS Auto Mode cluster: EKS runs its load
+balancers itself).
 
 weft installs the controller (:mod:`weft.kube.lb_controller`, at the version pinned there) in
 ``kube-system`` under the ServiceAccount ``aws-load-balancer-controller``; its role,
 ``iam_role.lb-controller``, may be assumed only by that ServiceAccount with STS's audience
 (:func:`weft.model.cluster.irsa_trust`), as "Install AWS Load Balancer Controller with Helm"
-(Amazon EKS User Guide) prescribes.
+(Amazon EKS User Guide) prescribes; with ``cluster.pod_identity`` it trusts EKS Pod Identity
+instead and a Pod Identity association ties it to that ServiceAccount
+(:mod:`weft.model.pod_identity`).
 
 Its one inline policy, :data:`CONTROLLER_POLICY`, is weft's rendering of the policy the controller's
 project publishes for that version (``docs/install/iam_policy.json`` of
@@ -25,6 +28,7 @@ from weft.core.resource import Resource
 from weft.fabricfile import Fabric
 from weft.model.builder import Builder
 from weft.model.cluster import iam_role, irsa_trust
+from weft.model.pod_identity import associate, pod_trust, uses_pod_identity
 
 __all__ = [
     "CONTROLLER_POLICY",
@@ -287,11 +291,14 @@ def lb_controller_resources(fabric: Fabric) -> list[Resource]:
     if not needs_controller(fabric):
         return []
     b = Builder(fabric)
-    iam_role(
+    pods = uses_pod_identity(fabric)
+    role = iam_role(
         b,
         "lb-controller",
-        irsa_trust(f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"),
+        pod_trust() if pods else irsa_trust(f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"),
         [],
         {CONTROLLER_POLICY: controller_policy()},
     )
+    if pods:
+        associate(b, "lb-controller", NAMESPACE, SERVICE_ACCOUNT, role)
     return b.resources

@@ -28,6 +28,7 @@ from weft.aws.drivers import (
     eks_cluster,
     eks_fargate_profile,
     eks_nodegroup,
+    eks_pod_identity,
     fabric_bucket,
     flow_log,
     hosted_zone,
@@ -84,6 +85,7 @@ DRIVERS: dict[str, Driver] = {
         eks_addon,
         eks_access_entry,
         eks_access_policy,
+        eks_pod_identity,
         # observability
         dashboard,
         sns_topic,

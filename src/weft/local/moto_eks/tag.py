@@ -1,13 +1,13 @@
 """Tags on every EKS resource with an ARN: TagResource, UntagResource and ListTagsForResource
-find node groups, Fargate profiles, add-ons and access entries by ARN, as AWS does (moto
-5.2.5: clusters only).
+find node groups, Fargate profiles, add-ons, access entries and Pod Identity associations by
+ARN, as AWS does (moto 5.2.5: clusters only).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from weft.local.moto_eks import access, backend
+from weft.local.moto_eks import access, backend, pod_identity
 
 
 def apply() -> None:
@@ -30,6 +30,9 @@ def apply() -> None:
             for entry in access.entries_of(cluster).values():
                 if entry["accessEntryArn"] == arn:
                     return entry["tags"]
+            for association in pod_identity.associations_of(cluster).values():
+                if association["associationArn"] == arn:
+                    return association["tags"]
         raise backend.not_found(f"Resource was not found: {arn}")
 
     def tag_resource(self: Any, resource_arn: str, tags: dict[str, str]) -> None:

@@ -34,6 +34,7 @@ KINDS = (
     "hosted_zone",
     "app_record",
     "iam_role",
+    "eks_pod_identity_association",
 )
 #: Where ``weft verify`` puts its canary.
 VERIFY_NAMESPACE = "weft-verify"

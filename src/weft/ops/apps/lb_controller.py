@@ -22,6 +22,7 @@ from weft.errors import GuardError
 from weft.kube import lb_controller as lbc
 from weft.kube.client import describe
 from weft.model.lb_controller import LB_CONTROLLER_ROLE, needs_controller
+from weft.model.pod_identity import uses_pod_identity
 from weft.ops.apps.connection import Connection
 
 #: What the events of the controller's installation are reported as.
@@ -63,11 +64,19 @@ def settings(conn: Connection) -> lbc.Settings:
             f"cluster {cluster.id} has no VPC yet (state {cluster.state})",
             hint="wait for weft up to finish",
         )
+    pods = uses_pod_identity(conn.target.fabric)
+    if pods and "eks_pod_identity_association.lb-controller" not in conn.inventory().by_address:
+        raise GuardError(
+            f"the Pod Identity association of the AWS Load Balancer Controller of fabric "
+            f"{conn.target.fabric.name} does not exist yet",
+            hint="create it with: weft up",
+        )
     return lbc.Settings(
         cluster=cluster.id,
         region=conn.target.fabric.region,
         vpc_id=str(vpc_id),
-        role_arn=str(role.outputs["arn"]),
+        # through Pod Identity the ServiceAccount names no role (the SDK would try IRSA first)
+        role_arn="" if pods else str(role.outputs["arn"]),
     )
 
 
