@@ -6,6 +6,7 @@ assume for the usage-billed items (every key optional, each 0 or more)::
       lb_capacity_units: 1    # load balancer capacity units in use, on average
       log_gb: 5               # GB a month into each CloudWatch log group
       bucket_gb: 10           # GB stored in each bucket
+      alarm_notifications: 30 # alarm notifications a month (each e-mailed to every address)
 """
 
 from __future__ import annotations
@@ -28,3 +29,4 @@ class CostVolumes(BaseModel):
     lb_capacity_units: Volume = 1.0
     log_gb: Volume = 5.0
     bucket_gb: Volume = 10.0
+    alarm_notifications: Volume = 30.0

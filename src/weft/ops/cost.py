@@ -120,6 +120,7 @@ def estimate(target: Target, plan: Plan, *, offline: bool = False) -> CostReport
         lb_capacity_units=fabric.cost.lb_capacity_units,
         log_gb=fabric.cost.log_gb,
         bucket_gb=fabric.cost.bucket_gb,
+        alarm_notifications=fabric.cost.alarm_notifications,
     )
     shared_alb = any(a.ingress is not None for a in fabric.apps)
     nlb_apps = [a.name for a in fabric.apps if a.load_balancer]
