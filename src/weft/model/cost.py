@@ -235,10 +235,12 @@ def lines(
     extended_support: bool = False,
     shared_alb: bool = False,
     nlb_apps: Iterable[str] = (),
+    alarm_apps: Iterable[str] = (),
 ) -> list[Line]:
     """The month's billed items of ``resources`` (``extended_support``: the cluster's version
     is in EKS extended support; ``shared_alb``: the apps' ingresses have their ALB;
-    ``nlb_apps``: apps with their own NLB)."""
+    ``nlb_apps``: apps with their own NLB; ``alarm_apps``: apps whose 5xx alarm ``weft
+    deploy`` writes)."""
     items = list(resources)
     h = HOURS_PER_MONTH
     a = assumptions
@@ -393,6 +395,8 @@ def lines(
                 ALB_LCU,
             )
         )
+    for app in alarm_apps if has_cluster else ():
+        out.append(Line(f"apps.{app}", "CloudWatch alarm on its 5xx answers", 1, CW_ALARM))
     for app in nlb_apps if has_cluster else ():
         out.append(Line(f"apps.{app}", "Network Load Balancer", h, NLB_HOURS))
         out.append(

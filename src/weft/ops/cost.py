@@ -124,6 +124,8 @@ def estimate(target: Target, plan: Plan, *, offline: bool = False) -> CostReport
     )
     shared_alb = any(a.ingress is not None for a in fabric.apps)
     nlb_apps = [a.name for a in fabric.apps if a.load_balancer]
+    alarms_on = fabric.observability.alarms.on
+    alarm_apps = [a.name for a in fabric.apps if a.ingress is not None] if alarms_on else []
 
     def side(resources: list[Any]) -> list[Line]:
         version = next(
@@ -135,6 +137,7 @@ def estimate(target: Target, plan: Plan, *, offline: bool = False) -> CostReport
             extended_support=version in extended,
             shared_alb=shared_alb,
             nlb_apps=nlb_apps,
+            alarm_apps=alarm_apps,
         )
 
     before, after = side(observed), side(desired)

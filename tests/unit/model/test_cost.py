@@ -15,7 +15,7 @@ from tests.integration.helpers import CLUSTER_VERSION
 from weft.aws.pricing import from_snapshot, parse_item, snapshot_products
 from weft.fabricfile import parse_fabric
 from weft.model import desired_resources
-from weft.model.cost import Assumptions, lines, priced
+from weft.model.cost import CW_ALARM, Assumptions, lines, priced
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -166,7 +166,12 @@ def test_alarms_and_their_emails_are_priced_per_alarm_and_per_notification():
     resources = desired_resources(
         fabric, account_id="123456789012", zones=["us-east-2a", "us-east-2b", "us-east-2c"]
     )
-    items = lines(resources, assumptions=Assumptions(alarm_notifications=100))
+    items = lines(
+        resources,
+        assumptions=Assumptions(alarm_notifications=100),
+        shared_alb=True,
+        alarm_apps=["web"],
+    )
     prices = {}
     for line in items:
         point = from_snapshot(line.query, "us-east-2")
@@ -182,6 +187,10 @@ def test_alarms_and_their_emails_are_priced_per_alarm_and_per_notification():
         "metric_alarm.nat-a-port-errors",
     ]
     assert set(alarms.values()) == {Decimal("0.10")}
+    # the app's 5xx alarm, written by weft deploy: $0.10 more on the app's ingress
+    assert by["apps.ingress"] == BY_HAND["apps.ingress"]
+    (app_alarm,) = [x for x in items if x.address == "apps.web"]
+    assert app_alarm.query.key == CW_ALARM.key and app_alarm.quantity == 1
     # 2 addresses x 100 notifications x $0.00002
     assert by["sns_topic.alarms"] == Decimal("0.00")
     (mail,) = [line for line in items if line.address == "sns_topic.alarms"]
