@@ -39,7 +39,8 @@ def filters(product: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def on_demand(item: str) -> tuple[str, str, str] | None:
-    """(USD, publication date, provenance) of a PriceList entry's first on-demand tier."""
+    """(USD, publication date, provenance) of a PriceList entry's first on-demand tier that is
+    not free."""
     data = json.loads(item)
     version = str(data.get("version") or "")
     provenance = (
@@ -53,10 +54,11 @@ def on_demand(item: str) -> tuple[str, str, str] | None:
             term.get("priceDimensions", {}).values(),
             key=lambda d: float(d.get("beginRange") or 0),
         )
-        for tier in tiers:
-            usd = (tier.get("pricePerUnit") or {}).get("USD")
-            if usd is not None:
-                return str(usd), published, provenance
+        priced = [t for t in tiers if (t.get("pricePerUnit") or {}).get("USD") is not None]
+        # the first tier that is not free (SNS's first 1,000 e-mails are), as weft.aws.pricing
+        paid = [t for t in priced if float(t["pricePerUnit"]["USD"]) != 0]
+        for tier in paid[:1] or priced[-1:]:
+            return str(tier["pricePerUnit"]["USD"]), published, provenance
     return None
 
 

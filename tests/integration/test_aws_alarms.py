@@ -239,3 +239,24 @@ def test_up_makes_the_alarms_on_what_it_made_and_down_removes_them(clean_cloud: 
     assert down(target).ok
     assert not cw.describe_alarms(AlarmNamePrefix=f"weft-{name}-")["MetricAlarms"]
     assert topic not in {t["TopicArn"] for t in sns.list_topics()["Topics"]}
+
+
+def test_cost_prices_the_alarms_and_their_emails_from_the_price_list(clean_cloud: str) -> None:
+    """``weft cost``'s path: the local cloud's Price List API prices each alarm, the topic's
+    e-mails at the stated volume, and the dashboard."""
+    from weft.ops import cost
+    from weft.ops.plan import make_plan
+
+    text = fabric_text("alcost", zones=2, extra=FABRIC_EXTRA + "cost: {alarm_notifications: 50}\n")
+    target = target_for(text)
+    report = cost.estimate(target, make_plan(target)).to_dict()
+    assert report["prices"].startswith("the local cloud's Price List API")
+    assert report["after"]["unpriced"] == []
+    by = {x["address"]: x for x in report["after"]["lines"]}
+    for name in ("db-main-storage", "nat-a-port-errors", "nat-a-dropped"):
+        line = by[f"metric_alarm.{name}"]
+        assert line["unit_price"] == "0.10" and line["monthly"] == "0.10"
+    mail = by["sns_topic.alarms"]
+    assert mail["quantity"] == 100 and mail["unit_price"] == "0.00002"
+    assert by["dashboard.fabric"]["monthly"] == "3.00"
+    assert any("cost.alarm_notifications" in a for a in report["assumptions"])

@@ -34,7 +34,7 @@ from weft.core.executor import Executor
 from weft.core.plan import Action, Plan
 from weft.core.planner import diff_props, plan, resolve
 from weft.core.resource import Observed, Ref, Resource, thaw
-from weft.fabricfile import parse_fabric
+from weft.fabricfile import Fabric, parse_fabric
 from weft.local import parent_zones
 from weft.model import desired_resources, observability
 from weft.model.naming import digest
@@ -113,6 +113,15 @@ def records(domain: str) -> list[Resource]:
         Resource("dns_record", "www", www),
         Resource("app_record", "web", {**web, "alias": LB_ALIAS}),
     ]
+
+
+def app_alarms(fabric: Fabric, account_id: str) -> list[Resource]:
+    """The alarm ``weft deploy`` writes for an app's load balancer (its ids made up)."""
+    props = observability.app_alarm_props(
+        fabric, account_id, "web", "app/k8s-web/50dc6c495c0c9188", "targetgroup/k8s-web/73e2d6bc"
+    )
+    tags = {"weft:fabric": fabric.name, "weft:id": "app_alarm.app-web-5xx"}
+    return [Resource("app_alarm", "app-web-5xx", {**props, "tags": tags})]
 
 
 #: An inline policy for the IAM role case.
@@ -485,6 +494,24 @@ CASES = {
             ("actions", {"actions": []}),
         ],
     ),
+    # the topic's ARN is the alarm's action: the topic first
+    "app_alarm": Case(
+        "app_alarm.app-web-5xx",
+        [
+            ("description", {"description": "changed"}),
+            ("namespace", {"namespace": "Custom/Conformance"}),
+            ("metric", {"metric": "HTTPCode_ELB_5XX_Count"}),
+            ("dimensions", {"dimensions": {"LoadBalancer": "app/k8s-web/50dc6c495c0c9188"}}),
+            ("statistic", {"statistic": "Average"}),
+            ("period", {"period": 60}),
+            ("evaluation_periods", {"evaluation_periods": 3}),
+            ("threshold", {"threshold": 1.0}),
+            ("comparison", {"comparison": "GreaterThanOrEqualToThreshold"}),
+            ("treat_missing_data", {"treat_missing_data": "ignore"}),
+            ("actions", {"actions": []}),
+        ],
+        extra=("sns_topic.alarms",),
+    ),
     "hosted_zone": Case("hosted_zone.main", [("comment", {"comment": "changed"})]),
     "dns_record": Case(
         "dns_record.www",
@@ -618,7 +645,11 @@ def test_driver_lifecycle(moto_url: str, kind: str) -> None:
     ctx = make_ctx(moto_url)
     fabric = parse_fabric(fabric_text(ctx.fabric), source="fabric.yaml")
     model = desired_resources(fabric, account_id=ctx.account_id, zones=ZONES)
-    desired = {r.address: r for r in [*model, *records(f"{ctx.fabric}.example.com")]}
+    made_by_deploy = [
+        *records(f"{ctx.fabric}.example.com"),
+        *app_alarms(fabric, ctx.account_id),
+    ]
+    desired = {r.address: r for r in [*model, *made_by_deploy]}
     resource = desired[case.address]
     resource = Resource(kind, resource.name, {**resource.props, **case.initial})
     ensure_developers_role(ctx)

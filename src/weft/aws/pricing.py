@@ -104,7 +104,8 @@ def from_snapshot(query: PriceQuery, region: str) -> PricePoint | None:
 
 
 def parse_item(item: str) -> PricePoint | None:
-    """The on-demand price of one GetProducts ``PriceList`` entry (its first tier)."""
+    """The on-demand price of one GetProducts ``PriceList`` entry: its first tier that is not
+    free."""
     data = json.loads(item)
     published = str(data.get("publicationDate") or "")[:10]
     version = str(data.get("version") or "")
@@ -113,10 +114,12 @@ def parse_item(item: str) -> PricePoint | None:
             term.get("priceDimensions", {}).values(),
             key=lambda d: float(d.get("beginRange") or 0),
         )
-        for dim in dimensions:
-            usd = (dim.get("pricePerUnit") or {}).get("USD")
-            if usd is None:
-                continue
+        # a free first tier (SNS's first 1,000 e-mails) is passed over: estimates are made
+        # without free tiers; a product free in every tier is priced at its last one (zero)
+        priced = [d for d in dimensions if (d.get("pricePerUnit") or {}).get("USD") is not None]
+        paid = [d for d in priced if Decimal(str(d["pricePerUnit"]["USD"])) != 0]
+        for dim in paid[:1] or priced[-1:]:
+            usd = dim["pricePerUnit"]["USD"]
             if version.startswith("weft-snapshot-"):
                 # the local cloud serves weft's snapshot: keep the snapshot's own provenance
                 provenance = version.removeprefix("weft-snapshot-")

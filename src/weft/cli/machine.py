@@ -105,6 +105,7 @@ STATUSES: dict[str, tuple[str, ...]] = {
         "done",
         "failed",
         "dns",
+        "alarm",
         "step",
         "teardown",
     ),

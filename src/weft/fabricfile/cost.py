@@ -7,6 +7,7 @@ assume for the usage-billed items (every key optional, each 0 or more)::
       log_gb: 5               # GB a month into each CloudWatch log group
       bucket_gb: 10           # GB stored in each bucket
       auto_mode_instances: 2  # instances an EKS Auto Mode cluster runs, on average
+      alarm_notifications: 30 # alarm notifications a month (each e-mailed to every address)
 """
 
 from __future__ import annotations
@@ -30,3 +31,4 @@ class CostVolumes(BaseModel):
     log_gb: Volume = 5.0
     bucket_gb: Volume = 10.0
     auto_mode_instances: Volume = 2.0
+    alarm_notifications: Volume = 30.0

@@ -18,9 +18,10 @@ is not turned on here.
 SNS topic (encrypted with the fabric key), subscribes each address (each must confirm the e-mail
 AWS sends before anything reaches it) and CloudWatch alarms for the failures a small team must
 hear about: a database with less than 10% of its storage free, a certificate within 30 days of
-expiry, NAT gateway port allocation errors and dropped packets. Without addresses there is no
-topic and no alarm: an alarm nobody hears still costs $0.10 a month, and a topic without
-subscribers delivers nothing. Node and pod alarms (CPU, memory, restarts, NotReady) need
+expiry, NAT gateway port allocation errors and dropped packets, and each app behind the ingress
+answering 5xx (written by ``weft deploy``, once the load balancer exists). Without addresses
+there is no topic and no alarm: an alarm nobody hears still costs $0.10 a month, and a topic
+without subscribers delivers nothing. Node and pod alarms (CPU, memory, restarts, NotReady) need
 Container Insights, which is not turned on here.
 
 ``logs`` (on by default when the fabric has a cluster) ships the containers' output to one

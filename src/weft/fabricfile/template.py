@@ -265,8 +265,9 @@ def _optional_sections(api_cidrs: list[str] | None, k8s_version: str | None) -> 
 # pod widgets need Container Insights (priced per observation), which weft does not turn on.
 # Alarms are made only when they have somewhere to go: with e-mail addresses, an SNS topic
 # (encrypted with the fabric key) e-mails them when a database has less than 10% of its
-# storage free, the certificate is within 30 days of expiry (its renewal failed) or a NAT
-# gateway refuses connections or drops packets ($0.10 a month per alarm). Each address must
+# storage free, the certificate is within 30 days of expiry (its renewal failed), a NAT
+# gateway refuses connections or drops packets, or an app behind the ingress answers 5xx
+# (written by `weft deploy`) ($0.10 a month per alarm). Each address must
 # confirm the e-mail AWS sends it (`weft status` shows those still pending). Node and pod
 # alarms (CPU, memory, restarts, NotReady) need Container Insights too.
 # With a cluster, the containers' output goes to one CloudWatch Logs group of the fabric

@@ -23,7 +23,10 @@ price (a :class:`PriceQuery`, the Price List API's fields as Infracost filters t
 - ElastiCache: node hours x the replication group's nodes;
 - Route 53: the hosted zone; KMS: each key a month, keys kept for final snapshots included;
 - CloudWatch Logs: each log group's ingestion at a stated volume, and storage of what its
-  retention keeps; S3: each bucket's storage at a stated volume.
+  retention keeps; S3: each bucket's storage at a stated volume;
+- observability: the fabric's dashboard ($3 a month; free while the account has no more than
+  three), each alarm a month, and the alarm topic's e-mails at a stated number of alarm
+  notifications a month, each sent to every address.
 
 The stated volumes are :class:`Assumptions` (the fabric file's ``cost:`` section sets them).
 """
@@ -142,6 +145,35 @@ LOGS_STORED = PriceQuery(
     contains=(("usagetype", "TimedStorage-ByteHrs"),),
     unit="GB-Mo",
 )
+#: a CloudWatch dashboard a month (account-wide products: no region); the Basic usage type is a
+#: dashboard of 50 metrics or fewer, the other one of more; both $3 a month
+CW_DASHBOARD_BASIC = PriceQuery(
+    "AmazonCloudWatch",
+    "Dashboard",
+    (("usagetype", "DashboardsUsageHour-Basic"),),
+    unit="Dashboards",
+    regional=False,
+)
+CW_DASHBOARD = PriceQuery(
+    "AmazonCloudWatch",
+    "Dashboard",
+    (("usagetype", "DashboardsUsageHour"),),
+    unit="Dashboards",
+    regional=False,
+)
+#: a standard-resolution metric alarm a month
+CW_ALARM = PriceQuery(
+    "AmazonCloudWatch", "Alarm", contains=(("usagetype", "CW:AlarmMonitorUsage"),), unit="Alarms"
+)
+#: an SNS notification delivered by e-mail
+SNS_EMAIL = PriceQuery(
+    "AmazonSNS",
+    "Message Delivery",
+    contains=(("usagetype", "DeliveryAttempts-SMTP"),),
+    unit="Notifications",
+)
+#: metrics on a Basic dashboard at most
+BASIC_DASHBOARD_METRICS = 50
 S3_STANDARD = PriceQuery(
     "AmazonS3",
     "Storage",
@@ -185,6 +217,7 @@ class Assumptions:
     log_gb: float = 5.0
     bucket_gb: float = 10.0
     auto_mode_instances: float = 2.0
+    alarm_notifications: float = 30.0
 
     def lines(self) -> list[str]:
         return [
@@ -194,6 +227,8 @@ class Assumptions:
             "(cost.lb_capacity_units)",
             f"CloudWatch Logs ingested per log group: {self.log_gb:g} GB a month (cost.log_gb)",
             f"S3 storage per bucket: {self.bucket_gb:g} GB (cost.bucket_gb)",
+            f"alarm notifications: {self.alarm_notifications:g} a month, each e-mailed to every "
+            "address (cost.alarm_notifications)",
         ]
 
 
@@ -219,10 +254,12 @@ def lines(
     extended_support: bool = False,
     shared_alb: bool = False,
     nlb_apps: Iterable[str] = (),
+    alarm_apps: Iterable[str] = (),
 ) -> list[Line]:
     """The month's billed items of ``resources`` (``extended_support``: the cluster's version
     is in EKS extended support; ``shared_alb``: the apps' ingresses have their ALB;
-    ``nlb_apps``: apps with their own NLB)."""
+    ``nlb_apps``: apps with their own NLB; ``alarm_apps``: apps whose 5xx alarm ``weft
+    deploy`` writes)."""
     items = list(resources)
     h = HOURS_PER_MONTH
     a = assumptions
@@ -350,6 +387,34 @@ def lines(
                     LOGS_STORED,
                 )
             )
+        elif r.kind == "dashboard":
+            metrics = _dashboard_metrics(p.get("body") or {})
+            basic = metrics <= BASIC_DASHBOARD_METRICS
+            size = "50 metrics or fewer" if basic else "over 50 metrics"
+            out.append(
+                Line(
+                    r.address,
+                    f"CloudWatch dashboard ({size})",
+                    1,
+                    CW_DASHBOARD_BASIC if basic else CW_DASHBOARD,
+                    "free while the account has no more than three dashboards",
+                )
+            )
+        elif r.kind == "metric_alarm":
+            out.append(Line(r.address, "CloudWatch alarm (standard resolution)", 1, CW_ALARM))
+        elif r.kind == "sns_topic":
+            emails = len(p.get("emails") or ())
+            if emails:
+                sent = emails * a.alarm_notifications
+                out.append(
+                    Line(
+                        r.address,
+                        f"SNS e-mail notifications, {sent:g} ({emails} addresses x "
+                        f"{a.alarm_notifications:g})",
+                        sent,
+                        SNS_EMAIL,
+                    )
+                )
         elif r.kind in ("bucket",):
             out.append(
                 Line(
@@ -370,6 +435,8 @@ def lines(
                 ALB_LCU,
             )
         )
+    for app in alarm_apps if has_cluster else ():
+        out.append(Line(f"apps.{app}", "CloudWatch alarm on its 5xx answers", 1, CW_ALARM))
     for app in nlb_apps if has_cluster else ():
         out.append(Line(f"apps.{app}", "Network Load Balancer", h, NLB_HOURS))
         out.append(
@@ -381,6 +448,17 @@ def lines(
             )
         )
     return out
+
+
+def _dashboard_metrics(body: Any) -> int:
+    """The metrics of a dashboard body as CloudWatch counts them for its price: each metric line
+    of each widget (a ``SEARCH`` line counted once)."""
+    widgets = body.get("widgets") or () if hasattr(body, "get") else ()
+    return sum(
+        len((w.get("properties") or {}).get("metrics") or ())
+        for w in widgets
+        if hasattr(w, "get") and w.get("type") == "metric"
+    )
 
 
 @dataclass(frozen=True)

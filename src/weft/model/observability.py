@@ -470,3 +470,31 @@ def alarm_resources(
     for name, props in alarm_specs(fabric, resources):
         b.add(ALARM_KIND, name, props, depends_on=(topic.address,))
     return b.resources
+
+
+#: an app's target 5xx answers in one period that set off its alarm (two periods running)
+APP_5XX = 5
+
+
+def app_alarm_props(
+    fabric: Fabric, account_id: str, app: str, load_balancer: str, target_group: str
+) -> dict[str, Any]:
+    """The props of ``app``'s alarm (``app_alarm``, written by ``weft deploy``): its target
+    group's 5xx answers (``HTTPCode_Target_5XX_Count``, on the ``LoadBalancer`` and
+    ``TargetGroup`` dimensions: the ARN suffixes of what the AWS Load Balancer Controller made)
+    above :data:`APP_5XX` in 5 minutes, two periods running, to the alarm topic. Apps with a
+    Network Load Balancer of their own get none: it answers no HTTP."""
+    _, props = _alarm(
+        fabric,
+        f"app-{app}-5xx",
+        f"weft fabric {fabric.name}: app {app} answered more than {APP_5XX} 5xx responses in "
+        "5 minutes, twice running",
+        ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"),
+        {"LoadBalancer": load_balancer, "TargetGroup": target_group},
+        statistic="Sum",
+        period=PERIOD,
+        periods=2,
+        threshold=float(APP_5XX),
+        comparison="GreaterThanThreshold",
+    )
+    return {**props, "actions": [topic_arn(fabric, account_id)]}

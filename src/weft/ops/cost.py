@@ -121,9 +121,12 @@ def estimate(target: Target, plan: Plan, *, offline: bool = False) -> CostReport
         log_gb=fabric.cost.log_gb,
         bucket_gb=fabric.cost.bucket_gb,
         auto_mode_instances=fabric.cost.auto_mode_instances,
+        alarm_notifications=fabric.cost.alarm_notifications,
     )
     shared_alb = any(a.ingress is not None for a in fabric.apps)
     nlb_apps = [a.name for a in fabric.apps if a.load_balancer]
+    alarms_on = fabric.observability.alarms.on
+    alarm_apps = [a.name for a in fabric.apps if a.ingress is not None] if alarms_on else []
 
     def side(resources: list[Any]) -> list[Line]:
         version = next(
@@ -135,6 +138,7 @@ def estimate(target: Target, plan: Plan, *, offline: bool = False) -> CostReport
             extended_support=version in extended,
             shared_alb=shared_alb,
             nlb_apps=nlb_apps,
+            alarm_apps=alarm_apps,
         )
 
     before, after = side(observed), side(desired)

@@ -15,7 +15,7 @@ from tests.integration.helpers import CLUSTER_VERSION
 from weft.aws.pricing import from_snapshot, parse_item, snapshot_products
 from weft.fabricfile import parse_fabric
 from weft.model import desired_resources
-from weft.model.cost import Assumptions, lines, priced
+from weft.model.cost import CW_ALARM, Assumptions, lines, priced
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -69,6 +69,7 @@ BY_HAND = {
     "log_group.containers": Decimal("2.65"),  # the containers' logs: as the control plane's
     "bucket.uploads": Decimal("0.23"),  # 10 GB x $0.023
     "apps.ingress": Decimal("22.27"),  # 730 x $0.0225 (16.425) + 730 LCU-h x $0.008
+    "dashboard.fabric": Decimal("3.00"),  # one dashboard of 50 metrics or fewer
 }
 
 
@@ -76,13 +77,13 @@ def test_the_demo_fabric_costs_what_was_computed_by_hand():
     estimate = demo_estimate(extended=False)
     assert estimate.missing == []
     assert estimate.by_address() == BY_HAND
-    assert estimate.total == Decimal("575.33") == sum(BY_HAND.values())
+    assert estimate.total == Decimal("578.33") == sum(BY_HAND.values())
 
 
 def test_extended_support_prices_the_control_plane_at_its_rate():
     estimate = demo_estimate(extended=True)
     assert estimate.by_address()["eks_cluster.main"] == Decimal("438.00")  # 730 x $0.60
-    assert estimate.total == Decimal("940.33")
+    assert estimate.total == Decimal("943.33")
 
 
 def test_stated_volumes_change_the_usage_lines_only():
@@ -129,6 +130,74 @@ def test_a_price_list_item_keeps_its_provenance(version: str, provenance: str):
     assert point is not None
     assert point.usd == Decimal("0.5")  # the first tier
     assert point.provenance == provenance and point.date == "2026-09-18"
+
+
+def _tiers(*tiers: tuple[str, str]) -> str:
+    dims = {
+        f"X.T.{n}": {"beginRange": begin, "pricePerUnit": {"USD": usd}}
+        for n, (begin, usd) in enumerate(tiers)
+    }
+    return json.dumps(
+        {
+            "product": {"productFamily": "Message Delivery", "attributes": {}, "sku": "X"},
+            "serviceCode": "AmazonSNS",
+            "terms": {"OnDemand": {"X.T": {"priceDimensions": dims}}},
+            "version": "20260918",
+            "publicationDate": "2026-09-18T00:00:00Z",
+        }
+    )
+
+
+def test_a_free_first_tier_is_passed_over_as_the_estimate_counts_no_free_tier():
+    """SNS lists its first 1,000 e-mails a month at $0: the estimate prices the next tier."""
+    point = parse_item(_tiers(("1000", "0.0000200000"), ("0", "0.0000000000")))
+    assert point is not None and point.usd == Decimal("0.00002")
+    free = parse_item(_tiers(("0", "0.0000000000")))  # free in every tier: zero
+    assert free is not None and free.usd == Decimal(0)
+
+
+ALARMS = """\
+observability:
+  alarms: {email: [oncall@example.com, dev@example.com]}
+"""
+
+
+def test_alarms_and_their_emails_are_priced_per_alarm_and_per_notification():
+    fabric = parse_fabric(demo_fabric_text() + ALARMS, source="fabric.yaml")
+    resources = desired_resources(
+        fabric, account_id="123456789012", zones=["us-east-2a", "us-east-2b", "us-east-2c"]
+    )
+    items = lines(
+        resources,
+        assumptions=Assumptions(alarm_notifications=100),
+        shared_alb=True,
+        alarm_apps=["web"],
+    )
+    prices = {}
+    for line in items:
+        point = from_snapshot(line.query, "us-east-2")
+        assert point is not None, line
+        prices[line.query.key] = point.usd
+    by = priced(items, prices).by_address()
+    # database storage, certificate expiry, two NAT alarms: $0.10 each
+    alarms = {a: v for a, v in by.items() if a.startswith("metric_alarm.")}
+    assert sorted(alarms) == [
+        "metric_alarm.certificate-wildcard-expiry",
+        "metric_alarm.db-main-storage",
+        "metric_alarm.nat-a-dropped",
+        "metric_alarm.nat-a-port-errors",
+    ]
+    assert set(alarms.values()) == {Decimal("0.10")}
+    # the app's 5xx alarm, written by weft deploy: $0.10 more on the app's ingress
+    assert by["apps.ingress"] == BY_HAND["apps.ingress"]
+    (app_alarm,) = [x for x in items if x.address == "apps.web"]
+    assert app_alarm.query.key == CW_ALARM.key and app_alarm.quantity == 1
+    # 2 addresses x 100 notifications x $0.00002
+    assert by["sns_topic.alarms"] == Decimal("0.00")
+    (mail,) = [line for line in items if line.address == "sns_topic.alarms"]
+    assert mail.quantity == 200 and prices[mail.query.key] == Decimal("0.00002")
+    big = lines(resources, assumptions=Assumptions(alarm_notifications=100_000))
+    assert priced(big, prices).by_address()["sns_topic.alarms"] == Decimal("4.00")
 
 
 def test_adding_a_node_group_adds_its_nodes_and_volumes():

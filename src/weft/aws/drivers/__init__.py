@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from weft.aws.drivers import (
     acm_certificate,
+    app_alarm,
     app_record,
     bucket,
     cache_replication_group,
@@ -90,6 +91,7 @@ DRIVERS: dict[str, Driver] = {
         dashboard,
         sns_topic,
         metric_alarm,
+        app_alarm,
     )
 }
 for _endpoint in (vpc_endpoint.INTERFACE_DRIVER, vpc_endpoint.GATEWAY_DRIVER):

@@ -9,7 +9,10 @@ alarm that exists), so every definition field has the one setter that puts it ag
 through CloudWatch's ``TagResource`` / ``UntagResource``. Output: ``arn`` and ``state``.
 
 Found by listing the alarms named ``weft-FABRIC-...`` (``DescribeAlarms`` with
-``AlarmNamePrefix``) and keeping those tagged with the fabric.
+``AlarmNamePrefix``) and keeping those tagged with the fabric and of the driver's kind:
+``metric_alarm`` (from the fabric file) or ``app_alarm`` (an app's load balancer alarm, written
+by ``weft deploy`` once the AWS Load Balancer Controller has made the load balancer; see
+:mod:`.app_alarm`).
 """
 
 from __future__ import annotations
@@ -80,9 +83,16 @@ PUT = kit.Setter(frozenset(DEFINITION), _put)
 
 class MetricAlarmDriver(kit.TaggedDriver):
     setters = (PUT, kit.tags(CLOUDWATCH, kit.by_arn))
-    schema = KindSchema(KIND, immutable=frozenset({"alarm_name"}), updatable=kit.covered(setters))
     #: PutMetricAlarm is an upsert: a retried create simply puts the alarm again
     adoption_look = "never"
+
+    def __init__(self, kind: str = KIND, owner: str = "fabric") -> None:
+        self.schema = KindSchema(
+            kind,
+            immutable=frozenset({"alarm_name"}),
+            updatable=kit.covered(self.setters),
+            owner=owner,
+        )
 
     def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
         cw = ctx.client("cloudwatch")
@@ -100,7 +110,7 @@ class MetricAlarmDriver(kit.TaggedDriver):
             tags = tagging.from_aws((answer or {}).get("Tags"))
             if tags.get(tagging.FABRIC_TAG) != ctx.fabric:
                 continue
-            name = tagging.name_from_id_tag(tags, KIND)
+            name = tagging.name_from_id_tag(tags, self.schema.kind)
             if name is None or (address is not None and tags.get(tagging.ID_TAG) != address):
                 continue
             found.append(self._observed(name, alarm, tags))

@@ -33,6 +33,7 @@ KINDS = (
     "acm_certificate",
     "hosted_zone",
     "app_record",
+    "app_alarm",
     "iam_role",
     "eks_pod_identity_association",
 )
@@ -45,7 +46,8 @@ class AppEvent:
     """One thing that happened to an app (what the CLI shows as a progress line)."""
 
     app: str
-    phase: str  # applied | pruned | progress | failed | rollback | done | dns | step | teardown
+    #: applied | pruned | progress | failed | rollback | done | dns | alarm | step | teardown
+    phase: str
     message: str
     elapsed: float = 0.0
 

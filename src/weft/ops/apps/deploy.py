@@ -20,7 +20,12 @@ from weft.ops.apps import auto_mode, cluster_autoscaler, lb_controller
 from weft.ops.apps.connection import Connection
 from weft.ops.apps.inputs import render_input
 from weft.ops.apps.objects import app_of, image_of, version_of
-from weft.ops.apps.records import LB_TIMEOUT, sync_records, wait_for_load_balancers
+from weft.ops.apps.records import (
+    LB_TIMEOUT,
+    sync_alarms,
+    sync_records,
+    wait_for_load_balancers,
+)
 from weft.ops.apps.revisions import RenderAt, record, roll_back, wait
 
 #: Kinds weft applies for apps, in the versions of a given cluster (prune lists these).
@@ -123,6 +128,7 @@ def deploy(
                 o.problems.append(missing[o.app])
                 conn.emit(o.app, "failed", missing[o.app])
     result.records = sync_records(conn, only, wait=0.0, prune=prune)
+    result.records += sync_alarms(conn, only, prune=prune)
     return result
 
 

@@ -7,22 +7,29 @@ deploy, told with the Warning events of its Ingress or Service (what the AWS Loa
 Controller says: "couldn't auto-discover subnets", "AccessDenied", ...) or, without any event,
 with the fact that no controller answered it. An app with an Ingress, or a load-balanced Service
 and a fabric domain, gets a record for its host once its load balancer has a DNS name; the
-records of apps that no longer have one are removed.
+records of apps that no longer have one are removed. With alarms on
+(``observability.alarms.email``), each app with an Ingress gets an alarm on its target group's
+5xx answers (``app_alarm``), on the load balancer and target group the controller made
+(:func:`sync_alarms`).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from weft.aws.applier import AwsApplier
-from weft.aws.load_balancer_index import by_dns_name
+from weft.aws.load_balancer_index import arn_suffix, by_dns_name, target_groups
 from weft.core.resource import Observed, Resource, thaw
 from weft.model.addresses import HOSTED_ZONE
+from weft.model.observability import app_alarm_props
 from weft.model.tags import resource_tags
 from weft.ops.apps.connection import Connection
 
+#: The kind of the apps' alarms.
+KIND = "app_alarm"
 #: How long to wait for a load balancer: its name to record, or its deletion in a teardown.
 LB_TIMEOUT = 600.0
 #: Seconds between two looks at the cluster while waiting.
@@ -226,3 +233,73 @@ def _lb_zones(
 def record_differs(current: Observed, props: Mapping[str, Any]) -> bool:
     """The record in the cloud differs from ``props`` in some field."""
     return any(thaw(current.props.get(k)) != v for k, v in props.items())
+
+
+def _app_target_group(conn: Connection, lb_arn: str, app: str) -> str | None:
+    """The ARN of ``app``'s target group on the load balancer ``lb_arn``: the one the
+    controller tagged ``ingress.k8s.aws/resource`` = ``NAMESPACE/[INGRESS-]SERVICE:PORT``."""
+    pattern = re.compile(rf"{re.escape(conn.namespace)}/(?:{re.escape(app)}-)?{re.escape(app)}:.+")
+    for arn, tags in target_groups(conn.ctx, lb_arn):
+        if pattern.fullmatch(tags.get("ingress.k8s.aws/resource", "")):
+            return arn
+    return None
+
+
+def sync_alarms(
+    conn: Connection, only: Collection[str] | None = None, *, prune: bool = True
+) -> list[str]:
+    """Each Ingress app's 5xx alarm on its load balancer and target group (alarms on); with
+    ``prune``, the alarms of apps that no longer have one (or of a fabric whose alarms are
+    off) go."""
+    fabric = conn.fabric
+    existing = {o.name: o for o in conn.inventory(fresh=True).by_address.values() if o.kind == KIND}
+    applier = AwsApplier(conn.ctx)
+    wanted = {
+        app: kn
+        for app, kn in fronts(conn, only).items()
+        if kn[0] == "Ingress" and fabric.observability.alarms.on
+    }
+    done: list[str] = []
+    by_dns = load_balancers(conn) if wanted else {}
+    for app, (kind, name) in sorted(wanted.items()):
+        hostname = lb_hostname(conn, kind, name)
+        lb = by_dns.get(hostname.lower()) if hostname else None
+        group = _app_target_group(conn, str(lb["LoadBalancerArn"]), app) if lb else None
+        if lb is None or group is None:
+            conn.emit(app, "alarm", "no load balancer yet: its 5xx alarm not written")
+            continue
+        props = app_alarm_props(
+            fabric,
+            conn.ctx.account_id,
+            app,
+            arn_suffix(str(lb["LoadBalancerArn"])),
+            arn_suffix(group),
+        )
+        name_ = f"app-{app}-5xx"
+        resource = Resource(
+            KIND, name_, {**props, "tags": resource_tags(fabric.name, KIND, name_, fabric.tags)}
+        )
+        full = dict(resource.props)
+        current = existing.get(name_)
+        if current is None:
+            applier.create(resource, full, lambda _m: None)
+        elif record_differs(current, full):
+            changed = {k for k, v in full.items() if thaw(current.props.get(k)) != v}
+            applier.update(resource, full, current, changed, lambda _m: None)
+        else:
+            continue
+        done.append(f"alarm {props['alarm_name']}")
+        conn.emit(app, "alarm", f"5xx alarm on {arn_suffix(group)}")
+    if not prune:
+        return done
+    for name_, obs in existing.items():
+        app = name_.removeprefix("app-").removesuffix("-5xx")
+        if app not in wanted and (only is None or app in only):
+            done.append(remove_alarm(conn, obs))
+    return done
+
+
+def remove_alarm(conn: Connection, obs: Observed) -> str:
+    AwsApplier(conn.ctx).delete(obs, lambda _m: None)
+    conn.emit(obs.name.removeprefix("app-").removesuffix("-5xx"), "alarm", "5xx alarm removed")
+    return f"alarm {obs.props.get('alarm_name')} removed"

@@ -31,7 +31,7 @@ from weft.ops.apps.connection import (
     namespace_of,
 )
 from weft.ops.apps.objects import app_of
-from weft.ops.apps.records import LB_TIMEOUT, POLL, remove_record
+from weft.ops.apps.records import LB_TIMEOUT, POLL, remove_alarm, remove_record
 from weft.ops.target import Target
 
 #: Seconds between two progress lines while the phase waits.
@@ -136,6 +136,8 @@ def teardown(
     for obs in conn.inventory(fresh=True).by_address.values():
         if obs.kind == "app_record":
             report.records.append(remove_record(conn, obs))
+        elif obs.kind == "app_alarm":
+            report.records.append(remove_alarm(conn, obs))
     report.seconds = round(time.monotonic() - start, 2)
     return report
 
