@@ -26,6 +26,8 @@ from weft.local.kube.control_plane import KubeEndpoint
 from weft.local.moto_eks import versions
 from weft.ops.apps.connection import Connection
 from weft.ops.apps.deploy import deploy
+from weft.ops.apps.lb_controller import APP as CONTROLLER
+from weft.ops.apps.lb_controller import RENDERED_FOR
 from weft.ops.apps.teardown import teardown as kubernetes_teardown
 from weft.ops.plan import make_plan
 from weft.ops.target import Target, connect
@@ -218,6 +220,12 @@ def test_an_upgrade_across_two_versions_crashes_then_resumes(
     moved = [s.subject for s in plan.steps if s.kind == "addon" and s.version == MID]
     first = [a for a in ("vpc-cni", "kube-proxy", "coredns") if a in moved]
     assert moved[: len(first)] == first  # then the others, by name
+    # weft's controller re-rendered for each version, once its node groups run it
+    for version in (MID, NEW):
+        assert kinds.index((version, "nodegroup")) < kinds.index((version, "objects"))
+        assert kinds.index((version, "objects")) < kinds.index((version, "file"))
+    [objects] = [s for s in plan.steps if s.kind == "objects" and s.version == MID]
+    assert (objects.subject, objects.have) == (CONTROLLER, OLD)
 
     def crash_mid_drain(event: UpgradeEvent) -> None:
         if event.step.startswith(f"{MID}/nodegroup/") and event.status == "progress":
@@ -242,8 +250,12 @@ def test_an_upgrade_across_two_versions_crashes_then_resumes(
     # catching up with that whole version, is all that is left of the first version: the
     # control plane and add-ons are not redone
     assert [k for k in resumed if k.startswith(f"{MID}/")] in (
-        [],
-        [f"{MID}/nodegroup/{state_name(state)}", f"{MID}/file/cluster.version"],
+        [f"{MID}/objects/{CONTROLLER}", f"{MID}/file/cluster.version"],
+        [
+            f"{MID}/nodegroup/{state_name(state)}",
+            f"{MID}/objects/{CONTROLLER}",
+            f"{MID}/file/cluster.version",
+        ],
     )
     assert resumed[-1] == f"{NEW}/file/cluster.version"
     assert lines[-1]["event"] == "summary" and lines[-1]["ok"] is True
@@ -267,6 +279,12 @@ def test_an_upgrade_across_two_versions_crashes_then_resumes(
         f"{NEW}/control-plane/{name}",
         f"{NEW}/file/cluster.version",
     }
+    controller = Connection(target_at(fabric)).kube.get(
+        "apps/v1", "Deployment", CONTROLLER, "kube-system"
+    )
+    assert controller is not None
+    assert controller["metadata"]["annotations"][RENDERED_FOR] == NEW
+    assert f"{NEW}/objects/{CONTROLLER}" in {e["step"] for e in entries}
     # the file and the cloud agree again: nothing left for up to do
     assert not make_plan(target_at(fabric)).has_changes
     # and nothing left to upgrade to that version

@@ -27,9 +27,12 @@ vpc-cni, kube-proxy, coredns, then the others) to the default version for the ne
 version (or its pin), ``resolveConflicts=OVERWRITE`` (weft owns its add-ons' configuration), then
 the node groups one at a time (``UpdateNodegroupVersion``; ``updateConfig`` from the file's
 ``max_unavailable``, 33% by default), watching the nodes being replaced and every Deployment of
-the fabric's namespace (a dip in available replicas is reported), then the file's
+the fabric's namespace (a dip in available replicas is reported), then what weft installed in
+the cluster and renders for a Kubernetes version (:data:`COMPONENTS`: the AWS Load Balancer
+Controller) rendered again for the new version and applied (a step ``VERSION/objects/NAME``,
+done when the component says it was rendered for that version), then the file's
 ``cluster.version`` rewritten (those bytes only). :data:`AFTER_VERSION` hooks run after each
-version (where objects weft installs in the cluster are re-rendered for it).
+version.
 
 **Resumable**: every step compares the cloud with what it wants first, so after a crash or
 Ctrl-C ``weft upgrade`` again skips what is done, waits for an update still in progress, and
@@ -50,15 +53,17 @@ from weft.aws.journal import write_journal
 from weft.errors import CloudError, GuardError
 from weft.fabricfile.edit import set_cluster_version
 from weft.ops import retrying
-from weft.ops.apps.connection import Connection, namespace_of
+from weft.ops.apps.connection import AppEvent, Connection, namespace_of
 from weft.ops.run import new_run_id, release_lock, take_lock
 from weft.ops.target import Target
 from weft.ops.upgrade_plan import (  # noqa: F401 - the names users of weft.ops.upgrade import
     ADDON_ORDER,
     AFTER_VERSION,
+    COMPONENTS,
     MIN_FREE_ADDRESSES,
     TIMEOUTS,
     Check,
+    Component,
     Step,
     UpgradeEvent,
     UpgradePlan,
@@ -277,9 +282,29 @@ def _run_step(
         return True
     if step.kind == "nodegroup":
         return _nodegroup_step(target, ctx, cluster, step, report, watch, interval, result)
+    if step.kind == "objects":
+        return _objects_step(target, step, report)
     if step.kind == "file":
         return set_cluster_version(Path(target.fabric.source), step.want) is not None
     raise AssertionError(step.kind)
+
+
+def _objects_step(target: Target, step: Step, report: Callable[[UpgradeEvent], None]) -> bool:
+    """A weft-installed component rendered again for the version the cluster now runs, through
+    a new connection (which negotiates the API versions the upgraded cluster serves)."""
+    component = COMPONENTS[step.subject]
+
+    def progress(event: AppEvent) -> None:
+        report(UpgradeEvent(step.key, "progress", event.message, event.elapsed))
+
+    conn = Connection(target, progress)
+    try:
+        if component.rendered_for(conn) == step.want:
+            return False
+        component.install(conn, step.want)
+        return True
+    finally:
+        conn.close()
 
 
 def _nodegroup_step(

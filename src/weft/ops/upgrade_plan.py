@@ -18,6 +18,7 @@ from weft.kube.manifests.removed_apis import SOURCE as REMOVED_APIS_SOURCE
 from weft.kube.manifests.removed_apis import removal
 from weft.ops import retrying
 from weft.ops.apps import inputs
+from weft.ops.apps import lb_controller as lb_controller_app
 from weft.ops.apps.connection import Connection
 from weft.ops.target import Target
 
@@ -33,6 +34,26 @@ AFTER_VERSION: list[Callable[[Target, str], None]] = []
 
 
 @dataclass(frozen=True)
+class Component:
+    """Something weft installs in the cluster whose objects depend on its Kubernetes version:
+    ``rendered_for(conn)`` is the version it was last rendered for ("" unknown, None: not
+    installed), ``install(conn, version)`` renders and applies it for ``version``."""
+
+    rendered_for: Callable[[Connection], str | None]
+    install: Callable[[Connection, str], object]
+
+
+#: What an upgrade re-renders after each version step (a step ``VERSION/objects/NAME`` each),
+#: after the node groups: the AWS Load Balancer Controller.
+COMPONENTS: dict[str, Component] = {
+    lb_controller_app.APP: Component(
+        lb_controller_app.rendered_for,
+        lambda conn, version: lb_controller_app.install(conn, kubernetes_version=version),
+    ),
+}
+
+
+@dataclass(frozen=True)
 class Check:
     """One preflight check: ``ok``, ``warn`` (shown) or ``fail`` (the upgrade is refused)."""
 
@@ -43,7 +64,8 @@ class Check:
 
 @dataclass(frozen=True)
 class Step:
-    """One step: ``kind`` is ``control-plane``, ``addon``, ``nodegroup`` or ``file``."""
+    """One step: ``kind`` is ``control-plane``, ``addon``, ``nodegroup``, ``objects`` (a
+    weft-installed component re-rendered for the version) or ``file``."""
 
     version: str
     kind: str
@@ -174,11 +196,16 @@ def preflight(target: Target, to: str | None = None, conn: Connection | None = N
         if a["addonVersion"]
         != (pins.get(a["addonName"]) or compatible(a["addonName"], current)[1] or a["addonVersion"])
     ]
+    # weft-installed objects, and the version each was rendered for (one behind the cluster:
+    # an upgrade stopped before it re-rendered them)
+    rendered = {n: c.rendered_for(conn) for n, c in COMPONENTS.items()}
+    installed = {n: v for n, v in rendered.items() if v is not None}
+    stale_objects = [n for n, v in installed.items() if v and _minor(v) < _minor(current)]
     file_version = fabric.cluster.version
     if to is None:
         if file_version is not None and _minor(file_version) > _minor(current):
             to = file_version
-        elif behind or stale_addons:
+        elif behind or stale_addons or stale_objects:
             to = current
         else:
             to = f"1.{_minor(current) + 1}"
@@ -262,7 +289,7 @@ def preflight(target: Target, to: str | None = None, conn: Connection | None = N
         checks += _budget_checks(conn, target)
 
     # pinned add-ons
-    versions = ([current] if (behind or stale_addons) else []) + path
+    versions = ([current] if (behind or stale_addons or stale_objects) else []) + path
     for addon in addons:
         pinned = pins.get(addon["addonName"])
         if not pinned:
@@ -333,6 +360,19 @@ def preflight(target: Target, to: str | None = None, conn: Connection | None = N
                     )
                 )
                 have_groups[group_name] = version
+        for component, have in installed.items():
+            if have != version:
+                steps.append(
+                    Step(
+                        version,
+                        "objects",
+                        component,
+                        have or "unknown",
+                        version,
+                        f"re-rendered for Kubernetes {version}",
+                    )
+                )
+                installed[component] = version
         # a file without ``cluster.version`` follows the cluster: nothing to write into it
         if have_file is not None and have_file != version and _minor(version) > _minor(have_file):
             steps.append(Step(version, "file", "cluster.version", have_file, version))

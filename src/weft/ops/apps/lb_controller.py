@@ -11,6 +11,11 @@ its last month. ``weft verify``'s canary goes through deploy too.
 
 A fabric whose cluster has no node groups and no Fargate profile has nothing to run the
 controller on: weft installs none, and its load balancers never come (``deploy`` says so).
+
+**Rendered for a Kubernetes version.** What the controller's objects are written in depends on
+what the cluster serves (its PodDisruptionBudget's API version, negotiated). Its Deployment
+carries the Kubernetes version it was rendered for (:data:`RENDERED_FOR`); ``weft upgrade``
+re-renders it after each version step (:func:`rendered_for` tells whether that step is done).
 """
 
 from __future__ import annotations
@@ -41,6 +46,21 @@ NAMESPACED = (
     ("rbac.authorization.k8s.io/v1", "Role", f"{lbc.NAME}-leader-election-role"),
     ("v1", "ServiceAccount", lbc.NAME),
 )
+
+
+#: The annotation on the controller's Deployment: the Kubernetes version it was rendered for.
+RENDERED_FOR = "weft.dev/kubernetes-version"
+
+
+def rendered_for(conn: Connection) -> str | None:
+    """The Kubernetes version the installed controller was rendered for ("" when it does not
+    say); None when weft installed no controller in the cluster."""
+    if not wanted(conn):
+        return None
+    dep = conn.kube.get("apps/v1", "Deployment", lbc.NAME, lbc.NAMESPACE)
+    if dep is None:
+        return None
+    return str(((dep.get("metadata") or {}).get("annotations") or {}).get(RENDERED_FOR) or "")
 
 
 def wanted(conn: Connection) -> bool:
@@ -80,16 +100,24 @@ def settings(conn: Connection) -> lbc.Settings:
     )
 
 
-def install(conn: Connection, *, timeout: float = READY_TIMEOUT) -> bool:
-    """Apply the controller's objects at the pinned version and wait until its Deployment is
-    available; False when the fabric gets no controller. Raises GuardError when it does not
-    become available in ``timeout`` seconds."""
+def install(
+    conn: Connection, *, timeout: float = READY_TIMEOUT, kubernetes_version: str | None = None
+) -> bool:
+    """Apply the controller's objects at the pinned version, rendered for the cluster's
+    Kubernetes version (``kubernetes_version``, or the cluster's as the cloud reports it), and
+    wait until its Deployment is available; False when the fabric gets no controller. Raises
+    GuardError when it does not become available in ``timeout`` seconds."""
     if not wanted(conn):
         return False
     kube = conn.kube
     conf = settings(conn)
+    version = kubernetes_version or str(conn.cluster().props.get("version") or "")
     tls = lbc.webhook_tls(kube.get("v1", "Secret", lbc.TLS_SECRET, lbc.NAMESPACE))
     for obj in lbc.objects(conf, tls, conn.versions.pdb):
+        if obj.get("kind") == "Deployment" and version:
+            meta = dict(obj.get("metadata") or {})
+            meta["annotations"] = {**(meta.get("annotations") or {}), RENDERED_FOR: version}
+            obj = {**obj, "metadata": meta}
         kube.apply(obj)
     conn.emit(APP, "applied", f"AWS Load Balancer Controller {lbc.VERSION} in {lbc.NAMESPACE}")
     _wait_available(conn, timeout)
