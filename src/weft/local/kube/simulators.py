@@ -5,7 +5,9 @@
 
 runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`) and, when an AWS endpoint is
 given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`, which acts only
-while the AWS Load Balancer Controller is installed in the cluster) against the API server of
+while the AWS Load Balancer Controller is installed in the cluster) and the EBS CSI driver
+simulator (:mod:`weft.local.kube.ebs_csi_sim`, only while the cluster has the EBS CSI add-on)
+against the API server of
 kubeconfig K. ``D`` is the local state directory (``<state dir>/local``) holding the optional
 ``nodes.json``. Once the nodes are registered and Ready it
 writes F. It logs to stderr (the process's log file) and stops on SIGTERM/SIGINT.
@@ -75,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         lbc.start()
         log.info("load-balancer controller simulator: AWS endpoint %s", args.aws_endpoint)
+        from weft.local.kube.ebs_csi_sim import EbsCsiDriver
+
+        ebs = make_client(args.kubeconfig, "weft-local-ebs-csi")
+        EbsCsiDriver(ebs, args.aws_endpoint, stop).start()
     else:
         log.warning(
             "no --aws-endpoint: the load-balancer controller simulator is off; LoadBalancer "
