@@ -253,6 +253,14 @@ def _irsa() -> None:
     moto_irsa.apply()
 
 
+def _ec2_volume_resources() -> None:
+    """EC2 volume requests of a role session authorized on the volume: see
+    :mod:`.moto_ec2_resources` (after :func:`_irsa`, whose authorization it wraps)."""
+    from weft.local import moto_ec2_resources
+
+    moto_ec2_resources.apply()
+
+
 def _flow_log_roles() -> None:
     """CreateFlowLogs assumes its delivery role, as AWS does: see :mod:`.moto_flow_logs`."""
     from weft.local import moto_flow_logs
@@ -278,6 +286,7 @@ FIXES = (
     _alarms,
     _eks,
     _irsa,
+    _ec2_volume_resources,
 )
 
 

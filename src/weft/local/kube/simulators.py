@@ -15,6 +15,14 @@ certificates, where :mod:`weft.local.kube.kubelet_tls` wrote the kubelets') it s
 kubelet endpoint (:mod:`weft.local.kube.kubelet_logs`: ``pods/log``). Once the nodes are
 registered and Ready it writes F. It logs to stderr (the process's log file) and stops on
 SIGTERM/SIGINT.
+runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`) and, when an AWS endpoint is
+given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`, which acts only
+while the AWS Load Balancer Controller is installed in the cluster) and the EBS CSI driver
+simulator (:mod:`weft.local.kube.ebs_csi_sim`, only while the cluster has the EBS CSI add-on)
+against the API server of
+kubeconfig K. ``D`` is the local state directory (``<state dir>/local``) holding the optional
+``nodes.json``. Once the nodes are registered and Ready it
+writes F. It logs to stderr (the process's log file) and stops on SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
@@ -119,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             make_client(args.kubeconfig, "weft-local-cluster-autoscaler"), args.aws_endpoint, stop
         ).start()
         log.info("cluster-autoscaler simulator: AWS endpoint %s", args.aws_endpoint)
+        from weft.local.kube.ebs_csi_sim import EbsCsiDriver
+
+        ebs = make_client(args.kubeconfig, "weft-local-ebs-csi")
+        EbsCsiDriver(ebs, args.aws_endpoint, stop).start()
     else:
         log.warning(
             "no --aws-endpoint: the load-balancer controller simulator is off; LoadBalancer "
