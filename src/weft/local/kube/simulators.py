@@ -7,22 +7,15 @@ runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`), the AWS Load Ba
 Controller's webhooks while it is installed (:mod:`weft.local.kube.lb_webhooks`) and, when an AWS
 endpoint is given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`, which
 acts only while the AWS Load Balancer Controller is installed in the cluster), EKS Auto Mode's
-(:mod:`weft.local.kube.auto_mode_lb`, only for an Auto Mode cluster) and the Cluster Autoscaler
+(:mod:`weft.local.kube.auto_mode_lb`, only for an Auto Mode cluster), the Cluster Autoscaler
 simulator (:mod:`weft.local.kube.autoscaler_sim`, which acts only while the Cluster Autoscaler is
-installed) against the API server of kubeconfig K. ``D`` is the local state directory
-(``<state dir>/local``) holding the optional ``nodes.json``. With ``C`` (the control plane's
-certificates, where :mod:`weft.local.kube.kubelet_tls` wrote the kubelets') it serves the nodes'
-kubelet endpoint (:mod:`weft.local.kube.kubelet_logs`: ``pods/log``). Once the nodes are
-registered and Ready it writes F. It logs to stderr (the process's log file) and stops on
+installed) and the EBS CSI driver simulator (:mod:`weft.local.kube.ebs_csi_sim`, only while the
+cluster has the EBS CSI add-on) against the API server of kubeconfig K. ``D`` is the local state
+directory (``<state dir>/local``) holding the optional ``nodes.json``. With ``C`` (the control
+plane's certificates, where :mod:`weft.local.kube.kubelet_tls` wrote the kubelets') it serves
+the nodes' kubelet endpoint (:mod:`weft.local.kube.kubelet_logs`: ``pods/log``). Once the nodes
+are registered and Ready it writes F. It logs to stderr (the process's log file) and stops on
 SIGTERM/SIGINT.
-runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`) and, when an AWS endpoint is
-given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`, which acts only
-while the AWS Load Balancer Controller is installed in the cluster) and the EBS CSI driver
-simulator (:mod:`weft.local.kube.ebs_csi_sim`, only while the cluster has the EBS CSI add-on)
-against the API server of
-kubeconfig K. ``D`` is the local state directory (``<state dir>/local``) holding the optional
-``nodes.json``. Once the nodes are registered and Ready it
-writes F. It logs to stderr (the process's log file) and stops on SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
