@@ -143,9 +143,9 @@ def check(ctx: AwsContext, fabric: Fabric, inv: Inventory) -> list[Note]:
                 where = locate(fabric.source, "databases", name, "instance_class")
                 elsewhere = sorted({v.split(".")[0] for v in by_class[instance_class]})
                 also = (
-                    f" (only PostgreSQL {', '.join(elsewhere)})"
+                    f" (only with PostgreSQL {', '.join(elsewhere)})"
                     if elsewhere
-                    else " (with no PostgreSQL version)"
+                    else " (with no PostgreSQL version RDS runs)"
                 )
                 problems.append(
                     f"{where}: RDS does not offer {instance_class} for PostgreSQL "

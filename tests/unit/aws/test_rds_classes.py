@@ -76,3 +76,28 @@ def test_a_class_the_version_offers_passes(tmp_path: Path) -> None:
 def test_nearest_prefers_the_same_kind_and_size() -> None:
     offered = {"db.m6g.large", "db.m6g.xlarge", "db.r6g.large", "db.t4g.large", "db.m5.large"}
     assert nearest("db.m7g.large", offered, 3) == ["db.m6g.large", "db.m5.large", "db.m6g.xlarge"]
+
+
+def test_a_major_version_is_asked_once_per_class(tmp_path: Path) -> None:
+    text = """\
+name: classes
+region: us-east-2
+network: {cidr: 10.42.0.0/16, zones: 2, nat: none, layout: private}
+databases:
+  - {name: a, engine_version: "16", instance_class: db.r4.large}
+  - {name: b, engine_version: "13", instance_class: db.m7g.large}
+  - {name: c, engine_version: "16", instance_class: db.m7g.large}
+"""
+    path = tmp_path / "fabric.yaml"
+    path.write_text(text)
+    ctx = Ctx()
+    with pytest.raises(ConfigError) as refused:
+        check(ctx, parse_fabric(text, str(path)), Inventory())  # type: ignore[arg-type]
+    asked = sorted(c["DBInstanceClass"] for c in ctx.rds.calls)
+    assert asked == ["db.m7g.large", "db.r4.large"]
+    assert refused.value.problems == [
+        f"{path}:5: databases[0].instance_class: RDS does not offer db.r4.large for PostgreSQL "
+        '16 (with no PostgreSQL version RDS runs); pin a version (engine_version: "16.N") to '
+        "have the plan list the classes it offers, or pick a current class such as "
+        "db.t4g.medium or db.m7g.large; nothing was changed"
+    ]

@@ -70,3 +70,11 @@ def test_the_documented_trust_is_enough() -> None:
 )
 def test_a_trust_without_both_actions_for_pods_eks_is_not(statement: dict[str, Any]) -> None:
     assert not trust_allows_pods(_trust(**statement))
+
+
+def test_a_denial_wins_even_one_with_a_condition() -> None:
+    trust = _trust()
+    denial = {**trust["Statement"][0], "Effect": "Deny", "Action": "sts:TagSession"}
+    assert not trust_allows_pods({**trust, "Statement": [*trust["Statement"], denial]})
+    conditional = {**denial, "Condition": {"StringEquals": {"aws:SourceAccount": "1"}}}
+    assert not trust_allows_pods({**trust, "Statement": [*trust["Statement"], conditional]})

@@ -18,8 +18,9 @@ reference describe:
   ``sts:TagSession`` ("Create a Pod Identity role", https://docs.aws.amazon.com/eks/latest/
   userguide/pod-id-role.html); else ``InvalidParameterException`` "Trust policy of the role
   provided is invalid", as EKS answers. The trust is evaluated by moto's IAM policy engine over
-  the statements naming that principal; a statement with a condition is not counted (the
-  emulator never allows more than AWS). UpdatePodIdentityAssociation checks a new role alike.
+  the statements naming that principal; an allowing statement with a condition is not
+  counted, and a denying one refuses (the emulator never allows more than AWS).
+  UpdatePodIdentityAssociation checks a new role alike.
 - **One association per service account** (namespace + name) in a cluster: a second is
   ``ResourceInUseException`` "Association already exists: ID".
 - ListPodIdentityAssociations filters by ``namespace`` and ``serviceAccount`` and answers
@@ -86,7 +87,8 @@ def names_problem(namespace: str, service_account: str) -> str | None:
 
 def trust_allows_pods(trust: dict[str, Any]) -> bool:
     """Whether ``trust`` lets ``pods.eks.amazonaws.com`` do both :data:`TRUST_ACTIONS`, by
-    moto's IAM policy engine over the unconditional statements naming that principal."""
+    moto's IAM policy engine over the unconditional statements naming that principal (a
+    conditional denial refuses)."""
     from moto.iam.access_control import IAMPolicy, PermissionResult
 
     statements = trust.get("Statement") or []
@@ -99,7 +101,11 @@ def trust_allows_pods(trust: dict[str, Any]) -> bool:
         principal = statement.get("Principal") or {}
         service = principal.get("Service") if isinstance(principal, dict) else None
         listed = [service] if isinstance(service, str) else list(service or [])
-        if SERVICE_PRINCIPAL not in listed or statement.get("Condition"):
+        if SERVICE_PRINCIPAL not in listed:
+            continue
+        if statement.get("Condition"):
+            if statement.get("Effect") == "Deny":
+                return False  # a denial the engine cannot judge: never allow more than AWS
             continue
         # the principal is matched above (moto's engine matches only AWS principals); a trust
         # policy has no Resource, without which the engine would ignore the statement's Effect
