@@ -22,6 +22,12 @@ answering 5xx (written by ``weft deploy``, once the load balancer exists). Witho
 there is no topic and no alarm: an alarm nobody hears still costs $0.10 a month, and a topic
 without subscribers delivers nothing. Node and pod alarms (CPU, memory, restarts, NotReady) need
 Container Insights, which is not turned on here.
+
+``container_insights: true`` (it needs the cluster) installs the ``amazon-cloudwatch-observability``
+EKS add-on with a role of its own (the CloudWatch agent's service account may assume it:
+``CloudWatchAgentServerPolicy``): node and pod metrics in CloudWatch, billed per observation
+(not in ``weft cost``'s total: the volume follows the pods and containers). With alarms on, it
+adds the node alarms: a node not ready, and nodes' CPU or memory above 80% for 15 minutes.
 """
 
 from __future__ import annotations
@@ -70,3 +76,6 @@ class Observability(BaseModel):
     dashboard: bool = True
     #: CloudWatch alarms to an SNS topic, made only when e-mail addresses are given
     alarms: Alarms = Field(default_factory=Alarms)
+    #: Container Insights (the ``amazon-cloudwatch-observability`` add-on, with its role):
+    #: node and pod metrics, priced per observation; off by default
+    container_insights: bool = False

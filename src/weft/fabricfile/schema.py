@@ -276,6 +276,14 @@ class Fabric(BaseModel):
                     self.cluster.addons, bool(self.nodegroups), self.fargate
                 )
             )
+        if self.observability.container_insights and self.cluster is None:
+            found.append(
+                (
+                    ("observability", "container_insights"),
+                    "Container Insights watches the cluster, and this fabric has none; add a "
+                    "cluster section or remove observability.container_insights",
+                )
+            )
         if found:
             raise problem(*found)
         return self

@@ -16,6 +16,7 @@ from weft.model.network import flow_log_group, flow_log_resources, network_resou
 from weft.model.observability import (
     alarm_key_statement,
     alarm_resources,
+    container_insights_resources,
     observability_resources,
 )
 from weft.model.tags import resource_tags
@@ -111,8 +112,10 @@ def desired_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> l
         *app_role_resources(fabric, account_id=account_id),
         *lb_controller_resources(fabric),
     ]
+    compute = [r.address for r in resources if r.kind in ("eks_nodegroup", "eks_fargate_profile")]
     return [
         *resources,
         *observability_resources(fabric, resources),
         *alarm_resources(fabric, resources, account_id),
+        *container_insights_resources(fabric, compute),
     ]

@@ -14,6 +14,8 @@ def test_the_addons_weft_installs_in_order() -> None:
         "kube-proxy",
         "aws-ebs-csi-driver",
         "metrics-server",
+        # with observability.container_insights
+        "amazon-cloudwatch-observability",
     )
 
 
