@@ -14,9 +14,10 @@ import pytest
 from weft.aws.context import AwsContext
 from weft.aws.session import AwsSession
 from weft.model.fabric import key_policy
+from weft.model.observability import CONTAINER_INSIGHTS as CONTAINER_INSIGHTS_ADDON
 from weft.model.observability import alarm_key_statement, topic_name
 
-from .helpers import down, fabric_text, target_for, up_delegated
+from .helpers import CLUSTER_VERSION, down, fabric_text, target_for, up, up_delegated
 
 pytestmark = pytest.mark.integration
 
@@ -260,3 +261,46 @@ def test_cost_prices_the_alarms_and_their_emails_from_the_price_list(clean_cloud
     assert mail["quantity"] == 100 and mail["unit_price"] == "0.00002"
     assert by["dashboard.fabric"]["monthly"] == "3.00"
     assert any("cost.alarm_notifications" in a for a in report["assumptions"])
+
+
+CONTAINER_INSIGHTS = f"""\
+cluster: {{version: "{CLUSTER_VERSION}", api_cidrs: [203.0.113.0/24]}}
+nodegroups:
+  - {{name: general, instance_types: [m6i.large], min: 1, max: 2, desired: 1}}
+observability:
+  container_insights: true
+  alarms: {{email: [oncall@example.com]}}
+"""
+
+
+@pytest.mark.k8s
+def test_container_insights_brings_its_add_on_role_and_node_alarms(
+    clean_cloud: str, kube_api: Any
+) -> None:
+    name = f"ci{uuid.uuid4().hex[:6]}"
+    target = target_for(fabric_text(name, zones=2, extra=CONTAINER_INSIGHTS))
+    assert up(target).ok
+    session = target.session
+    eks, iam, cw = session.client("eks"), session.client("iam"), session.client("cloudwatch")
+    addon = eks.describe_addon(clusterName=name, addonName=CONTAINER_INSIGHTS_ADDON)["addon"]
+    role = addon["serviceAccountRoleArn"]
+    trust = iam.get_role(RoleName=role.rsplit("/", 1)[-1])["Role"]["AssumeRolePolicyDocument"]
+    (statement,) = trust["Statement"]
+    subjects = [
+        v for c in statement["Condition"].values() for k, v in c.items() if k.endswith(":sub")
+    ]
+    assert subjects == ["system:serviceaccount:amazon-cloudwatch:cloudwatch-agent"]
+    policies = iam.list_attached_role_policies(RoleName=role.rsplit("/", 1)[-1])
+    assert [p["PolicyName"] for p in policies["AttachedPolicies"]] == [
+        "CloudWatchAgentServerPolicy"
+    ]
+    alarms = {
+        a["AlarmName"]: a
+        for a in cw.describe_alarms(AlarmNamePrefix=f"weft-{name}-nodes-")["MetricAlarms"]
+    }
+    assert sorted(alarms) == [f"weft-{name}-nodes-{w}" for w in ("cpu", "memory", "not-ready")]
+    for alarm in alarms.values():
+        assert alarm["Namespace"] == "ContainerInsights"
+        assert alarm["Dimensions"] == [{"Name": "ClusterName", "Value": name}]
+    assert down(target).ok
+    assert not cw.describe_alarms(AlarmNamePrefix=f"weft-{name}-")["MetricAlarms"]

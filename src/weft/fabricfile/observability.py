@@ -29,6 +29,12 @@ CloudWatch Logs group of the fabric with the ``fluent-bit`` EKS community add-on
 CloudWatch Observability add-on, which turns on Container Insights, priced per observation):
 kept ``retention_days`` (default 30, one of the periods CloudWatch Logs offers), encrypted with
 the fabric key. ``logs: false`` (or null) turns it off. What it makes: :mod:`weft.model.logs`.
+
+``container_insights: true`` (it needs the cluster) installs the ``amazon-cloudwatch-observability``
+EKS add-on with a role of its own (the CloudWatch agent's service account may assume it:
+``CloudWatchAgentServerPolicy``): node and pod metrics in CloudWatch, billed per observation
+(not in ``weft cost``'s total: the volume follows the pods and containers). With alarms on, it
+adds the node alarms: a node not ready, and nodes' CPU or memory above 80% for 15 minutes.
 """
 
 from __future__ import annotations
@@ -112,3 +118,6 @@ class Observability(BaseModel):
     logs: Annotated[ContainerLogs | None, BeforeValidator(_logs_switch)] = Field(
         default_factory=ContainerLogs
     )
+    #: Container Insights (the ``amazon-cloudwatch-observability`` add-on, with its role):
+    #: node and pod metrics, priced per observation; off by default
+    container_insights: bool = False

@@ -294,6 +294,14 @@ class Fabric(BaseModel):
                 )
             )
             found.extend(pod_identity_problems(self.cluster, bool(self.nodegroups)))
+        if self.observability.container_insights and self.cluster is None:
+            found.append(
+                (
+                    ("observability", "container_insights"),
+                    "Container Insights watches the cluster, and this fabric has none; add a "
+                    "cluster section or remove observability.container_insights",
+                )
+            )
         if found:
             raise problem(*found)
         return self

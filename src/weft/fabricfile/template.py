@@ -277,6 +277,10 @@ def _optional_sections(api_cidrs: list[str] | None, k8s_version: str | None) -> 
 #   alarms:
 #     email: [oncall@example.com]
 #   logs: {{retention_days: 30}}
+#   # Container Insights (needs the cluster): node and pod metrics through the
+#   # amazon-cloudwatch-observability add-on, billed per observation; with alarms, adds the
+#   # node alarms (a node not ready, CPU or memory above 80%).
+#   container_insights: false
 
 # Optional: the value of the `environment` label on the apps' Kubernetes objects (default: name).
 # environment: production

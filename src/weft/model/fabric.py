@@ -18,6 +18,7 @@ from weft.model.network import flow_log_group, flow_log_resources, network_resou
 from weft.model.observability import (
     alarm_key_statement,
     alarm_resources,
+    container_insights_resources,
     observability_resources,
 )
 from weft.model.pod_identity import pod_identity_resources
@@ -118,8 +119,10 @@ def desired_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> l
         *cluster_autoscaler_resources(fabric),
         *pod_identity_resources(fabric),
     ]
+    compute = [r.address for r in resources if r.kind in ("eks_nodegroup", "eks_fargate_profile")]
     return [
         *resources,
         *observability_resources(fabric, resources),
         *alarm_resources(fabric, resources, account_id),
+        *container_insights_resources(fabric, compute),
     ]

@@ -27,6 +27,7 @@ from typing import Any
 from weft.core.resource import Ref, Resource
 from weft.fabricfile import Fabric
 from weft.model.builder import Builder
+from weft.model.cluster import CLUSTER, iam_role, irsa_trust
 
 KIND = "dashboard"
 ADDRESS = f"{KIND}.fabric"
@@ -467,7 +468,7 @@ def alarm_resources(
             "emails": sorted(set(alarms.email)),
         },
     )
-    for name, props in alarm_specs(fabric, resources):
+    for name, props in [*alarm_specs(fabric, resources), *node_alarm_specs(fabric)]:
         b.add(ALARM_KIND, name, props, depends_on=(topic.address,))
     return b.resources
 
@@ -498,3 +499,80 @@ def app_alarm_props(
         comparison="GreaterThanThreshold",
     )
     return {**props, "actions": [topic_arn(fabric, account_id)]}
+
+
+# -- Container Insights ----------------------------------------------------------------------------
+
+CONTAINER_INSIGHTS = "amazon-cloudwatch-observability"
+#: the CloudWatch agent's service account, which the add-on's role trusts
+CLOUDWATCH_AGENT_SERVICE_ACCOUNT = "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent"
+CLOUDWATCH_AGENT_POLICY = "CloudWatchAgentServerPolicy"
+#: node CPU or memory above this share for 15 minutes sets off its alarm
+NODE_BUSY = 80.0
+
+
+def container_insights_resources(fabric: Fabric, compute: Iterable[str]) -> list[Resource]:
+    """The ``amazon-cloudwatch-observability`` add-on and its IRSA role (none unless
+    ``observability.container_insights``); the add-on runs pods, so it comes after ``compute``
+    (the node groups and Fargate profiles)."""
+    if not fabric.observability.container_insights or fabric.cluster is None:
+        return []
+    b = Builder(fabric)
+    role = iam_role(
+        b,
+        "cloudwatch-agent",
+        irsa_trust(CLOUDWATCH_AGENT_SERVICE_ACCOUNT),
+        [CLOUDWATCH_AGENT_POLICY],
+    )
+    b.add(
+        "eks_addon",
+        CONTAINER_INSIGHTS,
+        {
+            "cluster_name": CLUSTER,
+            "addon_name": CONTAINER_INSIGHTS,
+            "addon_version": None,
+            "service_account_role_arn": Ref(role.address, "arn"),
+            "configuration": {},
+        },
+        depends_on=tuple(compute),
+    )
+    return b.resources
+
+
+def node_alarm_specs(fabric: Fabric) -> list[tuple[str, dict[str, Any]]]:
+    """Container Insights' node alarms (``ContainerInsights``, ``ClusterName``): a node not
+    ready (``cluster_failed_node_count`` above 0 for 10 minutes), and the nodes' CPU or memory
+    above 80% on average for 15 minutes."""
+    if not fabric.observability.container_insights or fabric.cluster is None:
+        return []
+    dim = {"ClusterName": fabric.name}
+    out = [
+        _alarm(
+            fabric,
+            "nodes-not-ready",
+            f"weft fabric {fabric.name}: a node of the cluster is not ready",
+            ("ContainerInsights", "cluster_failed_node_count"),
+            dim,
+            statistic="Maximum",
+            period=PERIOD,
+            periods=2,
+            threshold=0.0,
+            comparison="GreaterThanThreshold",
+        )
+    ]
+    for what, metric in (("cpu", "node_cpu_utilization"), ("memory", "node_memory_utilization")):
+        out.append(
+            _alarm(
+                fabric,
+                f"nodes-{what}",
+                f"weft fabric {fabric.name}: the nodes' {what} above {NODE_BUSY:g}% for 15 minutes",
+                ("ContainerInsights", metric),
+                dim,
+                statistic="Average",
+                period=PERIOD,
+                periods=3,
+                threshold=NODE_BUSY,
+                comparison="GreaterThanThreshold",
+            )
+        )
+    return out

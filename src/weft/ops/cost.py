@@ -159,6 +159,11 @@ def estimate(target: Target, plan: Plan, *, offline: bool = False) -> CostReport
             "after weft down, the fabric's KMS key is kept (and billed, $1 a month) while final "
             "snapshots encrypted with it are kept; the snapshots' storage is billed too"
         )
+    if fabric.observability.container_insights:
+        report.notes.append(
+            "Container Insights is billed per observation (each metric a node, pod or container "
+            "reports): its volume follows the pods and containers, so it is not in the total"
+        )
     for line in report.after.missing:
         report.notes.append(f"no price found for {line.address}: {line.what}")
     return report

@@ -16,6 +16,8 @@ def test_the_addons_weft_installs_in_order() -> None:
         "metrics-server",
         "eks-pod-identity-agent",
         "fluent-bit",
+        # with observability.container_insights
+        "amazon-cloudwatch-observability",
     )
 
 

@@ -221,3 +221,33 @@ def test_the_alarms_watch_what_weft_makes_and_go_to_the_encrypted_topic() -> Non
     for alarm in alarms.values():
         assert tuple(alarm.props["actions"]) == (Ref("sns_topic.alarms", "arn"),)
         assert alarm.props["alarm_name"] == f"weft-shop-{alarm.name}"
+
+
+def test_container_insights_is_off_by_default_and_brings_its_add_on_role_and_node_alarms():
+    plain = parse_fabric(fabric_text(), source="fabric.yaml")
+    addresses = {
+        r.address for r in desired_resources(plain, account_id="123456789012", zones=ZONES)
+    }
+    assert "eks_addon.amazon-cloudwatch-observability" not in addresses
+    text = fabric_text(
+        "observability:\n  container_insights: true\n  alarms: {email: [oncall@example.com]}\n"
+    )
+    fabric = parse_fabric(text, source="fabric.yaml")
+    by = {r.address: r for r in desired_resources(fabric, account_id="123456789012", zones=ZONES)}
+    addon = by["eks_addon.amazon-cloudwatch-observability"]
+    assert addon.props["service_account_role_arn"] == Ref("iam_role.cloudwatch-agent", "arn")
+    assert set(addon.depends_on) == {a for a in by if a.startswith("eks_nodegroup.")}
+    role = thaw(by["iam_role.cloudwatch-agent"].props)
+    assert role["managed_policies"] == ["arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"]
+    assert "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent" in str(
+        role["assume_role_policy"]
+    )
+    nodes = {a: r for a, r in by.items() if a.startswith("metric_alarm.nodes-")}
+    assert sorted(nodes) == [
+        "metric_alarm.nodes-cpu",
+        "metric_alarm.nodes-memory",
+        "metric_alarm.nodes-not-ready",
+    ]
+    for alarm in nodes.values():
+        assert alarm.props["namespace"] == "ContainerInsights"
+        assert dict(alarm.props["dimensions"]) == {"ClusterName": "shop"}

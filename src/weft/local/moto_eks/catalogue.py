@@ -162,6 +162,16 @@ ADDONS: Mapping[str, Addon] = {
             }
         ),
     ),
+    # Container Insights ("Amazon CloudWatch Observability EKS add-on", Amazon EKS User Guide,
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/install-CloudWatch-Observability-EKS-addon.html)
+    "amazon-cloudwatch-observability": Addon(
+        "observability-and-monitoring",
+        ((0, ("v4.1.0-eksbuild.1", "v3.6.0-eksbuild.2")),),
+        requires_iam_permissions=True,
+        configuration_keys=frozenset(
+            {"agent", "containerLogs", "dcgmExporter", "manager", "neuronMonitor", "tolerations"}
+        ),
+    ),
 }
 
 ADDON_NAMES = tuple(ADDONS)
