@@ -5,7 +5,9 @@
 
 runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`) and, when an AWS endpoint is
 given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`, which acts only
-while the AWS Load Balancer Controller is installed in the cluster) against the API server of
+while the AWS Load Balancer Controller is installed in the cluster) and the fluent-bit add-on's
+shipping of the containers' output (:mod:`weft.local.kube.log_shipper`, only for clusters with
+the add-on) against the API server of
 kubeconfig K. ``D`` is the local state directory (``<state dir>/local``) holding the optional
 ``nodes.json``. With ``C`` (the control plane's certificates, where
 :mod:`weft.local.kube.kubelet_tls` wrote the kubelets') it serves the nodes' kubelet endpoint
@@ -77,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     kubelet.start()
     log.info("kubelet simulator: nodes %s", ", ".join(sorted(kubelet.nodes)))
     if args.aws_endpoint:
+        from weft.local.kube.log_shipper import LogShipper
+
+        shipper = LogShipper(args.aws_endpoint, kubelet.cluster_of, stop)
+        book.listen(shipper.take)
+        shipper.start()
         from weft.local.kube.lb_sim import LoadBalancerController
 
         lbc = LoadBalancerController(
