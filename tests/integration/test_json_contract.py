@@ -206,6 +206,7 @@ ARGUMENTS = {
     ("release",): ["web", "1.0.0"],
     ("rollback",): ["web"],
     ("history",): ["web"],
+    ("logs",): ["web"],
     ("token",): ["jsonfab"],
     ("secrets", "set"): ["x"],
     ("secrets", "get"): ["x"],

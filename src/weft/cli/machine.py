@@ -9,7 +9,7 @@ meant for people (the banner, tables, progress lines, prompts) goes to standard 
 and what the command reports (``plan``: the plan; ``status``: the resources; ...).
 
 **Long commands** (``up``, ``down``, ``deploy``, ``release``, ``rollback``, ``verify``,
-``upgrade``) stream
+``upgrade``, ``logs``) stream
 newline-delimited JSON (NDJSON): one object per line, as things happen, every one of the same
 schema::
 
@@ -22,8 +22,10 @@ schema::
   phase of ``down`` begins or reports), ``resource`` (one step on one cloud resource), ``app``
   (one step on one application), ``step`` (one step of ``verify``), ``upgrade`` (one step of
   ``upgrade``, named ``VERSION/KIND/SUBJECT``: ``1.NN/nodegroup/general``; ``dip`` when an
-  app's available replicas fall during a node group's update), ``leftovers`` (the leftover
-  report of ``down``), ``summary``, ``error``;
+  app's available replicas fall during a node group's update), ``log`` (one line an app's
+  container printed, ``weft logs``: ``log`` is ``POD/CONTAINER``, with ``app``, ``pod``,
+  ``container``, ``time``, ``line`` and ``source``: ``kubernetes`` or ``cloudwatch``),
+  ``leftovers`` (the leftover report of ``down``), ``summary``, ``error``;
 - the subject, under the key the event names: ``resource`` (its address), ``app`` (its name),
   ``phase`` or ``step`` (its name);
 - ``status``: what happened to the subject (:data:`STATUSES` lists them per event);
@@ -111,6 +113,7 @@ STATUSES: dict[str, tuple[str, ...]] = {
     ),
     "step": ("ok", "failed"),
     "upgrade": ("started", "progress", "dip", "done", "skipped", "failed"),
+    "log": ("line",),
     "leftovers": ("clean", "found"),
     "summary": ("ok", "failed", "cancelled", "declined", "nothing to do"),
     "error": ("error",),

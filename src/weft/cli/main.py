@@ -26,6 +26,7 @@ from weft.cli import (
     cost,
     fabric_file,
     graph,
+    logs,
     machine,
     render,
     secrets,
@@ -76,7 +77,7 @@ def cli() -> None:
     pass
 
 
-for _family in (fabric_file, apply, cost, graph, state, teardown, access, apps, upgrade):
+for _family in (fabric_file, apply, cost, graph, state, teardown, access, apps, logs, upgrade):
     for _command in _family.COMMANDS:
         cli.add_command(_command)
 cli.add_command(secrets.secrets)

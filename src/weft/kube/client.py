@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -289,6 +289,39 @@ class Kube:
             plain.setdefault("kind", kind)
             out.append(plain)
         return out
+
+    def pod_log(
+        self,
+        name: str,
+        namespace: str,
+        container: str,
+        *,
+        since_seconds: int | None = None,
+        follow: bool = False,
+    ) -> Iterator[str]:
+        """The lines container ``container`` of pod ``namespace/name`` printed (``pods/log``),
+        each starting with its RFC 3339 timestamp; with ``follow``, lines keep coming until the
+        container ends or the caller stops reading."""
+        what = f"read the log of pod {namespace}/{name} ({container})"
+        client: Any = self.client()
+        lines = self._call(
+            what,
+            lambda: client.log(
+                name,
+                namespace=namespace,
+                container=container,
+                follow=follow,
+                since=since_seconds,
+                timestamps=True,
+            ),
+        )
+        iterator = iter(lines)
+        while True:
+            try:
+                line = self._call(what, lambda: next(iterator))
+            except StopIteration:
+                return
+            yield str(line)
 
     def delete(
         self,

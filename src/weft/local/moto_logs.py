@@ -15,6 +15,16 @@ whose conditions (only ``kms:EncryptionContext:aws:logs:arn`` with ``ArnLike``/`
 ``StringLike``/``StringEquals`` is understood; any other condition is taken as unmet, so the
 emulator never allows more than AWS) admit the log group's ARN. A ``Deny`` is not evaluated:
 weft's key policies have none.
+
+A request signed by a role session (IRSA, :mod:`weft.local.moto_irsa`) is authorized against
+the resource it acts on, as IAM does for CloudWatch Logs ("Actions, resources, and condition
+keys for Amazon CloudWatch Logs", Service Authorization Reference): a log stream
+(``arn:aws:logs:REGION:ACCOUNT:log-group:GROUP:log-stream:STREAM``) when the request names one,
+else its log group (``…:log-group:GROUP``), else ``*`` (:func:`request_resource`). moto
+authorizes every request against ``*``, which a policy naming its group (least privilege) never
+matches. A request refused so is answered as CloudWatch Logs answers it (JSON protocol):
+``AccessDeniedException``, "User: ARN is not authorized to perform: logs:ACTION on resource:
+ARN", not moto's XML ``AccessDenied`` body, which botocore cannot read.
 """
 
 from __future__ import annotations
@@ -68,6 +78,21 @@ def allows_logs(policy: str, region: str, arn: str) -> bool:
     return False
 
 
+def request_resource(region: str, account: str, params: dict[str, Any]) -> str:
+    """The resource a CloudWatch Logs request acts on, for IAM (see the module docstring)."""
+    group = params.get("logGroupName")
+    identifier = str(params.get("logGroupIdentifier") or "")
+    if not group and identifier:
+        if identifier.startswith("arn:"):
+            return identifier.removesuffix(":*")
+        group = identifier
+    if not group:
+        return "*"
+    arn = f"arn:aws:logs:{region}:{account}:log-group:{group}"
+    stream = params.get("logStreamName")
+    return f"{arn}:log-stream:{stream}" if stream else arn
+
+
 def apply() -> None:
     from moto.core.exceptions import JsonRESTError
     from moto.kms.models import kms_backends
@@ -99,3 +124,28 @@ def apply() -> None:
         return create_log_group(self)
 
     LogsResponse.create_log_group = create_log_group_as_aws  # type: ignore[method-assign]
+
+    def determine_resource(self: Any) -> str:
+        try:
+            params = json.loads(self.body or "{}")
+        except ValueError:
+            return "*"
+        if not isinstance(params, dict):
+            return "*"
+        return request_resource(self.region, self.current_account, params)
+
+    LogsResponse._determine_resource = determine_resource  # type: ignore[attr-defined]
+
+    from moto.core.exceptions import AccessDeniedError
+
+    authorize = LogsResponse._authenticate_and_authorize_normal_action
+
+    def authorize_as_logs(self: Any, resource: str = "*") -> None:
+        try:
+            authorize(self, resource)
+        except AccessDeniedError as exc:
+            raise JsonRESTError(
+                "AccessDeniedException", f"{exc.message} on resource: {resource}"
+            ) from exc
+
+    LogsResponse._authenticate_and_authorize_normal_action = authorize_as_logs  # type: ignore[method-assign]

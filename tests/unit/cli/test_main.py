@@ -30,6 +30,7 @@ COMMANDS = {
     "rollback",
     "history",
     "render",
+    "logs",
     "verify",
     "upgrade",
     "local",

@@ -80,6 +80,9 @@ from weft.local.kube.watch import watch_forever
 log = logging.getLogger("weft.local.kube.kubelet")
 
 LEASE_EVERY = 10.0
+#: The labels of a node of a local EKS node group naming its cluster and region.
+CLUSTER_LABEL = "weft.local/cluster"
+REGION_LABEL = "topology.kubernetes.io/region"
 STATUS_EVERY = 30.0
 
 
@@ -531,6 +534,17 @@ class Kubelet:
         for t in threads:
             t.start()
         return threads
+
+    def cluster_of(self, namespace: str, pod: str) -> tuple[str, str] | None:
+        """The local EKS cluster and region of the node ``namespace/pod`` runs on (its node's
+        ``weft.local/cluster`` and region labels), or None."""
+        with self.lock:
+            found = self.pods.get((namespace, pod))
+            node_name = ((found or {}).get("spec") or {}).get("nodeName")
+            node = self.nodes.get(str(node_name)) if node_name else None
+        labels = meta(node).get("labels") or {} if node else {}
+        cluster, region = labels.get(CLUSTER_LABEL), labels.get(REGION_LABEL)
+        return (str(cluster), str(region)) if cluster and region else None
 
     def nodes_ready(self) -> bool:
         with self.lock:

@@ -9,13 +9,14 @@ endpoint is given, the load-balancer controller simulator (:mod:`weft.local.kube
 acts only while the AWS Load Balancer Controller is installed in the cluster), EKS Auto Mode's
 (:mod:`weft.local.kube.auto_mode_lb`, only for an Auto Mode cluster), the Cluster Autoscaler
 simulator (:mod:`weft.local.kube.autoscaler_sim`, which acts only while the Cluster Autoscaler is
-installed) and the EBS CSI driver simulator (:mod:`weft.local.kube.ebs_csi_sim`, only while the
-cluster has the EBS CSI add-on) against the API server of kubeconfig K. ``D`` is the local state
-directory (``<state dir>/local``) holding the optional ``nodes.json``. With ``C`` (the control
-plane's certificates, where :mod:`weft.local.kube.kubelet_tls` wrote the kubelets') it serves
-the nodes' kubelet endpoint (:mod:`weft.local.kube.kubelet_logs`: ``pods/log``). Once the nodes
-are registered and Ready it writes F. It logs to stderr (the process's log file) and stops on
-SIGTERM/SIGINT.
+installed), the EBS CSI driver simulator (:mod:`weft.local.kube.ebs_csi_sim`, only while the
+cluster has the EBS CSI add-on) and the fluent-bit add-on's shipping of the containers' output
+(:mod:`weft.local.kube.log_shipper`, only for clusters with the add-on) against the API server
+of kubeconfig K. ``D`` is the local state directory (``<state dir>/local``) holding the optional
+``nodes.json``. With ``C`` (the control plane's certificates, where
+:mod:`weft.local.kube.kubelet_tls` wrote the kubelets') it serves the nodes' kubelet endpoint
+(:mod:`weft.local.kube.kubelet_logs`: ``pods/log``). Once the nodes are registered and Ready it
+writes F. It logs to stderr (the process's log file) and stops on SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
@@ -87,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         make_client(args.kubeconfig, "weft-local-lb-webhooks")
     )
     if args.aws_endpoint:
+        from weft.local.kube.log_shipper import LogShipper
+
+        shipper = LogShipper(args.aws_endpoint, kubelet.cluster_of, stop)
+        book.listen(shipper.take)
+        shipper.start()
         from weft.local.kube.lb_sim import LoadBalancerController
 
         lbc = LoadBalancerController(
