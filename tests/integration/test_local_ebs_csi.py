@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
 from lightkube import ALL_NS, Client, KubeConfig
 from lightkube.codecs import from_dict
@@ -214,3 +215,60 @@ def _events(kube: Client, pvc: str) -> list[Any]:
         for e in kube.list(Event, namespace=ALL_NS)
         if e.involvedObject.name == pvc and e.reason == "ProvisioningFailed"
     ]
+
+
+def test_a_role_session_creates_a_volume_a_policy_grants_on_volume_arns(clean_cloud: str) -> None:
+    """AWS authorizes ec2:CreateVolume and DeleteVolume on the volume's ARN, so a grant on
+    ``volume/*`` (as AmazonEBSCSIDriverPolicy's) allows them; the local cloud checks a role
+    session's volume requests the same way, and refuses what no statement grants."""
+    import json
+
+    from botocore.exceptions import ClientError
+
+    admin = {
+        "endpoint_url": clean_cloud,
+        "region_name": "us-east-2",
+        "aws_access_key_id": "weft-local",
+        "aws_secret_access_key": "weft-local-secret",
+    }
+    iam = boto3.client("iam", **admin)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.create_role(RoleName="volumes", AssumeRolePolicyDocument=json.dumps(trust))
+    statements = [
+        {"Effect": "Allow", "Action": "ec2:DescribeVolumes", "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["ec2:CreateVolume", "ec2:DeleteVolume"],
+            "Resource": "arn:aws:ec2:*:*:volume/*",
+        },
+    ]
+    iam.put_role_policy(
+        RoleName="volumes",
+        PolicyName="volumes",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )
+    c = boto3.client("sts", **admin).assume_role(
+        RoleArn="arn:aws:iam::123456789012:role/volumes", RoleSessionName="volumes-test"
+    )["Credentials"]
+    session = {
+        "endpoint_url": clean_cloud,
+        "region_name": "us-east-2",
+        "aws_access_key_id": c["AccessKeyId"],
+        "aws_secret_access_key": c["SecretAccessKey"],
+        "aws_session_token": c["SessionToken"],
+    }
+    ec2 = boto3.client("ec2", **session)
+    made = ec2.create_volume(AvailabilityZone="us-east-2a", Size=1, VolumeType="gp3")
+    ec2.delete_volume(VolumeId=made["VolumeId"])
+    with pytest.raises(ClientError) as denied:
+        ec2.create_snapshot(VolumeId=made["VolumeId"])
+    assert denied.value.response["Error"]["Code"] in ("AccessDenied", "UnauthorizedOperation")
