@@ -155,7 +155,7 @@ def test_the_service_range_is_loopback_and_the_webhook_is_served_at_its_cluster_
     kube: Client, settings: lbc.Settings
 ) -> None:
     host, port = webhook_address(kube)
-    assert host.startswith("127.100.") and port == 443
+    assert host.startswith("127.100.") and port == lbc.WEBHOOK_PORT
     secret = kube.get(Secret, lbc.TLS_SECRET, namespace=lbc.NAMESPACE)
     assert secret.data is not None
     cert = base64.b64decode(secret.data["tls.crt"]).decode()
@@ -223,7 +223,7 @@ def test_a_wrong_ca_bundle_fails_the_call_with_the_x509_error(
             "tls: failed to verify certificate: x509: certificate signed by unknown authority"
             in message
         )
-        assert f"https://{lbc.WEBHOOK_SERVICE}.{lbc.NAMESPACE}.svc:443/" in message
+        assert f"https://{lbc.WEBHOOK_SERVICE}.{lbc.NAMESPACE}.svc:{lbc.WEBHOOK_PORT}/" in message
     finally:
         set_ingress_bundle(kube, lbc.webhook_tls(secret).bundle)
     wait_for("served again", lambda: create_error(kube, namespace, "y") is None, timeout=10)
@@ -244,7 +244,7 @@ def test_with_the_controller_scaled_to_zero_a_fail_webhook_fails_the_create(
         host, port = webhook_address(kube)
         assert message == (
             f'Internal error occurred: failed calling webhook "{HOOK}": failed to call webhook: '
-            f'Post "https://{lbc.WEBHOOK_SERVICE}.{lbc.NAMESPACE}.svc:443/'
+            f'Post "https://{lbc.WEBHOOK_SERVICE}.{lbc.NAMESPACE}.svc:{lbc.WEBHOOK_PORT}/'
             f'validate-networking-v1-ingress?timeout=10s": dial tcp {host}:{port}: connect: '
             "connection refused"
         )

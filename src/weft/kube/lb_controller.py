@@ -11,10 +11,12 @@ compared against the new chart) upgrades every fabric at its next ``weft deploy`
 **Objects** (:func:`objects`), as the chart makes them with its defaults, in ``kube-system``:
 the CRDs the controller watches (TargetGroupBinding, IngressClassParams), its ServiceAccount
 annotated with its IAM role (IRSA), RBAC (the chart's ClusterRole and leader-election Role), the
-webhook Service (443 → 9443) and its TLS Secret, the Mutating/ValidatingWebhookConfigurations
-with the CA bundle, the Deployment (2 replicas spread over zones and hosts, ``--cluster-name``,
-``--aws-region``, ``--aws-vpc-id``: pods have no IMDS on EKS with IMDSv2 hop limit 1), the
-IngressClass ``alb`` (controller ``ingress.k8s.aws/alb``) and a PodDisruptionBudget (1 may go).
+webhook Service (9443 → the pods' 9443; the chart's Service listens on 443, which no
+unprivileged process may open in the local cloud; EKS calls the pods' port either way) and its
+TLS Secret, the Mutating/ValidatingWebhookConfigurations with the CA bundle, the Deployment
+(2 replicas spread over zones and hosts, ``--cluster-name``, ``--aws-region``,
+``--aws-vpc-id``: pods have no IMDS on EKS with IMDSv2 hop limit 1), the IngressClass ``alb``
+(controller ``ingress.k8s.aws/alb``) and a PodDisruptionBudget (1 may go).
 
 One of the chart's defaults differs, on purpose: the **Service mutator webhook** is off (it
 makes the controller the default for every ``LoadBalancer`` Service of every tool in the cluster;
@@ -293,7 +295,12 @@ def _hook(
         "admissionReviewVersions": ["v1"],
         "clientConfig": {
             "caBundle": _b64(bundle),
-            "service": {"name": WEBHOOK_SERVICE, "namespace": NAMESPACE, "path": path},
+            "service": {
+                "name": WEBHOOK_SERVICE,
+                "namespace": NAMESPACE,
+                "path": path,
+                "port": WEBHOOK_PORT,
+            },
         },
         "failurePolicy": policy,
         "sideEffects": "None",
@@ -546,7 +553,7 @@ def objects(
                 "ports": [
                     {
                         "name": "webhook-server",
-                        "port": 443,
+                        "port": WEBHOOK_PORT,
                         "targetPort": "webhook-server",
                         "protocol": "TCP",
                     }

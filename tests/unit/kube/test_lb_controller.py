@@ -68,7 +68,7 @@ def test_the_chart_s_objects_are_rendered_with_the_pinned_version() -> None:
     assert objs[("PodDisruptionBudget", lbc.NAME)]["spec"]["maxUnavailable"] == 1
     service = objs[("Service", lbc.WEBHOOK_SERVICE)]["spec"]
     assert service["ports"] == [
-        {"name": "webhook-server", "port": 443, "targetPort": "webhook-server", "protocol": "TCP"}
+        {"name": "webhook-server", "port": 9443, "targetPort": "webhook-server", "protocol": "TCP"}
     ]
 
 

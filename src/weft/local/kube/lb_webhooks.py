@@ -29,9 +29,10 @@ certificate must name it and chain to the configuration's ``caBundle``.
 
 So the local API server runs with the ClusterIP resolver over a loopback service range and this
 server plays kube-proxy's part for the controller's webhook Service: it listens on that Service's
-ClusterIP and port. The Service port is 443 (the chart's): binding it needs root or
-``CAP_NET_BIND_SERVICE`` (or ``net.ipv4.ip_unprivileged_port_start<=443``); without, the server
-logs why and the webhooks fail as a cluster whose webhook pods cannot start. Where EKS (which routes
+ClusterIP and port. weft's Service port is 9443 (:data:`weft.kube.lb_controller.WEBHOOK_PORT`;
+the chart's 443 would need root or ``CAP_NET_BIND_SERVICE`` here); a Service on a port below 1024
+cannot be served by an unprivileged user: the server logs why and the webhooks fail as on a
+cluster whose webhook pods cannot start. Where EKS (which routes
 to endpoints) says ``no endpoints available for service "aws-load-balancer-webhook-service"``
 when no controller pod is ready, the local API server says ``connect: connection refused``.
 
@@ -730,7 +731,7 @@ class WebhookServer:
                         "to the controller's webhooks fail%s",
                         *address,
                         e,
-                        " (port 443 needs root or CAP_NET_BIND_SERVICE)"
+                        " (a port below 1024 needs root or CAP_NET_BIND_SERVICE)"
                         if isinstance(e, PermissionError)
                         else "",
                     )
