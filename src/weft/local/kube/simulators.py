@@ -6,7 +6,8 @@
 runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`) and, when an AWS endpoint is
 given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`, which acts only
 while the AWS Load Balancer Controller is installed in the cluster) and EKS Auto Mode's
-(:mod:`weft.local.kube.auto_mode_lb`, only for an Auto Mode cluster) against the API server of
+(:mod:`weft.local.kube.auto_mode_lb`, only for an Auto Mode cluster), with Auto Mode's node
+launcher (:mod:`weft.local.kube.auto_mode_nodes`), against the API server of
 kubeconfig K. ``D`` is the local state directory (``<state dir>/local``) holding the optional
 ``nodes.json``. Once the nodes are registered and Ready it
 writes F. It logs to stderr (the process's log file) and stops on SIGTERM/SIGINT.
@@ -89,6 +90,14 @@ def main(argv: list[str] | None = None) -> int:
             ),
         )
         auto.start()
+        from weft.local.kube.auto_mode_nodes import AutoModeNodes
+
+        AutoModeNodes(
+            make_client(args.kubeconfig, "weft-local-eks-auto-mode"),
+            args.state_dir,
+            args.aws_endpoint,
+            stop,
+        ).start()
     else:
         log.warning(
             "no --aws-endpoint: the load-balancer controller simulator is off; LoadBalancer "
