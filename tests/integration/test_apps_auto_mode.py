@@ -77,6 +77,32 @@ def test_an_auto_mode_fabric_is_served_by_eks_own_load_balancer_controller(
     try:
         result = deploy(conn, timeout=120, grace=3, lb_timeout=60)
         assert result.ok, result.to_dict()
+        # the pods run on nodes Auto Mode launched for them, each an EC2 instance of the cluster
+        nodes = conn.kube.list("v1", "Node")
+        auto_nodes = [
+            n
+            for n in nodes
+            if n["metadata"]["labels"].get("eks.amazonaws.com/compute-type") == "auto"
+        ]
+        assert auto_nodes and len(auto_nodes) == len(nodes)
+        ec2 = target.session.client("ec2")
+        instances = [
+            i
+            for r in ec2.describe_instances(
+                Filters=[
+                    {"Name": "tag:eks:eks-cluster-name", "Values": [FABRIC]},
+                    {"Name": "instance-state-name", "Values": ["running"]},
+                ]
+            )["Reservations"]
+            for i in r["Instances"]
+        ]
+        assert {i["InstanceId"] for i in instances} == {n["metadata"]["name"] for n in auto_nodes}
+        assert all(i["SubnetId"] in cluster["resourcesVpcConfig"]["subnetIds"] for i in instances)
+        pods = conn.kube.list("v1", "Pod", FABRIC)
+        assert pods and {p["spec"]["nodeName"] for p in pods} <= {
+            i["InstanceId"] for i in instances
+        }
+
         # no controller of weft's: Auto Mode's own serves the apps
         assert conn.kube.get("apps/v1", "Deployment", lbc.NAME, lbc.NAMESPACE) is None
         assert conn.kube.get("networking.k8s.io/v1", "IngressClass", lbc.INGRESS_CLASS) is None
@@ -126,9 +152,27 @@ def test_an_auto_mode_fabric_is_served_by_eks_own_load_balancer_controller(
             conn.kube.get("networking.k8s.io/v1", "IngressClass", auto_mode.INGRESS_CLASS) is None
         )
         assert elbv2.describe_load_balancers()["LoadBalancers"] == []
+        # nothing runs on them any more: Auto Mode retires the idle nodes
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and conn.kube.list("v1", "Node"):
+            time.sleep(1)
+        assert conn.kube.list("v1", "Node") == []
+        states = {
+            i["State"]["Name"]
+            for r in ec2.describe_instances(InstanceIds=[i["InstanceId"] for i in instances])[
+                "Reservations"
+            ]
+            for i in r["Instances"]
+        }
+        assert states == {"terminated"}
     finally:
         conn.close()
-    assert down(target).ok
+    gone = down(target)
+    assert gone.ok, [
+        (r.address, r.status, getattr(r, "error", None))
+        for r in gone.result.results.values()
+        if r.status not in ("done", "waiting")
+    ]
     assert leftovers.find(target) == []
 
 

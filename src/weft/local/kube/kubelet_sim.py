@@ -1,8 +1,9 @@
 """The kubelet simulator (plus the one scheduling decision a kubelet cannot make: binding).
 
 * **Nodes** come from ``<state dir>/local/nodes.json`` (``[{"name": ..., "labels": {...},
-  "taints": [...]}]``, re-read every heartbeat; nodes dropped from the file are deleted) or, when
-  the file is absent, three nodes ``local-node-{1,2,3}``. Every node carries the label
+  "taints": [...]}]``, re-read every heartbeat; nodes dropped from the file are deleted) and
+  ``auto_nodes.json`` (EKS Auto Mode's, :mod:`weft.local.kube.auto_mode_nodes`) or, when neither
+  file is there, three nodes ``local-node-{1,2,3}``. Every node carries the label
   ``weft.local/simulated=true``; only such nodes are ever changed or deleted. Each one is kept
   Ready: its Lease in ``kube-node-lease`` is renewed every 10 s and its status every 30 s, so the
   real node-lifecycle controller sees healthy nodes (and marks them NotReady, then evicts their
@@ -87,11 +88,18 @@ STATUS_EVERY = 30.0
 
 
 def load_nodes(state_dir: Path) -> list[dict[str, Any]]:
-    """The nodes ``nodes.json`` asks for; the default three when it is absent or unreadable."""
+    """The nodes ``nodes.json`` asks for, and EKS Auto Mode's (``auto_nodes.json``,
+    :mod:`weft.local.kube.auto_mode_nodes`); the default three when neither file is there, or
+    ``nodes.json`` is unreadable."""
+    from weft.local.kube import auto_mode_nodes
+
+    auto = auto_mode_nodes.load(state_dir)
     path = state_dir / "nodes.json"
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
+        if auto is not None:
+            return auto
         return [dict(n) for n in nodes_.DEFAULT_NODES]
     except (OSError, ValueError) as exc:
         log.error("ignoring unreadable %s (%s); keeping the default nodes", path, exc)
@@ -99,7 +107,7 @@ def load_nodes(state_dir: Path) -> list[dict[str, Any]]:
     if not isinstance(data, list) or not all(isinstance(n, dict) and n.get("name") for n in data):
         log.error("ignoring %s: expected a list of {name, labels, taints}", path)
         return [dict(n) for n in nodes_.DEFAULT_NODES]
-    return data
+    return [*data, *(auto or [])]
 
 
 class Kubelet:
@@ -234,7 +242,8 @@ class Kubelet:
             self.client.create(from_dict(nodes_.lease_body(name, uid, stamp)))
 
     def heartbeat_loop(self) -> None:
-        """Renew the nodes every LEASE_EVERY seconds, and follow nodes.json within a second."""
+        """Renew the nodes every LEASE_EVERY seconds, and follow nodes.json (and
+        auto_nodes.json) within a second."""
         last_sync, last_stamp = self.clock(), self._nodes_stamp()
         while not self.stop.wait(1.0):
             stamp = self._nodes_stamp()
@@ -246,11 +255,14 @@ class Kubelet:
             except Exception:
                 log.exception("node heartbeat failed")
 
-    def _nodes_stamp(self) -> float | None:
-        try:
-            return (self.state_dir / "nodes.json").stat().st_mtime
-        except OSError:
-            return None
+    def _nodes_stamp(self) -> tuple[float | None, ...]:
+        stamps: list[float | None] = []
+        for name in ("nodes.json", "auto_nodes.json"):  # node groups', EKS Auto Mode's
+            try:
+                stamps.append((self.state_dir / name).stat().st_mtime)
+            except OSError:
+                stamps.append(None)
+        return tuple(stamps)
 
     def drain_loop(self) -> None:
         """Drain the nodes ``nodes.json`` marks for a version update (:mod:`.drain`)."""

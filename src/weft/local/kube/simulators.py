@@ -7,7 +7,8 @@ runs the kubelet simulator (:mod:`weft.local.kube.kubelet_sim`), the AWS Load Ba
 Controller's webhooks while it is installed (:mod:`weft.local.kube.lb_webhooks`) and, when an AWS
 endpoint is given, the load-balancer controller simulator (:mod:`weft.local.kube.lb_sim`, which
 acts only while the AWS Load Balancer Controller is installed in the cluster), EKS Auto Mode's
-(:mod:`weft.local.kube.auto_mode_lb`, only for an Auto Mode cluster), the Cluster Autoscaler
+(:mod:`weft.local.kube.auto_mode_lb`, only for an Auto Mode cluster, with its node launcher
+:mod:`weft.local.kube.auto_mode_nodes`), the Cluster Autoscaler
 simulator (:mod:`weft.local.kube.autoscaler_sim`, which acts only while the Cluster Autoscaler is
 installed), the EBS CSI driver simulator (:mod:`weft.local.kube.ebs_csi_sim`, only while the
 cluster has the EBS CSI add-on) and the fluent-bit add-on's shipping of the containers' output
@@ -120,6 +121,14 @@ def main(argv: list[str] | None = None) -> int:
             ),
         )
         auto.start()
+        from weft.local.kube.auto_mode_nodes import AutoModeNodes
+
+        AutoModeNodes(
+            make_client(args.kubeconfig, "weft-local-eks-auto-mode"),
+            args.state_dir,
+            args.aws_endpoint,
+            stop,
+        ).start()
         from weft.local.kube.autoscaler_sim import ClusterAutoscaler
 
         ClusterAutoscaler(

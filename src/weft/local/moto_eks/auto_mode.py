@@ -23,9 +23,12 @@ update, cannot be combined with another one in the same request.
 The settings live on moto's cluster object (``compute_config``, ``storage_config``,
 ``kubernetes_network_config``), so DescribeCluster reports them through botocore's shape.
 ``auto_mode.json`` in the local cloud's state directory lists the Auto Mode clusters (name,
-region, VPC) for the simulators of the local Kubernetes, which act as Auto Mode's built-in
-load-balancer controller only for them (:mod:`weft.local.kube.auto_mode_lb`); it is rewritten
-whenever a cluster is created, updated or deleted, and on a reset.
+region, VPC, subnets, cluster security group) for the simulators of the local Kubernetes,
+which act as Auto Mode's built-in load-balancer controller only for them
+(:mod:`weft.local.kube.auto_mode_lb`) and launch Auto Mode's nodes in them
+(:mod:`weft.local.kube.auto_mode_nodes`); it is rewritten whenever a cluster is created, updated
+or deleted, and on a reset. Deleting a cluster terminates the instances Auto Mode launched for
+it, as EKS does.
 """
 
 from __future__ import annotations
@@ -113,9 +116,18 @@ def clusters_of(clusters: Any) -> list[dict[str, Any]]:
     found = []
     for cluster in clusters:
         if enabled(cluster) and getattr(cluster, "status", "ACTIVE") != "DELETING":
-            vpc = (getattr(cluster, "resources_vpc_config", None) or {}).get("vpcId")
+            config = getattr(cluster, "resources_vpc_config", None) or {}
             region = str(cluster.arn).split(":")[3]
-            found.append({"cluster": cluster.name, "region": region, "vpc_id": vpc})
+            found.append(
+                {
+                    "cluster": cluster.name,
+                    "region": region,
+                    "vpc_id": config.get("vpcId"),
+                    # where Auto Mode launches its nodes, and the group they carry
+                    "subnet_ids": list(config.get("subnetIds") or []),
+                    "security_group": config.get("clusterSecurityGroupId"),
+                }
+            )
     return sorted(found, key=lambda c: (c["region"], c["cluster"]))
 
 
@@ -135,6 +147,25 @@ def write_state() -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(clusters_of(clusters), indent=1))
     tmp.replace(path)
+
+
+#: The tag the simulated Auto Mode nodes carry (:mod:`weft.local.kube.auto_mode_nodes`).
+NODE_TAG = "weft.local/eks-auto-mode"
+
+
+def _terminate_nodes(account_id: str, region: str, cluster: str) -> None:
+    """Terminate the instances Auto Mode launched for ``cluster``: EKS ends them with it."""
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[account_id][region]
+    ids = [
+        instance.id
+        for instance in ec2.all_instances()
+        if instance.state != "terminated"
+        and (ec2.tags.get(instance.id) or {}).get(NODE_TAG) == cluster
+    ]
+    if ids:
+        ec2.terminate_instances(ids)
 
 
 def _role_exists(account_id: str) -> Any:
@@ -261,6 +292,7 @@ def apply() -> None:
 
     def delete_cluster(self: Any, name: str) -> Any:
         result = original_delete(self, name)
+        _terminate_nodes(self.account_id, self.region_name, name)
         write_state()
         return result
 
