@@ -245,6 +245,14 @@ def _irsa() -> None:
     moto_irsa.apply()
 
 
+def _asg_authz() -> None:
+    """A role session resizes an Auto Scaling group only as its policy's tag conditions allow:
+    see :mod:`.moto_asg_authz`."""
+    from weft.local import moto_asg_authz
+
+    moto_asg_authz.apply()
+
+
 def _flow_log_roles() -> None:
     """CreateFlowLogs assumes its delivery role, as AWS does: see :mod:`.moto_flow_logs`."""
     from weft.local import moto_flow_logs
@@ -269,6 +277,7 @@ FIXES = (
     _dashboards,
     _eks,
     _irsa,
+    _asg_authz,
 )
 
 
