@@ -305,3 +305,52 @@ def test_weft_installs_the_autoscaler_for_the_cluster_s_version_and_down_leaves_
     finally:
         conn.close()
         assert down(target).ok
+
+
+def test_the_role_resizes_only_groups_tagged_for_its_cluster(
+    kube: Client, group: dict[str, Any]
+) -> None:
+    """The condition of weft's policy is judged against the group's tags, as AWS judges it: the
+    same policy written for another cluster may not resize this cluster's group."""
+    from botocore.exceptions import ClientError
+
+    from weft.local.moto_irsa import projected_token
+
+    url, asg, cluster = group["url"], group["asg"], group["cluster"]
+
+    def session(policy: dict[str, Any], name: str) -> Any:
+        arn = role(url, cluster, policy) if name == "ours" else None
+        if arn is None:  # a second role with the same trust
+            iam = aws(url, "iam")
+            trust = iam.get_role(RoleName=f"{cluster}-autoscaler")["Role"]
+            arn = iam.create_role(
+                RoleName=f"{cluster}-{name}",
+                AssumeRolePolicyDocument=json.dumps(trust["AssumeRolePolicyDocument"]),
+            )["Role"]["Arn"]
+            iam.put_role_policy(
+                RoleName=f"{cluster}-{name}", PolicyName="p", PolicyDocument=json.dumps(policy)
+            )
+        token = projected_token(
+            url, cluster=cluster, region=REGION, namespace=cas.NAMESPACE, service_account=cas.NAME
+        )
+        creds = aws(url, "sts").assume_role_with_web_identity(
+            RoleArn=arn, RoleSessionName=f"test-{name}", WebIdentityToken=token
+        )["Credentials"]
+        return boto3.client(
+            "autoscaling",
+            endpoint_url=url,
+            region_name=REGION,
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+
+    ours = session(autoscaler_policy(cluster), "ours")
+    another = session(autoscaler_policy("another-cluster"), "another")
+    with pytest.raises(ClientError) as refused:
+        another.set_desired_capacity(AutoScalingGroupName=asg, DesiredCapacity=2)
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert "autoscaling:SetDesiredCapacity" in refused.value.response["Error"]["Message"]
+    assert desired(url, asg) == 1
+    ours.set_desired_capacity(AutoScalingGroupName=asg, DesiredCapacity=2)
+    assert desired(url, asg) == 2
