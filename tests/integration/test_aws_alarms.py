@@ -196,6 +196,13 @@ def test_up_makes_the_alarms_on_what_it_made_and_down_removes_them(clean_cloud: 
         ("oncall@example.com", "PendingConfirmation"),
     }
 
+    # weft status says who has not confirmed yet
+    from weft.ops.status import status
+
+    (row,) = [r for r in status(target).rows if r.address == "sns_topic.alarms"]
+    assert "2 e-mail subscription(s) pending confirmation" in row.note
+    assert "dev@example.com, oncall@example.com" in row.note
+
     # the alarms: on the dimensions of what weft made, to the topic
     alarms = {
         a["AlarmName"]: a

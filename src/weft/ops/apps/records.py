@@ -252,7 +252,7 @@ def sync_alarms(
     ``prune``, the alarms of apps that no longer have one (or of a fabric whose alarms are
     off) go."""
     fabric = conn.fabric
-    existing = {o.name: o for o in conn.inventory(fresh=True).by_address.values() if o.kind == KIND}
+    existing = {o.name: o for o in conn.inventory().by_address.values() if o.kind == KIND}
     applier = AwsApplier(conn.ctx)
     wanted = {
         app: kn
