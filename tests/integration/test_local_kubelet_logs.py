@@ -121,3 +121,24 @@ def test_the_api_server_reaches_the_kubelet_on_its_dns_address_with_its_certific
         tls.sendall(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")
         if not tls.recv(100):
             raise ConnectionResetError("closed")
+
+
+def test_follow_streams_the_lines_as_they_are_printed(kube: Client, namespace: str) -> None:
+    kube.create(from_dict(pod("loop", "ghcr.io/acme/web:crash")), namespace=namespace)
+
+    def started() -> bool:
+        try:
+            return bool(list(kube.log("loop", namespace=namespace)))
+        except ApiError:
+            return False
+
+    wait_for("the first crash", started)
+    seen: list[str] = []
+    t0 = time.monotonic()
+    for line in kube.log("loop", namespace=namespace, follow=True, tail_lines=0):
+        seen.append(line)
+        if len([x for x in seen if x.startswith("fatal")]) >= 2:
+            break
+        assert time.monotonic() - t0 < 30, seen
+    # only lines printed after the request: each crash's start and exit, as they came
+    assert seen[:2] == ["starting ghcr.io/acme/web:crash\n", "fatal: exiting with code 1\n"]
