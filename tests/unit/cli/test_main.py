@@ -32,6 +32,7 @@ COMMANDS = {
     "render",
     "verify",
     "upgrade",
+    "rotate-nodes",
     "local",
 }
 
