@@ -240,6 +240,35 @@ def test_a_version_update_drains_at_most_max_unavailable_nodes_at_once(
     wait_for(lambda: available(kube, wide_group["ns"]) == 4, "the app to be whole again")
 
 
+def test_an_update_without_a_version_replaces_the_nodes_on_the_newest_ami_release(
+    group: dict[str, Any], kube: Client
+) -> None:
+    eks, cluster, old = group["eks"], group["cluster"], group["old"]
+    deploy(kube, group["ns"], cluster, replicas=2, min_available=1)
+    before = eks.describe_nodegroup(clusterName=cluster, nodegroupName="general")["nodegroup"]
+    newest = before["releaseVersion"]  # a group is created on the newest release
+    old_nodes = {n["metadata"]["name"] for n in nodes_of(kube, cluster)}
+    for wrong in (f"{group['new']}{newest.removeprefix(old)}", f"{old}.0-20000101"):
+        with pytest.raises(ClientError) as refused:
+            eks.update_nodegroup_version(
+                clusterName=cluster, nodegroupName="general", releaseVersion=wrong
+            )
+        assert refused.value.response["Error"]["Code"] == "InvalidParameterException"
+        assert wrong in refused.value.response["Error"]["Message"]
+    update = eks.update_nodegroup_version(clusterName=cluster, nodegroupName="general")["update"]
+    assert {p["type"]: p["value"] for p in update["params"]} == {
+        "Version": old,
+        "ReleaseVersion": newest,
+    }
+    done, lowest = watch_update(kube, eks, cluster, update["id"], group["ns"])
+    assert done["status"] == "Successful", done
+    assert lowest >= 1
+    after = eks.describe_nodegroup(clusterName=cluster, nodegroupName="general")["nodegroup"]
+    assert (after["version"], after["releaseVersion"]) == (old, newest)
+    wait_for(lambda: not old_nodes & {n["metadata"]["name"] for n in nodes_of(kube, cluster)}, "")
+    assert len(nodes_of(kube, cluster)) == 2
+
+
 def test_a_pdb_allowing_no_disruption_fails_the_update_with_pod_eviction_failure(
     group: dict[str, Any], kube: Client
 ) -> None:

@@ -30,6 +30,7 @@ from weft.ops.apps.lb_controller import APP as CONTROLLER
 from weft.ops.apps.lb_controller import RENDERED_FOR
 from weft.ops.apps.teardown import teardown as kubernetes_teardown
 from weft.ops.plan import make_plan
+from weft.ops.rotate import plan_rotation, rotate
 from weft.ops.target import Target, connect
 from weft.ops.upgrade import UpgradeEvent, preflight, upgrade
 
@@ -142,6 +143,11 @@ def test_a_blocking_budget_refuses_the_upgrade_before_anything_changes(fabric: P
         assert f"{FABRIC}/web-all" in failure and "allows no disruption" in failure
         with pytest.raises(GuardError, match="nothing was changed"):
             upgrade(target, plan, lambda _e: None)
+        rotation = plan_rotation(target, conn=conn)  # nor can the nodes be rotated
+        [refused] = rotation.failures()
+        assert f"{FABRIC}/web-all" in refused and "allows no disruption" in refused
+        with pytest.raises(GuardError, match="nothing was changed"):
+            rotate(target, rotation, lambda _e: None)
         assert cluster_state(target) == before
         assert fabric.read_text() == text
     finally:
@@ -294,3 +300,66 @@ def test_an_upgrade_across_two_versions_crashes_then_resumes(
 def state_name(state: dict[str, Any]) -> str:
     [name] = state["nodegroups"]
     return str(name)
+
+
+def test_rotate_nodes_replaces_a_groups_nodes_crashes_then_resumes(
+    fabric: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = target_at(fabric)
+    conn = Connection(target)
+    ctx, name = target.context(), str(conn.cluster().id)
+    [group] = eks_upgrade.nodegroups(ctx, name)
+    old_nodes = {
+        n["metadata"]["name"]
+        for n in conn.kube.list(
+            "v1", "Node", labels={"eks.amazonaws.com/nodegroup": group["nodegroupName"]}
+        )
+    }
+    plan = plan_rotation(target, "general")
+    assert plan.ok and not plan.resumed, plan.failures()
+    [step] = plan.steps
+    assert step.subject == group["nodegroupName"] and step.kind == "rotate"
+    assert group["releaseVersion"] in step.have and step.note == "max_unavailable 33%"
+
+    def crash_mid_drain(event: UpgradeEvent) -> None:
+        if event.status == "progress":
+            raise Crash  # the group's update is under way
+
+    with Availability(target) as seen, pytest.raises(Crash):
+        rotate(target, plan, crash_mid_drain)
+    assert seen.lowest >= 1
+
+    # resumed through the CLI: the update under way is waited for, not started again
+    with Availability(target) as seen:
+        code = main(["rotate-nodes", "-f", str(fabric), "--yes", "--json"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert lines[0]["event"] == "plan" and lines[0]["rotate"]["resumed"] is True
+    assert lines[0]["rotate"]["since"] == plan.since
+    events = [line for line in lines if line["event"] == "rotate"]
+    assert {e["rotate"] for e in events} == {step.key}
+    statuses = {e["status"] for e in events} - {"dip"}  # a dip within the budget is reported
+    # the update still under way (waited for), or ended meanwhile (nothing left to do)
+    assert statuses in (
+        {"started", "progress", "done"},
+        {"started", "done"},
+        {"started", "skipped"},
+    )
+    assert lines[-1]["event"] == "summary" and lines[-1]["ok"] is True
+    assert seen.lowest >= 1  # never below the budget (min_available 1)
+    updates = eks_upgrade.nodegroup_updates(ctx, name, group["nodegroupName"])
+    assert sum(1 for u in updates if u["createdAt"].isoformat() >= plan.since) == 1
+
+    new_nodes = {
+        n["metadata"]["name"]
+        for n in Connection(target_at(fabric)).kube.list(
+            "v1", "Node", labels={"eks.amazonaws.com/nodegroup": group["nodegroupName"]}
+        )
+    }
+    assert new_nodes and not new_nodes & old_nodes
+    entries = [e for e in read_journal(ctx, limit=50) if e.get("command") == "rotate-nodes"]
+    assert [e["step"] for e in entries][:2] == ["end", step.key]
+    assert entries[-1]["step"] == "begin" and entries[-1]["groups"] == [step.subject]
+    # done: a new rotation starts afresh
+    assert not plan_rotation(target_at(fabric)).resumed

@@ -179,18 +179,40 @@ def update_nodegroup_config(
 
 
 def update_nodegroup_version(
-    ctx: AwsContext, name: str, nodegroup: str, version: str
+    ctx: AwsContext,
+    name: str,
+    nodegroup: str,
+    version: str | None,
+    release_version: str | None = None,
 ) -> dict[str, Any]:
+    """Replace a node group's nodes with nodes of ``version`` (None: the group's own) on AMI
+    ``release_version`` (None: the newest EKS has for that version)."""
     eks = ctx.client("eks")
+    args = {"version": version, "releaseVersion": release_version}
+    given = {k: v for k, v in args.items() if v}
     return dict(
         _call(
             f"EKS node group {nodegroup} of {name}",
             "update",
             lambda: eks.update_nodegroup_version(
-                clusterName=name, nodegroupName=nodegroup, version=version
+                clusterName=name, nodegroupName=nodegroup, **given
             ),
         )["update"]
     )
+
+
+def nodegroup_updates(ctx: AwsContext, name: str, nodegroup: str) -> list[dict[str, Any]]:
+    """Every update of a node group, as DescribeUpdate tells it."""
+    eks = ctx.client("eks")
+
+    def read() -> list[dict[str, Any]]:
+        ids = eks.list_updates(name=name, nodegroupName=nodegroup).get("updateIds") or []
+        return [
+            dict(eks.describe_update(name=name, updateId=i, nodegroupName=nodegroup)["update"])
+            for i in ids
+        ]
+
+    return _call(f"updates of EKS node group {nodegroup} of {name}", "read", read)
 
 
 def free_addresses(ctx: AwsContext, subnet_ids: list[str]) -> dict[str, int]:

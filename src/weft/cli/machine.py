@@ -114,6 +114,7 @@ STATUSES: dict[str, tuple[str, ...]] = {
     "step": ("ok", "failed"),
     "upgrade": ("started", "progress", "dip", "done", "skipped", "failed"),
     "log": ("line",),
+    "rotate": ("started", "progress", "dip", "done", "skipped", "failed"),
     "leftovers": ("clean", "found"),
     "summary": ("ok", "failed", "cancelled", "declined", "nothing to do"),
     "error": ("error",),

@@ -74,7 +74,7 @@ from weft.ops.upgrade_plan import (  # noqa: F401 - the names users of weft.ops.
 
 
 # ------------------------------------------------------------------------------------ run
-class _Watch:
+class Watch:
     """The apps' available replicas and the node group's nodes, while a node group updates."""
 
     def __init__(self, conn: Connection, namespace: str) -> None:
@@ -136,7 +136,7 @@ def upgrade(
     conn = conn or Connection(target)
     interval = poll if poll is not None else (0.5 if target.local_url else 15.0)
     result = UpgradeResult(plan, run_id)
-    watch = _Watch(conn, namespace_of(target.fabric))
+    watch = Watch(conn, namespace_of(target.fabric))
     lock = take_lock(ctx, "upgrade")
     try:
         done_versions: set[str] = set()
@@ -257,7 +257,7 @@ def _run_step(
     cluster: str,
     step: Step,
     report: Callable[[UpgradeEvent], None],
-    watch: _Watch,
+    watch: Watch,
     interval: float,
     result: UpgradeResult,
 ) -> bool:
@@ -313,7 +313,7 @@ def _nodegroup_step(
     cluster: str,
     step: Step,
     report: Callable[[UpgradeEvent], None],
-    watch: _Watch,
+    watch: Watch,
     interval: float,
     result: UpgradeResult,
 ) -> bool:
@@ -324,11 +324,41 @@ def _nodegroup_step(
         group = groups.get(name) or {}
         if str(group.get("version")) == step.want:
             return False
-        wanted = update_config(step.note.removeprefix("max_unavailable ") or "33%")
-        if (group.get("updateConfig") or {}) != wanted:
-            config = eks_upgrade.update_nodegroup_config(ctx, cluster, name, wanted)
-            _wait(ctx, cluster, config, step, report, interval, nodegroupName=name)
+        ensure_update_config(ctx, cluster, step, group, report, interval)
         running = eks_upgrade.update_nodegroup_version(ctx, cluster, name, step.want)
+    watch_nodegroup(ctx, cluster, step, running, report, watch, interval, result)
+    return True
+
+
+def ensure_update_config(
+    ctx: Any,
+    cluster: str,
+    step: Step,
+    group: dict[str, Any],
+    report: Callable[[UpgradeEvent], None],
+    interval: float,
+) -> None:
+    """The node group's ``updateConfig`` set to the step's ``max_unavailable`` (its note)."""
+    name = step.subject
+    wanted = update_config(step.note.removeprefix("max_unavailable ") or "33%")
+    if (group.get("updateConfig") or {}) != wanted:
+        config = eks_upgrade.update_nodegroup_config(ctx, cluster, name, wanted)
+        _wait(ctx, cluster, config, step, report, interval, nodegroupName=name)
+
+
+def watch_nodegroup(
+    ctx: Any,
+    cluster: str,
+    step: Step,
+    running: dict[str, Any],
+    report: Callable[[UpgradeEvent], None],
+    watch: Watch,
+    interval: float,
+    result: UpgradeResult,
+) -> None:
+    """Wait for a node group's version update to end, reporting its nodes and every app's
+    available replicas (a dip is reported and kept in ``result``); raises when it fails."""
+    name = step.subject
     before = {app: desired for app, desired, _ in watch.apps()}
 
     def tick() -> str:
@@ -347,4 +377,3 @@ def _nodegroup_step(
         return "; ".join(parts)
 
     _wait(ctx, cluster, running, step, report, interval, tick, nodegroupName=name)
-    return True

@@ -286,7 +286,7 @@ def preflight(target: Target, to: str | None = None, conn: Connection | None = N
     # disruption budgets
     upgrading_nodes = bool(groups) and (bool(path) or bool(behind))
     if upgrading_nodes:
-        checks += _budget_checks(conn, target)
+        checks += budget_checks(conn, target)
 
     # pinned add-ons
     versions = ([current] if (behind or stale_addons or stale_objects) else []) + path
@@ -418,7 +418,7 @@ def removed_api_checks(conn: Connection, version: str) -> list[Check]:
     return checks
 
 
-def _budget_checks(conn: Connection, target: Target) -> list[Check]:
+def budget_checks(conn: Connection, target: Target) -> list[Check]:
     checks = []
     budgets = conn.kube.list("policy/v1", "PodDisruptionBudget")
     blocking = []

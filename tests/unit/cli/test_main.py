@@ -33,6 +33,7 @@ COMMANDS = {
     "logs",
     "verify",
     "upgrade",
+    "rotate-nodes",
     "local",
 }
 

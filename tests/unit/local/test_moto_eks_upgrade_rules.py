@@ -137,3 +137,20 @@ def test_a_rollout_replaces_at_most_the_groups_max_unavailable_nodes_at_once() -
     )
     marked = [n["drain"] for n in nodes_of([draining]) if "drain" in n]
     assert marked == [{"update": "u-1", "seconds": rollout.DRAIN_SECONDS, "parallel": 2}] * 2
+
+
+def test_a_node_group_moves_only_to_a_newer_ami_release_of_its_version() -> None:
+    older, newest = rollout.release_versions("1.40")
+    assert rollout.release_version("1.40") == newest
+    assert rollout.release_problem("1.40", older, newest) is None
+    assert rollout.release_problem("1.40", newest, newest) is None  # fresh nodes, same AMI
+    back = rollout.release_problem("1.40", newest, older)
+    assert back == (
+        f"Requested Nodegroup release version {older} is invalid. Allowed release version is "
+        f"{newest}"
+    )
+    assert rollout.release_problem("1.40", newest, "1.40.9-20990101") is not None
+    other = rollout.release_versions("1.41")[-1]
+    assert rollout.release_problem("1.40", newest, other) == (
+        f"Requested release version {other} is not valid for kubernetes version 1.40."
+    )

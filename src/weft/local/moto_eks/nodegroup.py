@@ -14,7 +14,11 @@
   own (moto reports its default 20 GiB). **UpdateNodegroupVersion** (which moto lacks) moves a
   group to another version of the same template, refused for a group made without a template
   ("existing node groups that don't use a custom launch template can't be updated directly")
-  or naming another template; the update is recorded like the others.
+  or naming another template; the update is recorded like the others. Without a template it
+  replaces the group's nodes: with ``version`` (the cluster's), or without one on the group's
+  own version, on ``releaseVersion`` (by default the newest AMI release of that version, even
+  the one the group runs: fresh nodes), refusing a release of another Kubernetes version, an
+  unknown one or one older than the group's (:func:`.rollout.release_problem`).
 - Deleting a node group or a Fargate profile answers ``DELETING`` (moto: ``ACTIVE``).
 - Node groups become nodes of the local Kubernetes: after each create, update or delete,
   ``nodes.json`` (:mod:`.local_kube`) holds ``desiredSize`` nodes per group, labelled and
@@ -244,6 +248,7 @@ def apply() -> None:
         nodegroup_name = self._get_param("nodegroupName")
         spec = self._get_param("launchTemplate")
         version = self._get_param("version")
+        release = self._get_param("releaseVersion")
         cluster = backend.cluster(self.eks_backend, name)
         nodegroup = cluster.nodegroups.get(nodegroup_name)
         if nodegroup is None:
@@ -288,17 +293,27 @@ def apply() -> None:
                 {"type": "LaunchTemplateName", "value": nodegroup.launch_template["name"]},
                 {"type": "LaunchTemplateVersion", "value": nodegroup.launch_template["version"]},
             ]
-        if version:
-            if minor_of(version) is None or version != cluster.version:
-                raise backend.invalid(
-                    f"Requested Kubernetes version {version} is not the cluster's "
-                    f"({cluster.version}): a node group runs its cluster's version or an "
-                    "older one, and is updated to the cluster's.",
-                    cluster=name,
-                    nodegroup=nodegroup_name,
-                )
+        if version and (minor_of(version) is None or version != cluster.version):
+            raise backend.invalid(
+                f"Requested Kubernetes version {version} is not the cluster's "
+                f"({cluster.version}): a node group runs its cluster's version or an "
+                "older one, and is updated to the cluster's.",
+                cluster=name,
+                nodegroup=nodegroup_name,
+            )
+        if version or not spec:
+            # the group's nodes replaced by nodes of ``version`` (its own by default) on
+            # ``releaseVersion`` (the newest AMI release of that version by default)
+            version = version or str(nodegroup.version)
+            release = release or rollout.release_version(version)
+            current = getattr(nodegroup, "release_version", None)
+            problem = rollout.release_problem(
+                version, current if version == nodegroup.version else None, release
+            )
+            if problem:
+                raise backend.invalid(problem, cluster=name, nodegroup=nodegroup_name)
             params.append({"type": "Version", "value": version})
-            params.append({"type": "ReleaseVersion", "value": rollout.release_version(version)})
+            params.append({"type": "ReleaseVersion", "value": release})
         if not params:
             raise backend.invalid(
                 "No changes needed for the provided node group version.",
@@ -306,7 +321,7 @@ def apply() -> None:
                 nodegroup=nodegroup_name,
             )
         update = backend.record_update(cluster, "VersionUpdate", params, nodegroup=nodegroup_name)
-        if version and rollout.start(nodegroup, update["id"], version):
+        if version and rollout.start(nodegroup, update["id"], version, release):
             update["status"] = "InProgress"
             backend.updates_of(cluster)[update["id"]]["status"] = "InProgress"
         write_nodes()

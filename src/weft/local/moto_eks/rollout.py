@@ -34,9 +34,39 @@ from weft.local.moto_eks import local_kube
 DRAIN_SECONDS = 12.0
 
 
+#: The AMI releases the local EKS offers for every Kubernetes version (patch and date), oldest
+#: first: EKS publishes a new AMI release for each supported version every few weeks.
+RELEASES = ("5-20250301", "7-20250505")
+
+
+def release_versions(version: str) -> list[str]:
+    """The AMI release versions of Kubernetes ``version``, oldest first."""
+    return [f"{version}.{patch}" for patch in RELEASES]
+
+
 def release_version(version: str) -> str:
-    """The AMI release version the local EKS reports for nodes of Kubernetes ``version``."""
-    return f"{version}.7-20250505"
+    """The newest AMI release version of Kubernetes ``version``: what a node group gets when
+    created or updated without naming one ("By default, the latest available AMI version for
+    the node group's Kubernetes version is used", UpdateNodegroupVersion, EKS API Reference)."""
+    return release_versions(version)[-1]
+
+
+def release_problem(version: str, current: str | None, wanted: str) -> str | None:
+    """Why EKS refuses to move a node group of Kubernetes ``version`` on release ``current``
+    to release ``wanted``, or None. A release of another Kubernetes version: "Requested release
+    version X is not valid for kubernetes version Y."; an unknown one, or one older than the
+    group's (the API does not roll a group back): "Requested Nodegroup release version X is
+    invalid. Allowed release version is NEWEST" (EKS's messages as its users report them)."""
+    offered = release_versions(version)
+    if not wanted.startswith(f"{version}."):
+        return f"Requested release version {wanted} is not valid for kubernetes version {version}."
+    allowed = offered[offered.index(current) :] if current in offered else offered[-1:]
+    if wanted not in allowed:
+        return (
+            f"Requested Nodegroup release version {wanted} is invalid. Allowed release version "
+            f"is {offered[-1]}"
+        )
+    return None
 
 
 def kubelet_version(version: str) -> str:
@@ -86,24 +116,25 @@ def generations(ng: Any) -> list[tuple[int, str, str | None]]:
     return [(current, version, str(rollout["update"])), (current + 1, rollout["version"], None)]
 
 
-def start(ng: Any, update_id: str, version: str) -> bool:
-    """Begin rolling ``ng`` onto ``version``; False when there is nothing to drain (no local
-    Kubernetes), the group then being moved at once."""
+def start(ng: Any, update_id: str, version: str, release: str | None = None) -> bool:
+    """Begin rolling ``ng`` onto ``version`` (AMI ``release``, the newest by default); False
+    when there is nothing to drain (no local Kubernetes), the group then being moved at once."""
+    release = release or release_version(version)
     if local_kube.recorded_api() is None:
-        finish(ng, version, succeeded=True)
+        finish(ng, version, succeeded=True, release=release)
         return False
-    ng.weft_rollout = {"update": update_id, "version": version}
+    ng.weft_rollout = {"update": update_id, "version": version, "release": release}
     ng.status = "UPDATING"
     return True
 
 
-def finish(ng: Any, version: str, *, succeeded: bool) -> None:
+def finish(ng: Any, version: str, *, succeeded: bool, release: str | None = None) -> None:
     ng.weft_rollout = None
     ng.status = "ACTIVE"
     if succeeded:
         ng.weft_generation = generation(ng) + 1
         ng.version = version
-        ng.release_version = release_version(version)
+        ng.release_version = release or release_version(version)
 
 
 def verdict(update_id: str) -> dict[str, Any] | None:
@@ -130,7 +161,7 @@ def settle(cluster: Any, updates: dict[str, dict[str, Any]]) -> bool:
             continue
         update = updates.get(str(rollout["update"]))
         succeeded = found.get("status") == "Successful"
-        finish(ng, str(rollout["version"]), succeeded=succeeded)
+        finish(ng, str(rollout["version"]), succeeded=succeeded, release=rollout.get("release"))
         if update is not None:
             update["status"] = "Successful" if succeeded else "Failed"
             if not succeeded:
