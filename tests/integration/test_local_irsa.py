@@ -161,3 +161,23 @@ def test_without_an_oidc_provider_the_issuer_is_unknown(clean_cloud: str) -> Non
     code, message = _code(lambda: _assume(clean_cloud, role_arn, _token(clean_cloud, cluster)))
     assert code == "InvalidIdentityToken"
     assert message.startswith("No OpenIDConnect provider found in your account for https://")
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_an_explicit_deny_for_the_provider_is_refused(clean_cloud: str, conditional: bool) -> None:
+    """AWS: an explicit Deny overrides the Allow ("Policy evaluation logic", IAM User Guide);
+    moto's engine ignores the Effect of a statement without a Resource, as trust policies are."""
+    cluster, role_arn, _, _ = _setup(clean_cloud)
+    iam = _client("iam", clean_cloud)
+    name = role_arn.rsplit("/", 1)[1]
+    trust = json.loads(json.dumps(iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]))
+    allow = trust["Statement"][0]
+    deny = {key: value for key, value in allow.items() if key != "Condition"}
+    deny["Effect"] = "Deny"
+    if conditional:
+        deny["Condition"] = {"StringLike": {"aws:SourceIp": "10.*"}}
+    trust["Statement"].append(deny)
+    iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
+    code, message = _code(lambda: _assume(clean_cloud, role_arn, _token(clean_cloud, cluster)))
+    assert code == "AccessDenied"
+    assert message == "Not authorized to perform sts:AssumeRoleWithWebIdentity"

@@ -10,7 +10,7 @@ and UpdateNodegroupVersion. Each returns plain dicts as the API answers them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -84,6 +84,41 @@ def insights(ctx: AwsContext, name: str) -> list[dict[str, Any]]:
     return _call(f"insights of EKS cluster {name}", "read", read)
 
 
+#: Per add-on name: (every version that runs on a Kubernetes version, the default one).
+AddonVersions = dict[str, tuple[list[str], str | None]]
+
+
+def versions_by_addon(infos: Iterable[Mapping[str, Any]], k8s_version: str) -> AddonVersions:
+    """DescribeAddonVersions' ``addons`` (AddonInfo items) read for ``k8s_version``: per add-on,
+    the versions whose compatibilities name that cluster version, and the default among them.
+    Pure."""
+    found: AddonVersions = {}
+    for info in infos:
+        versions, default = found.setdefault(str(info.get("addonName")), ([], None))
+        for version in info.get("addonVersions") or []:
+            for compat in version.get("compatibilities") or []:
+                if compat.get("clusterVersion") != k8s_version:
+                    continue
+                versions.append(str(version["addonVersion"]))
+                if compat.get("defaultVersion"):
+                    default = str(version["addonVersion"])
+        found[str(info.get("addonName"))] = (versions, default)
+    return found
+
+
+def addon_versions(ctx: AwsContext, k8s_version: str) -> AddonVersions:
+    """Every add-on's versions for ``k8s_version`` (:func:`versions_by_addon`), read with one
+    paginated DescribeAddonVersions for the Kubernetes version rather than one per add-on."""
+    eks = ctx.client("eks")
+
+    def read() -> AddonVersions:
+        pages = eks.get_paginator("describe_addon_versions").paginate(kubernetesVersion=k8s_version)
+        infos = [info for page in pages for info in page.get("addons") or []]
+        return versions_by_addon(infos, k8s_version)
+
+    return _call(f"EKS add-on versions for Kubernetes {k8s_version}", "read", read)
+
+
 def compatible_versions(
     ctx: AwsContext, addon: str, k8s_version: str
 ) -> tuple[list[str], str | None]:
@@ -91,21 +126,11 @@ def compatible_versions(
     eks = ctx.client("eks")
 
     def read() -> tuple[list[str], str | None]:
-        versions: list[str] = []
-        default = None
         pages = eks.get_paginator("describe_addon_versions").paginate(
             addonName=addon, kubernetesVersion=k8s_version
         )
-        for page in pages:
-            for info in page.get("addons") or []:
-                for version in info.get("addonVersions") or []:
-                    for compat in version.get("compatibilities") or []:
-                        if compat.get("clusterVersion") != k8s_version:
-                            continue
-                        versions.append(str(version["addonVersion"]))
-                        if compat.get("defaultVersion"):
-                            default = str(version["addonVersion"])
-        return versions, default
+        infos = [info for page in pages for info in page.get("addons") or []]
+        return versions_by_addon(infos, k8s_version).get(addon, ([], None))
 
     return _call(f"EKS add-on {addon} versions", "read", read)
 

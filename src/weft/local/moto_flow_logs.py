@@ -10,62 +10,31 @@ policy: the service principal ``vpc-flow-logs.amazonaws.com`` allowed ``sts:Assu
 optionally scoped with ``aws:SourceAccount`` and ``aws:SourceArn`` (the flow log's ARN,
 ``arn:aws:ec2:REGION:ACCOUNT:vpc-flow-log/fl-...``).
 
-The role's trust policy is read as AWS reads it for this question (:func:`service_may_assume`):
-an ``Allow`` statement naming the service, whose actions cover ``sts:AssumeRole`` and whose
-conditions hold for the request's ``aws:SourceAccount`` and ``aws:SourceArn``. Only
+The role's trust policy is read as AWS reads it for this question (:func:`service_may_assume`,
+through :func:`weft.local.trust.trust_allows`): an ``Allow`` statement naming the service, whose
+actions cover ``sts:AssumeRole`` and whose conditions hold for the request's
+``aws:SourceAccount`` and ``aws:SourceArn``, and no ``Deny`` for it. Only
 ``StringEquals``/``StringLike``/``ArnEquals``/``ArnLike`` on those two keys are understood; any
-other condition is taken as unmet, so the emulator never allows more than AWS. A ``Deny`` is not
-evaluated (weft's trust policies have none). A role that does not exist cannot be assumed.
+other condition is taken as unmet, so the emulator never allows more than AWS. A role that does
+not exist cannot be assumed.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from typing import Any
 
 SERVICE = "vpc-flow-logs.amazonaws.com"
-_OPERATORS = {"stringequals", "stringlike", "arnequals", "arnlike"}
-
-
-def _listed(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else [str(v) for v in value or []]
-
-
-def _conditions_hold(condition: dict[str, Any], context: dict[str, str]) -> bool:
-    known = {k.lower(): v for k, v in context.items()}
-    for operator, tests in (condition or {}).items():
-        if operator.lower() not in _OPERATORS:
-            return False
-        like = operator.lower().endswith("like")
-        for key, patterns in (tests or {}).items():
-            value = known.get(key.lower())
-            if value is None:
-                return False
-            if not any(
-                fnmatch.fnmatchcase(value, p) if like else value == p for p in _listed(patterns)
-            ):
-                return False
-    return True
 
 
 def service_may_assume(trust: dict[str, Any], context: dict[str, str]) -> bool:
     """Whether the trust policy ``trust`` lets the VPC Flow Logs service assume the role for a
     request whose ``aws:SourceAccount``/``aws:SourceArn`` are ``context``."""
-    statements = trust.get("Statement") or []
-    for statement in [statements] if isinstance(statements, dict) else statements:
-        if statement.get("Effect") != "Allow":
-            continue
-        principal = statement.get("Principal") or {}
-        services = _listed(principal.get("Service")) if isinstance(principal, dict) else []
-        if SERVICE not in services:
-            continue
-        actions = [a.lower() for a in _listed(statement.get("Action"))]
-        if not any(fnmatch.fnmatchcase("sts:assumerole", a) for a in actions):
-            continue
-        if _conditions_hold(statement.get("Condition") or {}, context):
-            return True
-    return False
+    from weft.local import trust as trust_policy
+
+    return trust_policy.trust_allows(
+        trust, kind="Service", principal=SERVICE, actions=("sts:AssumeRole",), context=context
+    )
 
 
 def apply() -> None:

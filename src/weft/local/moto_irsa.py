@@ -21,11 +21,11 @@ never checks what those credentials may do. Here:
   "Incorrect token audience"), and the role's trust policy allows
   ``sts:AssumeRoleWithWebIdentity`` to that provider with the token's ``ISSUER:sub`` and
   ``ISSUER:aud`` (else ``AccessDenied``: "Not authorized to perform
-  sts:AssumeRoleWithWebIdentity"). The trust policy is evaluated by moto's IAM policy engine
-  (:class:`moto.iam.access_control.IAMPolicy`), over the statements whose ``Federated``
-  principal is that provider; a statement with a condition the engine does not evaluate
-  (an operator other than ``StringEquals``, or a key other than ``sub``/``aud``) makes the
-  call refused, so the emulator never allows what AWS might not.
+  sts:AssumeRoleWithWebIdentity"). The trust policy is read as AWS reads it by
+  :func:`weft.local.trust.trust_allows` (not by moto's engine, which takes a ``Deny`` without a
+  ``Resource`` for an allow): an explicit ``Deny`` for the provider refuses, conditional or
+  not, and an ``Allow`` counts only when its conditions hold for ``ISSUER:sub`` and
+  ``ISSUER:aud``, so the emulator never allows what AWS might not.
 - **Requests signed with a role session's credentials** are authenticated (SigV4 signature,
   session token) and authorized by moto's own IAM policy engine against the role's inline and
   attached policies, as AWS authorizes every request ("Policy evaluation logic", IAM User
@@ -153,36 +153,18 @@ def _provider_of(account: str, partition: str, issuer: str) -> Any:
     )
 
 
-_EVALUATED_OPERATORS = {"StringEquals"}
-
-
 def trust_allows(trust: dict[str, Any], provider_arn: str, values: dict[str, str]) -> bool:
     """Whether ``trust`` lets the web identity of ``provider_arn`` with the context ``values``
-    (``ISSUER:sub``, ``ISSUER:aud``) assume the role, by moto's policy engine."""
-    from moto.iam.access_control import IAMPolicy, PermissionResult
+    (``ISSUER:sub``, ``ISSUER:aud``) assume the role (:func:`weft.local.trust.trust_allows`)."""
+    from weft.local import trust as trust_policy
 
-    statements = trust.get("Statement") or []
-    if isinstance(statements, dict):
-        statements = [statements]
-    mine = []
-    for statement in statements:
-        principal = statement.get("Principal") or {}
-        federated = principal.get("Federated") if isinstance(principal, dict) else None
-        listed = [federated] if isinstance(federated, str) else list(federated or [])
-        if provider_arn not in listed:
-            continue
-        for operator, tests in (statement.get("Condition") or {}).items():
-            if operator not in _EVALUATED_OPERATORS or not set(tests) <= set(values):
-                return False  # a condition moto's engine would skip: never allow more than AWS
-        # the principal is matched above; moto's engine matches only AWS principals
-        mine.append({key: value for key, value in statement.items() if key != "Principal"})
-    if not mine:
-        return False
-    policy = IAMPolicy(json.dumps({"Version": "2012-10-17", "Statement": mine}))
-    result = policy.is_action_permitted(
-        "sts:AssumeRoleWithWebIdentity", incoming_condition_values=values
+    return trust_policy.trust_allows(
+        trust,
+        kind="Federated",
+        principal=provider_arn,
+        actions=("sts:AssumeRoleWithWebIdentity",),
+        context=values,
     )
-    return bool(result == PermissionResult.PERMITTED)
 
 
 def check_web_identity(account: str, partition: str, role_arn: str, token: str) -> None:

@@ -165,36 +165,61 @@ def check_addon_pins(target: Target, fabric: Fabric, inv: Inventory) -> list[Not
     refuse it half-way through ``up`` ("Addon version specified is not supported"). The
     :class:`ConfigError` names the file's line and field and the versions that do run there
     (DescribeAddonVersions). A pin the add-on already runs is not asked about again. A list
-    that cannot be read is said in the plan, not fatal: EKS refuses a wrong pin at apply."""
+    that cannot be read is said in the plan, not fatal: EKS refuses a wrong pin at apply. One
+    DescribeAddonVersions for the cluster's Kubernetes version answers every pin."""
+    spec = fabric.cluster
+    if spec is None or spec.version is None or not pins_to_check(fabric, inv):
+        return []
+    ctx = target.context()
+    try:
+        offered = retrying.attempt(partial(eks_upgrade.addon_versions, ctx, spec.version))
+    except CloudError as exc:
+        return [Note("warning", f"pinned add-on versions not checked: {exc.message}")]
+    problems = addon_pin_problems(fabric, inv, offered)
+    if problems:
+        raise ConfigError("\n".join(problems), problems=problems)
+    return []
+
+
+def pins_to_check(fabric: Fabric, inv: Inventory) -> list[str]:
+    """The add-ons whose pinned version :func:`check_addon_pins` asks EKS about: pinned, and
+    not the version the add-on already runs."""
     spec = fabric.cluster
     if spec is None or spec.version is None:
         return []
-    version = spec.version
-    problems: list[str] = []
+    names = []
     for name, addon in spec.addons.items():
-        pinned = addon.version
         observed = inv.by_address.get(f"eks_addon.{name}")
+        pinned = addon.version
         if pinned is None or (observed and observed.props.get("addon_version") == pinned):
             continue
-        ctx = target.context()
-        try:
-            runs, default = retrying.attempt(
-                partial(eks_upgrade.compatible_versions, ctx, name, version)
-            )
-        except CloudError as exc:
-            return [Note("warning", f"pinned add-on versions not checked: {exc.message}")]
+        names.append(name)
+    return names
+
+
+def addon_pin_problems(
+    fabric: Fabric, inv: Inventory, offered: eks_upgrade.AddonVersions
+) -> list[str]:
+    """What :func:`check_addon_pins` refuses, given ``offered`` (what DescribeAddonVersions
+    lists for the cluster's Kubernetes version, per add-on): one message per pin EKS does not
+    run there, naming the file's line and field. Pure."""
+    spec = fabric.cluster
+    if spec is None:
+        return []
+    problems: list[str] = []
+    for name in pins_to_check(fabric, inv):
+        pinned = spec.addons[name].version
+        runs, default = offered.get(name, ([], None))
         if pinned in runs:
             continue
         where = field_place(fabric.source, ("cluster", "addons", name, "version"))
         listed = ", ".join(f"{v} (the default)" if v == default else v for v in runs)
         problems.append(
-            f"{where}: {name} {pinned} does not run on Kubernetes {version}; EKS offers "
+            f"{where}: {name} {pinned} does not run on Kubernetes {spec.version}; EKS offers "
             + (f"{listed} there" if runs else "no version of it there")
             + "; set one of those, or version: null (EKS's default); nothing was changed"
         )
-    if problems:
-        raise ConfigError("\n".join(problems), problems=problems)
-    return []
+    return problems
 
 
 def with_restores(

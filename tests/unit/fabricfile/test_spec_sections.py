@@ -102,7 +102,7 @@ def test_a_private_endpoint_defaults_to_no_api_cidrs() -> None:
     # Given addons are exactly the managed ones; an addon with no value means version null.
     assert fabric.cluster.addons == {
         "vpc-cni": Addon(version=None),
-        "coredns": Addon(version="v1.11.3-eksbuild.2"),
+        "coredns": Addon(version="v1.12.3-eksbuild.2"),
     }
     assert fabric.fargate == [
         FargateProfile(
@@ -185,7 +185,7 @@ def test_production_example_uses_every_section() -> None:
     assert fabric.cluster is not None
     assert fabric.cluster.version is None  # left out: the plan gives the newest in support
     assert fabric.cluster.api_cidrs == ["203.0.113.0/24", "198.51.100.7/32"]
-    assert fabric.cluster.addons["vpc-cni"].version == "v1.18.3-eksbuild.1"
+    assert fabric.cluster.addons["vpc-cni"].version == "v1.18.6-eksbuild.1"
     assert fabric.cluster.addons["aws-ebs-csi-driver"] == Addon()
     general, batch = fabric.nodegroups
     assert (general.min, general.max, general.desired, general.spot) == (2, 6, 3, False)

@@ -241,7 +241,7 @@ def test_addons_get_their_roles_configuration_and_order():
 
 def test_without_a_managed_vpc_cni_the_nodes_keep_the_cni_policy():
     res = build(
-        text=PRODUCTION.read_text().replace("    vpc-cni: {version: v1.18.3-eksbuild.1}\n", "")
+        text=PRODUCTION.read_text().replace("    vpc-cni: {version: v1.18.6-eksbuild.1}\n", "")
     )
     assert "iam_role.vpc-cni" not in res
     nodes = res["iam_role.nodes"].props["managed_policies"]

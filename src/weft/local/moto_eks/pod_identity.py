@@ -17,9 +17,9 @@ reference describe:
   must let the service principal ``pods.eks.amazonaws.com`` do both ``sts:AssumeRole`` and
   ``sts:TagSession`` ("Create a Pod Identity role", https://docs.aws.amazon.com/eks/latest/
   userguide/pod-id-role.html); else ``InvalidParameterException`` "Trust policy of the role
-  provided is invalid", as EKS answers. The trust is evaluated by moto's IAM policy engine over
-  the statements naming that principal; an allowing statement with a condition is not
-  counted, and a denying one refuses (the emulator never allows more than AWS).
+  provided is invalid", as EKS answers. The trust is read as AWS reads it
+  (:func:`weft.local.trust.trust_allows`): a statement with a condition is not counted and a
+  ``Deny`` for that principal refuses (the emulator never allows more than AWS).
   UpdatePodIdentityAssociation checks a new role alike.
 - **One association per service account** (namespace + name) in a cluster: a second is
   ``ResourceInUseException`` "Association already exists: ID".
@@ -86,36 +86,13 @@ def names_problem(namespace: str, service_account: str) -> str | None:
 
 
 def trust_allows_pods(trust: dict[str, Any]) -> bool:
-    """Whether ``trust`` lets ``pods.eks.amazonaws.com`` do both :data:`TRUST_ACTIONS`, by
-    moto's IAM policy engine over the unconditional statements naming that principal (a
-    conditional denial refuses)."""
-    from moto.iam.access_control import IAMPolicy, PermissionResult
+    """Whether ``trust`` lets ``pods.eks.amazonaws.com`` do both :data:`TRUST_ACTIONS`
+    (:func:`weft.local.trust.trust_allows`: a conditional statement is not counted, a ``Deny``
+    refuses)."""
+    from weft.local import trust as trust_policy
 
-    statements = trust.get("Statement") or []
-    if isinstance(statements, dict):
-        statements = [statements]
-    mine = []
-    for statement in statements:
-        if not isinstance(statement, dict):
-            continue
-        principal = statement.get("Principal") or {}
-        service = principal.get("Service") if isinstance(principal, dict) else None
-        listed = [service] if isinstance(service, str) else list(service or [])
-        if SERVICE_PRINCIPAL not in listed:
-            continue
-        if statement.get("Condition"):
-            if statement.get("Effect") == "Deny":
-                return False  # a denial the engine cannot judge: never allow more than AWS
-            continue
-        # the principal is matched above (moto's engine matches only AWS principals); a trust
-        # policy has no Resource, without which the engine would ignore the statement's Effect
-        kept = {k: v for k, v in statement.items() if k not in ("Principal", "Condition")}
-        mine.append({**kept, "Resource": "*"})
-    if not mine:
-        return False
-    policy = IAMPolicy(json.dumps({"Version": "2012-10-17", "Statement": mine}))
-    return all(
-        policy.is_action_permitted(action) == PermissionResult.PERMITTED for action in TRUST_ACTIONS
+    return trust_policy.trust_allows(
+        trust, kind="Service", principal=SERVICE_PRINCIPAL, actions=TRUST_ACTIONS
     )
 
 
