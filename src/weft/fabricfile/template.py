@@ -203,7 +203,8 @@ def _optional_sections(api_cidrs: list[str] | None, k8s_version: str | None) -> 
 #     # m7g get AL2023_ARM_64_STANDARD, NVIDIA GPU types AL2023_x86_64_NVIDIA). One group runs
 #     # one AMI: its types share an architecture. Or name an AL2023_* or BOTTLEROCKET_* type.
 #     # ami_type: AL2023_x86_64_STANDARD
-#     # Scaling: min >= 0, max >= 1 and >= min; desired defaults to max(min, 1).
+#     # Scaling: min >= 0, max >= 1 and >= min; desired defaults to max(min, 1). The Cluster
+#     # Autoscaler then sizes the group between min and max; a new desired here resets it.
 #     min: 2
 #     max: 6
 #     # desired: 3

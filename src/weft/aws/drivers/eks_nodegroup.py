@@ -35,6 +35,11 @@ from weft.core.resource import KindSchema, Observed, Resource
 
 KIND = "eks_nodegroup"
 #: A degraded group can still be changed (a new scaling may be its cure).
+#: The tag holding a node group's desired size as weft last set it from the file: the Cluster
+#: Autoscaler moves the live size between min and max, and that is no drift. The driver keeps it
+#: (it is not one of the model's tags).
+DESIRED_TAG = "weft:desired-size"
+
 _USABLE = frozenset({"ACTIVE", "DEGRADED"})
 _UPDATE_FAILED = frozenset({"CREATE_FAILED", "DELETING", "DELETE_FAILED"})
 #: Recycling every node of a group (drain, replace) takes long on a big group.
@@ -83,14 +88,22 @@ def _props(ng: Mapping[str, Any], tags: dict[str, str]) -> dict[str, Any]:
         "scaling": {
             "min": scaling.get("minSize"),
             "max": scaling.get("maxSize"),
-            "desired": scaling.get("desiredSize"),
+            "desired": _desired(scaling, tags),
         },
         "version": ng.get("version"),
         "update_config": _update_config_from_aws(ng.get("updateConfig") or {}),
         "labels": dict(ng.get("labels") or {}),
         "taints": [taint_from_aws(t) for t in ng.get("taints") or []],
-        "tags": tags,
+        "tags": {k: v for k, v in tags.items() if k != DESIRED_TAG},
     }
+
+
+def _desired(scaling: Mapping[str, Any], tags: Mapping[str, str]) -> Any:
+    """The group's desired size as weft last set it (its :data:`DESIRED_TAG`), not as the Cluster
+    Autoscaler moved it since: the autoscaler owns the size between min and max, so its moves are
+    no drift. A group without the tag (made by an older weft) reads its live size."""
+    mark = tags.get(DESIRED_TAG, "")
+    return int(mark) if mark.isdigit() else scaling.get("desiredSize")
 
 
 def _update_config_from_aws(config: Mapping[str, Any]) -> dict[str, int]:
@@ -115,18 +128,37 @@ def _template(props: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def _scaling(props: Mapping[str, Any]) -> dict[str, int]:
+def _tags(props: Mapping[str, Any]) -> dict[str, str]:
+    """The group's tags: the model's and :data:`DESIRED_TAG`."""
+    return {**props["tags"], DESIRED_TAG: str(int(props["scaling"]["desired"]))}
+
+
+def _scaling(props: Mapping[str, Any], desired: int | None = None) -> dict[str, int]:
     s = props["scaling"]
-    return {"minSize": int(s["min"]), "maxSize": int(s["max"]), "desiredSize": int(s["desired"])}
+    return {
+        "minSize": int(s["min"]),
+        "maxSize": int(s["max"]),
+        "desiredSize": int(s["desired"]) if desired is None else desired,
+    }
 
 
 def _config_changes(
-    current: Mapping[str, Any], props: Mapping[str, Any], changed: frozenset[str]
+    current: Mapping[str, Any],
+    props: Mapping[str, Any],
+    changed: frozenset[str],
+    live_desired: int,
 ) -> dict[str, Any]:
-    """What ``UpdateNodegroupConfig`` must change (nothing: an empty request)."""
+    """What ``UpdateNodegroupConfig`` must change (nothing: an empty request). A new desired
+    size in the file is set; otherwise the size the autoscaler chose is kept, within the new
+    bounds."""
     request: dict[str, Any] = {}
     if "scaling" in changed and current["scaling"] != props["scaling"]:
-        request["scalingConfig"] = _scaling(props)
+        want = props["scaling"]
+        if current["scaling"]["desired"] == want["desired"]:
+            kept = min(max(live_desired, int(want["min"])), int(want["max"]))
+            request["scalingConfig"] = _scaling(props, kept)
+        else:
+            request["scalingConfig"] = _scaling(props)
     if (
         "update_config" in changed
         and props.get("update_config")
@@ -210,7 +242,7 @@ class EksNodegroupDriver(eks.EksChildDriver):
             "capacityType": props["capacity_type"],
             "scalingConfig": _scaling(props),
             "labels": dict(props["labels"]),
-            "tags": eks.eks_tags(props["tags"]),
+            "tags": eks.eks_tags(_tags(props)),
             "clientRequestToken": ctx.token(resource.address),
         }
         if props.get("ami_type"):
@@ -233,7 +265,10 @@ class EksNodegroupDriver(eks.EksChildDriver):
         cluster, ng_name = props["cluster_name"], edit.id
         # Read it again: after an interrupted run part of the change may be done.
         live = self.wait_for(ctx, address, props, want=_USABLE, failed=_UPDATE_FAILED)
-        request = _config_changes(_props(live, eks.tags_of(live)), props, edit.changed)
+        live_desired = int((live.get("scalingConfig") or {}).get("desiredSize") or 0)
+        request = _config_changes(
+            _props(live, eks.tags_of(live)), props, edit.changed, live_desired
+        )
         if request:
             update = ctx.client("eks").update_nodegroup_config(
                 clusterName=cluster, nodegroupName=ng_name, **request
@@ -270,9 +305,12 @@ class EksNodegroupDriver(eks.EksChildDriver):
                 ctx, address, cluster, update, timeout=ROLL_TIMEOUT, nodegroupName=ng_name
             )
             live = self.wait_for(ctx, address, props, want=_USABLE, failed=_UPDATE_FAILED)
-        if "tags" in edit.changed:
-            tagger.EKS.ensure(ctx, live["nodegroupArn"], eks.tags_of(live), props["tags"])
-            live = {**live, "tags": eks.eks_tags(props["tags"])}
+        if (
+            "tags" in edit.changed
+            or eks.tags_of(live).get(DESIRED_TAG) != _tags(props)[DESIRED_TAG]
+        ):
+            tagger.EKS.ensure(ctx, live["nodegroupArn"], eks.tags_of(live), _tags(props))
+            live = {**live, "tags": eks.eks_tags(_tags(props))}
         return self.observe(ctx, edit.resource.name, live)
 
 
