@@ -4,8 +4,9 @@ There is no kube-scheduler in the local Kubernetes. A pending pod (:func:`is_pen
 the first node, in round-robin order from a start the caller turns, that is Ready and
 schedulable, matches the pod's ``nodeSelector`` and required node affinity, and carries no
 NoSchedule / NoExecute taint the pod does not tolerate, and — when the caller counts what the
-nodes' pods request — has room for the pod's requests (:mod:`.resources`) (:func:`place`). When
-none fits, the
+nodes' pods request — has room for the pod's requests (:mod:`.resources`; every node the kubelet
+simulator registers reports its allocatable, a node that reports none is not counted)
+(:func:`place`). When none fits, the
 pod is Unschedulable with the message the scheduler would give (``0/3 nodes are available:
 ...``).
 """
