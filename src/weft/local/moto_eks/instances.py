@@ -26,6 +26,7 @@ simulator uses.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -40,6 +41,10 @@ NODE_IMAGE = "ami-0eks0local0node0"
 
 #: node name → (account, region, instance id, security groups) of the instance launched for it.
 _LAUNCHED: dict[str, tuple[str, str, str, tuple[str, ...]]] = {}
+#: One placement at a time: the moto server answers requests on several threads (two node
+#: groups created at once), and two placements would each launch an instance for the same new
+#: node, one of them never terminated.
+_PLACING = threading.Lock()
 
 
 def _ec2(account: str, region: str) -> Any:
@@ -134,6 +139,11 @@ def _describe(instance: Any, groups: list[str]) -> dict[str, Any]:
 def place(nodes: list[dict[str, Any]], groups: Iterable[tuple[Any, Any]]) -> None:
     """Give each of ``nodes`` (entries of ``nodes.json``) its instance, launching what is missing
     and terminating what no node needs; ``groups``: (node group, its cluster) pairs."""
+    with _PLACING:
+        _place(nodes, groups)
+
+
+def _place(nodes: list[dict[str, Any]], groups: Iterable[tuple[Any, Any]]) -> None:
     by_group: dict[tuple[str, str], tuple[Any, Any]] = {
         (cluster.name, ng.nodegroup_name): (ng, cluster) for ng, cluster in groups
     }
