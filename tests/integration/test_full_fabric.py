@@ -218,6 +218,14 @@ def test_full_fabric_up_change_and_down(clean_cloud: str) -> None:
     assert {k: calls[k] for k in shared} == dict.fromkeys(shared, 1)
     assert calls["acm:ListTagsForCertificate"] == calls["acm:DescribeCertificate"] == 1
     assert calls["route-53:ListHostedZones"] == calls["route-53:ListTagsForResources"] == 1
+    # listings, not one read per resource: one DescribeAddonVersions for the cluster's version
+    # (not one per add-on), one tagging API listing for the KMS key and the buckets, one alarm
+    # listing for the fabric's and the apps' alarms, one record listing for the fabric's and
+    # the apps' records
+    assert calls["eks:DescribeAddonVersions"] == 1
+    assert calls["route-53:ListResourceRecordSets"] == 1
+    assert calls["resource-groups-tagging-api:GetResources"] == 1
+    assert calls["cloudwatch:DescribeAlarms"] == 1
 
     cluster = inv.by_address["eks_cluster.main"].id
     group = inv.by_address[NODEGROUP].id

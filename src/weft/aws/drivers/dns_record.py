@@ -17,6 +17,7 @@ update is the same one change batch (``UPSERT`` of the record and its ownership 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from weft.aws.context import AwsContext
@@ -99,6 +100,16 @@ def _ownership_set(ctx: AwsContext, name: str, rtype: str, address: str) -> dict
     }
 
 
+def _records(ctx: AwsContext, zid: str) -> list[dict[str, Any]]:
+    """Every record of the hosted zone ``zid`` (ListResourceRecordSets, paginated)."""
+    route53 = ctx.client("route53")
+    return list(
+        pagination.items(
+            route53, "list_resource_record_sets", "ResourceRecordSets", HostedZoneId=zid
+        )
+    )
+
+
 class DnsRecordDriver(kit.DriverBase):
     """Records of one kind: ``dns_record`` (from the fabric file) or ``app_record`` (written by
     ``weft deploy`` for applications' load balancers; see :mod:`.app_record`). Each reports only
@@ -117,15 +128,11 @@ class DnsRecordDriver(kit.DriverBase):
         )
 
     def discover(self, ctx: AwsContext) -> list[Observed]:
-        route53 = ctx.client("route53")
         found = []
         for zone, _tags in fabric_zones(ctx):
             zid = zone_id(zone["Id"])
-            records = list(
-                pagination.items(
-                    route53, "list_resource_record_sets", "ResourceRecordSets", HostedZoneId=zid
-                )
-            )
+            # the fabric's and the apps' records share one listing of the zone
+            records = ctx.read_once(f"route53-records:{zid}", partial(_records, ctx, zid))
             by_key = {(fqdn(r["Name"]), r["Type"]): r for r in records}
             for (name, rtype), record in sorted(by_key.items()):
                 if name.startswith(OWNERSHIP_PREFIX) and rtype == "TXT":

@@ -3,9 +3,11 @@ finds its resources with one of them, the tags setter, and waiting on a resource
 
 from __future__ import annotations
 
+import json
 from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from weft.aws import tags as tagging
@@ -82,10 +84,22 @@ class Ec2Driver(kit.TaggedDriver):
         self, ctx: AwsContext, address: str | None, filters: list[dict[str, Any]] | None = None
     ) -> list[Observed]:
         d = self.describe
+        read = partial(
+            describe_tagged,
+            ctx,
+            d.operation,
+            d.result_key,
+            address=address,
+            Filters=[*d.filters, *(filters or [])],
+        )
+        if address is None and not filters:
+            # drivers of one type (interface and gateway endpoints) share one describe
+            key = f"ec2:{d.operation}:{json.dumps(d.filters, sort_keys=True)}"
+            described: list[Any] = ctx.read_once(key, read)
+        else:
+            described = read()
         found = []
-        for item in describe_tagged(
-            ctx, d.operation, d.result_key, address=address, Filters=[*d.filters, *(filters or [])]
-        ):
+        for item in described:
             tags = tagging.from_aws(item.get("Tags"))
             name = tagging.name_from_id_tag(tags, self.schema.kind)
             observed = None if name is None else self.observe(ctx, name, item, tags)

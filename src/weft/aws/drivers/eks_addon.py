@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
+from weft.aws import eks_upgrade
 from weft.aws import tags as tagging
 from weft.aws.context import AwsContext
 from weft.aws.drivers import eks, kit, pagination, tagger
@@ -128,7 +130,7 @@ class EksAddonDriver(eks.EksChildDriver):
 
     def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
         found = []
-        defaults: dict[tuple[str, str], str | None] = {}
+        offered: dict[str, eks_upgrade.AddonVersions] = {}
         for cluster in eks.fabric_clusters(ctx):
             for addon in self.children(ctx, cluster):
                 tags = eks.tags_of(addon)
@@ -137,10 +139,14 @@ class EksAddonDriver(eks.EksChildDriver):
                     continue
                 default = None
                 if tags.get(VERSION_TAG) == FOLLOWS_DEFAULT:
-                    key = (addon["addonName"], str(cluster["version"]))
-                    if key not in defaults:
-                        defaults[key] = default_version(ctx, *key)
-                    default = defaults[key]
+                    # one DescribeAddonVersions per Kubernetes version, not one per add-on
+                    version = str(cluster["version"])
+                    if version not in offered:
+                        offered[version] = ctx.read_once(
+                            f"eks-addon-versions:{version}",
+                            partial(eks_upgrade.addon_versions, ctx, version),
+                        )
+                    default = offered[version].get(addon["addonName"], ([], None))[1]
                 found.append(self.observe(ctx, name, addon, default))
         return found
 

@@ -17,6 +17,7 @@ by ``weft deploy`` once the AWS Load Balancer Controller has made the load balan
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from weft.aws import tags as tagging
@@ -81,6 +82,24 @@ def _put(edit: kit.Edit) -> None:
 PUT = kit.Setter(frozenset(DEFINITION), _put)
 
 
+def _tagged(ctx: AwsContext) -> list[tuple[dict[str, Any], dict[str, str]]]:
+    """Every metric alarm named with the fabric's prefix, with its tags (one paginated
+    DescribeAlarms, then ListTagsForResource per alarm: CloudWatch has no bulk tag read)."""
+    cw = ctx.client("cloudwatch")
+    alarms = pagination.items(
+        cw,
+        "describe_alarms",
+        "MetricAlarms",
+        AlarmNamePrefix=prefix(ctx.fabric),
+        AlarmTypes=["MetricAlarm"],
+    )
+    found = []
+    for alarm in alarms:
+        answer = presence.if_found(cw.list_tags_for_resource, ResourceARN=str(alarm["AlarmArn"]))
+        found.append((alarm, tagging.from_aws((answer or {}).get("Tags"))))
+    return found
+
+
 class MetricAlarmDriver(kit.TaggedDriver):
     setters = (PUT, kit.tags(CLOUDWATCH, kit.by_arn))
     #: PutMetricAlarm is an upsert: a retried create simply puts the alarm again
@@ -95,25 +114,16 @@ class MetricAlarmDriver(kit.TaggedDriver):
         )
 
     def find(self, ctx: AwsContext, address: str | None = None) -> list[Observed]:
-        cw = ctx.client("cloudwatch")
         found = []
-        alarms = pagination.items(
-            cw,
-            "describe_alarms",
-            "MetricAlarms",
-            AlarmNamePrefix=prefix(ctx.fabric),
-            AlarmTypes=["MetricAlarm"],
-        )
-        for alarm in alarms:
-            arn = str(alarm["AlarmArn"])
-            answer = presence.if_found(cw.list_tags_for_resource, ResourceARN=arn)
-            tags = tagging.from_aws((answer or {}).get("Tags"))
+        # the fabric's and the apps' alarms share one listing (and one tag read per alarm)
+        alarms = ctx.read_once(f"cloudwatch-alarms:{prefix(ctx.fabric)}", partial(_tagged, ctx))
+        for alarm, tags in alarms:
             if tags.get(tagging.FABRIC_TAG) != ctx.fabric:
                 continue
             name = tagging.name_from_id_tag(tags, self.schema.kind)
             if name is None or (address is not None and tags.get(tagging.ID_TAG) != address):
                 continue
-            found.append(self._observed(name, alarm, tags))
+            found.append(self._observed(name, alarm, dict(tags)))
         return found
 
     def make(self, ctx: AwsContext, resource: Resource, props: dict[str, Any]) -> Observed:
