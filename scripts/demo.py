@@ -4,8 +4,8 @@ init → validate → plan → up → plan (no changes) → status → secrets �
 AWS Load Balancer Controller, then the apps; web served by an ALB it made, HTTPS on TLS 1.3) →
 web's pod writes its bucket through its own IAM role (and is denied the fabric bucket) →
 upgrade (the cluster starts one Kubernetes version before the newest in standard support; the
-apps keep serving) → release → a failing release rolled back → history → rollback → verify →
-down → independent check that nothing tagged with the fabric remains. Every step runs the
+apps keep serving) → release → a failing release rolled back → history → rollback → logs →
+verify → down → independent check that nothing tagged with the fabric remains. Every step runs the
 `weft` command a user would run; the check at the end reads the cloud directly with boto3.
 Prints a summary with timings.
 """
@@ -375,6 +375,8 @@ def main() -> int:
             run("release failing", ["release", "web", "1.2.0-fail"], 1, timings, work)
             run("history", ["history", "web"], 0, timings, work)
             run("rollback", ["rollback", "web"], 0, timings, work)
+            # what the pods printed, through the API server's pods/log
+            run("logs", ["logs", "web", "--since", "1h"], 0, timings, work)
             run("verify", ["verify"], 0, timings, work)
         run("down", ["down", "--yes"], 0, timings, work)
         out = run("leftovers", ["leftovers", "--json"], 0, timings, work, capture=True)
