@@ -97,7 +97,8 @@ def _reset(moto_url: str) -> None:
     from weft.local import parent_zones
 
     req = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(req, timeout=10):
+    # a reset takes 2-5 s on a loaded 2-core machine (every backend is rebuilt): 10 s was tight
+    with urllib.request.urlopen(req, timeout=60):
         pass
     parent_zones.ensure(moto_url)
 
