@@ -23,6 +23,16 @@ VOLUME_ACTIONS: dict[str, str | None] = {
     "DetachVolume": "VolumeId",
     "ModifyVolume": "VolumeId",
 }
+#: The EC2 actions acting on a security group ("security-group/GROUP_ID"), and the parameter
+#: naming it (None: a new one); :mod:`weft.local.iam_conditions` authorizes them on it.
+SECURITY_GROUP_ACTIONS: dict[str, str | None] = {
+    "CreateSecurityGroup": None,
+    "DeleteSecurityGroup": "GroupId",
+    "AuthorizeSecurityGroupIngress": "GroupId",
+    "RevokeSecurityGroupIngress": "GroupId",
+    "AuthorizeSecurityGroupEgress": "GroupId",
+    "RevokeSecurityGroupEgress": "GroupId",
+}
 
 
 def volume_arn(partition: str, region: str, account: str, volume_id: str | None) -> str:

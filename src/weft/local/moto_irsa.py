@@ -27,12 +27,12 @@ never checks what those credentials may do. Here:
   not, and an ``Allow`` counts only when its conditions hold for ``ISSUER:sub`` and
   ``ISSUER:aud``, so the emulator never allows what AWS might not.
 - **Requests signed with a role session's credentials** are authenticated (SigV4 signature,
-  session token) and authorized by moto's own IAM policy engine against the role's inline and
-  attached policies, as AWS authorizes every request ("Policy evaluation logic", IAM User
+  session token) and authorized against the role's inline and attached policies, as AWS
+  authorizes every request ("Policy evaluation logic", IAM User
   Guide); a request they do not allow gets ``AccessDenied``. Other credentials (the test and
-  demo's administrator) keep moto's defaults. moto's engine ignores the conditions of
-  identity-based policies, and KMS requests are not authorized by it: both allow at most what
-  the policy's actions and resources allow.
+  demo's administrator) keep moto's defaults. The identity policies, conditions included, are
+  evaluated by :mod:`weft.local.iam_conditions` (moto's engine ignores most condition
+  operators); KMS requests are not authorized by moto at all.
 """
 
 from __future__ import annotations
@@ -246,7 +246,9 @@ def apply() -> None:
             action=self._get_action(),
         )
         request.check_signature()
-        request.check_action_permitted(resource)
+        from weft.local import iam_conditions
+
+        iam_conditions.authorize(self, request, resource)
 
     ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize  # type: ignore[method-assign]
 
