@@ -261,14 +261,6 @@ def _ec2_volume_resources() -> None:
     moto_ec2_resources.apply()
 
 
-def _asg_authz() -> None:
-    """A role session resizes an Auto Scaling group only as its policy's tag conditions allow:
-    see :mod:`.moto_asg_authz`."""
-    from weft.local import moto_asg_authz
-
-    moto_asg_authz.apply()
-
-
 def _flow_log_roles() -> None:
     """CreateFlowLogs assumes its delivery role, as AWS does: see :mod:`.moto_flow_logs`."""
     from weft.local import moto_flow_logs
@@ -295,7 +287,6 @@ FIXES = (
     _eks,
     _irsa,
     _ec2_volume_resources,
-    _asg_authz,
 )
 
 

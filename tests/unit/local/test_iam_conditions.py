@@ -14,7 +14,9 @@ from weft.local.iam_conditions import (
     ec2_checks,
     elbv2_checks,
     evaluate,
+    tag_context,
 )
+from weft.model.cluster_autoscaler import autoscaler_policy
 
 ARN = "arn:aws:elasticloadbalancing:us-east-2:123456789012:loadbalancer/app/web/1"
 
@@ -239,3 +241,19 @@ def test_ec2_create_tags_is_checked_on_each_resource_named() -> None:
     assert checks[0].context["aws:RequestTag/elbv2.k8s.aws/cluster"] == ["demo"]
     # a resource kind it does not know leaves the request to moto's resource
     assert ec2_checks("CreateTags", {"ResourceId.1": ["igw-1"]}, arn, dict) is None
+
+
+def test_weft_s_autoscaler_policy_resizes_only_the_cluster_s_own_groups() -> None:
+    group = "arn:aws:autoscaling:r:1:autoScalingGroup:u:autoScalingGroupName/eks-g"
+    policy = autoscaler_policy("shop")
+
+    def decide(action: str, tags: dict[str, str]) -> Decision:
+        return evaluate([policy], action, group, tag_context(None, tags, "autoscaling"))
+
+    ours = {"k8s.io/cluster-autoscaler/shop": "owned"}
+    for action in ("SetDesiredCapacity", "TerminateInstanceInAutoScalingGroup"):
+        assert decide(f"autoscaling:{action}", ours) == Decision.ALLOW
+    assert decide("autoscaling:SetDesiredCapacity", {"k8s.io/cluster-autoscaler/o": "owned"}) == (
+        Decision.IMPLICIT_DENY
+    )
+    assert decide("autoscaling:SetDesiredCapacity", {}) == Decision.IMPLICIT_DENY
