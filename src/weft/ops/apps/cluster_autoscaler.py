@@ -10,20 +10,22 @@ cluster with node groups gets one: a Fargate-only fabric has no group to scale.
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 from weft.errors import GuardError
 from weft.kube import cluster_autoscaler as cas
-from weft.kube.client import describe
 from weft.model.cluster_autoscaler import AUTOSCALER_ROLE, needs_autoscaler
+from weft.ops.apps import components
 from weft.ops.apps.connection import Connection
 
 #: What the events of the autoscaler's installation are reported as.
 APP = "cluster-autoscaler"
 #: How long to wait for the autoscaler's Deployment to be available.
 READY_TIMEOUT = 300.0
-POLL = 1.0
+TITLE = "Cluster Autoscaler"
+
+
+def component(image: str) -> components.Component:
+    """The autoscaler as a weft component (its image: the cluster's minor's)."""
+    return components.Component(APP, TITLE, cas.NAMESPACE, cas.NAME, image)
 
 
 def wanted(conn: Connection) -> bool:
@@ -34,13 +36,7 @@ def wanted(conn: Connection) -> bool:
 def settings(conn: Connection) -> cas.Settings:
     """Cluster, region, role and Kubernetes version of the autoscaler, read from the cloud."""
     cluster = conn.cluster()
-    role = conn.inventory().by_address.get(AUTOSCALER_ROLE)
-    if role is None or not role.outputs.get("arn"):
-        raise GuardError(
-            f"the Cluster Autoscaler's IAM role of fabric {conn.target.fabric.name} does not "
-            "exist yet",
-            hint="create it with: weft up",
-        )
+    role = components.role_arn(conn, AUTOSCALER_ROLE, TITLE)
     version = str(cluster.props.get("version") or "")
     try:
         cas.version_for(version)
@@ -53,7 +49,7 @@ def settings(conn: Connection) -> cas.Settings:
     return cas.Settings(
         cluster=cluster.id,
         region=conn.target.fabric.region,
-        role_arn=str(role.outputs["arn"]),
+        role_arn=role,
         kubernetes_version=version,
     )
 
@@ -68,57 +64,12 @@ def install(conn: Connection, *, timeout: float = READY_TIMEOUT) -> bool:
     for obj in cas.objects(conf, conn.versions.pdb):
         conn.kube.apply(obj)
     image = cas.image_for(conf.kubernetes_version)
-    conn.emit(APP, "applied", f"Cluster Autoscaler {image.rsplit(':', 1)[1]} in {cas.NAMESPACE}")
-    _wait_available(conn, timeout, image)
+    tag = image.rsplit(":", 1)[1]
+    conn.emit(APP, "applied", f"{TITLE} {tag} in {cas.NAMESPACE}")
+    components.wait_available(conn, component(image), timeout, f"{TITLE} {tag} available")
     return True
-
-
-def _available(dep: dict[str, Any] | None) -> bool:
-    if dep is None:
-        return False
-    spec, status = dep.get("spec") or {}, dep.get("status") or {}
-    want = int(spec.get("replicas") or 0)
-    return (
-        int(status.get("observedGeneration") or 0) >= int(dep["metadata"].get("generation") or 0)
-        and int(status.get("updatedReplicas") or 0) >= want
-        and int(status.get("availableReplicas") or 0) >= want
-    )
-
-
-def _wait_available(conn: Connection, timeout: float, image: str) -> None:
-    start = time.monotonic()
-    said = start
-    while True:
-        dep = conn.kube.get("apps/v1", "Deployment", cas.NAME, cas.NAMESPACE)
-        if _available(dep):
-            conn.emit(APP, "done", f"Cluster Autoscaler {image.rsplit(':', 1)[1]} available")
-            return
-        now = time.monotonic()
-        if now - start >= timeout:
-            raise GuardError(
-                f"the Cluster Autoscaler (Deployment {cas.NAMESPACE}/{cas.NAME}) is not "
-                f"available after {timeout:.0f}s",
-                hint=f"see why with: kubectl -n {cas.NAMESPACE} describe deployment {cas.NAME}"
-                f" (its pod needs room on a node, and the image {image} must be reachable)",
-            )
-        if now - said >= 5:
-            said = now
-            conn.emit(APP, "progress", f"waiting for the autoscaler's pod ({now - start:.0f}s)")
-        time.sleep(POLL)
 
 
 def remove(conn: Connection) -> list[str]:
     """Delete the autoscaler's objects (what is already gone is skipped); what was deleted."""
-    kube = conn.kube
-    gone = []
-    for api_version, kind, name in cas.namespaced():
-        if kind == "PodDisruptionBudget":
-            api_version = conn.versions.pdb
-        if kube.delete(api_version, kind, name, cas.NAMESPACE):
-            gone.append(describe({"kind": kind, "metadata": {"name": name}}))
-    for api_version, kind, name in cas.cluster_scoped():
-        if kube.delete(api_version, kind, name):
-            gone.append(describe({"kind": kind, "metadata": {"name": name}}))
-    if gone:
-        conn.emit(APP, "teardown", f"Cluster Autoscaler removed ({len(gone)} objects)")
-    return gone
+    return components.remove(conn, component(""), cas.namespaced(), cas.cluster_scoped())

@@ -20,21 +20,20 @@ re-renders it after each version step (:func:`rendered_for` tells whether that s
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 from weft.errors import GuardError
 from weft.kube import lb_controller as lbc
-from weft.kube.client import describe
 from weft.model.lb_controller import LB_CONTROLLER_ROLE, needs_controller
 from weft.model.pod_identity import uses_pod_identity
+from weft.ops.apps import components
 from weft.ops.apps.connection import Connection
 
 #: What the events of the controller's installation are reported as.
 APP = "aws-load-balancer-controller"
 #: How long to wait for the controller's Deployment to be available.
 READY_TIMEOUT = 300.0
-POLL = 1.0
+COMPONENT = components.Component(
+    APP, "AWS Load Balancer Controller", lbc.NAMESPACE, lbc.NAME, lbc.IMAGE
+)
 
 #: The namespaced objects of the controller, deleted on removal (the Deployment first).
 NAMESPACED = (
@@ -71,13 +70,7 @@ def wanted(conn: Connection) -> bool:
 def settings(conn: Connection) -> lbc.Settings:
     """Cluster, region, VPC and role of the controller, read from the cloud."""
     cluster = conn.cluster()
-    role = conn.inventory().by_address.get(LB_CONTROLLER_ROLE)
-    if role is None or not role.outputs.get("arn"):
-        raise GuardError(
-            f"the AWS Load Balancer Controller's IAM role of fabric {conn.target.fabric.name} "
-            "does not exist yet",
-            hint="create it with: weft up",
-        )
+    role = components.role_arn(conn, LB_CONTROLLER_ROLE, COMPONENT.title)
     vpc_id = cluster.outputs.get("vpc_id")
     if not vpc_id:
         raise GuardError(
@@ -96,7 +89,7 @@ def settings(conn: Connection) -> lbc.Settings:
         region=conn.target.fabric.region,
         vpc_id=str(vpc_id),
         # through Pod Identity the ServiceAccount names no role (the SDK would try IRSA first)
-        role_arn="" if pods else str(role.outputs["arn"]),
+        role_arn="" if pods else role,
     )
 
 
@@ -120,59 +113,12 @@ def install(
             obj = {**obj, "metadata": meta}
         kube.apply(obj)
     conn.emit(APP, "applied", f"AWS Load Balancer Controller {lbc.VERSION} in {lbc.NAMESPACE}")
-    _wait_available(conn, timeout)
-    return True
-
-
-def _available(dep: dict[str, Any] | None) -> bool:
-    if dep is None:
-        return False
-    spec, status = dep.get("spec") or {}, dep.get("status") or {}
-    want = int(spec.get("replicas") or 0)
-    return (
-        int(status.get("observedGeneration") or 0) >= int(dep["metadata"].get("generation") or 0)
-        and int(status.get("updatedReplicas") or 0) >= want
-        and int(status.get("availableReplicas") or 0) >= want
+    components.wait_available(
+        conn, COMPONENT, timeout, f"AWS Load Balancer Controller {lbc.VERSION} available"
     )
-
-
-def _wait_available(conn: Connection, timeout: float) -> None:
-    start = time.monotonic()
-    said = start
-    while True:
-        dep = conn.kube.get("apps/v1", "Deployment", lbc.NAME, lbc.NAMESPACE)
-        if _available(dep):
-            conn.emit(APP, "done", f"AWS Load Balancer Controller {lbc.VERSION} available")
-            return
-        now = time.monotonic()
-        if now - start >= timeout:
-            status = (dep or {}).get("status") or {}
-            raise GuardError(
-                f"the AWS Load Balancer Controller (Deployment {lbc.NAMESPACE}/{lbc.NAME}) is "
-                f"not available after {timeout:.0f}s: {status.get('availableReplicas') or 0} "
-                "of 2 replicas available",
-                hint=f"see why with: kubectl -n {lbc.NAMESPACE} describe deployment {lbc.NAME}"
-                " (its pods need room on the nodes, and the image "
-                f"{lbc.IMAGE} must be reachable)",
-            )
-        if now - said >= 5:
-            said = now
-            conn.emit(APP, "progress", f"waiting for the controller's pods ({now - start:.0f}s)")
-        time.sleep(POLL)
+    return True
 
 
 def remove(conn: Connection) -> list[str]:
     """Delete the controller's objects (what is already gone is skipped); what was deleted."""
-    kube = conn.kube
-    gone = []
-    for api_version, kind, name in NAMESPACED:
-        if kind == "PodDisruptionBudget":
-            api_version = conn.versions.pdb
-        if kube.delete(api_version, kind, name, lbc.NAMESPACE):
-            gone.append(describe({"kind": kind, "metadata": {"name": name}}))
-    for api_version, kind, name in lbc.cluster_scoped():
-        if kube.delete(api_version, kind, name):
-            gone.append(describe({"kind": kind, "metadata": {"name": name}}))
-    if gone:
-        conn.emit(APP, "teardown", f"AWS Load Balancer Controller removed ({len(gone)} objects)")
-    return gone
+    return components.remove(conn, COMPONENT, NAMESPACED, lbc.cluster_scoped())
