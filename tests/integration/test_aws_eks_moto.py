@@ -576,8 +576,10 @@ def test_addon_versions_have_one_default_each(eks: Any, version: str) -> None:
         "coredns",
         "kube-proxy",
         "aws-ebs-csi-driver",
-        "metrics-server",  # EKS's community add-on
+        "metrics-server",  # EKS's community add-ons
+        "fluent-bit",
         "eks-pod-identity-agent",
+        "amazon-cloudwatch-observability",
     }
     for addon in addons:
         defaults = [

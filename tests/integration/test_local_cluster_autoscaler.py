@@ -244,6 +244,8 @@ def test_a_role_that_may_not_resize_the_group_grows_nothing_and_says_why(
     kube.create(from_dict(hungry("work", 6)), namespace=ns)
     warned = wait_for("the autoscaler's warning", lambda: events(kube, ns, "FailedToScaleUpGroup"))
     assert any("AccessDenied" in m and asg in m for m in warned), warned
+    # the warning may come before the scheduler has placed the three pods that fit the node
+    wait_for("three pods running", lambda: len(pods(kube, ns, "Running")) == 3)
     assert desired(url, asg) == 1
     assert len(pods(kube, ns, "Pending")) == 3
 
