@@ -55,8 +55,8 @@ typecheck: setup
 	$(BIN)/mypy
 
 ## Benchmarks (not part of `make test`): plan, apply and teardown speed and API cost on the local
-## cloud, under a latency model, side by side with sequential baselines. Writes bench/results/*.json
-## and bench/RESULTS.md. Options: make bench BENCH_ARGS="--scenarios network --scale 100".
+## cloud, under a latency model, side by side with sequential baselines, and `weft upgrade` step by
+## step on the local Kubernetes (bench/upgrade.py). Writes bench/results/*.json and bench/RESULTS.md. Options: make bench BENCH_ARGS="--scenarios network --scale 100".
 bench: setup
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 

@@ -41,7 +41,16 @@ _SERVICE_ID_TO_SIGNING = {
     "secrets-manager": "secretsmanager",
     "auto-scaling": "autoscaling",
     "cloudwatch-logs": "logs",
+    "cloudwatch": "monitoring",
+    "service-quotas": "servicequotas",
+    "amp": "aps",
 }
+
+
+def call_key(service: str, operation: str) -> str:
+    """A call counted by weft (botocore's service id) keyed as the proxy and the latency model
+    key it: ``signing-name:Action``."""
+    return f"{_SERVICE_ID_TO_SIGNING.get(service, service)}:{operation}"
 
 
 @dataclass

@@ -9,6 +9,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ORDER = ("network", "standard", "large", "huge")
+#: Results of their own shape (bench/upgrade.py), rendered in sections of their own.
+OWN_SECTIONS = ("upgrade",)
 
 DEFINITIONS = """\
 ## What is measured, and how
@@ -61,7 +63,9 @@ def _load(directory: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         run = json.loads((directory / "run.json").read_text())
     results = []
     names = [n for n in ORDER if (directory / f"{n}.json").exists()]
-    names += sorted(p.stem for p in directory.glob("*.json") if p.stem not in (*ORDER, "run"))
+    names += sorted(
+        p.stem for p in directory.glob("*.json") if p.stem not in (*ORDER, *OWN_SECTIONS, "run")
+    )
     for name in names:
         results.append(json.loads((directory / f"{name}.json").read_text()))
     return run, results
@@ -173,6 +177,77 @@ def scenario_section(res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def upgrade_section(res: dict[str, Any]) -> str:
+    """bench/upgrade.py's results: ``weft upgrade`` step by step under the latency model."""
+    model = res["latency_model"]
+    kube = res.get("kube") or {}
+    avail = res.get("availability") or {}
+    req = res["requests"]
+    lines = [
+        f"## Upgrade: {' → '.join(res['path'])}",
+        "",
+        f"`weft upgrade` (preflight, then the upgrade) of a cluster with two node groups and an "
+        f"app of two replicas serving, on the local cloud with the local Kubernetes "
+        f"({kube.get('version', '?')}: the kubelet simulator drains and replaces the nodes), "
+        f"under the latency model (round trip {model['round_trip_s'] * 1000:.0f} ms, "
+        f"provisioning / {model['scale']:g}: "
+        + ", ".join(f"`{k}` {v:g} s" for k, v in model["delays_s"].items() if v)
+        + f"). Command: `{res.get('command', 'python -m bench.upgrade')}`; "
+        f"recorded {res.get('recorded_at')}, load at start "
+        f"{(res.get('machine') or {}).get('load_average_at_start')}.",
+        "",
+        "| step | result | wall | requests (reads / writes) | proxy = weft | provisioning "
+        "modelled | bound | wall / bound | polls | fewest available |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    by_step = avail.get("lowest_by_step") or {}
+
+    def fewest(seen: dict[str, int] | None) -> str:
+        return ", ".join(f"{app} {n}" for app, n in sorted((seen or {}).items())) or "-"
+
+    for row in res["steps"]:
+        r = row["requests"]
+        agree = row.get("proxy_and_weft_agree")
+        ratio = row.get("wall_over_bound")
+        name = f"**{row['step']}**" if row["kind"] == "total" else row["step"]
+        lines.append(
+            f"| {name} | {row['status']} | {_s(row['wall_s'])} | "
+            f"{r['total']} ({r['reads']} / {r['writes']}) | "
+            f"{'-' if agree is None else ('yes' if agree else '**no**')} | "
+            f"{_s(row['provisioning_s'])} | {_s(row['bound_s'])} | "
+            f"{'-' if ratio is None else f'{ratio:.2f}'} | {row['polls']} | "
+            + fewest(
+                avail.get("lowest_available")
+                if row["kind"] == "total"
+                else by_step.get(row["step"])
+            )
+            + " |"
+        )
+    lowest = avail.get("lowest_available") or {}
+    floor = avail.get("budget_min_available")
+    below = avail.get("below_budget")
+    dips = avail.get("weft_reported_dips") or []
+    lines += [
+        "",
+        f"Requests in all: {req['total']} ({req['reads']} reads / {req['writes']} writes), "
+        f"proxy = weft: {'yes' if req.get('proxy_and_weft_agree') else '**no**'}. "
+        "App availability, sampled every 0.2 s through the Kubernetes API for the whole run "
+        f"({avail.get('samples', 0)} samples): fewest available "
+        + ", ".join(f"{app} {n}" for app, n in sorted(lowest.items()))
+        + f" against a budget of {floor} (the PodDisruptionBudget's desiredHealthy): "
+        + ("**below the budget**" if below else "never below it" if below is False else "-")
+        + f"; weft's own watch reported {len(dips)} dip(s)"
+        + (
+            " (" + "; ".join(f"{d['app']} {d['available']}/{d['desired']}" for d in dips) + ")"
+            if dips
+            else ""
+        )
+        + f". The file was {'rewritten' if res.get('file_rewritten') else '**not** rewritten'}"
+        f" to {res.get('final_version')}.",
+    ]
+    return "\n".join(lines)
+
+
 def _targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     by = {r["scenario"]: r for r in results}
     rows: list[tuple[str, str, str]] = []
@@ -265,7 +340,27 @@ def _targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     return rows
 
 
-def render(run: dict[str, Any], results: list[dict[str, Any]]) -> str:
+UPGRADE_DEFINITIONS = """\
+- **Upgrade** (`python -m bench.upgrade`, bench/upgrade.py): a fresh local cloud with the local
+  Kubernetes; the fabric brought up and its app deployed without the latency model; then, under
+  it, `preflight` and `upgrade` as `weft upgrade --to VERSION --yes` runs them. Each call weft
+  sends is filed under the step running (from the upgrade's own `started`/`done` events), and
+  the proxy's count over the same span is compared with it. A step's **bound** is what the model
+  imposes on its calls: the provisioning time of the calls that start one
+  (`eks:UpdateClusterVersion`, `eks:UpdateAddon`, `eks:UpdateNodegroupVersion`) plus a round trip
+  per call. What the model does not hold shows as `wall / bound` above 1: the Kubernetes work
+  (draining and replacing nodes in real time, re-rendering objects, which no AWS call waits
+  for), the polls' interval (0.5 s on the local cloud; each poll is a round trip in the bound),
+  moto's own time. `between steps` is the fabric's lock and the journal entry after each step.
+  `polls` counts the progress reports (a poll that found the update still running, with the
+  nodes' and apps' state); `fewest available` is the fewest available replicas the sampler
+  saw during the step.
+"""
+
+
+def render(
+    run: dict[str, Any], results: list[dict[str, Any]], upgrade: dict[str, Any] | None = None
+) -> str:
     m = run.get("machine") or (results[0]["machine"] if results else {})
     overhead = run.get("proxy_overhead") or (results[0].get("proxy_overhead") if results else None)
     lines = [
@@ -297,13 +392,19 @@ def render(run: dict[str, Any], results: list[dict[str, Any]]) -> str:
     lines += ["", "## Scenarios", ""]
     for res in results:
         lines += [scenario_section(res), ""]
+    if upgrade is not None:
+        lines += [upgrade_section(upgrade), ""]
     lines += [DEFINITIONS]
+    if upgrade is not None:
+        lines += [UPGRADE_DEFINITIONS]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def write(directory: Path = HERE / "results", out: Path = HERE / "RESULTS.md") -> Path:
     run, results = _load(directory)
-    out.write_text(render(run, results))
+    upgrade_file = directory / "upgrade.json"
+    upgrade = json.loads(upgrade_file.read_text()) if upgrade_file.exists() else None
+    out.write_text(render(run, results, upgrade))
     return out
 
 

@@ -10,6 +10,10 @@ Per scenario, on a fresh moto server behind the counting proxy:
    default parallelism, then on an emptied cloud the same ``up`` with one worker, then the plain
    boto3 sequential script (bench/baseline.py). The critical-path bound comes from the
    first of these.
+
+Then ``upgrade`` (bench/upgrade.py, on a local cloud of its own with the local Kubernetes):
+``weft upgrade`` step by step under the same latency model; left out, saying why, where the
+local Kubernetes cannot run.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import baseline, report
+from bench import upgrade as upgrade_bench
 from bench.fabrics import SCENARIOS, Scenario, desired, patched
 from bench.harness import (
     REPO,
@@ -287,12 +292,34 @@ def run_scenario(
     return out
 
 
+def run_upgrade(args: argparse.Namespace) -> None:
+    """bench/upgrade.py under the same model, its results beside the scenarios'."""
+    from weft.local.kube import binaries
+
+    reason = binaries.unavailable_reason()
+    if reason:
+        log(f"upgrade: left out, the local Kubernetes cannot run here: {reason}")
+        return
+    log("upgrade: weft upgrade under the latency model, on the local Kubernetes")
+    upgrade_bench.main(
+        [
+            "--scale",
+            str(args.scale),
+            "--round-trip",
+            str(args.round_trip),
+            "--out",
+            str(args.out),
+            "--no-report",
+        ]
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--scenarios",
-        default=",".join(SCENARIOS),
-        help="comma-separated, of: " + ", ".join(SCENARIOS),
+        default=",".join((*SCENARIOS, "upgrade")),
+        help="comma-separated, of: " + ", ".join((*SCENARIOS, "upgrade")),
     )
     parser.add_argument("--scale", type=float, default=100.0, help="provisioning time divisor")
     parser.add_argument("--round-trip", type=float, default=0.040, help="seconds per API call")
@@ -304,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
-    unknown = [n for n in names if n not in SCENARIOS]
+    unknown = [n for n in names if n not in SCENARIOS and n != "upgrade"]
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(unknown)}")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -314,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     log(f"machine: {m['cpu_count']} cpus, load {m['load_average_at_start']}")
     started = time.perf_counter()
     for name in names:
+        if name == "upgrade":
+            continue
         result = run_scenario(SCENARIOS[name], args, context)
         result["machine"] = context["machine"]
         result["command"] = context["command"]
@@ -321,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
         result["recorded_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         (args.out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
         log(f"{name}: done in {result['scenario_wall']:.1f}s -> {args.out / (name + '.json')}")
+    if "upgrade" in names:
+        run_upgrade(args)
     total = time.perf_counter() - started
     run_info = {
         **context,
