@@ -277,6 +277,8 @@ nodegroups:
 observability:
   container_insights: true
   alarms: {{email: [oncall@example.com]}}
+apps:
+  - {{name: web, image: registry.example.com/acme/web, version: "1.0.0"}}
 """
 
 
@@ -309,5 +311,25 @@ def test_container_insights_brings_its_add_on_role_and_node_alarms(
     for alarm in alarms.values():
         assert alarm["Namespace"] == "ContainerInsights"
         assert alarm["Dimensions"] == [{"Name": "ClusterName", "Value": name}]
+    # the app's restart alarm, on the dimensions the CloudWatch agent publishes
+    (restarts,) = cw.describe_alarms(AlarmNames=[f"weft-{name}-pods-web-restarts"])["MetricAlarms"]
+    assert (restarts["Namespace"], restarts["MetricName"]) == (
+        "ContainerInsights",
+        "pod_number_of_container_restarts",
+    )
+    assert restarts["Dimensions"] == [
+        {"Name": "ClusterName", "Value": name},
+        {"Name": "Namespace", "Value": name},
+        {"Name": "PodName", "Value": "web"},
+    ]
+    # the dashboard shows the nodes and the app's pods
+    body = json.loads(cw.get_dashboard(DashboardName=f"weft-{name}")["DashboardBody"])
+    lines = [m for w in body["widgets"] for m in w.get("properties", {}).get("metrics", [])]
+    insights = [m[1:] for m in lines if m[0] == "ContainerInsights"]
+    assert ["node_cpu_utilization", "ClusterName", name] in insights
+    assert ["cluster_failed_node_count", "ClusterName", name] in insights
+    pod = ["PodName", "web", "Namespace", name, "ClusterName", name]
+    assert ["pod_memory_utilization", *pod] in insights
+    assert ["pod_number_of_container_restarts", *pod, {"stat": "Sum", "yAxis": "right"}] in insights
     assert down(target).ok
     assert not cw.describe_alarms(AlarmNamePrefix=f"weft-{name}-")["MetricAlarms"]

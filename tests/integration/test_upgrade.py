@@ -1,5 +1,6 @@
 """``weft upgrade`` on the local cloud: a cluster moved two minor versions (from the local cloud's
-own calendar) with an app serving throughout, add-ons and node groups following in order, the
+own calendar) with an app serving throughout, add-ons (Container Insights', the containers' logs',
+metrics-server and the Pod Identity agent among them) and node groups following in order, the
 fabric file rewritten; a blocking PodDisruptionBudget refused before anything changes; ``up``
 refusing a version changed by hand; a crash mid-upgrade resumed (through the CLI, ``--json``).
 """
@@ -39,6 +40,14 @@ from .helpers import down, up
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
 FABRIC = "upfab"
+#: the add-ons weft installs for Container Insights, the containers' logs, metrics and Pod
+#: Identity: moved by the upgrade like the others
+OBSERVABILITY_ADDONS = (
+    "amazon-cloudwatch-observability",
+    "eks-pod-identity-agent",
+    "fluent-bit",
+    "metrics-server",
+)
 
 
 def calendar_path() -> tuple[str, str, str]:
@@ -75,6 +84,8 @@ network: {{cidr: 10.61.0.0/16, zones: 2, nat: single, layout: private}}
 cluster:
   version: "{OLD}"     # upgraded by weft upgrade
   api_cidrs: [203.0.113.0/24]
+  pod_identity: true
+observability: {{container_insights: true}}   # and the containers' logs, on by default
 nodegroups:
   - {{name: general, instance_types: [m6i.large], min: 2, max: 4, desired: 2}}
 apps:
@@ -217,6 +228,8 @@ def test_an_upgrade_across_two_versions_crashes_then_resumes(
 ) -> None:
     target = target_at(fabric)
     original = fabric.read_text()
+    before = cluster_state(target)["addons"]
+    assert set(OBSERVABILITY_ADDONS) <= set(before)
     plan = preflight(target, NEW)
     assert plan.ok, plan.failures()
     assert plan.path == [MID, NEW]
@@ -275,6 +288,12 @@ def test_an_upgrade_across_two_versions_crashes_then_resumes(
     ctx, name = target.context(), str(Connection(target).cluster().id)
     for addon, version in after["addons"].items():
         assert version == eks_upgrade.compatible_versions(ctx, addon, NEW)[1], addon
+    # the observability add-ons too: EKS's default for the target differs from the one they
+    # were installed at, and the plan moved them
+    moved_in_plan = {s.subject for s in plan.steps if s.kind == "addon"}
+    for addon in OBSERVABILITY_ADDONS:
+        assert after["addons"][addon] != before[addon], addon
+        assert addon in moved_in_plan, addon
     assert fabric.read_text() == original.replace(f'"{OLD}"', f'"{NEW}"')
     nodes = Connection(target_at(fabric)).kube.list(
         "v1", "Node", labels={"weft.local/cluster": name}

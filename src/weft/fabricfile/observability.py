@@ -11,8 +11,8 @@
 On by default and cheap by default: ``dashboard`` (default true) makes one CloudWatch dashboard
 per fabric from the metrics AWS publishes for free (the load balancers', databases', caches',
 NAT gateways' and the EKS control plane's); a dashboard costs $3 a month beyond the first three
-of an account. Node and pod widgets need Container Insights, which is priced per observation and
-is not turned on here.
+of an account. Node and pod widgets need Container Insights (``container_insights``, below, off
+by default: it is priced per observation) and are on the dashboard only with it.
 
 ``alarms`` are on exactly when they have somewhere to go: with ``email`` addresses, weft makes an
 SNS topic (encrypted with the fabric key), subscribes each address (each must confirm the e-mail
@@ -22,7 +22,7 @@ expiry, NAT gateway port allocation errors and dropped packets, and each app beh
 answering 5xx (written by ``weft deploy``, once the load balancer exists). Without addresses
 there is no topic and no alarm: an alarm nobody hears still costs $0.10 a month, and a topic
 without subscribers delivers nothing. Node and pod alarms (CPU, memory, restarts, NotReady) need
-Container Insights, which is not turned on here.
+Container Insights and come only with it.
 
 ``logs`` (on by default when the fabric has a cluster) ships the containers' output to one
 CloudWatch Logs group of the fabric with the ``fluent-bit`` EKS community add-on (not the
@@ -33,8 +33,11 @@ the fabric key. ``logs: false`` (or null) turns it off. What it makes: :mod:`wef
 ``container_insights: true`` (it needs the cluster) installs the ``amazon-cloudwatch-observability``
 EKS add-on with a role of its own (the CloudWatch agent's service account may assume it:
 ``CloudWatchAgentServerPolicy``): node and pod metrics in CloudWatch, billed per observation
-(not in ``weft cost``'s total: the volume follows the pods and containers). With alarms on, it
-adds the node alarms: a node not ready, and nodes' CPU or memory above 80% for 15 minutes.
+(not in ``weft cost``'s total: the volume follows the pods and containers). The dashboard then
+shows the nodes' CPU and memory, their count and the failed ones, the pods running in the apps'
+namespace, and each app's pods' CPU, memory and container restarts. With alarms on, it adds the
+node alarms (a node not ready, nodes' CPU or memory above 80% for 15 minutes) and each app's
+restart alarm (its containers restarting in each of three 5-minute periods: a crash loop).
 """
 
 from __future__ import annotations

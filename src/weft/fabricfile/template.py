@@ -263,7 +263,7 @@ def _optional_sections(api_cidrs: list[str] | None, k8s_version: str | None) -> 
 # first three) from the metrics AWS publishes for free: each app's load balancer (requests,
 # 5xx, latency), database (CPU, connections, free storage), cache (CPU, memory, evictions), NAT
 # gateway (bytes, errors) and the control plane (API requests, 429 and 5xx answers). Node and
-# pod widgets need Container Insights (priced per observation), which weft does not turn on.
+# pod widgets need Container Insights (priced per observation, off by default: see below).
 # Alarms are made only when they have somewhere to go: with e-mail addresses, an SNS topic
 # (encrypted with the fabric key) e-mails them when a database has less than 10% of its
 # storage free, the certificate is within 30 days of expiry (its renewal failed), a NAT
@@ -279,8 +279,10 @@ def _optional_sections(api_cidrs: list[str] | None, k8s_version: str | None) -> 
 #     email: [oncall@example.com]
 #   logs: {{retention_days: 30}}
 #   # Container Insights (needs the cluster): node and pod metrics through the
-#   # amazon-cloudwatch-observability add-on, billed per observation; with alarms, adds the
-#   # node alarms (a node not ready, CPU or memory above 80%).
+#   # amazon-cloudwatch-observability add-on, billed per observation. It adds node and pod
+#   # widgets to the dashboard (nodes' CPU, memory, count and failed ones; each app's pods'
+#   # CPU, memory and restarts) and, with alarms, the node alarms (a node not ready, CPU or
+#   # memory above 80%) and each app's restart alarm (a crash loop).
 #   container_insights: false
 
 # Optional: the value of the `environment` label on the apps' Kubernetes objects (default: name).

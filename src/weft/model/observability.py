@@ -14,9 +14,15 @@ built here from the fabric and its other desired resources, as pure data:
   (``AWS/ElastiCache``, ``CacheClusterId`` ``GROUP-00N``, as ElastiCache names the members of a
   replication group);
 - the NAT gateways: bytes out and in, errors (``ErrorPortAllocation``) and dropped packets;
-- the control plane (the free ``AWS/EKS`` metrics): API server requests, 429 and 5xx answers.
-
-Node and pod widgets need Container Insights, which weft does not turn on.
+- the control plane (the free ``AWS/EKS`` metrics): API server requests, 429 and 5xx answers;
+- with Container Insights on (``observability.container_insights``), the metrics its CloudWatch
+  agent publishes (``ContainerInsights``, "Amazon EKS and Kubernetes Container Insights metrics",
+  Amazon CloudWatch User Guide): the nodes' CPU and memory use and their count, failed ones
+  apart (``ClusterName``); the pods running in the apps' namespace (``Namespace``,
+  ``ClusterName``); and each app's pods' CPU and memory use and container restarts
+  (``PodName``, ``Namespace``, ``ClusterName``: the agent names a Deployment's pods after the
+  Deployment, so ``PodName`` is the app's name). Without it there are no node or pod widgets:
+  those metrics exist only when Container Insights is on, and are billed per observation.
 """
 
 from __future__ import annotations
@@ -234,7 +240,65 @@ def dashboard_body(fabric: Fabric, resources: Iterable[Resource]) -> dict[str, A
                 "Sum",
             )
         )
+    widgets.extend(_container_insights_widgets(fabric))
     return {"widgets": [header(fabric.name), *_placed(widgets)]}
+
+
+#: the namespace of the metrics Container Insights' CloudWatch agent publishes
+INSIGHTS = "ContainerInsights"
+
+
+def _container_insights_widgets(fabric: Fabric) -> list[dict]:
+    """The node and pod widgets (none unless Container Insights is on). The apps run in the
+    namespace named after the fabric, where the application commands put them."""
+    if not fabric.observability.container_insights or fabric.cluster is None:
+        return []
+    region = fabric.region
+    cluster = ["ClusterName", fabric.name]
+    namespace = ["Namespace", fabric.name]
+    widgets = [
+        _widget(
+            "nodes: CPU % and memory %",
+            region,
+            [
+                [INSIGHTS, "node_cpu_utilization", *cluster],
+                [INSIGHTS, "node_memory_utilization", *cluster],
+            ],
+        ),
+        _widget(
+            "nodes: count and failed (not ready)",
+            region,
+            [
+                [INSIGHTS, "cluster_node_count", *cluster],
+                [INSIGHTS, "cluster_failed_node_count", *cluster],
+            ],
+            "Maximum",
+        ),
+        _widget(
+            f"pods running in namespace {fabric.name}",
+            region,
+            [[INSIGHTS, "namespace_number_of_running_pods", *namespace, *cluster]],
+        ),
+    ]
+    for app in fabric.apps:
+        pod = ["PodName", app.name, *namespace, *cluster]
+        widgets.append(
+            _widget(
+                f"app {app.name}: pods' CPU %, memory % and container restarts",
+                region,
+                [
+                    [INSIGHTS, "pod_cpu_utilization", *pod],
+                    [INSIGHTS, "pod_memory_utilization", *pod],
+                    [
+                        INSIGHTS,
+                        "pod_number_of_container_restarts",
+                        *pod,
+                        {"stat": "Sum", "yAxis": "right"},
+                    ],
+                ],
+            )
+        )
+    return widgets
 
 
 def _placed(widgets: list[dict]) -> list[dict]:
@@ -377,7 +441,8 @@ def alarm_specs(fabric: Fabric, resources: Iterable[Resource]) -> list[tuple[str
       ports to one destination) and ``PacketsDropCount`` for 15 minutes running.
 
     None for the control plane: EKS runs it, its 5xx are in the dashboard, and an alarm there
-    wakes people for what only AWS can fix. Node and pod alarms need Container Insights.
+    wakes people for what only AWS can fix. Node and pod alarms need Container Insights
+    (:func:`node_alarm_specs`, :func:`pod_alarm_specs`).
     """
     out: list[tuple[str, dict[str, Any]]] = []
     resources = list(resources)
@@ -468,7 +533,8 @@ def alarm_resources(
             "emails": sorted(set(alarms.email)),
         },
     )
-    for name, props in [*alarm_specs(fabric, resources), *node_alarm_specs(fabric)]:
+    specs = [*alarm_specs(fabric, resources), *node_alarm_specs(fabric), *pod_alarm_specs(fabric)]
+    for name, props in specs:
         b.add(ALARM_KIND, name, props, depends_on=(topic.address,))
     return b.resources
 
@@ -572,6 +638,34 @@ def node_alarm_specs(fabric: Fabric) -> list[tuple[str, dict[str, Any]]]:
                 period=PERIOD,
                 periods=3,
                 threshold=NODE_BUSY,
+                comparison="GreaterThanThreshold",
+            )
+        )
+    return out
+
+
+def pod_alarm_specs(fabric: Fabric) -> list[tuple[str, dict[str, Any]]]:
+    """Container Insights' restart alarm of each app (``pods-APP-restarts``): its containers
+    restarted in each of three 5-minute periods running, as a crash loop does (a single restart,
+    or a rollout, stays quiet). ``pod_number_of_container_restarts`` counts the restarts since the
+    agent's previous sample, on ``PodName`` (the Deployment's name for its pods: the app's),
+    ``Namespace`` (the fabric's, where the apps run) and ``ClusterName``."""
+    if not fabric.observability.container_insights or fabric.cluster is None:
+        return []
+    out = []
+    for app in fabric.apps:
+        out.append(
+            _alarm(
+                fabric,
+                f"pods-{app.name}-restarts",
+                f"weft fabric {fabric.name}: the containers of app {app.name} keep restarting "
+                "(restarts in each of the last three 5-minute periods)",
+                (INSIGHTS, "pod_number_of_container_restarts"),
+                {"ClusterName": fabric.name, "Namespace": fabric.name, "PodName": app.name},
+                statistic="Sum",
+                period=PERIOD,
+                periods=3,
+                threshold=0.0,
                 comparison="GreaterThanThreshold",
             )
         )

@@ -117,3 +117,20 @@ def test_addon_info_for_one_kubernetes_version() -> None:
     assert not catalogue.addon_info("kube-proxy", "1.30")["addonVersions"][0][
         "requiresIamPermissions"
     ]
+
+
+@pytest.mark.parametrize(
+    "addon",
+    ["metrics-server", "eks-pod-identity-agent", "fluent-bit", "amazon-cloudwatch-observability"],
+)
+def test_observability_addons_get_newer_defaults_with_newer_kubernetes(addon: str) -> None:
+    """Two minors apart (an upgrade's two steps), the default differs; one minor on, the
+    previous default still runs (the add-on is moved after the control plane)."""
+    for minor in range(29, 34):
+        before = catalogue.default_version(addon, f"1.{minor}")
+        assert before is not None
+        assert catalogue.default_version(addon, f"1.{minor + 2}") != before
+        assert catalogue.compatible(addon, before, f"1.{minor + 1}")
+    info = catalogue.addon_info(addon, None)
+    versions = [e["addonVersion"] for e in info["addonVersions"]]
+    assert versions == sorted(versions, reverse=True)

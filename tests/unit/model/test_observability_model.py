@@ -251,3 +251,82 @@ def test_container_insights_is_off_by_default_and_brings_its_add_on_role_and_nod
     for alarm in nodes.values():
         assert alarm.props["namespace"] == "ContainerInsights"
         assert dict(alarm.props["dimensions"]) == {"ClusterName": "shop"}
+
+
+INSIGHTS_TITLES = (
+    "nodes: CPU % and memory %",
+    "nodes: count and failed (not ready)",
+    "pods running in namespace shop",
+)
+
+
+def test_no_node_or_pod_widget_without_container_insights():
+    body = dashboard()["body"]
+    assert "ContainerInsights" not in json.dumps(body, default=str)
+    names = titles(body)
+    assert not [t for t in names if t in INSIGHTS_TITLES or "restarts" in t]
+
+
+def test_container_insights_brings_node_and_pod_widgets_on_the_agents_metrics():
+    by = resources("observability:\n  container_insights: true\n")
+    body = thaw(by["dashboard.fabric"].props)["body"]
+    cluster = ["ClusterName", "shop"]
+    assert metrics_of(body, "nodes: CPU % and memory %") == [
+        ["ContainerInsights", "node_cpu_utilization", *cluster],
+        ["ContainerInsights", "node_memory_utilization", *cluster],
+    ]
+    assert metrics_of(body, "nodes: count and failed (not ready)") == [
+        ["ContainerInsights", "cluster_node_count", *cluster],
+        ["ContainerInsights", "cluster_failed_node_count", *cluster],
+    ]
+    assert metrics_of(body, "pods running in namespace shop") == [
+        ["ContainerInsights", "namespace_number_of_running_pods", "Namespace", "shop", *cluster]
+    ]
+    # each app (load balancer or not) by its Deployment's name, in the fabric's namespace
+    for app in ("web", "api", "worker"):
+        pod = ["PodName", app, "Namespace", "shop", *cluster]
+        cpu, memory, restarts = metrics_of(
+            body, f"app {app}: pods' CPU %, memory % and container restarts"
+        )
+        assert cpu == ["ContainerInsights", "pod_cpu_utilization", *pod]
+        assert memory == ["ContainerInsights", "pod_memory_utilization", *pod]
+        assert restarts == [
+            "ContainerInsights",
+            "pod_number_of_container_restarts",
+            *pod,
+            {"stat": "Sum", "yAxis": "right"},
+        ]
+    # laid out with the others, none overlapping
+    cells = set()
+    for w in body["widgets"]:
+        for x in range(w["x"], w["x"] + w["width"]):
+            for y in range(w["y"], w["y"] + w["height"]):
+                assert (x, y) not in cells
+                cells.add((x, y))
+
+
+def test_container_insights_brings_a_restart_alarm_per_app_only_with_alarms_on():
+    quiet = resources("observability:\n  container_insights: true\n")
+    assert not [a for a in quiet if a.startswith("metric_alarm.")]
+    plain = resources("observability:\n  alarms: {email: [oncall@example.com]}\n")
+    assert not [a for a in plain if a.startswith("metric_alarm.pods-")]
+    by = resources(
+        "observability:\n  container_insights: true\n  alarms: {email: [oncall@example.com]}\n"
+    )
+    pods = {a: thaw(r.props) for a, r in by.items() if a.startswith("metric_alarm.pods-")}
+    assert sorted(pods) == [
+        "metric_alarm.pods-api-restarts",
+        "metric_alarm.pods-web-restarts",
+        "metric_alarm.pods-worker-restarts",
+    ]
+    web = pods["metric_alarm.pods-web-restarts"]
+    assert web["alarm_name"] == "weft-shop-pods-web-restarts"
+    assert (web["namespace"], web["metric"]) == (
+        "ContainerInsights",
+        "pod_number_of_container_restarts",
+    )
+    assert web["dimensions"] == {"ClusterName": "shop", "Namespace": "shop", "PodName": "web"}
+    assert (web["statistic"], web["period"], web["evaluation_periods"]) == ("Sum", 300, 3)
+    assert (web["threshold"], web["comparison"]) == (0.0, "GreaterThanThreshold")
+    assert web["actions"] == [Ref("sns_topic.alarms", "arn")]
+    assert by["metric_alarm.pods-web-restarts"].depends_on == ("sns_topic.alarms",)

@@ -4,6 +4,12 @@ each Kubernetes version, one ``defaultVersion`` each, as DescribeAddonVersions l
 metrics-server is one of EKS's *community* add-ons (owner ``community``, "Community add-ons",
 Amazon EKS User Guide, https://docs.aws.amazon.com/eks/latest/userguide/community-addons.html),
 offered here from Kubernetes 1.25; so is fluent-bit (from 1.28 here), in its own namespace.
+As on EKS, where an add-on's builds list the Kubernetes versions each runs on
+(DescribeAddonVersions' ``compatibilities``) and the newest Kubernetes versions get the newest
+builds, the observability and Pod Identity add-ons get a newer default at 1.29, 1.31, 1.33 and
+1.35 here, the previous default still compatible: an upgrade across two minors of the calendar
+moves each of them to the new version's default (as ``weft upgrade`` does for every add-on of
+the cluster), and a build left behind runs on the next minor too.
 Each add-on's configuration is checked as EKS checks it
 against the add-on's schema (DescribeAddonConfiguration), here only its top-level keys
 (:func:`configuration_problem`).
@@ -113,7 +119,14 @@ ADDONS: Mapping[str, Addon] = {
     ),
     "metrics-server": Addon(
         "observability-and-monitoring",
-        ((0, ()), (25, ("v0.7.2-eksbuild.3", "v0.7.2-eksbuild.1"))),
+        (
+            (0, ()),
+            (25, ("v0.7.2-eksbuild.3", "v0.7.2-eksbuild.1")),
+            (29, ("v0.7.2-eksbuild.5", "v0.7.2-eksbuild.3")),
+            (31, ("v0.8.0-eksbuild.1", "v0.7.2-eksbuild.5")),
+            (33, ("v0.8.0-eksbuild.3", "v0.8.0-eksbuild.1")),
+            (35, ("v0.8.1-eksbuild.1", "v0.8.0-eksbuild.3")),
+        ),
         owner="community",
         compute_types=("ec2", "fargate"),
         configuration_keys=frozenset(
@@ -134,7 +147,14 @@ ADDONS: Mapping[str, Addon] = {
     # Guide); the agent runs on EC2 nodes only (Fargate pods cannot use Pod Identity).
     "eks-pod-identity-agent": Addon(
         "security",
-        ((0, ()), (24, ("v1.3.4-eksbuild.1", "v1.3.2-eksbuild.2"))),
+        (
+            (0, ()),
+            (24, ("v1.3.4-eksbuild.1", "v1.3.2-eksbuild.2")),
+            (29, ("v1.3.5-eksbuild.2", "v1.3.4-eksbuild.1")),
+            (31, ("v1.3.7-eksbuild.2", "v1.3.5-eksbuild.2")),
+            (33, ("v1.3.8-eksbuild.2", "v1.3.7-eksbuild.2")),
+            (35, ("v1.3.9-eksbuild.1", "v1.3.8-eksbuild.2")),
+        ),
         configuration_keys=frozenset(
             {"affinity", "agent", "init", "nodeSelector", "podAnnotations", "resources"}
         ),
@@ -143,7 +163,14 @@ ADDONS: Mapping[str, Addon] = {
     # chart's values as configuration.
     "fluent-bit": Addon(
         "observability-and-monitoring",
-        ((0, ()), (28, ("v4.0.3-eksbuild.1", "v4.0.2-eksbuild.1"))),
+        (
+            (0, ()),
+            (28, ("v4.0.3-eksbuild.1", "v4.0.2-eksbuild.1")),
+            (29, ("v4.0.4-eksbuild.1", "v4.0.3-eksbuild.1")),
+            (31, ("v4.0.6-eksbuild.1", "v4.0.4-eksbuild.1")),
+            (33, ("v4.1.0-eksbuild.1", "v4.0.6-eksbuild.1")),
+            (35, ("v4.1.1-eksbuild.1", "v4.1.0-eksbuild.1")),
+        ),
         owner="community",
         namespace="fluent-bit",
         configuration_keys=frozenset(
@@ -166,7 +193,13 @@ ADDONS: Mapping[str, Addon] = {
     # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/install-CloudWatch-Observability-EKS-addon.html)
     "amazon-cloudwatch-observability": Addon(
         "observability-and-monitoring",
-        ((0, ("v4.1.0-eksbuild.1", "v3.6.0-eksbuild.2")),),
+        (
+            (0, ("v3.6.0-eksbuild.2", "v3.5.0-eksbuild.1")),
+            (29, ("v4.0.0-eksbuild.1", "v3.6.0-eksbuild.2")),
+            (31, ("v4.1.0-eksbuild.1", "v4.0.0-eksbuild.1")),
+            (33, ("v4.3.0-eksbuild.1", "v4.1.0-eksbuild.1")),
+            (35, ("v4.5.0-eksbuild.1", "v4.3.0-eksbuild.1")),
+        ),
         requires_iam_permissions=True,
         configuration_keys=frozenset(
             {"agent", "containerLogs", "dcgmExporter", "manager", "neuronMonitor", "tolerations"}
