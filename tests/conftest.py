@@ -23,7 +23,6 @@ runs is not what these properties check.
 from __future__ import annotations
 
 import os
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +31,8 @@ import pytest
 from hypothesis import settings
 
 from weft.local.kube.control_plane import KubeEndpoint
+
+from .local_account import reset_account
 
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile("ci", max_examples=300, deadline=None, print_blob=True)
@@ -92,21 +93,10 @@ def kube_api(local_state_dir: Path, moto_url: str) -> Iterator[KubeEndpoint]:
     control_plane.stop_kube(directory)
 
 
-def _reset(moto_url: str) -> None:
-    """An empty account, with the parent zones ``weft local up`` keeps (example.com, ...)."""
-    from weft.local import parent_zones
-
-    req = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
-    # a reset takes 2-5 s on a loaded 2-core machine (every backend is rebuilt): 10 s was tight
-    with urllib.request.urlopen(req, timeout=60):
-        pass
-    parent_zones.ensure(moto_url)
-
-
 @pytest.fixture
 def clean_cloud(moto_url: str) -> str:
     """The moto server, reset to an empty account for this test."""
-    _reset(moto_url)
+    reset_account(moto_url)
     return moto_url
 
 
@@ -117,7 +107,7 @@ def fresh_cloud_per_file(request: pytest.FixtureRequest) -> None:
     of the local Kubernetes too, and the kubelet simulator falls back to its generic nodes)."""
     if request.node.get_closest_marker("integration") is None:
         return
-    _reset(request.getfixturevalue("moto_url"))
+    reset_account(request.getfixturevalue("moto_url"))
 
 
 @pytest.hookimpl(tryfirst=True)

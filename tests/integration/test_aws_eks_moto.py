@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from weft.local.moto_eks.versions import CALENDAR
 
+from ..local_account import reset_account
 from .helpers import CLUSTER_VERSION, PREVIOUS_VERSION
 
 pytestmark = pytest.mark.integration
@@ -421,8 +421,7 @@ def test_an_account_reset_takes_the_node_groups_nodes_away(
         scalingConfig={"minSize": 1, "maxSize": 3, "desiredSize": 2},
     )
     assert len(json.loads(nodes.read_text())) == 2
-    reset = f"{eks.meta.endpoint_url}/moto-api/reset"
-    urllib.request.urlopen(urllib.request.Request(reset, method="POST"), timeout=10).close()
+    reset_account(eks.meta.endpoint_url, parent_zones=False)
     assert not nodes.exists()  # the kubelet simulator goes back to its generic nodes
     assert eks.list_clusters()["clusters"] == []
 

@@ -21,7 +21,6 @@ import os
 import signal
 import subprocess
 import sys
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,7 +31,6 @@ from weft.aws.lock import break_lock
 from weft.core.plan import Action
 from weft.errors import LockHeld, StalePlan
 from weft.fabricfile import parse_fabric
-from weft.local import parent_zones
 from weft.model import desired_resources
 from weft.model.tags import RETAINED_TAG
 from weft.ops import leftovers
@@ -40,6 +38,7 @@ from weft.ops.plan import make_plan
 from weft.ops.run import Outcome, ensure_unlocked
 from weft.ops.target import Target
 
+from ..local_account import reset_account
 from .helpers import cloud_counts, down, fabric_text, target_for, up, up_delegated
 from .test_teardown import FULL
 
@@ -130,22 +129,12 @@ def recover(target: Target) -> None:
         break_lock(target.context())
 
 
-def _reset(url: str) -> None:
-    """Reset the local cloud, and put back the parent zones it keeps for test domains (a reset
-    takes them too), so that a fabric's domain can be delegated as a registrar would."""
-    with urllib.request.urlopen(
-        urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10
-    ):
-        pass
-    parent_zones.ensure(url)
-
-
 @pytest.fixture(scope="module")
 def targets(moto_url: str) -> Iterator[dict[str, Target]]:
     """One target per fabric for the whole module (connecting costs a second each time)."""
-    _reset(moto_url)
+    reset_account(moto_url)
     yield {t.name: t for t in (target_for(NETWORK), target_for(FULL_FABRIC))}
-    _reset(moto_url)
+    reset_account(moto_url)
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +155,7 @@ def clean(moto_url: str, targets: dict[str, Target]) -> None:
     design, is only KMS keys pending deletion, which count for nothing here). The local cloud is
     reset only when a failed test left more: resetting costs a second or two."""
     if any(counts_by_tag(t) for t in targets.values()):
-        _reset(moto_url)
+        reset_account(moto_url)
 
 
 def converge(run: Callable[[], Outcome], attempts: int = 4) -> Outcome:
