@@ -92,6 +92,7 @@ buckets:
 dns: {{domain: {name}.example.com}}
 observability:
   alarms: {{email: [oncall@example.com]}}
+  prometheus: true
 """
 
 
@@ -123,6 +124,23 @@ def app_alarms(fabric: Fabric, account_id: str) -> list[Resource]:
     tags = {"weft:fabric": fabric.name, "weft:id": "app_alarm.app-web-5xx"}
     return [Resource("app_alarm", "app-web-5xx", {**props, "tags": tags})]
 
+
+def spare_workspace(fabric: str) -> Resource:
+    """A second Prometheus workspace of the fabric (the model makes one): where the collector
+    case moves its destination."""
+    tags = {"weft:fabric": fabric, "weft:id": "amp_workspace.spare"}
+    return Resource("amp_workspace", "spare", {"alias": f"weft-{fabric}-spare", "tags": tags})
+
+
+#: Another configuration an AWS managed collector takes.
+SCRAPE_EVERY_TWO_MINUTES = """\
+global:
+  scrape_interval: 2m
+scrape_configs:
+  - job_name: pods
+    kubernetes_sd_configs:
+      - role: pod
+"""
 
 #: An inline policy for the IAM role case.
 BUCKET_READ = {
@@ -512,6 +530,15 @@ CASES = {
         ],
         extra=("sns_topic.alarms",),
     ),
+    "amp_workspace": Case("amp_workspace.metrics", [("alias", {"alias": "changed"})]),
+    "amp_scraper": Case(
+        "amp_scraper.cluster",
+        [
+            ("alias", {"alias": "changed"}),
+            ("scrape_configuration", {"scrape_configuration": SCRAPE_EVERY_TWO_MINUTES}),
+            ("workspace_arn", {"workspace_arn": Ref("amp_workspace.spare", "arn")}),
+        ],
+    ),
     "hosted_zone": Case("hosted_zone.main", [("comment", {"comment": "changed"})]),
     "dns_record": Case(
         "dns_record.www",
@@ -648,6 +675,7 @@ def test_driver_lifecycle(moto_url: str, kind: str) -> None:
     made_by_deploy = [
         *records(f"{ctx.fabric}.example.com"),
         *app_alarms(fabric, ctx.account_id),
+        spare_workspace(ctx.fabric),
     ]
     desired = {r.address: r for r in [*model, *made_by_deploy]}
     resource = desired[case.address]

@@ -116,6 +116,11 @@ def dashboard(file: Path, local: bool, as_json: bool) -> None:
         console.print(
             "This fabric has no dashboard: observability.dashboard is false in the fabric file."
         )
+    if board.prometheus_endpoint:
+        base = board.prometheus_endpoint.rstrip("/")
+        console.print(
+            f"Prometheus workspace: {base}/api/v1/query (SigV4, service aps)", soft_wrap=True
+        )
     if not board.wanted and board.exists:
         console.print(
             "[yellow]warning:[/] observability.dashboard is false: weft up will delete it."

@@ -38,6 +38,16 @@ shows the nodes' CPU and memory, their count and the failed ones, the pods runni
 namespace, and each app's pods' CPU, memory and container restarts. With alarms on, it adds the
 node alarms (a node not ready, nodes' CPU or memory above 80% for 15 minutes) and each app's
 restart alarm (its containers restarting in each of three 5-minute periods: a crash loop).
+
+``prometheus: true`` (it needs the cluster, with a private API endpoint: ``endpoint: private``
+or ``both``) makes an Amazon Managed Service for Prometheus workspace of the fabric and an AWS
+managed collector (an agentless scraper AWS runs in the cluster's subnets) that scrapes the
+API server, the kubelets, cAdvisor and the pods that ask for it (the
+``prometheus.io/scrape: "true"`` annotation) every ``scrape_interval`` seconds (default 60;
+AWS's collectors take no less than 30) into that workspace. Billed per collector hour and per
+sample collected and ingested: the samples follow the pods, so ``weft cost`` leaves them out
+of its total. ``weft status`` shows the workspace's query and remote-write endpoint. What it
+makes: :mod:`weft.model.prometheus`.
 """
 
 from __future__ import annotations
@@ -48,9 +58,9 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from weft.fabricfile.checks import MODEL_CONFIG, describe, problem
-from weft.fabricfile.cluster import DEFAULT_LOG_RETENTION_DAYS, LOG_RETENTION_DAYS
+from weft.fabricfile.cluster import DEFAULT_LOG_RETENTION_DAYS, LOG_RETENTION_DAYS, Cluster
 
-__all__ = ["Alarms", "ContainerLogs", "Observability"]
+__all__ = ["Alarms", "ContainerLogs", "Observability", "Prometheus", "prometheus_problems"]
 
 #: what SNS takes as an e-mail endpoint: one address, no display name
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -108,6 +118,45 @@ def _logs_switch(value: Any) -> Any:
     return value
 
 
+#: the shortest scrape interval an AWS managed collector takes ("Scraper configuration", Amazon
+#: Managed Service for Prometheus User Guide: "can't specify a scrape interval of less than 30
+#: seconds"), and the longest weft offers (Prometheus marks a series stale after 5 minutes)
+MIN_SCRAPE_INTERVAL = 30
+MAX_SCRAPE_INTERVAL = 300
+DEFAULT_SCRAPE_INTERVAL = 60
+
+
+def _check_interval(value: int) -> int:
+    if not MIN_SCRAPE_INTERVAL <= value <= MAX_SCRAPE_INTERVAL:
+        raise problem(
+            (
+                (),
+                f"{value} seconds is not a scrape interval weft takes: from "
+                f"{MIN_SCRAPE_INTERVAL} (the least an AWS managed collector takes) to "
+                f"{MAX_SCRAPE_INTERVAL}",
+            )
+        )
+    return value
+
+
+class Prometheus(BaseModel):
+    """The cluster's metrics in Amazon Managed Service for Prometheus."""
+
+    model_config = MODEL_CONFIG
+
+    #: seconds between two scrapes of each target (fewer samples, cheaper)
+    scrape_interval: Annotated[int, AfterValidator(_check_interval)] = DEFAULT_SCRAPE_INTERVAL
+
+
+def _prometheus_switch(value: Any) -> Any:
+    """``prometheus: true`` keeps the defaults; false or null: off."""
+    if value is False or value is None:
+        return None
+    if value is True:
+        return {}
+    return value
+
+
 class Observability(BaseModel):
     """What weft makes to watch the fabric."""
 
@@ -124,3 +173,31 @@ class Observability(BaseModel):
     #: Container Insights (the ``amazon-cloudwatch-observability`` add-on, with its role):
     #: node and pod metrics, priced per observation; off by default
     container_insights: bool = False
+    #: Amazon Managed Service for Prometheus: a workspace and a managed collector scraping the
+    #: cluster (None: off, the default)
+    prometheus: Annotated[Prometheus | None, BeforeValidator(_prometheus_switch)] = None
+
+
+def prometheus_problems(cluster: Cluster | None) -> list[tuple[tuple[str, ...], str]]:
+    """Why ``observability.prometheus`` cannot be had with ``cluster``: an AWS managed
+    collector scrapes a cluster, reaching its API server through the private endpoint ("Using
+    an AWS managed collector", Amazon Managed Service for Prometheus User Guide: the cluster's
+    endpoint access "must include private")."""
+    field = ("observability", "prometheus")
+    if cluster is None:
+        return [
+            (
+                field,
+                "Amazon Managed Service for Prometheus scrapes the cluster, and this fabric has "
+                "none; add a cluster section or remove observability.prometheus",
+            )
+        ]
+    if cluster.endpoint == "public":
+        return [
+            (
+                field,
+                "the AWS managed collector reaches the Kubernetes API through its private "
+                "endpoint, and cluster.endpoint is public; use endpoint: both (or private)",
+            )
+        ]
+    return []

@@ -59,7 +59,7 @@ from weft.fabricfile.fargate import (
 from weft.fabricfile.k8s_names import MAX_LABEL_VALUE_LENGTH, is_label_value
 from weft.fabricfile.network import Network
 from weft.fabricfile.nodegroup import NodeGroup, Taint
-from weft.fabricfile.observability import Observability
+from weft.fabricfile.observability import Observability, prometheus_problems
 from weft.fabricfile.regions import REGION_ZONES, known_zones
 
 __all__ = [
@@ -302,6 +302,8 @@ class Fabric(BaseModel):
                     "cluster section or remove observability.container_insights",
                 )
             )
+        if self.observability.prometheus is not None:
+            found.extend(prometheus_problems(self.cluster))
         if found:
             raise problem(*found)
         return self

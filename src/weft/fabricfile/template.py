@@ -284,6 +284,11 @@ def _optional_sections(api_cidrs: list[str] | None, k8s_version: str | None) -> 
 #   # CPU, memory and restarts) and, with alarms, the node alarms (a node not ready, CPU or
 #   # memory above 80%) and each app's restart alarm (a crash loop).
 #   container_insights: false
+#   # Amazon Managed Service for Prometheus (needs the cluster, its endpoint private or both):
+#   # a workspace and an AWS managed collector scraping the API server, kubelets, cAdvisor
+#   # and the pods annotated prometheus.io/scrape: "true" every scrape_interval seconds (30 to
+#   # 300); billed per collector hour and per sample. true: every 60 seconds.
+#   prometheus: false
 
 # Optional: the value of the `environment` label on the apps' Kubernetes objects (default: name).
 # environment: production

@@ -268,6 +268,14 @@ def _flow_log_roles() -> None:
     moto_flow_logs.apply()
 
 
+def _prometheus() -> None:
+    """Amazon Managed Service for Prometheus: managed collectors, and workspaces as AWS answers
+    for them: see :mod:`.moto_amp` (after :func:`_eks`, whose access entries it adds to)."""
+    from weft.local import moto_amp
+
+    moto_amp.apply()
+
+
 FIXES = (
     _rule_description_from_source_group,
     _nat_gateway_tag_filters,
@@ -285,6 +293,7 @@ FIXES = (
     _dashboards,
     _alarms,
     _eks,
+    _prometheus,
     _irsa,
     _ec2_volume_resources,
 )

@@ -22,6 +22,7 @@ from weft.model.observability import (
     observability_resources,
 )
 from weft.model.pod_identity import pod_identity_resources
+from weft.model.prometheus import prometheus_resources
 from weft.model.tags import resource_tags
 
 
@@ -125,4 +126,5 @@ def desired_resources(fabric: Fabric, *, account_id: str, zones: list[str]) -> l
         *observability_resources(fabric, resources),
         *alarm_resources(fabric, resources, account_id),
         *container_insights_resources(fabric, compute),
+        *prometheus_resources(fabric, resources),
     ]

@@ -164,6 +164,14 @@ def estimate(target: Target, plan: Plan, *, offline: bool = False) -> CostReport
             "Container Insights is billed per observation (each metric a node, pod or container "
             "reports): its volume follows the pods and containers, so it is not in the total"
         )
+    if fabric.observability.prometheus is not None and fabric.cluster is not None:
+        report.notes.append(
+            "Amazon Managed Service for Prometheus is billed per collector hour, per sample "
+            "the collector scrapes and the workspace ingests, per GB stored and per sample "
+            "queried (https://aws.amazon.com/prometheus/pricing/): the samples follow the "
+            "pods, nodes and the scrape interval, and weft's price data has no AMP prices, so "
+            "the workspace and its collector are not in the total"
+        )
     for line in report.after.missing:
         report.notes.append(f"no price found for {line.address}: {line.what}")
     return report

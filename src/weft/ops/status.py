@@ -64,7 +64,13 @@ def endpoint(obs: Observed) -> str | None:
 def row_note(obs: Observed) -> str:
     """What a present resource's row says besides its state: the alarm topic's addresses
     whose owners have not yet confirmed the e-mail AWS sent them (nothing reaches them until
-    they do)."""
+    they do); where the Prometheus workspace is queried and written to."""
+    if obs.kind == "amp_workspace" and obs.outputs.get("endpoint"):
+        base = str(obs.outputs["endpoint"]).rstrip("/")
+        return (
+            f"query: {base}/api/v1/query, remote write: {base}/api/v1/remote_write "
+            "(requests signed with SigV4, service aps)"
+        )
     waiting = list(obs.outputs.get("pending") or []) if obs.kind == "sns_topic" else []
     if not waiting:
         return ""

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from weft.aws.drivers import (
     acm_certificate,
+    amp_scraper,
+    amp_workspace,
     app_alarm,
     app_record,
     bucket,
@@ -92,6 +94,8 @@ DRIVERS: dict[str, Driver] = {
         sns_topic,
         metric_alarm,
         app_alarm,
+        amp_workspace,
+        amp_scraper,
     )
 }
 for _endpoint in (vpc_endpoint.INTERFACE_DRIVER, vpc_endpoint.GATEWAY_DRIVER):

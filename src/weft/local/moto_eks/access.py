@@ -177,6 +177,12 @@ def _entry(backend_: Any, cluster: Any, principal: str, **fields: Any) -> dict[s
     }
 
 
+def new_entry(backend_: Any, cluster: Any, principal: str, **fields: Any) -> dict[str, Any]:
+    """A new access entry of ``principal`` on ``cluster``, for a service that makes its own (an
+    AMP managed collector's role: :mod:`weft.local.moto_amp`)."""
+    return _entry(backend_, cluster, principal, **fields)
+
+
 def _default_username(principal: str, kind: str) -> str:
     if kind in ("EC2_LINUX", "EC2_WINDOWS"):
         return "system:node:{{EC2PrivateDNSName}}"

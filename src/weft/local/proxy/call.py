@@ -26,7 +26,11 @@ _CREDENTIAL = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]+/([^/,\s]+)/aws4_re
 _ACTION = re.compile(rb"(?:^|&)Action=([A-Za-z0-9]+)")
 _RPC_V2 = re.compile(r"^/service/[^/]+/operation/([A-Za-z0-9]+)$")
 #: Signing names (credential scope) whose botocore service name differs.
-_SIGNING_TO_SERVICE = {"tagging": "resourcegroupstaggingapi", "elasticloadbalancing": "elbv2"}
+_SIGNING_TO_SERVICE = {
+    "tagging": "resourcegroupstaggingapi",
+    "elasticloadbalancing": "elbv2",
+    "aps": "amp",
+}
 
 
 def is_read(action: str) -> bool:

@@ -30,6 +30,10 @@ PROVISIONING_SECONDS: Mapping[str, float] = {
     "ec2:CreateNatGateway": 90.0,
     "ec2:DeleteNatGateway": 60.0,
     "acm:RequestCertificate": 60.0,
+    "aps:CreateWorkspace": 30.0,
+    # a managed collector starts its network interfaces in the cluster's subnets
+    "aps:CreateScraper": 600.0,
+    "aps:DeleteScraper": 300.0,
 }
 
 
