@@ -109,8 +109,9 @@ class ContainerLogs(BaseModel):
     retention_days: Annotated[int, AfterValidator(_check_retention)] = DEFAULT_LOG_RETENTION_DAYS
 
 
-def _logs_switch(value: Any) -> Any:
-    """``logs: false`` or null turns the logs off; ``logs: true`` keeps the defaults."""
+def _switch(value: Any) -> Any:
+    """A section that is also a switch (``logs``, ``prometheus``): false or null turns it off;
+    true keeps its defaults."""
     if value is False or value is None:
         return None
     if value is True:
@@ -148,15 +149,6 @@ class Prometheus(BaseModel):
     scrape_interval: Annotated[int, AfterValidator(_check_interval)] = DEFAULT_SCRAPE_INTERVAL
 
 
-def _prometheus_switch(value: Any) -> Any:
-    """``prometheus: true`` keeps the defaults; false or null: off."""
-    if value is False or value is None:
-        return None
-    if value is True:
-        return {}
-    return value
-
-
 class Observability(BaseModel):
     """What weft makes to watch the fabric."""
 
@@ -167,7 +159,7 @@ class Observability(BaseModel):
     #: CloudWatch alarms to an SNS topic, made only when e-mail addresses are given
     alarms: Alarms = Field(default_factory=Alarms)
     #: the containers' logs in CloudWatch Logs (None: off)
-    logs: Annotated[ContainerLogs | None, BeforeValidator(_logs_switch)] = Field(
+    logs: Annotated[ContainerLogs | None, BeforeValidator(_switch)] = Field(
         default_factory=ContainerLogs
     )
     #: Container Insights (the ``amazon-cloudwatch-observability`` add-on, with its role):
@@ -175,7 +167,7 @@ class Observability(BaseModel):
     container_insights: bool = False
     #: Amazon Managed Service for Prometheus: a workspace and a managed collector scraping the
     #: cluster (None: off, the default)
-    prometheus: Annotated[Prometheus | None, BeforeValidator(_prometheus_switch)] = None
+    prometheus: Annotated[Prometheus | None, BeforeValidator(_switch)] = None
 
 
 def prometheus_problems(cluster: Cluster | None) -> list[tuple[tuple[str, ...], str]]:
