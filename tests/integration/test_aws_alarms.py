@@ -13,9 +13,9 @@ import pytest
 
 from weft.aws.context import AwsContext
 from weft.aws.session import AwsSession
+from weft.model.alarms import alarm_key_statement, topic_name
 from weft.model.fabric import key_policy
 from weft.model.observability import CONTAINER_INSIGHTS as CONTAINER_INSIGHTS_ADDON
-from weft.model.observability import alarm_key_statement, topic_name
 
 from .helpers import CLUSTER_VERSION, down, fabric_text, target_for, up, up_delegated
 

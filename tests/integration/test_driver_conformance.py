@@ -36,7 +36,7 @@ from weft.core.planner import diff_props, plan, resolve
 from weft.core.resource import Observed, Ref, Resource, thaw
 from weft.fabricfile import Fabric, parse_fabric
 from weft.local import parent_zones
-from weft.model import desired_resources, observability
+from weft.model import alarms, desired_resources, observability
 from weft.model.naming import digest
 
 from .helpers import CLUSTER_VERSION, FAST_RETRY, PREVIOUS_VERSION
@@ -118,7 +118,7 @@ def records(domain: str) -> list[Resource]:
 
 def app_alarms(fabric: Fabric, account_id: str) -> list[Resource]:
     """The alarm ``weft deploy`` writes for an app's load balancer (its ids made up)."""
-    props = observability.app_alarm_props(
+    props = alarms.app_alarm_props(
         fabric, account_id, "web", "app/k8s-web/50dc6c495c0c9188", "targetgroup/k8s-web/73e2d6bc"
     )
     tags = {"weft:fabric": fabric.name, "weft:id": "app_alarm.app-web-5xx"}

@@ -6,6 +6,7 @@ from typing import Any
 
 from weft.core.resource import Resource
 from weft.fabricfile import Fabric
+from weft.model.alarms import alarm_key_statement, alarm_resources
 from weft.model.app_roles import app_role_resources
 from weft.model.cluster import cluster_log_group, cluster_resources
 from weft.model.cluster_autoscaler import cluster_autoscaler_resources
@@ -15,12 +16,7 @@ from weft.model.lb_controller import lb_controller_resources
 from weft.model.logs import container_log_group, logs_on, logs_resources
 from weft.model.naming import fabric_bucket_name, kms_alias
 from weft.model.network import flow_log_group, flow_log_resources, network_resources
-from weft.model.observability import (
-    alarm_key_statement,
-    alarm_resources,
-    container_insights_resources,
-    observability_resources,
-)
+from weft.model.observability import container_insights_resources, observability_resources
 from weft.model.pod_identity import pod_identity_resources
 from weft.model.prometheus import prometheus_resources
 from weft.model.tags import resource_tags

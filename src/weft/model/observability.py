@@ -23,6 +23,10 @@ built here from the fabric and its other desired resources, as pure data:
   (``PodName``, ``Namespace``, ``ClusterName``: the agent names a Deployment's pods after the
   Deployment, so ``PodName`` is the app's name). Without it there are no node or pod widgets:
   those metrics exist only when Container Insights is on, and are billed per observation.
+
+Container Insights' add-on and role are made here too (:func:`container_insights_resources`);
+the alarms are :mod:`weft.model.alarms`, the containers' logs :mod:`weft.model.logs`, and
+Amazon Managed Service for Prometheus :mod:`weft.model.prometheus`.
 """
 
 from __future__ import annotations
@@ -152,7 +156,7 @@ def _app_widgets(fabric: Fabric) -> list[dict]:
     return widgets
 
 
-def _of_kind(resources: Iterable[Resource], kind: str) -> list[Resource]:
+def of_kind(resources: Iterable[Resource], kind: str) -> list[Resource]:
     return [r for r in resources if r.kind == kind]
 
 
@@ -163,7 +167,7 @@ def dashboard_body(fabric: Fabric, resources: Iterable[Resource]) -> dict[str, A
     region = fabric.region
     resources = list(resources)
     widgets = _app_widgets(fabric)
-    for db in _of_kind(resources, "db_instance"):
+    for db in of_kind(resources, "db_instance"):
         dim = ["DBInstanceIdentifier", db.props["identifier"]]
         widgets.append(
             _widget(
@@ -183,7 +187,7 @@ def dashboard_body(fabric: Fabric, resources: Iterable[Resource]) -> dict[str, A
                 "Minimum",
             )
         )
-    for cache in _of_kind(resources, "cache_replication_group"):
+    for cache in of_kind(resources, "cache_replication_group"):
         group = cache.props["id"]
         nodes = [f"{group}-{n:03d}" for n in range(1, int(cache.props["num_cache_clusters"]) + 1)]
         for title, metric, stat in (
@@ -199,7 +203,7 @@ def dashboard_body(fabric: Fabric, resources: Iterable[Resource]) -> dict[str, A
                     stat,
                 )
             )
-    nats = _of_kind(resources, "nat_gateway")
+    nats = of_kind(resources, "nat_gateway")
     if nats:
         ids = [Ref(f"nat_gateway.{nat.name}") for nat in nats]
         widgets.append(
@@ -318,263 +322,12 @@ def observability_resources(fabric: Fabric, resources: Iterable[Resource]) -> li
     return [Resource(KIND, "fabric", {"name": dashboard_name(fabric.name), "body": body})]
 
 
-# -- alarms --------------------------------------------------------------------------------------
-
-TOPIC_KIND = "sns_topic"
-TOPIC_ADDRESS = f"{TOPIC_KIND}.alarms"
-ALARM_KIND = "metric_alarm"
-#: CloudWatch's service principal, which publishes alarm actions
-CLOUDWATCH = "cloudwatch.amazonaws.com"
-#: bytes in a GiB (RDS allocates storage in GiB; FreeStorageSpace is in bytes)
-GIB = 1024**3
-#: a database's free storage below this share of its allocated storage sets off its alarm
-DB_FREE_SHARE = 0.10
-#: a certificate this many days or fewer before it expires sets off its alarm
-CERT_DAYS = 30
-
-
-def topic_name(fabric: str) -> str:
-    """The name of the fabric's alarm topic (found by it and by its tags)."""
-    return f"weft-{fabric}-alarms"
-
-
-def topic_arn(fabric: Fabric, account_id: str) -> str:
-    return f"arn:aws:sns:{fabric.region}:{account_id}:{topic_name(fabric.name)}"
-
-
-def alarm_prefix(fabric: str) -> str:
-    """The name prefix of the fabric's alarms (discovery lists them by it)."""
-    return f"weft-{fabric}-"
-
-
-def alarm_key_statement() -> dict[str, Any]:
-    """The fabric key policy's grant to CloudWatch: the alarm topic is encrypted with the fabric
-    key, and CloudWatch publishes to it only when it may use the key ("Configure AWS KMS
-    permissions for AWS services", SNS Developer Guide); without it every alarm is dropped."""
-    return {
-        "Sid": "CloudWatch alarms to the alarm topic",
-        "Effect": "Allow",
-        "Principal": {"Service": CLOUDWATCH},
-        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-        "Resource": "*",
-    }
-
-
-def topic_policy(fabric: Fabric, account_id: str) -> dict[str, Any]:
-    """The alarm topic's policy: the account manages it, and CloudWatch alarms of this account
-    (and of this region) only may publish to it."""
-    arn = topic_arn(fabric, account_id)
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "Owner",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                "Action": [
-                    "SNS:GetTopicAttributes",
-                    "SNS:SetTopicAttributes",
-                    "SNS:DeleteTopic",
-                    "SNS:Subscribe",
-                    "SNS:ListSubscriptionsByTopic",
-                    "SNS:Publish",
-                ],
-                "Resource": arn,
-            },
-            {
-                "Sid": "CloudWatch alarms of this account",
-                "Effect": "Allow",
-                "Principal": {"Service": CLOUDWATCH},
-                "Action": "sns:Publish",
-                "Resource": arn,
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                    "ArnLike": {
-                        "aws:SourceArn": f"arn:aws:cloudwatch:{fabric.region}:{account_id}:alarm:*"
-                    },
-                },
-            },
-        ],
-    }
-
-
-def _alarm(
-    fabric: Fabric,
-    name: str,
-    description: str,
-    metric: tuple[str, str],
-    dimensions: dict[str, Any],
-    *,
-    statistic: str,
-    period: int,
-    periods: int,
-    threshold: float,
-    comparison: str,
-    missing: str = "notBreaching",
-) -> tuple[str, dict[str, Any]]:
-    namespace, metric_name = metric
-    return name, {
-        "alarm_name": f"{alarm_prefix(fabric.name)}{name}",
-        "description": description,
-        "namespace": namespace,
-        "metric": metric_name,
-        "dimensions": dimensions,
-        "statistic": statistic,
-        "period": period,
-        "evaluation_periods": periods,
-        "threshold": threshold,
-        "comparison": comparison,
-        "treat_missing_data": missing,
-        "actions": [Ref(TOPIC_ADDRESS, "arn")],
-    }
-
-
-def alarm_specs(fabric: Fabric, resources: Iterable[Resource]) -> list[tuple[str, dict[str, Any]]]:
-    """(name, props) of the fabric's alarms, tags aside: the failures a small team must hear
-    about, on the dimensions of the resources weft makes.
-
-    - each database: ``FreeStorageSpace`` (minimum over 5 minutes) below 10% of its allocated
-      storage;
-    - the fabric's certificate: ``DaysToExpiry`` (daily) below 30 (ACM renews it by itself; the
-      alarm says a renewal failed, as when its validation record was removed);
-    - each NAT gateway: any ``ErrorPortAllocation`` (connections refused: the gateway ran out of
-      ports to one destination) and ``PacketsDropCount`` for 15 minutes running.
-
-    None for the control plane: EKS runs it, its 5xx are in the dashboard, and an alarm there
-    wakes people for what only AWS can fix. Node and pod alarms need Container Insights
-    (:func:`node_alarm_specs`, :func:`pod_alarm_specs`).
-    """
-    out: list[tuple[str, dict[str, Any]]] = []
-    resources = list(resources)
-    for db in _of_kind(resources, "db_instance"):
-        gb = int(db.props["storage_gb"])
-        out.append(
-            _alarm(
-                fabric,
-                f"db-{db.name}-storage",
-                f"weft fabric {fabric.name}: database {db.name} has less than 10% of its "
-                f"{gb} GiB free",
-                ("AWS/RDS", "FreeStorageSpace"),
-                {"DBInstanceIdentifier": db.props["identifier"]},
-                statistic="Minimum",
-                period=PERIOD,
-                periods=1,
-                threshold=float(int(gb * GIB * DB_FREE_SHARE)),
-                comparison="LessThanThreshold",
-                missing="missing",
-            )
-        )
-    for cert in _of_kind(resources, "acm_certificate"):
-        out.append(
-            _alarm(
-                fabric,
-                f"certificate-{cert.name}-expiry",
-                f"weft fabric {fabric.name}: certificate {cert.props['domain']} expires in "
-                f"less than {CERT_DAYS} days (ACM could not renew it)",
-                ("AWS/CertificateManager", "DaysToExpiry"),
-                {"CertificateArn": Ref(cert.address, "arn")},
-                statistic="Minimum",
-                period=86400,
-                periods=1,
-                threshold=float(CERT_DAYS),
-                comparison="LessThanThreshold",
-            )
-        )
-    for nat in _of_kind(resources, "nat_gateway"):
-        dim = {"NatGatewayId": Ref(nat.address)}
-        out.append(
-            _alarm(
-                fabric,
-                f"nat-{nat.name}-port-errors",
-                f"weft fabric {fabric.name}: NAT gateway {nat.name} could not allocate source "
-                "ports (connections refused)",
-                ("AWS/NATGateway", "ErrorPortAllocation"),
-                dim,
-                statistic="Sum",
-                period=PERIOD,
-                periods=1,
-                threshold=0.0,
-                comparison="GreaterThanThreshold",
-            )
-        )
-        out.append(
-            _alarm(
-                fabric,
-                f"nat-{nat.name}-dropped",
-                f"weft fabric {fabric.name}: NAT gateway {nat.name} dropped packets for 15 minutes",
-                ("AWS/NATGateway", "PacketsDropCount"),
-                dim,
-                statistic="Sum",
-                period=PERIOD,
-                periods=3,
-                threshold=0.0,
-                comparison="GreaterThanThreshold",
-            )
-        )
-    return out
-
-
-def alarm_resources(
-    fabric: Fabric, resources: Iterable[Resource], account_id: str
-) -> list[Resource]:
-    """The alarm topic (encrypted with the fabric key, its e-mail subscriptions) and the
-    alarms; none without ``observability.alarms.email``."""
-    alarms = fabric.observability.alarms
-    if not alarms.on:
-        return []
-    b = Builder(fabric)
-    topic = b.add(
-        TOPIC_KIND,
-        "alarms",
-        {
-            "name": topic_name(fabric.name),
-            "kms_key_arn": Ref("kms_key.fabric", "arn"),
-            "policy": topic_policy(fabric, account_id),
-            "emails": sorted(set(alarms.email)),
-        },
-    )
-    specs = [*alarm_specs(fabric, resources), *node_alarm_specs(fabric), *pod_alarm_specs(fabric)]
-    for name, props in specs:
-        b.add(ALARM_KIND, name, props, depends_on=(topic.address,))
-    return b.resources
-
-
-#: an app's target 5xx answers in one period that set off its alarm (two periods running)
-APP_5XX = 5
-
-
-def app_alarm_props(
-    fabric: Fabric, account_id: str, app: str, load_balancer: str, target_group: str
-) -> dict[str, Any]:
-    """The props of ``app``'s alarm (``app_alarm``, written by ``weft deploy``): its target
-    group's 5xx answers (``HTTPCode_Target_5XX_Count``, on the ``LoadBalancer`` and
-    ``TargetGroup`` dimensions: the ARN suffixes of what the AWS Load Balancer Controller made)
-    above :data:`APP_5XX` in 5 minutes, two periods running, to the alarm topic. Apps with a
-    Network Load Balancer of their own get none: it answers no HTTP."""
-    _, props = _alarm(
-        fabric,
-        f"app-{app}-5xx",
-        f"weft fabric {fabric.name}: app {app} answered more than {APP_5XX} 5xx responses in "
-        "5 minutes, twice running",
-        ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"),
-        {"LoadBalancer": load_balancer, "TargetGroup": target_group},
-        statistic="Sum",
-        period=PERIOD,
-        periods=2,
-        threshold=float(APP_5XX),
-        comparison="GreaterThanThreshold",
-    )
-    return {**props, "actions": [topic_arn(fabric, account_id)]}
-
-
 # -- Container Insights ----------------------------------------------------------------------------
 
 CONTAINER_INSIGHTS = "amazon-cloudwatch-observability"
 #: the CloudWatch agent's service account, which the add-on's role trusts
 CLOUDWATCH_AGENT_SERVICE_ACCOUNT = "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent"
 CLOUDWATCH_AGENT_POLICY = "CloudWatchAgentServerPolicy"
-#: node CPU or memory above this share for 15 minutes sets off its alarm
-NODE_BUSY = 80.0
 
 
 def container_insights_resources(fabric: Fabric, compute: Iterable[str]) -> list[Resource]:
@@ -603,70 +356,3 @@ def container_insights_resources(fabric: Fabric, compute: Iterable[str]) -> list
         depends_on=tuple(compute),
     )
     return b.resources
-
-
-def node_alarm_specs(fabric: Fabric) -> list[tuple[str, dict[str, Any]]]:
-    """Container Insights' node alarms (``ContainerInsights``, ``ClusterName``): a node not
-    ready (``cluster_failed_node_count`` above 0 for 10 minutes), and the nodes' CPU or memory
-    above 80% on average for 15 minutes."""
-    if not fabric.observability.container_insights or fabric.cluster is None:
-        return []
-    dim = {"ClusterName": fabric.name}
-    out = [
-        _alarm(
-            fabric,
-            "nodes-not-ready",
-            f"weft fabric {fabric.name}: a node of the cluster is not ready",
-            ("ContainerInsights", "cluster_failed_node_count"),
-            dim,
-            statistic="Maximum",
-            period=PERIOD,
-            periods=2,
-            threshold=0.0,
-            comparison="GreaterThanThreshold",
-        )
-    ]
-    for what, metric in (("cpu", "node_cpu_utilization"), ("memory", "node_memory_utilization")):
-        out.append(
-            _alarm(
-                fabric,
-                f"nodes-{what}",
-                f"weft fabric {fabric.name}: the nodes' {what} above {NODE_BUSY:g}% for 15 minutes",
-                ("ContainerInsights", metric),
-                dim,
-                statistic="Average",
-                period=PERIOD,
-                periods=3,
-                threshold=NODE_BUSY,
-                comparison="GreaterThanThreshold",
-            )
-        )
-    return out
-
-
-def pod_alarm_specs(fabric: Fabric) -> list[tuple[str, dict[str, Any]]]:
-    """Container Insights' restart alarm of each app (``pods-APP-restarts``): its containers
-    restarted in each of three 5-minute periods running, as a crash loop does (a single restart,
-    or a rollout, stays quiet). ``pod_number_of_container_restarts`` counts the restarts since the
-    agent's previous sample, on ``PodName`` (the Deployment's name for its pods: the app's),
-    ``Namespace`` (the fabric's, where the apps run) and ``ClusterName``."""
-    if not fabric.observability.container_insights or fabric.cluster is None:
-        return []
-    out = []
-    for app in fabric.apps:
-        out.append(
-            _alarm(
-                fabric,
-                f"pods-{app.name}-restarts",
-                f"weft fabric {fabric.name}: the containers of app {app.name} keep restarting "
-                "(restarts in each of the last three 5-minute periods)",
-                (INSIGHTS, "pod_number_of_container_restarts"),
-                {"ClusterName": fabric.name, "Namespace": fabric.name, "PodName": app.name},
-                statistic="Sum",
-                period=PERIOD,
-                periods=3,
-                threshold=0.0,
-                comparison="GreaterThanThreshold",
-            )
-        )
-    return out

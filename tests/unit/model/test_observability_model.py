@@ -8,8 +8,8 @@ from weft.aws.drivers.dashboard import owner
 from weft.core.resource import Ref, thaw
 from weft.fabricfile import parse_fabric
 from weft.model import desired_resources
+from weft.model.alarms import alarm_key_statement
 from weft.model.observability import (
-    alarm_key_statement,
     console_url,
     dashboard_name,
     ownership,

@@ -1,4 +1,4 @@
-"""CloudWatch metric alarms: the fabric's alarms (:mod:`weft.model.observability`).
+"""CloudWatch metric alarms: the fabric's alarms (:mod:`weft.model.alarms`).
 
 Props: ``alarm_name`` (immutable: a new name is a new alarm), the alarm's definition
 (``description``, ``namespace``, ``metric``, ``dimensions`` as a name → value map,

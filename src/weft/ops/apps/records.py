@@ -24,7 +24,7 @@ from weft.aws.applier import AwsApplier
 from weft.aws.load_balancer_index import arn_suffix, by_dns_name, target_groups
 from weft.core.resource import Observed, Resource, thaw
 from weft.model.addresses import HOSTED_ZONE
-from weft.model.observability import app_alarm_props
+from weft.model.alarms import app_alarm_props
 from weft.model.tags import resource_tags
 from weft.ops.apps.connection import Connection
 
