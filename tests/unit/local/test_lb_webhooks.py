@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from weft.local.kube import lb_webhook_rules as rules
 from weft.local.kube import lb_webhooks as wh
-from weft.local.kube.lb_webhooks import Denied, IngressSettings
+from weft.local.kube.lb_webhook_rules import Denied, IngressSettings
 
 ALB = {"metadata": {"name": "alb"}, "spec": {"controller": "ingress.k8s.aws/alb"}}
 NGINX = {"metadata": {"name": "nginx"}, "spec": {"controller": "k8s.io/ingress-nginx"}}
@@ -49,7 +50,7 @@ def check(
     settings: IngressSettings | None = None,
 ) -> str | None:
     try:
-        wh.validate_ingress(
+        rules.validate_ingress(
             obj,
             old,
             lambda: classes if classes is not None else [ALB],
@@ -150,7 +151,7 @@ def test_new_uses_of_disabled_annotations_are_refused() -> None:
 
 def icp_error(spec: dict[str, Any]) -> str | None:
     try:
-        wh.validate_ingress_class_params({"spec": spec})
+        rules.validate_ingress_class_params({"spec": spec})
     except Denied as e:
         return str(e)
     return None
@@ -190,14 +191,14 @@ def test_pods_selected_by_an_ip_binding_get_its_readiness_gate() -> None:
             "spec": {"serviceRef": {"name": svc}, "targetType": target},
         }
 
-    gates = wh.readiness_gates(
+    gates = rules.readiness_gates(
         pod, [tgb("web-tg", "web"), tgb("inst", "web", "instance"), tgb("db", "db")], services
     )
     assert gates == [
         {"conditionType": "example.com/mine"},
         {"conditionType": "target-health.elbv2.k8s.aws/web-tg"},
     ]
-    assert wh.readiness_gates(pod, [tgb("db", "db")], services) is None
+    assert rules.readiness_gates(pod, [tgb("db", "db")], services) is None
 
 
 def test_handlers_answer_admission_reviews() -> None:
