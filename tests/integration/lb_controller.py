@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
+import ssl
 import time
 import uuid
 from typing import Any
@@ -15,6 +17,7 @@ import boto3
 from lightkube import ApiError, Client
 from lightkube.codecs import from_dict
 from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.core_v1 import Service
 
 from weft.kube import lb_controller as lbc
 from weft.local.kube.lb_sim import CONTROLLER_TTL
@@ -77,17 +80,42 @@ def eks_cluster(url: str, region: str, vpc: str) -> str:
     return cluster
 
 
+def webhook_address(kube: Client) -> tuple[str, int]:
+    svc = kube.get(Service, lbc.WEBHOOK_SERVICE, namespace=lbc.NAMESPACE)
+    assert svc.spec is not None and svc.spec.clusterIP and svc.spec.ports
+    return svc.spec.clusterIP, svc.spec.ports[0].port
+
+
+def served_certificate(kube: Client) -> str | None:
+    """The PEM certificate served at the webhook Service's ClusterIP, or None."""
+    host, port = webhook_address(kube)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with (
+            socket.create_connection((host, port), timeout=2) as raw,
+            ctx.wrap_socket(raw) as tls,
+        ):
+            der = tls.getpeercert(binary_form=True)
+    except OSError:
+        return None
+    return ssl.DER_cert_to_PEM_cert(der) if der else None
+
+
 def install(kube: Client, settings: lbc.Settings, timeout: float = 60.0) -> None:
-    """Apply weft's rendering of the controller and wait until its Deployment is available."""
+    """Apply weft's rendering of the controller and wait until its Deployment is available and
+    its webhooks are served (the Ingress validator's ``failurePolicy`` is Fail: an Ingress made
+    before then is refused, as on a cluster whose webhook endpoints are not there yet)."""
     for obj in lbc.objects(settings, lbc.webhook_tls(None)):
         kube.apply(from_dict(obj), field_manager="weft", force=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         dep = kube.get(Deployment, lbc.NAME, namespace=lbc.NAMESPACE)
-        if dep.status and (dep.status.availableReplicas or 0) >= 1:
+        if dep.status and (dep.status.availableReplicas or 0) >= 1 and served_certificate(kube):
             return
         time.sleep(0.2)
-    raise AssertionError("the controller's Deployment did not become available")
+    raise AssertionError("the controller's Deployment did not become available and serve")
 
 
 def uninstall(kube: Client) -> None:

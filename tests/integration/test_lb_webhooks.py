@@ -7,8 +7,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
-import socket
-import ssl
+import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,13 +19,14 @@ import pytest
 from lightkube import ApiError, Client, KubeConfig
 from lightkube.codecs import from_dict
 from lightkube.resources.apps_v1 import Deployment
-from lightkube.resources.core_v1 import Namespace, Pod, Secret, Service
+from lightkube.resources.core_v1 import Namespace, Pod, Secret
 from lightkube.resources.networking_v1 import Ingress
 
 from weft.kube import lb_controller as lbc
 from weft.local.kube.control_plane import KubeEndpoint
 
 from . import lb_controller as lbc_helper
+from .lb_controller import served_certificate, webhook_address
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
@@ -113,29 +114,6 @@ def create_error(kube: Client, namespace: str, name: str) -> str | None:
 
 def simulators_log(kube_api: KubeEndpoint) -> str:
     return (Path(kube_api.kubeconfig).parent / "logs" / "simulators.log").read_text()
-
-
-def webhook_address(kube: Client) -> tuple[str, int]:
-    svc = kube.get(Service, lbc.WEBHOOK_SERVICE, namespace=lbc.NAMESPACE)
-    assert svc.spec is not None and svc.spec.clusterIP and svc.spec.ports
-    return svc.spec.clusterIP, svc.spec.ports[0].port
-
-
-def served_certificate(kube: Client) -> str | None:
-    """The PEM certificate served at the webhook Service's ClusterIP, or None."""
-    host, port = webhook_address(kube)
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    try:
-        with (
-            socket.create_connection((host, port), timeout=2) as raw,
-            ctx.wrap_socket(raw) as tls,
-        ):
-            der = tls.getpeercert(binary_form=True)
-    except OSError:
-        return None
-    return ssl.DER_cert_to_PEM_cert(der) if der else None
 
 
 def same_cert(a: str, b: str) -> bool:
@@ -284,3 +262,41 @@ def test_weft_rotating_the_certificate_keeps_the_webhook_served(
     # the bundle without the old CA: only the renewed certificate can pass now
     set_ingress_bundle(kube, renewed.ca)
     assert wait_for("created", lambda: create_error(kube, namespace, "r") is None or None)
+
+
+def test_weft_waits_for_a_webhook_that_does_not_answer_yet(
+    kube: Client, kube_api: KubeEndpoint, settings: lbc.Settings, namespace: str
+) -> None:
+    """Right after the controller's Deployment is available (on EKS its Service's endpoints
+    follow a little later) or while its pods are replaced, the API server cannot reach the
+    webhook: weft's writes wait for it (``WEBHOOK_WAIT``) rather than fail the deploy."""
+    from weft.kube.client import Kube
+    from weft.local.kube import admin
+
+    wait_for("the webhook served", lambda: served_certificate(kube), timeout=15)
+    data = json.loads(Path(kube_api.kubeconfig).read_text())
+    weft_kube = Kube(
+        kube_api.endpoint,
+        data["clusters"][0]["cluster"]["certificate-authority-data"],
+        lambda: admin.read_token(kube_api.kubeconfig),
+    )
+    obj = {**ingress("late").to_dict(), "metadata": {"name": "late", "namespace": namespace}}
+    kube.patch(Deployment, lbc.NAME, {"spec": {"replicas": 0}}, namespace=lbc.NAMESPACE)
+    wait_for("the webhook gone", lambda: served_certificate(kube) is None, timeout=30)
+    timer = threading.Timer(
+        3.0,
+        lambda: kube.patch(
+            Deployment, lbc.NAME, {"spec": {"replicas": 2}}, namespace=lbc.NAMESPACE
+        ),
+    )
+    timer.start()
+    try:
+        started = time.monotonic()
+        stored = weft_kube.apply(obj)
+        assert stored["metadata"]["name"] == "late"
+        assert time.monotonic() - started >= 2.5  # it waited for the controller to come back
+        assert weft_kube.requests >= 2
+    finally:
+        timer.join()
+        weft_kube.close()
+    wait_for("served again", lambda: create_error(kube, namespace, "after") is None, timeout=30)

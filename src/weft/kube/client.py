@@ -42,6 +42,18 @@ FIELD_MANAGER = "weft"
 #: Seconds a token is used before a new one is made (EKS accepts one for 15 minutes).
 TOKEN_REUSE = 600.0
 REQUEST_TIMEOUT = 30.0
+#: How long a write waits for an admission webhook that does not answer yet (see
+#: :func:`webhook_unreachable`), and how often it tries again meanwhile.
+WEBHOOK_WAIT = 60.0
+WEBHOOK_RETRY = 1.0
+#: What the API server says when it cannot reach a webhook's server (the Go dialer's and its
+#: service resolver's words): a server starting, or a pod being replaced, not a refusal.
+_UNREACHABLE = (
+    "connection refused",
+    "no endpoints available for service",
+    "connection reset by peer",
+    "i/o timeout",
+)
 
 
 @dataclass(frozen=True)
@@ -238,17 +250,32 @@ class Kube:
         meta = obj.get("metadata") or {}
         body = res.from_dict(dict(obj))
         client: Any = self.client()
-        result = self._call(
-            f"{'dry-run ' if dry_run else ''}apply {describe(obj)}",
-            lambda: client.apply(
-                body,
-                namespace=meta.get("namespace"),
-                field_manager=FIELD_MANAGER,
-                force=True,
-                dry_run=dry_run,
-            ),
-        )
-        return _plain(result)
+        deadline = time.monotonic() + WEBHOOK_WAIT
+        while True:
+            try:
+                result = self._call(
+                    f"{'dry-run ' if dry_run else ''}apply {describe(obj)}",
+                    lambda: client.apply(
+                        body,
+                        namespace=meta.get("namespace"),
+                        field_manager=FIELD_MANAGER,
+                        force=True,
+                        dry_run=dry_run,
+                    ),
+                )
+            except KubeError as exc:
+                if not webhook_unreachable(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise KubeError(
+                        exc.message,
+                        hint="an admission webhook of the cluster did not answer for "
+                        f"{WEBHOOK_WAIT:.0f}s: check that the pods behind its Service are "
+                        "running (the webhook's name is in the message)",
+                    ) from exc.__cause__
+                time.sleep(WEBHOOK_RETRY)
+                continue
+            return _plain(result)
 
     def get(
         self, api_version: str, kind: str, name: str, namespace: str | None = None
@@ -405,6 +432,18 @@ def _status_code(exc: KubeError) -> int | None:
     if isinstance(cause, httpx.HTTPStatusError):
         return cause.response.status_code
     return None
+
+
+def webhook_unreachable(exc: KubeError) -> bool:
+    """Whether the API server failed the call because an admission webhook's server could not
+    be reached: what happens in the moments after a webhook's Deployment becomes available (on
+    EKS the Service's endpoints, on the local cloud its listener, follow the pods a little
+    later) and while its pods are replaced. Worth waiting for; a webhook that answers with a
+    refusal, or whose certificate does not verify, is not."""
+    if _status_code(exc) != 500:
+        return False
+    message = exc.message
+    return "failed calling webhook" in message and any(w in message for w in _UNREACHABLE)
 
 
 def _hint(code: int | None) -> str | None:
