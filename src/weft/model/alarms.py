@@ -129,6 +129,31 @@ def _alarm(
     }
 
 
+def _counted(
+    fabric: Fabric,
+    name: str,
+    description: str,
+    metric: tuple[str, str],
+    dimensions: dict[str, Any],
+    *,
+    periods: int,
+) -> tuple[str, dict[str, Any]]:
+    """An alarm on a count: set off when it is above 0 in each of ``periods`` 5-minute periods
+    running."""
+    return _alarm(
+        fabric,
+        name,
+        description,
+        metric,
+        dimensions,
+        statistic="Sum",
+        period=PERIOD,
+        periods=periods,
+        threshold=0.0,
+        comparison="GreaterThanThreshold",
+    )
+
+
 def alarm_specs(fabric: Fabric, resources: Iterable[Resource]) -> list[tuple[str, dict[str, Any]]]:
     """(name, props) of the fabric's alarms, tags aside: the failures a small team must hear
     about, on the dimensions of the resources weft makes.
@@ -183,32 +208,24 @@ def alarm_specs(fabric: Fabric, resources: Iterable[Resource]) -> list[tuple[str
     for nat in of_kind(resources, "nat_gateway"):
         dim = {"NatGatewayId": Ref(nat.address)}
         out.append(
-            _alarm(
+            _counted(
                 fabric,
                 f"nat-{nat.name}-port-errors",
                 f"weft fabric {fabric.name}: NAT gateway {nat.name} could not allocate source "
                 "ports (connections refused)",
                 ("AWS/NATGateway", "ErrorPortAllocation"),
                 dim,
-                statistic="Sum",
-                period=PERIOD,
                 periods=1,
-                threshold=0.0,
-                comparison="GreaterThanThreshold",
             )
         )
         out.append(
-            _alarm(
+            _counted(
                 fabric,
                 f"nat-{nat.name}-dropped",
                 f"weft fabric {fabric.name}: NAT gateway {nat.name} dropped packets for 15 minutes",
                 ("AWS/NATGateway", "PacketsDropCount"),
                 dim,
-                statistic="Sum",
-                period=PERIOD,
                 periods=3,
-                threshold=0.0,
-                comparison="GreaterThanThreshold",
             )
         )
     return out
@@ -321,18 +338,14 @@ def pod_alarm_specs(fabric: Fabric) -> list[tuple[str, dict[str, Any]]]:
     out = []
     for app in fabric.apps:
         out.append(
-            _alarm(
+            _counted(
                 fabric,
                 f"pods-{app.name}-restarts",
                 f"weft fabric {fabric.name}: the containers of app {app.name} keep restarting "
                 "(restarts in each of the last three 5-minute periods)",
                 (INSIGHTS, "pod_number_of_container_restarts"),
                 {"ClusterName": fabric.name, "Namespace": fabric.name, "PodName": app.name},
-                statistic="Sum",
-                period=PERIOD,
                 periods=3,
-                threshold=0.0,
-                comparison="GreaterThanThreshold",
             )
         )
     return out
