@@ -47,6 +47,8 @@ class SharedReads:
             try:
                 answer.set_result(read())
             except BaseException as exc:
+                with self._lock:  # a failed read is not kept: a retry reads again
+                    self._answers.pop(key, None)
                 answer.set_exception(exc)
                 raise
         result: T = answer.result()

@@ -12,6 +12,7 @@ desired resource has, so the planner deletes it) and in ``duplicates``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -103,6 +104,10 @@ def build(found: list[Observed]) -> Inventory:
 
 #: At most this many kinds are read at once.
 MAX_READERS = 32
+#: A kind's reads that fail for a reason worth retrying (throttled past the SDK's own attempts,
+#: a server error) are made again, up to this many times in all, pausing 0.5, 1, 2 s between.
+DISCOVERY_ATTEMPTS = 4
+DISCOVERY_PAUSE = 0.5
 
 
 def discover(
@@ -119,12 +124,19 @@ def discover(
     ctx = ctx.with_shared_reads()
 
     def run(kind: str, driver: Driver) -> list[Observed]:
-        try:
-            return driver.discover(ctx)
-        except (ClientError, BotoCoreError) as exc:
-            raise errors.translate(
-                exc, address=None, action="read", subject=f"{kind} resources"
-            ) from exc
+        attempt = 1
+        while True:
+            try:
+                return driver.discover(ctx)
+            except (ClientError, BotoCoreError) as exc:
+                err = errors.translate(
+                    exc, address=None, action="read", subject=f"{kind} resources"
+                )
+                if not err.retryable or attempt >= DISCOVERY_ATTEMPTS:
+                    raise err from exc
+            # throttled past the SDK's own attempts: reads are safe to make again
+            time.sleep(DISCOVERY_PAUSE * 2 ** (attempt - 1))
+            attempt += 1
 
     workers = max_workers if max_workers is not None else min(MAX_READERS, len(drivers))
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="discover") as pool:
